@@ -1,0 +1,97 @@
+package dev.jtrain.nn;
+
+import dev.jtrain.tensor.Device;
+import dev.jtrain.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A layer with explicit forward and backward. {@code forward} remembers what backward needs;
+ * {@code backward(dy)} returns dx and <b>accumulates</b> parameter gradients. A layer never picks a
+ * device: it runs on the device of its input and parameters (mixing devices is an error).
+ *
+ * <p>Subclasses register their parameters/buffers with {@link #register} and child layers with
+ * {@link #child}, which gives PyTorch-style names ("0.weight", "block.bn.running_mean").
+ */
+public abstract class Layer {
+    private final Map<String, Parameter> params = new LinkedHashMap<>();
+    private final Map<String, Layer> children = new LinkedHashMap<>();
+
+    /** y = f(x); {@code training} selects train-mode behaviour (dropout masks, batch statistics). */
+    public abstract Tensor forward(Tensor x, boolean training);
+
+    /** dx for the last forward's input, given dy for its output; parameter gradients accumulate. */
+    public abstract Tensor backward(Tensor dy);
+
+    protected final Parameter register(Parameter p) {
+        if (params.putIfAbsent(p.name(), p) != null) {
+            throw new IllegalStateException("duplicate parameter name " + p.name());
+        }
+        return p;
+    }
+
+    protected final <L extends Layer> L child(String name, L layer) {
+        if (children.putIfAbsent(name, layer) != null) {
+            throw new IllegalStateException("duplicate child layer name " + name);
+        }
+        return layer;
+    }
+
+    /** Every parameter and buffer of this layer and its children, keyed by its full dotted name. */
+    public final Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        collect("", out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private void collect(String prefix, Map<String, Parameter> out) {
+        for (Parameter p : params.values()) {
+            out.put(prefix + p.name(), p);
+        }
+        for (Map.Entry<String, Layer> c : children.entrySet()) {
+            c.getValue().collect(prefix + c.getKey() + ".", out);
+        }
+    }
+
+    /** The trainable parameters only, in registration order. */
+    public final List<Parameter> parameters() {
+        List<Parameter> out = new ArrayList<>();
+        for (Parameter p : namedParameters().values()) {
+            if (p.isTrainable()) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    public final Map<String, Layer> children() {
+        return Collections.unmodifiableMap(children);
+    }
+
+    public final void zeroGrad() {
+        for (Parameter p : parameters()) {
+            p.zeroGrad();
+        }
+    }
+
+    /** Moves every parameter and buffer to {@code device}; returns this. */
+    public Layer to(Device device) {
+        for (Parameter p : namedParameters().values()) {
+            p.to(device);
+        }
+        return this;
+    }
+
+    /** Number of trainable scalars. */
+    public final long parameterCount() {
+        long n = 0;
+        for (Parameter p : parameters()) {
+            n += p.value().numel();
+        }
+        return n;
+    }
+}

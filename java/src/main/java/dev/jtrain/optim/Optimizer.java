@@ -1,0 +1,36 @@
+package dev.jtrain.optim;
+
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.tensor.Tensor;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Updates parameters from their accumulated gradients with one of PyTorch's rules (FORMAT.md 27-35).
+ * State tensors live on the parameters' device and are named as in PyTorch's optimizer.state
+ * ("momentum_buffer", "exp_avg", ...). The learning rate is read by schedules through lr()/setLr().
+ */
+public interface Optimizer {
+
+    /** One update of every parameter; the step counter starts at 1. */
+    void step();
+
+    List<Parameter> parameters();
+
+    default void zeroGrad() {
+        for (Parameter p : parameters()) {
+            p.zeroGrad();
+        }
+    }
+
+    double lr();
+
+    void setLr(double lr);
+
+    /** Number of completed steps. */
+    int steps();
+
+    /** The state tensors of one parameter, keyed by PyTorch's names (empty before the first step). */
+    Map<String, Tensor> state(Parameter p);
+}

@@ -1,0 +1,168 @@
+package dev.jtrain.tensor;
+
+import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
+
+import java.util.Objects;
+
+/**
+ * A contiguous, row-major tensor: shape, element type, device and storage. Tensors never move
+ * between devices by themselves: {@link #to(Device)} is the only transfer, and it is counted in
+ * {@link TransferStats}. Host arrays are reachable only for tensors on the cpu device.
+ */
+public final class Tensor {
+    private final Shape shape;
+    private final DType dtype;
+    private final Storage storage;
+
+    public Tensor(Shape shape, DType dtype, Storage storage) {
+        this.shape = Objects.requireNonNull(shape, "shape");
+        this.dtype = Objects.requireNonNull(dtype, "dtype");
+        this.storage = Objects.requireNonNull(storage, "storage");
+        if (storage.bytes() < (long) shape.numel() * dtype.bytes()) {
+            throw new IllegalArgumentException("storage of " + storage.bytes() + " bytes is too small for "
+                    + dtype + " " + shape);
+        }
+    }
+
+    // ---- host constructors (cpu device) ----
+
+    /** A float32 cpu tensor over {@code data} (not copied). */
+    public static Tensor of(float[] data, int... dims) {
+        Shape s = Shape.of(dims);
+        if (data.length != s.numel()) {
+            throw new IllegalArgumentException("shape " + s + " needs " + s.numel() + " elements, got " + data.length);
+        }
+        return new Tensor(s, DType.FLOAT32, HostStorage.ofFloats(data));
+    }
+
+    /** An int64 cpu tensor over {@code data} (not copied). */
+    public static Tensor ofLongs(long[] data, int... dims) {
+        Shape s = Shape.of(dims);
+        if (data.length != s.numel()) {
+            throw new IllegalArgumentException("shape " + s + " needs " + s.numel() + " elements, got " + data.length);
+        }
+        return new Tensor(s, DType.INT64, HostStorage.ofLongs(data));
+    }
+
+    /** A zero-filled float32 tensor on {@code device}. */
+    public static Tensor zeros(Device device, int... dims) {
+        return Backends.forDevice(device).zeros(DType.FLOAT32, Shape.of(dims));
+    }
+
+    public static Tensor zeros(Device device, DType dtype, Shape shape) {
+        return Backends.forDevice(device).zeros(dtype, shape);
+    }
+
+    // ---- accessors ----
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public int[] dims() {
+        return shape.dims();
+    }
+
+    public int dim(int axis) {
+        return shape.dim(axis);
+    }
+
+    public int rank() {
+        return shape.rank();
+    }
+
+    public int numel() {
+        return shape.numel();
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return storage.device();
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    /** The backend that runs ops on this tensor's device. */
+    public Backend backend() {
+        return Backends.forDevice(device());
+    }
+
+    /** The float32 host array (cpu tensors only; the array may be longer than numel()). */
+    public float[] floats() {
+        return host("floats()").floats();
+    }
+
+    /** The int64 host array (cpu tensors only). */
+    public long[] longs() {
+        return host("longs()").longs();
+    }
+
+    private HostStorage host(String what) {
+        if (!(storage instanceof HostStorage h)) {
+            throw new IllegalStateException(what + " needs a cpu tensor, but this one is on " + device()
+                    + "; call to(Device.CPU) first (a counted transfer)");
+        }
+        return h;
+    }
+
+    /** A copy of the elements as a new float array (cpu tensors only). */
+    public float[] toFloatArray() {
+        float[] out = new float[numel()];
+        System.arraycopy(floats(), 0, out, 0, out.length);
+        return out;
+    }
+
+    /** The single element of a one-element float tensor (cpu tensors only). */
+    public float item() {
+        if (numel() != 1) {
+            throw new IllegalStateException("item() needs a one-element tensor, shape is " + shape);
+        }
+        return floats()[0];
+    }
+
+    /** A view with another shape over the same storage (same element count). */
+    public Tensor reshape(int... dims) {
+        Shape s = Shape.of(dims);
+        if (s.numel() != numel()) {
+            throw new IllegalArgumentException("cannot reshape " + shape + " (" + numel() + " elements) to " + s);
+        }
+        return new Tensor(s, dtype, storage);
+    }
+
+    /**
+     * This tensor on {@code target}: itself when it is already there, else a copy made through the
+     * backends of both devices and counted in {@link TransferStats}.
+     */
+    public Tensor to(Device target) {
+        Device here = device();
+        if (here.equals(target)) {
+            return this;
+        }
+        long t0 = System.nanoTime();
+        Tensor result;
+        TransferStats.Direction dir;
+        if (target.isHost()) {
+            result = Backends.forDevice(here).toHost(this);
+            dir = TransferStats.Direction.DEVICE_TO_HOST;
+        } else if (here.isHost()) {
+            result = Backends.forDevice(target).fromHost(this);
+            dir = TransferStats.Direction.HOST_TO_DEVICE;
+        } else {
+            result = Backends.forDevice(target).fromHost(Backends.forDevice(here).toHost(this));
+            dir = TransferStats.Direction.DEVICE_TO_DEVICE;
+        }
+        TransferStats.record(dir, (long) numel() * dtype.bytes(), System.nanoTime() - t0);
+        return result;
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor(" + dtype + " " + shape + " on " + device() + ")";
+    }
+}
