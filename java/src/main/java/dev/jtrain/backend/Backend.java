@@ -231,4 +231,16 @@ public interface Backend {
 
     /** Rows of w with norm > c are scaled to norm c (w <- w c / ||w||). */
     void maxNormRows(Tensor w, float c);
+
+    // ---------------------------------------------------------------- concatenation (Graph concat nodes)
+
+    /**
+     * Concatenation along dim 1 over [N, C_k, inner] views: part k fills channels [off_k, off_k + C_k) of
+     * out [N, sum C_k, inner] (all dims but dim 1 equal; overwrites out). Other dims are reached by
+     * viewing tensors as [outer, C, inner].
+     */
+    void concatDim1(java.util.List<Tensor> parts, Tensor out);
+
+    /** The inverse of {@link #concatDim1}: each part [N, C_k, inner] receives its channels of in (overwritten). */
+    void splitDim1(Tensor in, java.util.List<Tensor> parts);
 }

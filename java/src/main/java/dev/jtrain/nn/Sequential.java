@@ -1,0 +1,83 @@
+package dev.jtrain.nn;
+
+import dev.jtrain.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A chain of layers: forward in order, backward in reverse order. Children are named "0", "1", ...
+ * as in PyTorch's nn.Sequential, so parameters are "0.weight", "1.running_mean", and so on.
+ * A layer instance may appear only once (a layer remembers one forward for its backward).
+ */
+public class Sequential extends Layer {
+    private final List<Layer> layers = new ArrayList<>();
+
+    public Sequential(Layer... layers) {
+        for (Layer l : layers) {
+            add(l);
+        }
+    }
+
+    /** Appends a layer as child "size()"; returns this. */
+    public Sequential add(Layer layer) {
+        Objects.requireNonNull(layer, "layer");
+        if (layer == this) {
+            throw new IllegalArgumentException("a Sequential cannot contain itself");
+        }
+        for (Layer l : layers) {
+            if (l == layer) {
+                throw new IllegalArgumentException("layer " + layer.getClass().getSimpleName()
+                        + " is already in this Sequential (at index " + layers.indexOf(l)
+                        + "); a layer remembers one forward, so use a new instance");
+            }
+        }
+        child(String.valueOf(layers.size()), layer);
+        layers.add(layer);
+        return this;
+    }
+
+    public Layer get(int index) {
+        if (index < 0 || index >= layers.size()) {
+            throw new IndexOutOfBoundsException("Sequential has " + layers.size() + " layers, no index " + index);
+        }
+        return layers.get(index);
+    }
+
+    public int size() {
+        return layers.size();
+    }
+
+    public List<Layer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Tensor h = x;
+        for (Layer l : layers) {
+            h = l.forward(h, training);
+        }
+        return h;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        Tensor g = dy;
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            g = layers.get(i).backward(g);
+        }
+        return g;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("Sequential(");
+        for (int i = 0; i < layers.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(i).append(": ").append(layers.get(i).getClass().getSimpleName());
+        }
+        return sb.append(')').toString();
+    }
+}

@@ -1,0 +1,151 @@
+package dev.jtrain.nn.layers;
+
+import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
+import dev.jtrain.nn.Buffers;
+import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Tensor;
+
+/**
+ * Batch normalisation over [N, C, inner] with PyTorch's conventions (FORMAT.md items 8-13):
+ * biased batch variance to normalise, unbiased to update the running variance, momentum as the
+ * weight of the new value, eps inside the square root, running_mean = 0 and running_var = 1 at start.
+ * Parameters "weight" (gamma = 1) and "bias" (beta = 0); buffers "running_mean" and "running_var".
+ * Backward works after a training forward (through the batch statistics) and after an eval forward
+ * (through the running statistics).
+ */
+public abstract class BatchNorm extends Layer {
+    public static final float DEFAULT_EPS = 1e-5f;
+    public static final float DEFAULT_MOMENTUM = 0.1f;
+
+    private final int channels;
+    private final float eps;
+    private final float momentum;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final Parameter runningMean;
+    private final Parameter runningVar;
+
+    private Tensor x;
+    private boolean lastTraining;
+    private Tensor y;
+    private Tensor dx;
+    private Tensor saveMean;
+    private Tensor saveVar;
+
+    protected BatchNorm(int channels, float eps, float momentum) {
+        if (channels < 1) {
+            throw new IllegalArgumentException(name() + " needs at least one channel, got " + channels);
+        }
+        if (!(eps > 0)) {
+            throw new IllegalArgumentException(name() + ": eps must be > 0, got " + eps);
+        }
+        if (!(momentum >= 0 && momentum <= 1)) {
+            throw new IllegalArgumentException(name() + ": momentum must be in [0, 1], got " + momentum);
+        }
+        this.channels = channels;
+        this.eps = eps;
+        this.momentum = momentum;
+        Backend cpu = Backends.cpu();
+        this.weight = register(Parameter.trainable("weight", cpu.zeros(channels)));
+        this.bias = register(Parameter.trainable("bias", cpu.zeros(channels)));
+        this.runningMean = register(Parameter.buffer("running_mean", cpu.zeros(channels)));
+        this.runningVar = register(Parameter.buffer("running_var", cpu.zeros(channels)));
+        cpu.fill(weight.value(), 1f);
+        cpu.fill(runningVar.value(), 1f);
+    }
+
+    /** "BatchNorm1d" or "BatchNorm2d", for messages. */
+    protected abstract String name();
+
+    /** Throws a clear error when {@code x} has the wrong rank for this layer. */
+    protected abstract void checkRank(Tensor x);
+
+    public int channels() {
+        return channels;
+    }
+
+    public float eps() {
+        return eps;
+    }
+
+    public float momentum() {
+        return momentum;
+    }
+
+    /** gamma. */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** beta. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    public Parameter runningMean() {
+        return runningMean;
+    }
+
+    public Parameter runningVar() {
+        return runningVar;
+    }
+
+    /** The batch mean [C] of the last training forward (null before one). */
+    public Tensor lastBatchMean() {
+        return saveMean;
+    }
+
+    /** The biased batch variance [C] of the last training forward (null before one). */
+    public Tensor lastBatchVar() {
+        return saveVar;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Buffers.requireFloat(x, name());
+        checkRank(x);
+        if (x.dim(1) != channels) {
+            throw new IllegalArgumentException(name() + "(" + channels + "): input " + x.shape() + " has "
+                    + x.dim(1) + " channels along dim 1");
+        }
+        Buffers.requireDevice(x, weight.value().device(), name());
+        Backend be = x.backend();
+        y = Buffers.ensureLike(y, x);
+        if (training) {
+            int m = x.numel() / channels;
+            if (m < 2) {
+                throw new IllegalArgumentException(name() + ": training needs more than one value per channel (input "
+                        + x.shape() + "); the unbiased variance of one value is undefined");
+            }
+            Shape cs = Shape.of(channels);
+            saveMean = Buffers.ensure(saveMean, be, cs);
+            saveVar = Buffers.ensure(saveVar, be, cs);
+            be.batchNormForwardTrain(x, weight.value(), bias.value(), eps, momentum,
+                    runningMean.value(), runningVar.value(), y, saveMean, saveVar);
+        } else {
+            be.batchNormForwardEval(x, weight.value(), bias.value(), runningMean.value(), runningVar.value(), eps, y);
+        }
+        this.x = x;
+        this.lastTraining = training;
+        return y;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        if (x == null) {
+            throw new IllegalStateException(name() + ".backward called before forward");
+        }
+        if (!dy.shape().equals(x.shape())) {
+            throw new IllegalArgumentException(name() + ".backward: dy " + dy.shape() + " does not match the output " + x.shape());
+        }
+        Backend be = dy.backend();
+        dx = Buffers.ensureLike(dx, x);
+        Tensor mean = lastTraining ? saveMean : runningMean.value();
+        Tensor var = lastTraining ? saveVar : runningVar.value();
+        be.batchNormBackward(x, dy, weight.value(), mean, var, eps, lastTraining, dx, weight.grad(), bias.grad());
+        return dx;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.jtrain.nn.layers;
+
+import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
+import dev.jtrain.backend.ConvSpec;
+import dev.jtrain.init.Init;
+import dev.jtrain.nn.Buffers;
+import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.random.Generator;
+import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Tensor;
+
+/**
+ * 2-D convolution over NCHW input (a cross-correlation with zero padding, FORMAT.md items 16-17):
+ * weight [outC, inC, k, k], bias [outC]. Default init as nn.Conv2d: U(±1/sqrt(inC·k·k)) for both.
+ */
+public class Conv2d extends Layer {
+    private final int inC;
+    private final int outC;
+    private final ConvSpec spec;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    private Tensor x;
+    private Tensor y;
+    private Tensor dx;
+
+    public Conv2d(int inC, int outC, int kernel, int stride, int padding, boolean bias, Generator gen) {
+        if (inC < 1 || outC < 1) {
+            throw new IllegalArgumentException("Conv2d needs inC >= 1 and outC >= 1, got " + inC + ", " + outC);
+        }
+        this.inC = inC;
+        this.outC = outC;
+        this.spec = ConvSpec.square(kernel, stride, padding);
+        Backend cpu = Backends.cpu();
+        this.weight = register(Parameter.trainable("weight", cpu.zeros(outC, inC, kernel, kernel)));
+        this.bias = bias ? register(Parameter.trainable("bias", cpu.zeros(outC))) : null;
+        Init.linearDefault(weight.value(), bias ? this.bias.value() : null, gen);
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** The bias, or null when built without one. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    public ConvSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Buffers.requireFloat(x, "Conv2d");
+        if (x.rank() != 4 || x.dim(1) != inC) {
+            throw new IllegalArgumentException("Conv2d(" + inC + " -> " + outC + "): expected input [N, " + inC
+                    + ", H, W], got " + x.shape());
+        }
+        Buffers.requireDevice(x, weight.value().device(), "Conv2d");
+        Backend be = x.backend();
+        Shape ys = Shape.of(x.dim(0), outC, spec.outH(x.dim(2)), spec.outW(x.dim(3)));
+        y = Buffers.ensure(y, be, ys);
+        be.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), spec, y);
+        this.x = x;
+        return y;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        if (x == null) {
+            throw new IllegalStateException("Conv2d.backward called before forward");
+        }
+        if (!dy.shape().equals(y.shape())) {
+            throw new IllegalArgumentException("Conv2d.backward: dy " + dy.shape() + " does not match the output " + y.shape());
+        }
+        Backend be = dy.backend();
+        dx = Buffers.ensureLike(dx, x);
+        be.conv2dBackward(x, weight.value(), dy, spec, dx, weight.grad(), bias == null ? null : bias.grad());
+        return dx;
+    }
+}

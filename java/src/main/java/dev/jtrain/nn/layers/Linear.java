@@ -1,0 +1,102 @@
+package dev.jtrain.nn.layers;
+
+import dev.jtrain.backend.Backend;
+import dev.jtrain.init.Init;
+import dev.jtrain.nn.Buffers;
+import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.random.Generator;
+import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Tensor;
+
+/**
+ * Fully connected layer, PyTorch layout: weight [out, in], y = x W^T + b (FORMAT.md "Linear").
+ * Input [N, in] (or [..., in], seen as rows of length in); output [N, out] (or [..., out]).
+ * Default init as nn.Linear: weight and bias U(±1/sqrt(in)).
+ */
+public class Linear extends Layer {
+    private final int in;
+    private final int out;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    private Tensor x2d;     // last input seen as [rows, in]
+    private Shape xShape;   // last input's shape
+    private Tensor y;
+    private Tensor dx;
+
+    public Linear(int in, int out, boolean bias, Generator gen) {
+        if (in < 1 || out < 1) {
+            throw new IllegalArgumentException("Linear needs in >= 1 and out >= 1, got in=" + in + " out=" + out);
+        }
+        this.in = in;
+        this.out = out;
+        Backend cpu = dev.jtrain.backend.Backends.cpu();
+        this.weight = register(Parameter.trainable("weight", cpu.zeros(out, in)));
+        this.bias = bias ? register(Parameter.trainable("bias", cpu.zeros(out))) : null;
+        Init.linearDefault(weight.value(), bias ? this.bias.value() : null, gen);
+    }
+
+    public int inFeatures() {
+        return in;
+    }
+
+    public int outFeatures() {
+        return out;
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** The bias, or null when built without one. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Buffers.requireFloat(x, "Linear");
+        if (x.rank() < 1 || x.dim(-1) != in) {
+            throw new IllegalArgumentException("Linear(" + in + " -> " + out + "): expected input [N, " + in
+                    + "], got " + x.shape());
+        }
+        Tensor w = weight.value();
+        Buffers.requireDevice(x, w.device(), "Linear");
+        Backend be = x.backend();
+        int rows = x.numel() / in;
+        xShape = x.shape();
+        x2d = x.rank() == 2 ? x : x.reshape(rows, in);
+        y = Buffers.ensure(y, be, Shape.of(rows, out));
+        be.gemm(false, true, 1f, x2d, w, 0f, y);
+        if (bias != null) {
+            be.addBias(y, bias.value());
+        }
+        if (x.rank() == 2) {
+            return y;
+        }
+        int[] d = xShape.dims();
+        d[d.length - 1] = out;
+        return y.reshape(d);
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        if (x2d == null) {
+            throw new IllegalStateException("Linear.backward called before forward");
+        }
+        Backend be = dy.backend();
+        int rows = x2d.dim(0);
+        if (dy.numel() != rows * out) {
+            throw new IllegalArgumentException("Linear.backward: dy " + dy.shape() + " does not match the output of the last forward [" + rows + ", " + out + "]");
+        }
+        Tensor dy2d = dy.rank() == 2 ? dy : dy.reshape(rows, out);
+        be.gemm(true, false, 1f, dy2d, x2d, 1f, weight.grad());
+        if (bias != null) {
+            be.biasGrad(dy2d, bias.grad());
+        }
+        dx = Buffers.ensure(dx, be, Shape.of(rows, in));
+        be.gemm(false, false, 1f, dy2d, weight.value(), 0f, dx);
+        return xShape.rank() == 2 ? dx : dx.reshape(xShape.dims());
+    }
+}

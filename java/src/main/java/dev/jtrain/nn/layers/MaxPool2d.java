@@ -1,0 +1,68 @@
+package dev.jtrain.nn.layers;
+
+import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.ConvSpec;
+import dev.jtrain.nn.Buffers;
+import dev.jtrain.nn.Layer;
+import dev.jtrain.tensor.DType;
+import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Tensor;
+
+/**
+ * Max pooling over NCHW input, no padding, floor output size. Ties go to the first maximum in
+ * row-major window order; backward routes dy to the argmax, adding up over overlapping windows
+ * (FORMAT.md items 17-19).
+ */
+public class MaxPool2d extends Layer {
+    private final ConvSpec spec;
+    private Tensor y;
+    private Tensor indices;
+    private Tensor dx;
+    private Shape xShape;
+
+    public MaxPool2d(int kernel, int stride) {
+        this.spec = ConvSpec.square(kernel, stride, 0);
+    }
+
+    public MaxPool2d(int kernel) {
+        this(kernel, kernel);
+    }
+
+    public ConvSpec spec() {
+        return spec;
+    }
+
+    /** The int64 argmax indices (h·W + w within each (n, c) plane) of the last forward; null before one. */
+    public Tensor lastIndices() {
+        return indices;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Buffers.requireFloat(x, "MaxPool2d");
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException("MaxPool2d: expected NCHW input, got " + x.shape());
+        }
+        Backend be = x.backend();
+        Shape ys = Shape.of(x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
+        y = Buffers.ensure(y, be, ys);
+        indices = Buffers.ensure(indices, be, DType.INT64, ys);
+        be.maxPool2dForward(x, spec, y, indices);
+        xShape = x.shape();
+        return y;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        if (xShape == null) {
+            throw new IllegalStateException("MaxPool2d.backward called before forward");
+        }
+        if (!dy.shape().equals(y.shape())) {
+            throw new IllegalArgumentException("MaxPool2d.backward: dy " + dy.shape() + " does not match the output " + y.shape());
+        }
+        Backend be = dy.backend();
+        dx = Buffers.ensure(dx, be, xShape);
+        be.maxPool2dBackward(dy, indices, dx);
+        return dx;
+    }
+}
