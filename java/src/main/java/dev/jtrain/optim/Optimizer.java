@@ -28,6 +28,14 @@ public interface Optimizer {
 
     void setLr(double lr);
 
+    /**
+     * The learning rate the optimizer was built with (PyTorch's {@code initial_lr}): the base LR of a
+     * schedule, however many schedules have already changed {@link #lr()}.
+     */
+    default double initialLr() {
+        return lr();
+    }
+
     /** Number of completed steps. */
     int steps();
 

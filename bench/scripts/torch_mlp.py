@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `jtrain train`: the same MLP on the same data, timed the same way.
+
+Trains 784-512-512-10 with ReLU (PyTorch's default init), SGD momentum 0.9 lr 0.01, batch 128,
+cross-entropy, on an MNIST-layout folder (default: data/mnist-10k of this project), on the CPU with
+torch.set_num_threads(--threads). Data handling matches jtrain's: pixels / 255, normalised with the
+training set's mean and (population) std, reshuffled every epoch, last partial batch included.
+Train loss and accuracy are accumulated as tensors and read once per epoch (like jtrain, which keeps
+them on the device), gradients are cleared with set_to_none=True (PyTorch's fastest form).
+
+Timing: each epoch's training loop (gather the batch, forward, loss, backward, step) is timed with
+time.perf_counter; evaluation is timed separately. samples_per_sec is total samples / total training
+seconds over epochs 2..n (epoch 1 when it is the only one), the definition of jtrain's metrics JSON.
+
+Prints one JSON object (the fields of jtrain's --metrics-out where they apply).
+Usage: /usr/bin/python3 bench/scripts/torch_mlp.py [--threads 1] [--epochs 5] [--batch 128]
+          [--lr 0.01] [--momentum 0.9] [--hidden 512,512] [--seed 0] [--data DIR] [--out FILE]
+"""
+import argparse
+import gzip
+import json
+import os
+import struct
+import sys
+import time
+
+
+def parse_args(argv):
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.abspath(os.path.join(here, "..", ".."))
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--hidden", default="512,512")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default=os.path.join(root, "data", "mnist-10k"))
+    p.add_argument("--out", help="also write the JSON to this file")
+    return p.parse_args(argv)
+
+
+def read_idx(path, rank):
+    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    magic = struct.unpack(">I", raw[:4])[0]
+    if magic != 0x0800 | rank:
+        raise SystemExit(f"{path}: bad magic number 0x{magic:08x} (expected 0x{0x0800 | rank:08x})")
+    dims = struct.unpack(">" + "I" * rank, raw[4:4 + 4 * rank])
+    return dims, raw[4 + 4 * rank:]
+
+
+def find(data, prefix, kind, rank):
+    for name in (f"{prefix}-{kind}-idx{rank}-ubyte.gz", f"{prefix}-{kind}-idx{rank}-ubyte"):
+        p = os.path.join(data, name)
+        if os.path.exists(p):
+            return p
+    raise SystemExit(f"{data}: no {prefix}-{kind}-idx{rank}-ubyte(.gz)")
+
+
+def load(torch, data, prefix):
+    dims, px = read_idx(find(data, prefix, "images", 3), 3)
+    _, lb = read_idx(find(data, prefix, "labels", 1), 1)
+    n = dims[0]
+    x = torch.frombuffer(bytearray(px), dtype=torch.uint8).reshape(n, dims[1] * dims[2]).to(torch.float32) / 255.0
+    y = torch.frombuffer(bytearray(lb), dtype=torch.uint8).to(torch.int64)
+    return x, y
+
+
+def main(argv):
+    args = parse_args(argv)
+    import torch
+    import torch.nn as nn
+
+    torch.set_num_threads(args.threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    torch.manual_seed(args.seed)
+
+    xtr, ytr = load(torch, args.data, "train")
+    xte, yte = load(torch, args.data, "t10k")
+    mean = xtr.double().mean().item()
+    std = xtr.double().std(unbiased=False).item()
+    xtr = ((xtr - mean) / std).contiguous()
+    xte = ((xte - mean) / std).contiguous()
+
+    sizes = [xtr.shape[1]] + [int(h) for h in args.hidden.split(",")] + [10]
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    loss_fn = nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(args.seed)
+
+    n = xtr.shape[0]
+    history = []
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        perm = torch.randperm(n, generator=gen)
+        loss_sum = torch.zeros((), dtype=torch.float32)
+        correct = torch.zeros((), dtype=torch.int64)
+        for s in range(0, n, args.batch):
+            idx = perm[s:s + args.batch]
+            xb = xtr.index_select(0, idx)
+            yb = ytr.index_select(0, idx)
+            opt.zero_grad(set_to_none=True)
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                loss_sum += loss.detach() * xb.shape[0]
+                correct += (out.argmax(1) == yb).sum()
+        train_loss = loss_sum.item() / n
+        train_acc = correct.item() / n
+        seconds = time.perf_counter() - t0
+
+        model.eval()
+        e0 = time.perf_counter()
+        with torch.no_grad():
+            test_correct = 0
+            test_loss = 0.0
+            for s in range(0, xte.shape[0], args.batch):
+                out = model(xte[s:s + args.batch])
+                yb = yte[s:s + args.batch]
+                test_loss += loss_fn(out, yb).item() * yb.shape[0]
+                test_correct += (out.argmax(1) == yb).sum().item()
+        eval_seconds = time.perf_counter() - e0
+        history.append({
+            "epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
+            "test_loss": test_loss / xte.shape[0], "test_accuracy": test_correct / xte.shape[0],
+            "samples_per_sec": n / seconds, "seconds": seconds, "eval_seconds": eval_seconds,
+        })
+        print(f"epoch {epoch}/{args.epochs}  train loss {train_loss:.4f}  train acc {100 * train_acc:6.2f}%  "
+              f"test acc {100 * history[-1]['test_accuracy']:6.2f}%  {n / seconds:9.0f} samples/s  {seconds:7.2f} s",
+              file=sys.stderr)
+
+    steady = history[1:] if len(history) > 1 else history
+    sps = sum(n for _ in steady) / sum(h["seconds"] for h in steady)
+    result = {
+        "impl": "pytorch", "torch": torch.__version__, "device": "cpu", "model": "mlp",
+        "architecture": "mlp " + "-".join(str(s) for s in sizes), "epochs": args.epochs, "batch": args.batch,
+        "threads": torch.get_num_threads(), "optimizer": "sgd", "lr": args.lr, "momentum": args.momentum,
+        "seed": args.seed, "train_samples": n, "test_samples": int(xte.shape[0]),
+        "test_accuracy": history[-1]["test_accuracy"], "final_train_loss": history[-1]["train_loss"],
+        "samples_per_sec": sps, "history": history,
+    }
+    text = json.dumps(result)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,129 @@
+package dev.jtrain.backend.cpu;
+
+import dev.jtrain.backend.ConvSpec;
+
+import java.util.Arrays;
+
+/**
+ * Max and average pooling over the (n, c) planes of NCHW tensors (FORMAT.md items 17-20). Windows are
+ * scanned row-major; max pooling keeps the first maximum (strict &gt;; a NaN wins like PyTorch's) and
+ * records its flat index h * W + w within the plane; its backward adds dy at each argmax, so
+ * overlapping windows accumulate. Average pooling divides by kH * kW (padding counts as zeros).
+ * Planes are independent tasks; within a plane the order is fixed.
+ */
+final class CpuPooling {
+    private CpuPooling() {
+    }
+
+    static void maxForward(float[] x, float[] y, long[] idx, int planes, int h, int w, int oh, int ow, ConvSpec s) {
+        CpuLoops.forTasks(planes, (long) planes * oh * ow * s.kernelH() * s.kernelW(), p -> {
+            int xb = p * h * w;
+            int yb = p * oh * ow;
+            for (int i = 0; i < oh; i++) {
+                int h0 = i * s.strideH() - s.padH();
+                int u0 = Math.max(0, -h0);
+                int u1 = Math.min(s.kernelH(), h - h0);
+                for (int j = 0; j < ow; j++) {
+                    int w0 = j * s.strideW() - s.padW();
+                    int v0 = Math.max(0, -w0);
+                    int v1 = Math.min(s.kernelW(), w - w0);
+                    float best = Float.NEGATIVE_INFINITY;
+                    int bi = -1;
+                    for (int u = u0; u < u1; u++) {
+                        int row = (h0 + u) * w;
+                        for (int v = v0; v < v1; v++) {
+                            int at = row + w0 + v;
+                            float val = x[xb + at];
+                            if (bi < 0 || val > best || Float.isNaN(val)) {
+                                best = val;
+                                bi = at;
+                            }
+                        }
+                    }
+                    y[yb + i * ow + j] = best;
+                    if (idx != null) {
+                        idx[yb + i * ow + j] = bi;
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * dx = 0, then dx[plane, idx] += dy for every output. Returns -1 when every index was inside its
+     * plane, else the position of the first bad index (dx is then incomplete).
+     */
+    static long maxBackward(float[] dy, long[] idx, float[] dx, int planes, int hw, int ohw) {
+        long[] bad = {-1};
+        CpuLoops.forTasks(planes, (long) planes * (hw + ohw), p -> {
+            int xb = p * hw;
+            int yb = p * ohw;
+            Arrays.fill(dx, xb, xb + hw, 0f);
+            for (int o = yb; o < yb + ohw; o++) {
+                long at = idx[o];
+                if (at < 0 || at >= hw) {
+                    synchronized (bad) {
+                        if (bad[0] < 0 || o < bad[0]) {
+                            bad[0] = o;
+                        }
+                    }
+                    continue;
+                }
+                dx[xb + (int) at] += dy[o];
+            }
+        });
+        return bad[0];
+    }
+
+    static void avgForward(float[] x, float[] y, int planes, int h, int w, int oh, int ow, ConvSpec s) {
+        double inv = 1.0 / (s.kernelH() * s.kernelW());
+        CpuLoops.forTasks(planes, (long) planes * oh * ow * s.kernelH() * s.kernelW(), p -> {
+            int xb = p * h * w;
+            int yb = p * oh * ow;
+            for (int i = 0; i < oh; i++) {
+                int h0 = i * s.strideH() - s.padH();
+                int u0 = Math.max(0, -h0);
+                int u1 = Math.min(s.kernelH(), h - h0);
+                for (int j = 0; j < ow; j++) {
+                    int w0 = j * s.strideW() - s.padW();
+                    int v0 = Math.max(0, -w0);
+                    int v1 = Math.min(s.kernelW(), w - w0);
+                    double sum = 0;
+                    for (int u = u0; u < u1; u++) {
+                        int row = xb + (h0 + u) * w + w0;
+                        for (int v = v0; v < v1; v++) {
+                            sum += x[row + v];
+                        }
+                    }
+                    y[yb + i * ow + j] = (float) (sum * inv);
+                }
+            }
+        });
+    }
+
+    static void avgBackward(float[] dy, float[] dx, int planes, int h, int w, int oh, int ow, ConvSpec s) {
+        float div = s.kernelH() * s.kernelW();
+        CpuLoops.forTasks(planes, (long) planes * oh * ow * s.kernelH() * s.kernelW(), p -> {
+            int xb = p * h * w;
+            int yb = p * oh * ow;
+            Arrays.fill(dx, xb, xb + h * w, 0f);
+            for (int i = 0; i < oh; i++) {
+                int h0 = i * s.strideH() - s.padH();
+                int u0 = Math.max(0, -h0);
+                int u1 = Math.min(s.kernelH(), h - h0);
+                for (int j = 0; j < ow; j++) {
+                    int w0 = j * s.strideW() - s.padW();
+                    int v0 = Math.max(0, -w0);
+                    int v1 = Math.min(s.kernelW(), w - w0);
+                    float g = dy[yb + i * ow + j] / div;
+                    for (int u = u0; u < u1; u++) {
+                        int row = xb + (h0 + u) * w + w0;
+                        for (int v = v0; v < v1; v++) {
+                            dx[row + v] += g;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,42 @@
+package dev.jtrain.backend.cpu.gemm;
+
+/**
+ * A register-tiled micro-kernel on one mr x nr tile of C, from one packed mr x kc micro-panel of A
+ * ({@link PackA}: row-major when A is not transposed, depth-major when it is) and one packed
+ * kc x nr micro-panel of B ({@link PackB}).
+ *
+ * <p>With acc[r][j] = sum over p < kc of A(r, p) * bp[bo + p*nr + j], summed in order p = 0, 1, ...:
+ * <ul>
+ *   <li>{@code set*}: c[co + r*ldc + j] = alpha * acc (C is not read);</li>
+ *   <li>{@code add*}: c[co + r*ldc + j] = alpha * acc + beta * c (one fused rounding where the
+ *       kernel uses fma);</li>
+ *   <li>{@code *DepthA}: A(r, p) = ap[ao + p*mr + r]; {@code *RowA}: A(r, p) = ap[ao + r*kc + p].</li>
+ * </ul>
+ */
+interface GemmKernel {
+    /** Rows of the register tile. */
+    int mr();
+
+    /** Columns of the register tile. */
+    int nr();
+
+    /** A short description for {@link Sgemm#simdPath()}. */
+    String describe();
+
+    void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc);
+
+    void addDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta,
+                   float[] c, int co, int ldc);
+
+    void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc);
+
+    void addRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta,
+                 float[] c, int co, int ldc);
+
+    /**
+     * Stores a partial tile (rows x cols of it), computed with {@code set*(..., alpha = 1, ...)} into
+     * {@code t} (row stride nr), into C exactly as {@code set*} (beta == 0) or {@code add*} would
+     * have stored it, so edge tiles round like interior ones.
+     */
+    void storeEdge(float[] t, int rows, int cols, float alpha, float beta, float[] c, int co, int ldc);
+}

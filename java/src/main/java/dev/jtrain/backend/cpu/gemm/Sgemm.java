@@ -1,0 +1,151 @@
+package dev.jtrain.backend.cpu.gemm;
+
+import dev.jtrain.backend.cpu.CpuThreads;
+
+/**
+ * Single-precision general matrix multiply on the CPU, row-major, multi-threaded through
+ * {@link CpuThreads}.
+ *
+ * <p>Packed, cache-blocked GotoBLAS/BLIS-style loops ({@link GemmDriver}, {@link GemmBlocking})
+ * around a register-tiled micro-kernel: {@link VectorMicroKernel} (Vector API) when the JVM runs
+ * with {@code --add-modules jdk.incubator.vector}, else {@link ScalarMicroKernel}. The vector class
+ * is never loaded when the module is absent.
+ *
+ * <p>Results are bit-identical for every thread count (see {@link GemmPartition}). Each element is
+ * a sum in depth order, split into blocks of {@link GemmBlocking#kcFor(int)}; the relative error
+ * versus exact arithmetic is of the order of k * 2^-24 times the condition of the sum, as for any
+ * float32 BLAS.
+ */
+public final class Sgemm {
+    private Sgemm() {}
+
+    private static final GemmKernel KERNEL = chooseKernel();
+
+    private static GemmKernel chooseKernel() {
+        GemmKernel vector = vectorKernelOrNull();
+        return vector != null ? vector : new ScalarMicroKernel();
+    }
+
+    /** The Vector API kernel, or null when {@code jdk.incubator.vector} is not in the boot layer. */
+    static GemmKernel vectorKernelOrNull() {
+        if (!Boolean.parseBoolean(System.getProperty("jtrain.gemm.scalar", "false"))
+                && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            try {
+                // Loaded by name only here, so the class (and the incubator) is never touched otherwise.
+                Class<?> cls = Class.forName("dev.jtrain.backend.cpu.gemm.VectorMicroKernel");
+                GemmKernel k = (GemmKernel) cls.getDeclaredConstructor().newInstance();
+                if (k.nr() >= 8) {
+                    return k;
+                }
+            } catch (ReflectiveOperationException | LinkageError e) {
+                // fall through to the scalar kernel
+            }
+        }
+        return null;
+    }
+
+    /** The kernel {@link #sgemm} uses. */
+    static GemmKernel kernel() {
+        return KERNEL;
+    }
+
+    /**
+     * Which inner loop runs, for logs and benchmark reports: e.g. {@code "Vector API, 512-bit
+     * (16 floats), tile 8x32"} or {@code "scalar (jdk.incubator.vector not enabled), tile 4x16"}.
+     */
+    public static String simdPath() {
+        return KERNEL.describe();
+    }
+
+    /**
+     * C = alpha * op(A) * op(B) + beta * C, row-major. op(A) is m x k, op(B) is k x n, C is m x n.
+     * transA: A is stored k x m (row-major, lda >= m) and used transposed; else A is m x k
+     * (lda >= k). Same for B (transB: stored n x k, ldb >= k; else k x n, ldb >= n). ldc >= n.
+     * beta == 0 means C is not read (may hold NaN); alpha == 0 or k == 0 means A and B are not read.
+     *
+     * @throws IllegalArgumentException naming the argument, for negative sizes or offsets, a leading
+     *     dimension below the row length, a null array, or an array too short for the region
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                             float alpha, float[] a, int aOff, int lda,
+                             float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc) {
+        sgemm(KERNEL, CpuThreads.threads(), transA, transB, m, n, k, alpha, a, aOff, lda,
+                b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /** {@link #sgemm} with a chosen kernel and at most {@code threads} tasks (tests, benchmarks). */
+    static void sgemm(GemmKernel kern, int threads, boolean transA, boolean transB, int m, int n, int k,
+                      float alpha, float[] a, int aOff, int lda,
+                      float[] b, int bOff, int ldb,
+                      float beta, float[] c, int cOff, int ldc) {
+        if (m < 0) {
+            throw new IllegalArgumentException("m must be >= 0 (got " + m + ")");
+        }
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be >= 0 (got " + n + ")");
+        }
+        if (k < 0) {
+            throw new IllegalArgumentException("k must be >= 0 (got " + k + ")");
+        }
+        checkMatrix("a", a, aOff, "lda", lda, transA ? k : m, transA ? m : k, transA ? "transA=true: A is k x m" : "transA=false: A is m x k");
+        checkMatrix("b", b, bOff, "ldb", ldb, transB ? n : k, transB ? k : n, transB ? "transB=true: B is n x k" : "transB=false: B is k x n");
+        checkMatrix("c", c, cOff, "ldc", ldc, m, n, "C is m x n");
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (alpha == 0f || k == 0) {
+            scale(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        GemmProblem pr = new GemmProblem(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
+                beta, c, cOff, ldc);
+        if (threads <= 1 || (long) m * n * k < GemmBlocking.PARALLEL_MIN_FMAS) {
+            GemmDriver.run(kern, pr, 0, m, 0, n);
+            return;
+        }
+        GemmPartition part = GemmPartition.choose(m, n, k, kern.mr(), kern.nr(), threads);
+        if (part.tasks() == 1) {
+            GemmDriver.run(kern, pr, 0, m, 0, n);
+            return;
+        }
+        CpuThreads.parallelFor(part.tasks(), t -> GemmDriver.run(kern, pr,
+                part.rowStart(t), part.rowEnd(t), part.colStart(t), part.colEnd(t)));
+    }
+
+    /** C = beta * C (C = 0 when beta == 0, without reading C). */
+    private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, row, row + n, 0f);
+            } else if (beta != 1f) {
+                for (int j = 0; j < n; j++) {
+                    c[row + j] *= beta;
+                }
+            }
+        }
+    }
+
+    private static void checkMatrix(String name, float[] arr, int off, String ldName, int ld,
+                                    int rows, int cols, String shape) {
+        if (arr == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (off < 0) {
+            throw new IllegalArgumentException(name + "Off must be >= 0 (got " + off + ")");
+        }
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException(ldName + " must be >= max(1, " + cols + ") for "
+                    + shape + " (got " + ld + ")");
+        }
+        if (rows > 0 && cols > 0) {
+            long need = off + (long) (rows - 1) * ld + cols;
+            if (need > arr.length) {
+                throw new IllegalArgumentException(name + " is too short: " + shape + " (" + rows + " x "
+                        + cols + ", " + ldName + "=" + ld + ", " + name + "Off=" + off + ") needs "
+                        + need + " elements, " + name + ".length is " + arr.length);
+            }
+        }
+    }
+}

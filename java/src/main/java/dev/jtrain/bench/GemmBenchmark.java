@@ -1,0 +1,151 @@
+package dev.jtrain.bench;
+
+import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.gemm.Sgemm;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Measures the CPU SGEMM ({@link Sgemm}) in GFLOP/s for square n x n products, over lists of sizes,
+ * thread counts and transposes, the same workload as {@code bench/scripts/numpy_gemm.py} runs with
+ * numpy/OpenBLAS so the two can be compared row by row.
+ *
+ * <p>Workload: C = op(A) op(B), all n x n row-major float32 with lda = ldb = ldc = n, alpha = 1,
+ * beta = 0; {@code "nt"} means B is used transposed, {@code "tn"} A, {@code "tt"} both. GFLOP/s =
+ * 2 n^3 / time. Per configuration: a warm-up (the JIT needs a few thousand micro-kernel calls to
+ * compile the vector kernel; the first configuration also gets a longer global warm-up), then
+ * {@code reps} timed repetitions, each running the product enough times to last at least
+ * {@code minRepSeconds}; the median and the best repetition are reported.
+ *
+ * <p>Thread counts are applied with {@link CpuThreads#setThreads}; the previous count is restored
+ * at the end.
+ */
+public final class GemmBenchmark {
+    private GemmBenchmark() {}
+
+    /** One measured configuration. {@link #toJson()} uses the field names of numpy_gemm.py. */
+    public record Row(String impl, int n, int threads, String transpose, double gflopsMedian,
+                      double gflopsMax) {
+        public String toJson() {
+            return String.format(Locale.ROOT,
+                    "{\"impl\": \"%s\", \"n\": %d, \"threads\": %d, \"transpose\": \"%s\", "
+                            + "\"gflops_median\": %.2f, \"gflops_max\": %.2f}",
+                    impl, n, threads, transpose, gflopsMedian, gflopsMax);
+        }
+    }
+
+    /** Timing knobs. */
+    public record Options(double warmupSeconds, int reps, double minRepSeconds, double firstWarmupSeconds) {
+        public static Options defaults() {
+            return new Options(0.5, 9, 0.05, 2.0);
+        }
+
+        public Options {
+            if (reps < 1) {
+                throw new IllegalArgumentException("reps must be >= 1 (got " + reps + ")");
+            }
+            if (warmupSeconds < 0 || minRepSeconds <= 0 || firstWarmupSeconds < 0) {
+                throw new IllegalArgumentException("warm-up and repetition times must be positive");
+            }
+        }
+    }
+
+    /** Runs every (transpose, size, threads) combination with default options. */
+    public static List<Row> run(List<Integer> sizes, List<Integer> threads, List<String> transposes) {
+        return run(sizes, threads, transposes, Options.defaults(), row -> { });
+    }
+
+    /**
+     * Runs every combination; {@code onRow} sees each row as soon as it is measured (for progress
+     * output). Loops: threads outermost, then transpose, then size.
+     *
+     * @throws IllegalArgumentException for a size or thread count below 1, or a transpose other than
+     *     nn, nt, tn, tt
+     */
+    public static List<Row> run(List<Integer> sizes, List<Integer> threads, List<String> transposes,
+                                Options options, Consumer<Row> onRow) {
+        for (int n : sizes) {
+            if (n < 1) {
+                throw new IllegalArgumentException("sizes must be >= 1 (got " + n + ")");
+            }
+        }
+        for (int t : threads) {
+            if (t < 1) {
+                throw new IllegalArgumentException("threads must be >= 1 (got " + t + ")");
+            }
+        }
+        List<String> ops = new ArrayList<>();
+        for (String t : transposes) {
+            String op = t.trim().toLowerCase(Locale.ROOT);
+            if (!List.of("nn", "nt", "tn", "tt").contains(op)) {
+                throw new IllegalArgumentException("transpose must be one of nn, nt, tn, tt (got '" + t + "')");
+            }
+            ops.add(op);
+        }
+        int before = CpuThreads.threads();
+        List<Row> rows = new ArrayList<>();
+        boolean first = true;
+        try {
+            for (int th : threads) {
+                CpuThreads.setThreads(th);
+                for (String op : ops) {
+                    for (int n : sizes) {
+                        double warm = options.warmupSeconds() + (first ? options.firstWarmupSeconds() : 0);
+                        first = false;
+                        Row row = measure(n, th, op, warm, options);
+                        rows.add(row);
+                        onRow.accept(row);
+                    }
+                }
+            }
+        } finally {
+            CpuThreads.setThreads(before);
+        }
+        return rows;
+    }
+
+    private static Row measure(int n, int threads, String op, double warmupSeconds, Options o) {
+        boolean ta = op.charAt(0) == 't';
+        boolean tb = op.charAt(1) == 't';
+        SplittableRandom rnd = new SplittableRandom(1234 + n);
+        float[] a = new float[n * n];
+        float[] b = new float[n * n];
+        float[] c = new float[n * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (rnd.nextDouble() * 2 - 1);
+            b[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        Runnable product = () -> Sgemm.sgemm(ta, tb, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+        // warm-up; also finds how many products make one repetition of at least minRepSeconds
+        int inner = 1;
+        long start = System.nanoTime();
+        while (true) {
+            double dt = time(product, inner);
+            if ((System.nanoTime() - start) * 1e-9 >= warmupSeconds && dt >= o.minRepSeconds()) {
+                break;
+            }
+            if (dt < o.minRepSeconds()) {
+                inner = Math.max(inner * 2, (int) (inner * o.minRepSeconds() / Math.max(dt, 1e-9)) + 1);
+            }
+        }
+        double[] rates = new double[o.reps()];
+        double flops = 2.0 * n * n * (double) n;
+        for (int r = 0; r < rates.length; r++) {
+            rates[r] = flops * inner / time(product, inner) / 1e9;
+        }
+        Arrays.sort(rates);
+        return new Row("jtrain", n, threads, op, rates[rates.length / 2], rates[rates.length - 1]);
+    }
+
+    private static double time(Runnable product, int times) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < times; i++) {
+            product.run();
+        }
+        return (System.nanoTime() - t0) * 1e-9;
+    }
+}

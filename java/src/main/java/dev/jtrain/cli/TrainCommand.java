@@ -1,0 +1,328 @@
+package dev.jtrain.cli;
+
+import dev.jtrain.backend.Backends;
+import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.data.DataFileException;
+import dev.jtrain.data.Dataset;
+import dev.jtrain.data.Mnist;
+import dev.jtrain.data.Normalizer;
+import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
+import dev.jtrain.optim.Optimizer;
+import dev.jtrain.random.Generator;
+import dev.jtrain.tensor.Device;
+import dev.jtrain.train.ConsoleReporter;
+import dev.jtrain.train.EpochMetrics;
+import dev.jtrain.train.Models;
+import dev.jtrain.train.Optimizers;
+import dev.jtrain.train.ProgressBarListener;
+import dev.jtrain.train.Trainer;
+import dev.jtrain.train.TrainingReport;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code jtrain train}: trains a classifier on an MNIST-layout folder (default: the bundled
+ * {@code data/mnist-10k}) and prints one line per epoch; {@code --metrics-out} writes the JSON report
+ * of {@link TrainingReport}. Pixels are scaled to [0, 1] and normalised with the training set's
+ * mean/std; batches are reshuffled every epoch from the seed; same seed and threads give the same bits.
+ *
+ * <p>Every error (bad flag or value, unknown device, missing or corrupt data) is one line on stderr,
+ * {@code jtrain train: error: ...}, with exit status 2 (usage) or 1 (data/run); parse errors are
+ * collected rather than thrown, so this holds whether the command runs on its own
+ * ({@code new CommandLine(new TrainCommand())}) or as a subcommand.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a model on MNIST-format data and report loss, accuracy and throughput per epoch.")
+public final class TrainCommand implements Callable<Integer> {
+    static final int EXIT_USAGE = CommandLine.ExitCode.USAGE;
+    static final int EXIT_FAILURE = CommandLine.ExitCode.SOFTWARE;
+
+    private CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "mlp or cnn (default: ${DEFAULT-VALUE})")
+    String model = "mlp";
+
+    @Option(names = "--hidden", paramLabel = "N[,N...]",
+            description = "hidden layer sizes (default: 512,512 for mlp, 128 for cnn)")
+    String hidden;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "epochs (default: ${DEFAULT-VALUE})")
+    int epochs = 5;
+
+    @Option(names = "--batch", paramLabel = "N", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch = 128;
+
+    @Option(names = "--optimizer", paramLabel = "NAME",
+            description = "sgd, adam, adamw, rmsprop or adagrad (default: ${DEFAULT-VALUE})")
+    String optimizer = "sgd";
+
+    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: 0.01; 0.001 for adam/adamw)")
+    Double lr;
+
+    @Option(names = "--momentum", paramLabel = "X", description = "momentum (sgd: default 0.9; rmsprop: default 0)")
+    Double momentum;
+
+    @Option(names = "--nesterov", description = "Nesterov momentum (sgd)")
+    boolean nesterov;
+
+    @Option(names = "--weight-decay", paramLabel = "X", description = "weight decay (default: 0; 0.01 for adamw)")
+    Double weightDecay;
+
+    @Option(names = "--dropout", paramLabel = "P", description = "dropout after each hidden layer (default: 0)")
+    float dropout = 0f;
+
+    @Option(names = "--seed", paramLabel = "N", description = "random seed: init, shuffling, dropout (default: ${DEFAULT-VALUE})")
+    long seed = 0;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--device", paramLabel = "DEV", description = "cpu, emu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
+    String device = "cpu";
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "folder with train-/t10k- IDX files (default: data/mnist-10k of the project)")
+    String data;
+
+    @Option(names = "--metrics-out", paramLabel = "FILE", description = "write the run's metrics as JSON")
+    String metricsOut;
+
+    @Option(names = "--train-limit", paramLabel = "N", description = "use only the first N training samples")
+    Integer trainLimit;
+
+    @Option(names = "--test-limit", paramLabel = "N", description = "use only the first N test samples")
+    Integer testLimit;
+
+    @Option(names = {"-q", "--quiet"}, description = "no per-epoch lines and no progress bar")
+    boolean quiet;
+
+    /** Parse errors are collected (not thrown) so that call() can report them as one line. */
+    @Spec
+    void spec(CommandSpec spec) {
+        this.spec = spec;
+        spec.parser().collectErrors(true);
+    }
+
+    /** A usage error: bad flag or value. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TrainCommand()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            List<Exception> errors = spec.commandLine().getParseResult() == null ? List.of()
+                    : spec.commandLine().getParseResult().errors();
+            if (!errors.isEmpty()) {
+                throw new UsageException(errors.get(0).getMessage());
+            }
+            return run(out);
+        } catch (UsageException | IllegalArgumentException e) {
+            return fail(err, e.getMessage(), EXIT_USAGE);
+        } catch (UnsupportedOperationException e) {
+            return fail(err, e.getMessage(), EXIT_USAGE);
+        } catch (DataFileException e) {
+            return fail(err, e.getMessage(), EXIT_FAILURE);
+        } catch (IOException e) {
+            return fail(err, e.getClass().getSimpleName() + ": " + e.getMessage(), EXIT_FAILURE);
+        } catch (OutOfMemoryError e) {
+            return fail(err, "out of memory (" + e.getMessage() + "); try a smaller --batch or a larger -Xmx", EXIT_FAILURE);
+        } catch (RuntimeException e) {
+            return fail(err, e.getClass().getSimpleName() + ": " + e.getMessage(), EXIT_FAILURE);
+        }
+    }
+
+    private static int fail(PrintWriter err, String message, int code) {
+        String line = message == null ? "unknown error" : message.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
+        err.println("jtrain train: error: " + line);
+        err.flush();
+        return code;
+    }
+
+    private int run(PrintWriter out) throws IOException {
+        // ---- validate the flags (cheap checks first, before touching data or devices)
+        Device dev = Device.parse(device);
+        positive("--epochs", epochs);
+        positive("--batch", batch);
+        if (threads != null) {
+            positive("--threads", threads);
+        }
+        if (trainLimit != null) {
+            positive("--train-limit", trainLimit);
+        }
+        if (testLimit != null) {
+            positive("--test-limit", testLimit);
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new UsageException("--dropout must be in [0, 1), got " + dropout);
+        }
+        int[] hiddenSizes = parseHidden(hidden);
+        Models.defaultHidden(model); // unknown model -> error naming it
+        if (!Optimizers.NAMES.contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
+            throw new UsageException("unknown optimizer '" + optimizer + "' (expected one of "
+                    + String.join(", ", Optimizers.NAMES) + ")");
+        }
+        Backends.forDevice(dev); // unavailable device -> UnsupportedOperationException naming it
+        if (threads != null) {
+            CpuThreads.setThreads(threads);
+        }
+        Path dataDir = dataDir();
+        Path metricsPath = null;
+        if (metricsOut != null) {
+            try {
+                metricsPath = Path.of(metricsOut);
+            } catch (InvalidPathException e) {
+                throw new UsageException("--metrics-out: bad path '" + metricsOut + "': " + e.getReason());
+            }
+        }
+
+        // ---- data
+        Mnist.Split split = Mnist.load(dataDir);
+        Dataset train = split.train();
+        Dataset test = split.test();
+        if (trainLimit != null) {
+            train = train.head(trainLimit);
+        }
+        if (testLimit != null) {
+            test = test.head(testLimit);
+        }
+        Normalizer norm = Normalizer.fit(train);
+        norm.apply(train);
+        norm.apply(test);
+        int[] inDims = Models.inputDims(model, train.sampleDims());
+        train = train.withSampleDims(inDims);
+        test = test.withSampleDims(inDims);
+
+        // ---- model, loss, optimizer
+        Generator gen = new Generator(seed);
+        Layer net = Models.build(model, inDims, train.numClasses(), hiddenSizes, dropout, gen);
+        net.to(dev);
+        Optimizer opt = Optimizers.create(optimizer, net.parameters(),
+                new Optimizers.Settings(lr, momentum, nesterov, weightDecay));
+        Trainer trainer = new Trainer(net, new SoftmaxCrossEntropy(0f), opt, dev);
+        String description = Models.describe(model, inDims,
+                hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes, train.numClasses());
+        int nThreads = CpuThreads.threads();
+        if (!quiet) {
+            out.printf(Locale.ROOT, "jtrain train: %s (%,d parameters), %s lr %s, batch %d, %d epochs, %s with %d thread%s, "
+                            + "data %s (%d train, %d test; mean %.4f, std %.4f)%n",
+                    description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()), batch, epochs,
+                    dev, nThreads, nThreads == 1 ? "" : "s", dataDir, train.size(), test.size(), norm.mean(), norm.std());
+            out.flush();
+            trainer.addListener(new ConsoleReporter(out));
+            if (ProgressBarListener.wanted()) {
+                trainer.addListener(new ProgressBarListener());
+            }
+        }
+
+        // ---- train
+        List<EpochMetrics> history = trainer.fit(train, test, epochs, batch, gen);
+
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("device", dev.toString());
+        settings.put("model", model.toLowerCase(Locale.ROOT));
+        settings.put("architecture", description);
+        settings.put("hidden", hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes);
+        settings.put("parameters", net.parameterCount());
+        settings.put("epochs", epochs);
+        settings.put("batch", batch);
+        settings.put("threads", nThreads);
+        settings.put("optimizer", optimizer.toLowerCase(Locale.ROOT));
+        settings.put("lr", opt.lr());
+        settings.put("momentum", momentum != null ? momentum
+                : optimizer.equalsIgnoreCase("sgd") ? 0.9 : 0.0);
+        settings.put("nesterov", nesterov);
+        settings.put("weight_decay", weightDecay != null ? weightDecay
+                : optimizer.equalsIgnoreCase("adamw") ? 0.01 : 0.0);
+        settings.put("dropout", dropout);
+        settings.put("seed", seed);
+        settings.put("data", dataDir.toString());
+        settings.put("train_samples", train.size());
+        settings.put("test_samples", test.size());
+        settings.put("normalize_mean", norm.mean());
+        settings.put("normalize_std", norm.std());
+        settings.put("java", Runtime.version().toString());
+        TrainingReport report = new TrainingReport(settings, history);
+        if (!quiet) {
+            out.printf(Locale.ROOT, "test accuracy %.2f%%, final train loss %.4f, %.0f samples/s (epochs %s)%n",
+                    100 * report.last().testAccuracy(), report.last().trainLoss(), report.samplesPerSec(),
+                    history.size() > 1 ? "2-" + history.size() : "1");
+            out.flush();
+        }
+        if (metricsPath != null) {
+            try {
+                report.write(metricsPath);
+            } catch (IOException e) {
+                throw new DataFileException(metricsPath, "cannot write the metrics file: " + e.getMessage(), e);
+            }
+        }
+        return 0;
+    }
+
+    private static String fmt(double v) {
+        String s = String.format(Locale.ROOT, "%.6g", v);
+        return s.contains(".") && !s.contains("e") ? s.replaceAll("0+$", "").replaceAll("\\.$", "") : s;
+    }
+
+    private static void positive(String flag, long v) {
+        if (v < 1) {
+            throw new UsageException(flag + " must be >= 1, got " + v);
+        }
+    }
+
+    static int[] parseHidden(String text) {
+        if (text == null) {
+            return new int[0];
+        }
+        String t = text.trim();
+        if (t.isEmpty()) {
+            throw new UsageException("--hidden: empty list (expected sizes like 512,512)");
+        }
+        String[] parts = t.split(",");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--hidden: '" + parts[i].trim() + "' in '" + text
+                        + "' is not a positive integer (expected sizes like 512,512)");
+            }
+            if (out[i] < 1) {
+                throw new UsageException("--hidden: sizes must be >= 1, got " + Arrays.toString(out));
+            }
+        }
+        return out;
+    }
+
+    /** --data, else data/mnist-10k under the project root (-Djtrain.root, else the current directory). */
+    private Path dataDir() {
+        try {
+            return data != null ? Path.of(data) : ProjectPaths.root().resolve("data").resolve("mnist-10k");
+        } catch (InvalidPathException e) {
+            throw new UsageException("--data: bad path '" + data + "': " + e.getReason());
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.jtrain.optim;
+
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * Adam as {@code torch.optim.Adam} (FORMAT.md items 27, 32, 33): m and v start at 0, step t starts at 1,
+ * {@code p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)}; weight decay is L2-coupled
+ * ({@code g += wd p}); AMSGrad keeps the running maximum of the raw v. State: {@code exp_avg},
+ * {@code exp_avg_sq}, and {@code max_exp_avg_sq} with AMSGrad.
+ */
+public class Adam extends AbstractOptimizer {
+    public static final String EXP_AVG = "exp_avg";
+    public static final String EXP_AVG_SQ = "exp_avg_sq";
+    public static final String MAX_EXP_AVG_SQ = "max_exp_avg_sq";
+
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private final boolean amsgrad;
+    private final boolean decoupled;
+
+    public Adam(List<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay,
+                boolean amsgrad) {
+        this(params, lr, beta1, beta2, eps, weightDecay, amsgrad, false);
+    }
+
+    /** PyTorch defaults: betas (0.9, 0.999), eps 1e-8, no weight decay, no AMSGrad. */
+    public Adam(List<Parameter> params, double lr) {
+        this(params, lr, 0.9, 0.999, 1e-8, 0, false);
+    }
+
+    /** PyTorch defaults with lr 1e-3. */
+    public Adam(List<Parameter> params) {
+        this(params, 1e-3);
+    }
+
+    Adam(List<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay,
+         boolean amsgrad, boolean decoupled) {
+        super(params, lr);
+        requireRange("beta1", beta1, 0, 1);
+        requireRange("beta2", beta2, 0, 1);
+        requireNonNegative("eps", eps);
+        requireNonNegative("weight_decay", weightDecay);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        this.amsgrad = amsgrad;
+        this.decoupled = decoupled;
+    }
+
+    @Override
+    protected final void update(Parameter p, Tensor value, Tensor grad, int t) {
+        Tensor m = state(p, EXP_AVG);
+        Tensor v = state(p, EXP_AVG_SQ);
+        Tensor vmax = amsgrad ? state(p, MAX_EXP_AVG_SQ) : null;
+        backend(value).adamStep(value, grad, m, v, vmax, (float) lr(), (float) beta1, (float) beta2, (float) eps,
+                (float) weightDecay, decoupled, t);
+    }
+
+    public double beta1() {
+        return beta1;
+    }
+
+    public double beta2() {
+        return beta2;
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    public boolean amsgrad() {
+        return amsgrad;
+    }
+}

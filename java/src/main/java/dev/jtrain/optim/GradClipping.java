@@ -1,0 +1,72 @@
+package dev.jtrain.optim;
+
+import dev.jtrain.backend.Backend;
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Gradient clipping by global norm, as {@code torch.nn.utils.clip_grad_norm_} (FORMAT.md item 35):
+ * {@code total = sqrt(sum over all gradients of sum g^2)} is returned (taken before clipping), then every
+ * gradient is multiplied by {@code min(1, maxNorm / (total + 1e-6))}. Everything stays on the gradients'
+ * device (no host synchronisation): the returned norm is a one-element tensor there.
+ */
+public final class GradClipping {
+    /** Added under the square root so that a zero total gives exactly 0 (see {@link #sqrtOnDevice}). */
+    private static final float TINY = 1e-30f;
+
+    private GradClipping() {
+    }
+
+    /** Clips the gradients of {@code params} in place; returns the total L2 norm before clipping ([1] tensor). */
+    public static Tensor clipGradNorm(List<Parameter> params, float maxNorm) {
+        List<Tensor> grads = new ArrayList<>();
+        for (Parameter p : params) {
+            if (p.grad() != null) {
+                grads.add(p.grad());
+            }
+        }
+        return clipGradients(grads, maxNorm);
+    }
+
+    /** The same over raw gradient tensors (all on one device). */
+    public static Tensor clipGradients(List<Tensor> grads, float maxNorm) {
+        if (!(maxNorm > 0)) {
+            throw new IllegalArgumentException("max_norm must be > 0, got " + maxNorm);
+        }
+        if (grads.isEmpty()) {
+            throw new IllegalArgumentException("clipGradNorm: no gradients to clip");
+        }
+        Backend be = grads.get(0).backend();
+        for (Tensor g : grads) {
+            if (!g.device().equals(be.device())) {
+                throw new IllegalArgumentException("clipGradNorm: gradients on different devices ("
+                        + be.device() + " and " + g.device() + ")");
+            }
+        }
+        Tensor squares = be.zeros(1);
+        for (int i = 0; i < grads.size(); i++) {
+            be.sumSquares(grads.get(i), squares, i > 0);
+        }
+        Tensor norm = be.zeros(1);
+        sqrtOnDevice(be, squares, norm);
+        for (Tensor g : grads) {
+            be.clipByGlobalNorm(g, squares, maxNorm);
+        }
+        return norm;
+    }
+
+    /**
+     * out[0] = sqrt(s[0]) for a one-element s >= 0, on the device, without reading the value on the host.
+     * The op set has no square root; BatchNorm's eval normalisation with gamma 1, beta 0, mean 0 and
+     * variance s computes {@code s / sqrt(s + eps)}, which is sqrt(s) (and exactly 0 for s = 0) with a tiny eps.
+     */
+    static void sqrtOnDevice(Backend be, Tensor s, Tensor out) {
+        Tensor one = be.zeros(1);
+        be.fill(one, 1f);
+        Tensor zero = be.zeros(1);
+        be.batchNormForwardEval(s.reshape(1, 1), one, zero, zero, s, TINY, out.reshape(1, 1));
+    }
+}

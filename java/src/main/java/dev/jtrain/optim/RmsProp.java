@@ -1,0 +1,52 @@
+package dev.jtrain.optim;
+
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * RMSprop as {@code torch.optim.RMSprop} with {@code centered = False} (FORMAT.md item 31): {@code square_avg}
+ * starts at 0, no bias correction, {@code v = alpha v + (1 - alpha) g^2}, {@code p -= lr g / (sqrt(v) + eps)};
+ * with momentum {@code buf = mu buf + g / (sqrt(v) + eps)}, {@code p -= lr buf}. Weight decay is L2-coupled.
+ * State: {@code square_avg}, and {@code momentum_buffer} when momentum > 0.
+ */
+public final class RmsProp extends AbstractOptimizer {
+    public static final String SQUARE_AVG = "square_avg";
+    public static final String MOMENTUM_BUFFER = "momentum_buffer";
+
+    private final double alpha;
+    private final double eps;
+    private final double weightDecay;
+    private final double momentum;
+
+    public RmsProp(List<Parameter> params, double lr, double alpha, double eps, double weightDecay, double momentum) {
+        super(params, lr);
+        requireRange("alpha", alpha, 0, 1);
+        requireNonNegative("eps", eps);
+        requireNonNegative("weight_decay", weightDecay);
+        requireNonNegative("momentum", momentum);
+        this.alpha = alpha;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        this.momentum = momentum;
+    }
+
+    /** PyTorch defaults: alpha 0.99, eps 1e-8, no weight decay, no momentum. */
+    public RmsProp(List<Parameter> params, double lr) {
+        this(params, lr, 0.99, 1e-8, 0, 0);
+    }
+
+    /** PyTorch defaults with lr 0.01. */
+    public RmsProp(List<Parameter> params) {
+        this(params, 0.01);
+    }
+
+    @Override
+    protected void update(Parameter p, Tensor value, Tensor grad, int t) {
+        Tensor squareAvg = state(p, SQUARE_AVG);
+        Tensor buf = momentum > 0 ? state(p, MOMENTUM_BUFFER) : null;
+        backend(value).rmspropStep(value, grad, squareAvg, buf, (float) lr(), (float) alpha, (float) eps,
+                (float) weightDecay, (float) momentum);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.jtrain.train;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/** Prints one line per epoch: train loss and accuracy, test accuracy, samples/s and time. */
+public final class ConsoleReporter implements TrainingListener {
+    private final PrintWriter out;
+    private int epochs;
+
+    public ConsoleReporter(PrintWriter out) {
+        this.out = out;
+    }
+
+    public ConsoleReporter(PrintStream out) {
+        this(new PrintWriter(out, true));
+    }
+
+    @Override
+    public void onTrainStart(int epochs, int stepsPerEpoch, int trainSamples) {
+        this.epochs = epochs;
+    }
+
+    @Override
+    public void onEpochEnd(EpochMetrics m) {
+        out.println(format(m, epochs));
+        out.flush();
+    }
+
+    public static String format(EpochMetrics m, int epochs) {
+        int w = String.valueOf(Math.max(epochs, m.epoch())).length();
+        String test = Double.isNaN(m.testAccuracy()) ? "     -  " : String.format(Locale.ROOT, "%6.2f%%", 100 * m.testAccuracy());
+        return String.format(Locale.ROOT, "epoch %" + w + "d/%d  train loss %.4f  train acc %6.2f%%  test acc %s  %9.0f samples/s  %7.2f s",
+                m.epoch(), epochs, m.trainLoss(), 100 * m.trainAccuracy(), test, m.samplesPerSec(), m.seconds() + m.evalSeconds());
+    }
+}

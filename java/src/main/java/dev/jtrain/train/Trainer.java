@@ -1,0 +1,278 @@
+package dev.jtrain.train;
+
+import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
+import dev.jtrain.data.BatchIterator;
+import dev.jtrain.data.Dataset;
+import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.loss.Loss;
+import dev.jtrain.optim.Optimizer;
+import dev.jtrain.random.Generator;
+import dev.jtrain.tensor.DType;
+import dev.jtrain.tensor.Device;
+import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Tensor;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The training loop of a classifier: per epoch, a shuffled pass over the training set (zero grads,
+ * forward in training mode, loss, backward, optimizer step) and an evaluation on the test set in eval
+ * mode. The loss is expected to take logits [N, C] and int64 labels [N] (e.g. SoftmaxCrossEntropy).
+ *
+ * <p>Train loss and accuracy are accumulated <b>on the device</b> (axpy of the batch loss, argmax +
+ * countEqual of the predictions into one-element tensors) and read once per epoch, so a device
+ * backend never synchronises inside an epoch unless a listener asks for the loss. Batches, prediction
+ * buffers and accumulators are allocated once and reused: after the first epoch a cpu step allocates
+ * nothing in this class (see {@link EpochMetrics#allocBytesPerStep()} for the whole step).
+ *
+ * <p>Randomness: each epoch's shuffle takes the next offset of the run's {@link Generator} (the same
+ * generator that initialised the model and drives dropout), so a run is fixed by (seed, thread count).
+ */
+public final class Trainer {
+    private final Layer model;
+    private final Loss loss;
+    private final Optimizer optimizer;
+    private final Device device;
+    private final Backend backend;
+    private final Parameter[] params;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+
+    // reusable device-side metric state
+    private Tensor lossSum;
+    private Tensor correctSum;
+    private Tensor correctTmp;
+    private Tensor predsA;
+    private Tensor predsB;
+
+    public Trainer(Layer model, Loss loss, Optimizer optimizer, Device device) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.loss = Objects.requireNonNull(loss, "loss");
+        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        this.device = Objects.requireNonNull(device, "device");
+        this.backend = Backends.forDevice(device);
+        this.params = model.parameters().toArray(new Parameter[0]);
+    }
+
+    public Trainer addListener(TrainingListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    public Layer model() {
+        return model;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /**
+     * Trains for {@code epochs} epochs over {@code train} in shuffled batches of {@code batchSize} (the
+     * last partial batch included), evaluating on {@code test} (may be null) after each epoch.
+     * Returns the per-epoch metrics.
+     */
+    public List<EpochMetrics> fit(Dataset train, Dataset test, int epochs, int batchSize, Generator gen) {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        Objects.requireNonNull(gen, "gen");
+        BatchIterator trainIt = new BatchIterator(train, batchSize, true, device);
+        BatchIterator testIt = test == null || test.size() == 0 ? null : new BatchIterator(test, batchSize, false, device);
+        int steps = trainIt.batchesPerEpoch();
+        for (TrainingListener l : listeners) {
+            l.onTrainStart(epochs, steps, train.size());
+        }
+        List<EpochMetrics> history = new ArrayList<>(epochs);
+        for (int epoch = 1; epoch <= epochs; epoch++) {
+            history.add(trainEpoch(epoch, trainIt, testIt, gen));
+        }
+        for (TrainingListener l : listeners) {
+            l.onTrainEnd(history);
+        }
+        return history;
+    }
+
+    private EpochMetrics trainEpoch(int epoch, BatchIterator it, BatchIterator testIt, Generator gen) {
+        int steps = it.batchesPerEpoch();
+        for (TrainingListener l : listeners) {
+            l.onEpochStart(epoch, steps);
+        }
+        AllocationMeter meter = new AllocationMeter();
+        meter.start();
+        long t0 = System.nanoTime();
+        it.startEpoch(gen);
+        boolean first = true;
+        int step = 0;
+        int samples = 0;
+        while (it.hasNext()) {
+            BatchIterator.Batch b = it.next();
+            int n = b.size();
+            zeroGrads();
+            Tensor logits = model.forward(b.x(), true);
+            Tensor l = loss.forward(logits, b.y());
+            accumulate(logits, b.y(), l, n, first);
+            first = false;
+            model.backward(loss.backward());
+            optimizer.step();
+            step++;
+            samples += n;
+            for (int i = 0; i < listeners.size(); i++) {
+                listeners.get(i).onStep(epoch, step, n, l);
+            }
+        }
+        double lossTotal = lossSum.to(Device.CPU).item();
+        double correct = correctSum.to(Device.CPU).item();
+        long t1 = System.nanoTime();
+        meter.stop();
+        for (TrainingListener l : listeners) {
+            l.onTrainPhaseEnd(epoch);
+        }
+        double seconds = (t1 - t0) / 1e9;
+        Evaluation ev = testIt == null ? null : evaluate(testIt);
+        EpochMetrics m = new EpochMetrics(epoch, samples, step, lossTotal / samples, correct / samples,
+                ev == null ? Double.NaN : ev.loss(), ev == null ? Double.NaN : ev.accuracy(),
+                seconds, ev == null ? 0 : ev.seconds(), samples / seconds,
+                meter.perStep(step, false), meter.perStep(step, true));
+        for (TrainingListener lis : listeners) {
+            lis.onEpochEnd(m);
+        }
+        return m;
+    }
+
+    /** Loss and accuracy of the model on {@code data} in eval mode (no gradients, no parameter change). */
+    public Evaluation evaluate(Dataset data, int batchSize) {
+        return evaluate(new BatchIterator(data, batchSize, false, device));
+    }
+
+    private Evaluation evaluate(BatchIterator it) {
+        long t0 = System.nanoTime();
+        it.startEpoch(0, 0);
+        boolean first = true;
+        int samples = 0;
+        while (it.hasNext()) {
+            BatchIterator.Batch b = it.next();
+            Tensor logits = model.forward(b.x(), false);
+            Tensor l = loss.forward(logits, b.y());
+            accumulate(logits, b.y(), l, b.size(), first);
+            first = false;
+            samples += b.size();
+        }
+        double lossTotal = lossSum.to(Device.CPU).item();
+        double correct = correctSum.to(Device.CPU).item();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Evaluation(samples, lossTotal / samples, correct / samples, seconds);
+    }
+
+    private void zeroGrads() {
+        for (int i = 0; i < params.length; i++) {
+            params[i].zeroGrad();
+        }
+    }
+
+    /** lossSum += n * l; correctSum += #(argmax(logits) == labels); reset both first when {@code reset}. */
+    private void accumulate(Tensor logits, Tensor labels, Tensor l, int n, boolean reset) {
+        if (lossSum == null || !lossSum.shape().equals(l.shape())) {
+            lossSum = backend.zeros(DType.FLOAT32, l.shape());
+        }
+        if (correctSum == null) {
+            correctSum = backend.zeros(DType.FLOAT32, Shape.of(1));
+            correctTmp = backend.zeros(DType.FLOAT32, Shape.of(1));
+        }
+        if (reset) {
+            backend.fill(lossSum, 0f);
+            backend.fill(correctSum, 0f);
+        }
+        backend.axpy(n, l, lossSum);
+        Tensor preds = preds(logits.dim(0));
+        backend.argmaxRows(logits.rank() == 2 ? logits : logits.reshape(logits.dim(0), logits.numel() / logits.dim(0)), preds);
+        backend.countEqual(preds, labels, correctTmp);
+        backend.add(correctTmp, correctSum, correctSum);
+    }
+
+    /** An int64 [n] prediction buffer; two sizes are cached (full and last partial batch). */
+    private Tensor preds(int n) {
+        if (predsA != null && predsA.dim(0) == n) {
+            return predsA;
+        }
+        if (predsB != null && predsB.dim(0) == n) {
+            Tensor t = predsB;
+            predsB = predsA;
+            predsA = t;
+            return t;
+        }
+        predsB = predsA;
+        predsA = backend.zeros(DType.INT64, Shape.of(n));
+        return predsA;
+    }
+
+    /** Heap bytes allocated between start() and stop(): by this thread, and by all live threads. */
+    private static final class AllocationMeter {
+        private final com.sun.management.ThreadMXBean bean;
+        private long self0;
+        private long self1;
+        private java.util.Map<Long, Long> all0;
+        private long allDelta;
+
+        AllocationMeter() {
+            java.lang.management.ThreadMXBean b = ManagementFactory.getThreadMXBean();
+            com.sun.management.ThreadMXBean sb = b instanceof com.sun.management.ThreadMXBean s ? s : null;
+            if (sb != null) {
+                try {
+                    if (!sb.isThreadAllocatedMemorySupported()) {
+                        sb = null;
+                    } else if (!sb.isThreadAllocatedMemoryEnabled()) {
+                        sb.setThreadAllocatedMemoryEnabled(true);
+                    }
+                } catch (UnsupportedOperationException | SecurityException e) {
+                    sb = null;
+                }
+            }
+            bean = sb;
+        }
+
+        void start() {
+            if (bean == null) {
+                return;
+            }
+            long[] ids = bean.getAllThreadIds();
+            long[] bytes = bean.getThreadAllocatedBytes(ids);
+            all0 = new java.util.HashMap<>();
+            for (int i = 0; i < ids.length; i++) {
+                all0.put(ids[i], bytes[i]);
+            }
+            self0 = bean.getCurrentThreadAllocatedBytes();
+        }
+
+        void stop() {
+            if (bean == null) {
+                return;
+            }
+            self1 = bean.getCurrentThreadAllocatedBytes();
+            long[] ids = bean.getAllThreadIds();
+            long[] bytes = bean.getThreadAllocatedBytes(ids);
+            long d = 0;
+            for (int i = 0; i < ids.length; i++) {
+                if (bytes[i] >= 0) {
+                    d += bytes[i] - Math.max(0, all0.getOrDefault(ids[i], 0L));
+                }
+            }
+            allDelta = d;
+        }
+
+        long perStep(int steps, boolean allThreads) {
+            if (bean == null || steps == 0) {
+                return -1;
+            }
+            return (allThreads ? allDelta : self1 - self0) / steps;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.jtrain.train;
+
+import dev.jtrain.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * Callbacks of a {@link Trainer} run (progress bars, console lines, monitors). All methods run on
+ * the training thread; the defaults do nothing. {@code onStep} is on the hot path: a listener that
+ * reads {@code loss} there forces a device-to-host transfer (free on the cpu).
+ */
+public interface TrainingListener {
+
+    default void onTrainStart(int epochs, int stepsPerEpoch, int trainSamples) {
+    }
+
+    default void onEpochStart(int epoch, int steps) {
+    }
+
+    /** After the optimizer step of batch {@code step} (1-based) of {@code epoch}; loss is that batch's mean loss. */
+    default void onStep(int epoch, int step, int batchSize, Tensor loss) {
+    }
+
+    /** After the training steps of an epoch, before evaluation. */
+    default void onTrainPhaseEnd(int epoch) {
+    }
+
+    default void onEpochEnd(EpochMetrics metrics) {
+    }
+
+    default void onTrainEnd(List<EpochMetrics> history) {
+    }
+}

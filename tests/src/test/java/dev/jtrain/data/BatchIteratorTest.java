@@ -1,0 +1,101 @@
+package dev.jtrain.data;
+
+import dev.jtrain.random.Generator;
+import dev.jtrain.tensor.Device;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BatchIteratorTest {
+
+    /** n samples of 3 features: sample i = (i, i + 0.5, -i), label i % 4. */
+    static Dataset toy(int n) {
+        float[] x = new float[3 * n];
+        long[] y = new long[n];
+        for (int i = 0; i < n; i++) {
+            x[3 * i] = i;
+            x[3 * i + 1] = i + 0.5f;
+            x[3 * i + 2] = -i;
+            y[i] = i % 4;
+        }
+        return new Dataset("toy", x, new int[] {3}, y, 4);
+    }
+
+    @Test
+    void coversEverySampleOnceWithAPartialLastBatch() {
+        BatchIterator it = new BatchIterator(toy(10), 4, true, Device.CPU);
+        assertEquals(3, it.batchesPerEpoch());
+        it.startEpoch(new Generator(7));
+        boolean[] seen = new boolean[10];
+        int[] sizes = new int[3];
+        int k = 0;
+        while (it.hasNext()) {
+            BatchIterator.Batch b = it.next();
+            sizes[k++] = b.size();
+            assertArrayEquals(new int[] {b.size(), 3}, b.x().dims());
+            for (int r = 0; r < b.size(); r++) {
+                int i = (int) b.x().floats()[3 * r];
+                assertFalse(seen[i]);
+                seen[i] = true;
+                assertEquals(i + 0.5f, b.x().floats()[3 * r + 1]);
+                assertEquals(i % 4, b.y().longs()[r]);
+            }
+        }
+        assertArrayEquals(new int[] {4, 4, 2}, sizes);
+        for (boolean s : seen) {
+            assertTrue(s);
+        }
+    }
+
+    @Test
+    void shuffleIsDeterministicAndChangesEveryEpoch() {
+        Dataset d = toy(100);
+        BatchIterator a = new BatchIterator(d, 16, true, Device.CPU);
+        BatchIterator b = new BatchIterator(d, 16, true, Device.CPU);
+        Generator ga = new Generator(42);
+        Generator gb = new Generator(42);
+        a.startEpoch(ga);
+        b.startEpoch(gb);
+        int[] first = a.order();
+        assertArrayEquals(first, b.order());
+        a.startEpoch(ga);
+        assertNotEquals(Arrays.toString(first), Arrays.toString(a.order()));
+        int[] sorted = a.order();
+        Arrays.sort(sorted);
+        for (int i = 0; i < sorted.length; i++) {
+            assertEquals(i, sorted[i]);
+        }
+        BatchIterator c = new BatchIterator(d, 16, true, Device.CPU);
+        c.startEpoch(new Generator(43));
+        assertNotEquals(Arrays.toString(first), Arrays.toString(c.order()));
+    }
+
+    @Test
+    void withoutShuffleKeepsOrderAndGeneratorUntouched() {
+        BatchIterator it = new BatchIterator(toy(5), 2, false, Device.CPU);
+        Generator g = new Generator(1);
+        it.startEpoch(g);
+        assertEquals(0, g.offset());
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4}, it.order());
+    }
+
+    @Test
+    void batchTensorsAreReused() {
+        BatchIterator it = new BatchIterator(toy(9), 4, true, Device.CPU);
+        Generator g = new Generator(3);
+        it.startEpoch(g);
+        BatchIterator.Batch b1 = it.next();
+        var x1 = b1.x();
+        it.startEpoch(g);
+        BatchIterator.Batch b2 = it.next();
+        assertSame(b1, b2);
+        assertSame(x1, b2.x());
+    }
+}

@@ -1,0 +1,138 @@
+package dev.jtrain.train;
+
+import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.data.Dataset;
+import dev.jtrain.data.Mnist;
+import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
+import dev.jtrain.optim.Optimizer;
+import dev.jtrain.random.Generator;
+import dev.jtrain.tensor.Device;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainerTest {
+    private static Mnist.Split data;
+    private static int savedThreads;
+
+    @BeforeAll
+    static void load() throws Exception {
+        savedThreads = CpuThreads.threads();
+        Path dir = Path.of(System.getProperty("jtrain.root", "."), "data", "mnist-10k");
+        data = Mnist.load(dir).flattened();
+        data.normalize();
+    }
+
+    @AfterAll
+    static void restore() {
+        CpuThreads.setThreads(savedThreads);
+    }
+
+    /** A finished run: per-epoch metrics, every parameter's final values and every epoch's loss bits. */
+    record Run(List<EpochMetrics> history, Map<String, float[]> weights) {
+    }
+
+    static Run train(Dataset train, Dataset test, int[] hidden, int epochs, long seed, float dropout) {
+        Generator gen = new Generator(seed);
+        Layer net = Models.build("mlp", new int[] {784}, 10, hidden, dropout, gen);
+        Optimizer opt = Optimizers.create("sgd", net.parameters(), new Optimizers.Settings(null, null, false, null));
+        Trainer t = new Trainer(net, new SoftmaxCrossEntropy(0f), opt, Device.CPU);
+        List<EpochMetrics> h = t.fit(train, test, epochs, 128, gen);
+        Map<String, float[]> w = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+            w.put(e.getKey(), e.getValue().value().toFloatArray());
+        }
+        return new Run(h, w);
+    }
+
+    @Test
+    void oneEpochOfTheDefaultMlpLearnsMnist() {
+        CpuThreads.setThreads(savedThreads);
+        List<String> events = new ArrayList<>();
+        Generator gen = new Generator(0);
+        Layer net = Models.build("mlp", new int[] {784}, 10, null, 0f, gen);
+        Optimizer opt = Optimizers.create("sgd", net.parameters(), new Optimizers.Settings(null, null, false, null));
+        Trainer t = new Trainer(net, new SoftmaxCrossEntropy(0f), opt, Device.CPU);
+        int[] steps = new int[1];
+        t.addListener(new TrainingListener() {
+            @Override
+            public void onTrainStart(int epochs, int stepsPerEpoch, int trainSamples) {
+                events.add("start " + epochs + " " + stepsPerEpoch + " " + trainSamples);
+            }
+
+            @Override
+            public void onStep(int epoch, int step, int batchSize, dev.jtrain.tensor.Tensor loss) {
+                steps[0]++;
+            }
+
+            @Override
+            public void onEpochEnd(EpochMetrics m) {
+                events.add("epoch " + m.epoch());
+            }
+        });
+        List<EpochMetrics> h = t.fit(data.train(), data.test(), 1, 128, gen);
+        assertEquals(List.of("start 1 63 8000", "epoch 1"), events);
+        assertEquals(63, steps[0]);
+        EpochMetrics m = h.get(0);
+        assertEquals(8000, m.trainSamples());
+        assertEquals(63, m.steps());
+        assertTrue(m.testAccuracy() > 0.85, "test accuracy after 1 epoch: " + m.testAccuracy());
+        assertTrue(m.trainLoss() > 0 && m.trainLoss() < 2.3, "train loss " + m.trainLoss());
+        assertTrue(m.trainAccuracy() > 0.5 && m.trainAccuracy() <= 1, "train accuracy " + m.trainAccuracy());
+        assertTrue(m.samplesPerSec() > 0 && m.seconds() > 0);
+        // evaluation agrees with a separate evaluate() call (eval mode, same model)
+        Evaluation ev = t.evaluate(data.test(), 500);
+        assertEquals(m.testAccuracy(), ev.accuracy(), 1e-12);
+        assertEquals(m.testLoss(), ev.loss(), 1e-4);
+    }
+
+    @Test
+    void sameSeedAndThreadsGiveIdenticalBits() {
+        Dataset train = data.train().head(1000);
+        Dataset test = data.test().head(300);
+        for (int threads : new int[] {1, 2}) {
+            CpuThreads.setThreads(threads);
+            Run a = train(train, test, new int[] {64, 32}, 2, 7, 0.2f);
+            Run b = train(train, test, new int[] {64, 32}, 2, 7, 0.2f);
+            assertEquals(a.weights().keySet(), b.weights().keySet());
+            for (String k : a.weights().keySet()) {
+                assertArrayEquals(a.weights().get(k), b.weights().get(k), "threads " + threads + ": " + k);
+            }
+            for (int e = 0; e < 2; e++) {
+                EpochMetrics x = a.history().get(e);
+                EpochMetrics y = b.history().get(e);
+                assertEquals(Double.doubleToRawLongBits(x.trainLoss()), Double.doubleToRawLongBits(y.trainLoss()));
+                assertEquals(Double.doubleToRawLongBits(x.testLoss()), Double.doubleToRawLongBits(y.testLoss()));
+                assertEquals(x.trainAccuracy(), y.trainAccuracy());
+                assertEquals(x.testAccuracy(), y.testAccuracy());
+            }
+            Run c = train(train, test, new int[] {64, 32}, 2, 8, 0.2f);
+            assertFalse(java.util.Arrays.equals(a.weights().get("0.weight"), c.weights().get("0.weight")),
+                    "another seed must give other weights");
+        }
+    }
+
+    @Test
+    void allocationPerStepIsMeasured() {
+        CpuThreads.setThreads(1);
+        Run r = train(data.train().head(1024), null, new int[] {32}, 3, 1, 0f);
+        EpochMetrics last = r.history().get(2);
+        assertTrue(Double.isNaN(last.testAccuracy()));
+        assertTrue(last.allocBytesPerStep() >= 0, "allocation is measurable on this JVM");
+        // the first epoch allocates every buffer; later ones reuse them
+        assertTrue(last.allocBytesPerStep() < r.history().get(0).allocBytesPerStep() / 10,
+                "epoch 3 allocates " + last.allocBytesPerStep() + " B/step, epoch 1 " + r.history().get(0).allocBytesPerStep());
+    }
+}
