@@ -87,6 +87,9 @@ public interface Backend {
     /** x *= alpha, in place. */
     void scale(Tensor x, float alpha);
 
+    /** out = sqrt(x) elementwise (out may alias x); e.g. a global norm from a sum of squares, on the device. */
+    void sqrt(Tensor x, Tensor out);
+
     // ---------------------------------------------------------------- activations
 
     void activationForward(Activation act, Tensor x, Tensor y);
@@ -160,8 +163,11 @@ public interface Backend {
     /** Max pooling; indices (int64, same shape as y) hold h * W + w of the first maximum within the (n, c) plane. */
     void maxPool2dForward(Tensor x, ConvSpec spec, Tensor y, Tensor indices);
 
-    /** dx = 0, then dy added at each argmax (overlapping windows add up). */
-    void maxPool2dBackward(Tensor dy, Tensor indices, Tensor dx);
+    /**
+     * dx = 0, then dy added at each argmax (overlapping windows add up). {@code spec} is the forward's
+     * window geometry: a device backend gathers per input element (deterministic, no atomics) with it.
+     */
+    void maxPool2dBackward(Tensor dy, Tensor indices, ConvSpec spec, Tensor dx);
 
     /** Average pooling, dividing by kH * kW (padding counts, like count_include_pad = true). */
     void avgPool2dForward(Tensor x, ConvSpec spec, Tensor y);

@@ -120,6 +120,18 @@ public final class Checks {
         }
     }
 
+    /**
+     * A vector of {@code n} elements (rank 1) that goes with {@code ref}; the message is built only on
+     * failure, e.g. "softmaxCrossEntropy: lossPerSample has shape [3] but [4] is expected (one per row of
+     * logits, shape [4, 10])".
+     */
+    public static void vectorFor(String op, String arg, Tensor v, int n, String what, String refArg, Tensor ref) {
+        if (v.rank() != 1 || v.dim(0) != n) {
+            throw fail(op, arg + " has shape " + v.shape() + " but [" + n + "] is expected (" + what + " " + refArg
+                    + ", shape " + ref.shape() + ")");
+        }
+    }
+
     /** 0 <= value <= 1 and not NaN. */
     public static void probability(String op, String arg, float p) {
         if (!(p >= 0f && p <= 1f)) {

@@ -12,6 +12,7 @@ import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.train.ConsoleReporter;
+import dev.jtrain.train.DivergenceMonitor;
 import dev.jtrain.train.EpochMetrics;
 import dev.jtrain.train.Models;
 import dev.jtrain.train.Optimizers;
@@ -47,6 +48,7 @@ import java.util.concurrent.Callable;
  * ({@code new CommandLine(new TrainCommand())}) or as a subcommand.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        versionProvider = TrainCommand.VersionProvider.class,
         description = "Train a model on MNIST-format data and report loss, accuracy and throughput per epoch.")
 public final class TrainCommand implements Callable<Integer> {
     static final int EXIT_USAGE = CommandLine.ExitCode.USAGE;
@@ -118,6 +120,14 @@ public final class TrainCommand implements Callable<Integer> {
         spec.parser().collectErrors(true);
     }
 
+    /** {@code --version}: the library's version. */
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"jtrain " + dev.jtrain.Version.get()};
+        }
+    }
+
     /** A usage error: bad flag or value. */
     static final class UsageException extends RuntimeException {
         UsageException(String message) {
@@ -148,6 +158,8 @@ public final class TrainCommand implements Callable<Integer> {
             return fail(err, e.getMessage(), EXIT_FAILURE);
         } catch (IOException e) {
             return fail(err, e.getClass().getSimpleName() + ": " + e.getMessage(), EXIT_FAILURE);
+        } catch (DivergenceMonitor.TrainingDivergedException e) {
+            return fail(err, e.getMessage(), EXIT_FAILURE);
         } catch (OutOfMemoryError e) {
             return fail(err, "out of memory (" + e.getMessage() + "); try a smaller --batch or a larger -Xmx", EXIT_FAILURE);
         } catch (RuntimeException e) {
@@ -227,9 +239,9 @@ public final class TrainCommand implements Callable<Integer> {
                 hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes, train.numClasses());
         int nThreads = CpuThreads.threads();
         if (!quiet) {
-            out.printf(Locale.ROOT, "jtrain train: %s (%,d parameters), %s lr %s, batch %d, %d epochs, %s with %d thread%s, "
+            out.printf(Locale.ROOT, "jtrain train: %s (%,d parameters), %s lr %s, batch %d, %d epoch%s, %s with %d thread%s, "
                             + "data %s (%d train, %d test; mean %.4f, std %.4f)%n",
-                    description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()), batch, epochs,
+                    description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()), batch, epochs, epochs == 1 ? "" : "s",
                     dev, nThreads, nThreads == 1 ? "" : "s", dataDir, train.size(), test.size(), norm.mean(), norm.std());
             out.flush();
             trainer.addListener(new ConsoleReporter(out));
@@ -237,6 +249,8 @@ public final class TrainCommand implements Callable<Integer> {
                 trainer.addListener(new ProgressBarListener());
             }
         }
+
+        trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
 
         // ---- train
         List<EpochMetrics> history = trainer.fit(train, test, epochs, batch, gen);

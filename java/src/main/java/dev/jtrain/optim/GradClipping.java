@@ -14,8 +14,6 @@ import java.util.List;
  * device (no host synchronisation): the returned norm is a one-element tensor there.
  */
 public final class GradClipping {
-    /** Added under the square root so that a zero total gives exactly 0 (see {@link #sqrtOnDevice}). */
-    private static final float TINY = 1e-30f;
 
     private GradClipping() {
     }
@@ -51,22 +49,10 @@ public final class GradClipping {
             be.sumSquares(grads.get(i), squares, i > 0);
         }
         Tensor norm = be.zeros(1);
-        sqrtOnDevice(be, squares, norm);
+        be.sqrt(squares, norm);
         for (Tensor g : grads) {
             be.clipByGlobalNorm(g, squares, maxNorm);
         }
         return norm;
-    }
-
-    /**
-     * out[0] = sqrt(s[0]) for a one-element s >= 0, on the device, without reading the value on the host.
-     * The op set has no square root; BatchNorm's eval normalisation with gamma 1, beta 0, mean 0 and
-     * variance s computes {@code s / sqrt(s + eps)}, which is sqrt(s) (and exactly 0 for s = 0) with a tiny eps.
-     */
-    static void sqrtOnDevice(Backend be, Tensor s, Tensor out) {
-        Tensor one = be.zeros(1);
-        be.fill(one, 1f);
-        Tensor zero = be.zeros(1);
-        be.batchNormForwardEval(s.reshape(1, 1), one, zero, zero, s, TINY, out.reshape(1, 1));
     }
 }

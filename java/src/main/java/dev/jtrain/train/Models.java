@@ -130,8 +130,14 @@ public final class Models {
     public static String describe(String model, int[] inputDims, int[] hidden, int classes) {
         int[] h = hidden == null || hidden.length == 0 ? defaultHidden(model) : hidden;
         StringBuilder sb = new StringBuilder(normalize(model)).append(' ');
-        sb.append(normalize(model).equals("mlp") ? String.valueOf(product(inputDims))
-                : Arrays.toString(inputDims).replace(" ", ""));
+        if (normalize(model).equals("mlp")) {
+            sb.append(product(inputDims));
+        } else {
+            for (int i = 0; i < inputDims.length; i++) {
+                sb.append(i == 0 ? "" : "x").append(inputDims[i]);
+            }
+            sb.append("-conv32-conv64");
+        }
         for (int v : h) {
             sb.append('-').append(v);
         }

@@ -77,6 +77,11 @@ public final class ProgressBarListener implements TrainingListener {
         close();
     }
 
+    @Override
+    public void onTrainAborted(Throwable error) {
+        close();
+    }
+
     private void close() {
         if (bar != null) {
             bar.close();

@@ -92,8 +92,19 @@ public final class Trainer {
             l.onTrainStart(epochs, steps, train.size());
         }
         List<EpochMetrics> history = new ArrayList<>(epochs);
-        for (int epoch = 1; epoch <= epochs; epoch++) {
-            history.add(trainEpoch(epoch, trainIt, testIt, gen));
+        try {
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                history.add(trainEpoch(epoch, trainIt, testIt, gen));
+            }
+        } catch (RuntimeException | Error e) {
+            for (TrainingListener l : listeners) {
+                try {
+                    l.onTrainAborted(e);
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
         }
         for (TrainingListener l : listeners) {
             l.onTrainEnd(history);

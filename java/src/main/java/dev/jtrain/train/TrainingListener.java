@@ -30,4 +30,8 @@ public interface TrainingListener {
 
     default void onTrainEnd(List<EpochMetrics> history) {
     }
+
+    /** The run stopped with {@code error} (thrown by a step, an op or another listener); it is rethrown after. */
+    default void onTrainAborted(Throwable error) {
+    }
 }

@@ -98,4 +98,24 @@ class BatchIteratorTest {
         assertSame(b1, b2);
         assertSame(x1, b2.x());
     }
+
+    @Test
+    void epochsAfterTheFirstAllocateNothing() {
+        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        BatchIterator it = new BatchIterator(toy(1000), 64, true, Device.CPU);
+        Generator g = new Generator(5);
+        long sum = 0;
+        for (int e = 0; e < 3; e++) {
+            long before = bean.getCurrentThreadAllocatedBytes();
+            it.startEpoch(g);
+            while (it.hasNext()) {
+                sum += it.next().size();
+            }
+            long allocated = bean.getCurrentThreadAllocatedBytes() - before;
+            if (e > 0) {
+                assertEquals(0, allocated, "epoch " + e + " allocated " + allocated + " bytes");
+            }
+        }
+        assertEquals(3000, sum);
+    }
 }

@@ -112,6 +112,18 @@ class TrainCommandTest {
     }
 
     @Test
+    void cnnModelRuns() throws Exception {
+        Path metrics = tmp.resolve("cnn.json");
+        Result r = run("--model", "cnn", "--hidden", "16", "--epochs", "1", "--train-limit", "256", "--test-limit", "64",
+                "--optimizer", "adam", "--metrics-out", metrics.toString(), "-q");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(metrics.toFile());
+        assertEquals("cnn", j.get("model").asText());
+        assertEquals("adam", j.get("optimizer").asText());
+        assertTrue(j.get("final_train_loss").asDouble() > 0);
+    }
+
+    @Test
     void helpWorks() {
         Result r = run("--help");
         assertEquals(0, r.code());
@@ -171,6 +183,11 @@ class TrainCommandTest {
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.write(dir.resolve("t10k-images-idx3-ubyte.gz"), Arrays.copyOf(gz, gz.length / 3));
         assertOneLineError(new String[] {"--data", dir.toString()}, "t10k-images-idx3-ubyte.gz", "truncated data at byte offset");
+    }
+
+    @Test
+    void divergenceIsAnError() {
+        assertOneLineError(new String[] {"--lr", "1e30"}, "diverged", "--lr");
     }
 
     @Test

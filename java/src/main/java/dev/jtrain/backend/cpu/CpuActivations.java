@@ -63,9 +63,10 @@ final class CpuActivations {
                 }
             }
             case LEAKY_RELU -> {
-                for (int i = from; i < to; i++) {
-                    float v = x[i];
-                    y[i] = v > 0f ? v : v * a;
+                if (CpuSimd.VECTOR) {
+                    CpuVector.leakyForward(x, y, a, from, to);
+                } else {
+                    leakyForwardScalar(x, y, a, from, to);
                 }
             }
             case ELU -> {
@@ -126,13 +127,17 @@ final class CpuActivations {
                                       float[] dx, int from, int to) {
         switch (kind) {
             case RELU -> {
-                for (int i = from; i < to; i++) {
-                    dx[i] = x[i] > 0f ? dy[i] : 0f;
+                if (CpuSimd.VECTOR) {
+                    CpuVector.reluBackward(x, dy, dx, from, to);
+                } else {
+                    reluBackwardScalar(x, dy, dx, from, to);
                 }
             }
             case LEAKY_RELU -> {
-                for (int i = from; i < to; i++) {
-                    dx[i] = x[i] > 0f ? dy[i] : dy[i] * a;
+                if (CpuSimd.VECTOR) {
+                    CpuVector.leakyBackward(x, dy, dx, a, from, to);
+                } else {
+                    leakyBackwardScalar(x, dy, dx, a, from, to);
                 }
             }
             case ELU -> {
@@ -194,6 +199,28 @@ final class CpuActivations {
                 }
             }
             case IDENTITY -> System.arraycopy(dy, from, dx, from, to - from);
+        }
+    }
+
+    /** y = x &gt; 0 ? x : x * slope (the scalar twin of {@link CpuVector#leakyForward}). */
+    static void leakyForwardScalar(float[] x, float[] y, float slope, int from, int to) {
+        for (int i = from; i < to; i++) {
+            float v = x[i];
+            y[i] = v > 0f ? v : v * slope;
+        }
+    }
+
+    /** dx = x &gt; 0 ? dy : dy * slope (the scalar twin of {@link CpuVector#leakyBackward}). */
+    static void leakyBackwardScalar(float[] x, float[] dy, float[] dx, float slope, int from, int to) {
+        for (int i = from; i < to; i++) {
+            dx[i] = x[i] > 0f ? dy[i] : dy[i] * slope;
+        }
+    }
+
+    /** dx = x &gt; 0 ? dy : 0 (the scalar twin of {@link CpuVector#reluBackward}). */
+    static void reluBackwardScalar(float[] x, float[] dy, float[] dx, int from, int to) {
+        for (int i = from; i < to; i++) {
+            dx[i] = x[i] > 0f ? dy[i] : 0f;
         }
     }
 

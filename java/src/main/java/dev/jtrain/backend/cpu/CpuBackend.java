@@ -69,7 +69,12 @@ public final class CpuBackend implements Backend {
 
     /** [N, C, inner] view of a rank >= 2 tensor: {N, C, inner}. */
     private static int[] nci(Tensor t) {
-        return new int[] {t.dim(0), t.dim(1), t.shape().size(2, t.rank())};
+        return new int[] {t.dim(0), t.dim(1), inner(t)};
+    }
+
+    /** The product of the dimensions after dim 1 (1 for rank 2). */
+    private static int inner(Tensor t) {
+        return t.rank() == 2 ? 1 : t.shape().size(2, t.rank());
     }
 
     // ---------------------------------------------------------------- memory and transfers
@@ -178,6 +183,10 @@ public final class CpuBackend implements Backend {
             throw Checks.fail(op, "c has shape " + c.shape() + " but op(a) op(b) is [" + m + ", " + n + "] (a "
                     + a.shape() + (transA ? " transposed" : "") + ", b " + b.shape() + (transB ? " transposed" : "") + ")");
         }
+        if (c.storage() == a.storage() || c.storage() == b.storage()) {
+            throw Checks.fail(op, "c shares its storage with " + (c.storage() == a.storage() ? "a" : "b")
+                    + "; the product needs a separate output");
+        }
         Sgemm.sgemm(transA, transB, m, n, k, alpha, a.floats(), 0, Math.max(1, a.dim(1)), b.floats(), 0,
                 Math.max(1, b.dim(1)), beta, c.floats(), 0, Math.max(1, n));
     }
@@ -189,8 +198,7 @@ public final class CpuBackend implements Backend {
         f32(op, "bias", bias);
         Checks.minRank(op, "y", y, 2, "[N, C, ...]");
         Checks.channelVector(op, "bias", bias, "y", y);
-        int[] d = nci(y);
-        CpuBias.addBias(y.floats(), bias.floats(), d[0], d[1], d[2]);
+        CpuBias.addBias(y.floats(), bias.floats(), y.dim(0), y.dim(1), inner(y));
     }
 
     @Override
@@ -200,8 +208,7 @@ public final class CpuBackend implements Backend {
         f32(op, "dbias", dbias);
         Checks.minRank(op, "dy", dy, 2, "[N, C, ...]");
         Checks.channelVector(op, "dbias", dbias, "dy", dy);
-        int[] d = nci(dy);
-        CpuBias.biasGrad(dy.floats(), dbias.floats(), d[0], d[1], d[2]);
+        CpuBias.biasGrad(dy.floats(), dbias.floats(), dy.dim(0), dy.dim(1), inner(dy));
     }
 
     // ---------------------------------------------------------------- elementwise
@@ -238,6 +245,14 @@ public final class CpuBackend implements Backend {
         CpuElementwise.scale(x.floats(), alpha, x.numel());
     }
 
+    @Override
+    public void sqrt(Tensor x, Tensor out) {
+        String op = "sqrt";
+        f32(op, "x", x);
+        f32Like(op, "out", out, "x", x);
+        CpuElementwise.sqrt(x.floats(), out.floats(), x.numel());
+    }
+
     // ---------------------------------------------------------------- activations
 
     private static Activation checkAct(String op, Activation act) {
@@ -261,7 +276,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void activationBackward(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-        String op = "activationBackward(" + (act == null ? "null" : act.kind()) + ")";
+        String op = "activationBackward";
         checkAct(op, act);
         f32(op, "dy", dy);
         f32Like(op, "dx", dx, "dy", dy);
@@ -358,9 +373,11 @@ public final class CpuBackend implements Backend {
 
     // ---------------------------------------------------------------- losses
 
-    private static void checkLabels(String op, Tensor labels, int n, int c) {
+    private static void checkLabels(String op, Tensor labels, String refArg, Tensor ref) {
+        int n = ref.dim(0);
+        int c = ref.dim(1);
         i64(op, "labels", labels);
-        Checks.vector(op, "labels", labels, n, "one class index per row of the [" + n + ", " + c + "] logits");
+        Checks.vectorFor(op, "labels", labels, n, "one class index per row of", refArg, ref);
         long[] l = labels.longs();
         for (int i = 0; i < n; i++) {
             if (l[i] < 0 || l[i] >= c) {
@@ -384,10 +401,10 @@ public final class CpuBackend implements Backend {
             throw Checks.fail(op, "logits has shape " + logits.shape() + ": no classes");
         }
         checkSmoothing(op, labelSmoothing);
-        checkLabels(op, labels, n, c);
+        checkLabels(op, labels, "logits", logits);
         f32Like(op, "probs", probs, "logits", logits);
         f32(op, "lossPerSample", lossPerSample);
-        Checks.vector(op, "lossPerSample", lossPerSample, n, "one loss per row of logits " + logits.shape());
+        Checks.vectorFor(op, "lossPerSample", lossPerSample, n, "one loss per row of", "logits", logits);
         CpuLosses.softmaxCrossEntropy(logits.floats(), labels.longs(), labelSmoothing, probs.floats(),
                 lossPerSample.floats(), n, c);
     }
@@ -400,7 +417,7 @@ public final class CpuBackend implements Backend {
         int n = probs.dim(0);
         int c = probs.dim(1);
         checkSmoothing(op, labelSmoothing);
-        checkLabels(op, labels, n, c);
+        checkLabels(op, labels, "probs", probs);
         f32Like(op, "dlogits", dlogits, "probs", probs);
         CpuLosses.softmaxCrossEntropyBackward(probs.floats(), labels.longs(), labelSmoothing, scale, dlogits.floats(), n, c);
     }
@@ -480,7 +497,7 @@ public final class CpuBackend implements Backend {
             throw Checks.fail(op, "x has shape " + x.shape() + ": rows are empty");
         }
         i64(op, "out", out);
-        Checks.vector(op, "out", out, x.dim(0), "one index per row of x " + x.shape());
+        Checks.vectorFor(op, "out", out, x.dim(0), "one index per row of", "x", x);
         CpuReductions.argmaxRows(x.floats(), out.longs(), x.dim(0), x.dim(1));
     }
 
@@ -519,9 +536,15 @@ public final class CpuBackend implements Backend {
         }
         if (b != null) {
             f32(op, "b", b);
-            Checks.vector(op, "b", b, w.dim(0), "one bias per output channel of w " + w.shape());
+            Checks.vectorFor(op, "b", b, w.dim(0), "one bias per output channel of", "w", w);
         }
-        return Checks.windowOutput(op, x, w.dim(0), spec);
+        Shape out = Checks.windowOutput(op, x, w.dim(0), spec);
+        long colSize = (long) w.dim(1) * w.dim(2) * w.dim(3) * out.dim(2) * out.dim(3);
+        if (colSize > Integer.MAX_VALUE - 8) {
+            throw Checks.fail(op, "the im2col buffer of one sample (Cin kH kW x OH OW = " + colSize
+                    + " floats) is larger than a Java array; x " + x.shape() + ", w " + w.shape());
+        }
+        return out;
     }
 
     @Override
@@ -530,6 +553,9 @@ public final class CpuBackend implements Backend {
         Shape out = convShape(op, x, w, b, spec);
         f32(op, "y", y);
         Checks.shape(op, "y", y, out, "x " + x.shape() + ", w " + w.shape() + ", " + spec);
+        if (y.storage() == x.storage() || y.storage() == w.storage()) {
+            throw Checks.fail(op, "y shares its storage with an input; the convolution needs a separate output");
+        }
         CpuConv.forward(x.floats(), w.floats(), fl(b), y.floats(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0),
                 out.dim(2), out.dim(3), spec);
     }
@@ -542,13 +568,16 @@ public final class CpuBackend implements Backend {
         Checks.shape(op, "dy", dy, out, "the output of x " + x.shape() + ", w " + w.shape() + ", " + spec);
         if (dx != null) {
             f32Like(op, "dx", dx, "x", x);
+            if (dx.storage() == dy.storage() || dx.storage() == w.storage() || dx.storage() == x.storage()) {
+                throw Checks.fail(op, "dx shares its storage with x, w or dy; it needs a separate buffer");
+            }
         }
         if (dw != null) {
             f32Like(op, "dw", dw, "w", w);
         }
         if (db != null) {
             f32(op, "db", db);
-            Checks.vector(op, "db", db, w.dim(0), "one bias per output channel of w " + w.shape());
+            Checks.vectorFor(op, "db", db, w.dim(0), "one bias per output channel of", "w", w);
         }
         CpuConv.backward(x.floats(), w.floats(), dy.floats(), fl(dx), fl(dw), fl(db), x.dim(0), x.dim(1), x.dim(2),
                 x.dim(3), w.dim(0), out.dim(2), out.dim(3), spec);
@@ -580,8 +609,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(Tensor dy, Tensor indices, Tensor dx) {
+    public void maxPool2dBackward(Tensor dy, Tensor indices, ConvSpec spec, Tensor dx) {
         String op = "maxPool2dBackward";
+        if (spec == null) {
+            throw Checks.fail(op, "spec is missing (null)");
+        }
         f32(op, "dy", dy);
         Checks.rank(op, "dy", dy, 4, "[N, C, OH, OW]");
         i64(op, "indices", indices);
@@ -818,7 +850,7 @@ public final class CpuBackend implements Backend {
         f32(op, "w", w);
         Checks.minRank(op, "w", w, 1, "[O, ...]");
         f32(op, "norms", norms);
-        Checks.vector(op, "norms", norms, w.dim(0), "one norm per row of w " + w.shape());
+        Checks.vectorFor(op, "norms", norms, w.dim(0), "one norm per row of", "w", w);
         int rows = w.dim(0);
         CpuRegularizers.rowNorms(w.floats(), norms.floats(), rows, rows == 0 ? 0 : w.numel() / rows);
     }

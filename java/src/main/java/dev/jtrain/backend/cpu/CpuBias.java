@@ -27,9 +27,10 @@ final class CpuBias {
     private static void addBiasRows(float[] y, float[] b, int c, int inner, int n0, int n1) {
         if (inner == 1) {
             for (int r = n0; r < n1; r++) {
-                int base = r * c;
-                for (int j = 0; j < c; j++) {
-                    y[base + j] += b[j];
+                if (CpuSimd.VECTOR) {
+                    CpuVector.addRow(y, r * c, b, c);
+                } else {
+                    addRowScalar(y, r * c, b, c);
                 }
             }
             return;
@@ -42,6 +43,20 @@ final class CpuBias {
                     y[base + i] += bj;
                 }
             }
+        }
+    }
+
+    /** y[yOff + j] += b[j] (the scalar twin of {@link CpuVector#addRow}). */
+    static void addRowScalar(float[] y, int yOff, float[] b, int n) {
+        for (int j = 0; j < n; j++) {
+            y[yOff + j] += b[j];
+        }
+    }
+
+    /** acc[j] += dy[off + j] in double (the scalar twin of {@link CpuVector#accumulateRow}). */
+    static void accumulateRowScalar(double[] acc, float[] dy, int off, int n) {
+        for (int j = 0; j < n; j++) {
+            acc[j] += dy[off + j];
         }
     }
 
@@ -68,9 +83,10 @@ final class CpuBias {
             acc[j] = 0;
         }
         for (int r = 0; r < n; r++) {
-            int base = r * c + c0;
-            for (int j = 0; j < w; j++) {
-                acc[j] += dy[base + j];
+            if (CpuSimd.VECTOR) {
+                CpuVector.accumulateRow(acc, dy, r * c + c0, w);
+            } else {
+                accumulateRowScalar(acc, dy, r * c + c0, w);
             }
         }
         for (int j = 0; j < w; j++) {

@@ -12,7 +12,7 @@ import dev.jtrain.backend.cpu.gemm.Sgemm;
  * {@code dx[n] = col2im(W^T dy[n])}. A 1x1 kernel with stride 1 and no padding uses x itself as col.
  *
  * <p>Threads: forward and dx run one task per sample (each sample's GEMM is then single-threaded;
- * with one sample the GEMM itself goes parallel). dW is summed per fixed group of samples into its own
+ * with fewer samples than threads the samples run in turn and each GEMM goes parallel). dW is summed per fixed group of samples into its own
  * buffer and the groups are added in group order in double, so the bits do not depend on the thread
  * count. Column buffers are per-thread workspace, reused across calls.
  */
@@ -22,6 +22,21 @@ final class CpuConv {
 
     /** At most this many dW partial sums (groups of samples) per backward call. */
     private static final int MAX_GROUPS = 16;
+
+    /**
+     * Runs one task per sample (or group) on the pool when there are at least as many as threads (each
+     * task's GEMM then runs on its own thread); otherwise one after the other, each GEMM using the pool.
+     * Either way every output is computed the same way, so the bits do not change.
+     */
+    private static void bySample(int tasks, long work, java.util.function.IntConsumer body) {
+        if (tasks >= CpuThreads.threads()) {
+            CpuLoops.forTasks(tasks, work, body);
+        } else {
+            for (int t = 0; t < tasks; t++) {
+                body.accept(t);
+            }
+        }
+    }
 
     static boolean direct(ConvSpec s) {
         return s.kernelH() == 1 && s.kernelW() == 1 && s.strideH() == 1 && s.strideW() == 1
@@ -33,7 +48,7 @@ final class CpuConv {
         int k = cin * s.kernelH() * s.kernelW();
         int p = oh * ow;
         boolean direct = direct(s);
-        CpuLoops.forTasks(n, (long) n * cout * k * p, r -> {
+        bySample(n, (long) n * cout * k * p, r -> {
             float[] col;
             int colOff;
             if (direct) {
@@ -74,7 +89,7 @@ final class CpuConv {
         int groups = n == 0 ? 0 : (n + groupSize - 1) / groupSize;
         int wsize = cout * k;
         float[] partial = dw == null ? null : CpuWorkspace.floats(CpuWorkspace.CONV_PARTIAL, groups * wsize);
-        CpuLoops.forTasks(groups, 2L * n * cout * k * p, g -> {
+        bySample(groups, 2L * n * cout * k * p, g -> {
             int r0 = g * groupSize;
             int r1 = Math.min(n, r0 + groupSize);
             for (int r = r0; r < r1; r++) {

@@ -53,6 +53,13 @@ final class CpuElementwise {
         }
     }
 
+    /** out = (float) Math.sqrt(x), correctly rounded like C's sqrtf. Not on a hot path: a plain loop. */
+    static void sqrt(float[] x, float[] out, int n) {
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) Math.sqrt(x[i]);
+        }
+    }
+
     static void scale(float[] x, float alpha, int n) {
         if (CpuLoops.parallel(n)) {
             CpuLoops.forRange(n, (from, to) -> scaleRange(x, alpha, from, to));

@@ -1,17 +1,21 @@
 package dev.jtrain.backend.cpu;
 
 /**
- * Optimizer updates with PyTorch's rules (FORMAT.md items 27-35), elementwise: each element is
- * updated in double from its float32 state and rounded once per stored tensor. Parallel over fixed
- * chunks for large parameters.
+ * Optimizer updates with PyTorch's rules (FORMAT.md items 27-35), computed like PyTorch's float32
+ * kernels: float32 arithmetic, element by element, in the order of PyTorch 1.13's single-tensor
+ * optimizers (e.g. Adam: {@code m = m b1 + g (1 - b1)}, {@code v = v b2 + (g (1 - b2)) g},
+ * {@code p = p - (m stepSize) / (sqrt(v) / sqrt(bc2) + eps)}). Scalars that PyTorch computes in Python
+ * (bias corrections, step size, {@code 1 - lr wd}) are computed in double and rounded to float once.
+ * Loops are plain same-index loops that the JIT vectorises (no Vector API warm-up), split over fixed
+ * chunks for large parameters; each element's result is independent of the split.
  */
 final class CpuOptimizers {
     private CpuOptimizers() {
     }
 
     /**
-     * SGD: g = grad + wd p; with momentum buf = g on the first step, else mu buf + (1 - dampening) g;
-     * Nesterov uses g + mu buf (updated buf), plain momentum buf; p -= lr * that.
+     * SGD: g' = wd == 0 ? g : g + wd p; with momentum buf = first ? g' : buf mu + g' (1 - dampening); the step is
+     * nesterov ? g' + mu buf : buf (g' without momentum); p = p - lr step.
      */
     static void sgd(float[] p, float[] g, float[] buf, float lr, float momentum, float dampening,
                     float weightDecay, boolean nesterov, boolean firstStep, int n) {
@@ -23,127 +27,147 @@ final class CpuOptimizers {
         }
     }
 
-    private static void sgdRange(float[] p, float[] g, float[] buf, float lr, float momentum, float dampening,
-                                 float weightDecay, boolean nesterov, boolean firstStep, int from, int to) {
-        double lrD = lr;
-        double wd = weightDecay;
+    static void sgdRange(float[] p, float[] g, float[] buf, float lr, float momentum, float dampening,
+                         float weightDecay, boolean nesterov, boolean firstStep, int from, int to) {
+        float wd = weightDecay;
         if (momentum == 0f) {
-            if (weightDecay == 0f) {
+            if (wd == 0f) {
                 for (int i = from; i < to; i++) {
-                    p[i] = (float) (p[i] - lrD * g[i]);
+                    p[i] = p[i] - lr * g[i];
                 }
             } else {
                 for (int i = from; i < to; i++) {
-                    double pi = p[i];
-                    p[i] = (float) (pi - lrD * (g[i] + wd * pi));
+                    float pi = p[i];
+                    p[i] = pi - lr * (g[i] + wd * pi);
                 }
             }
             return;
         }
-        double mu = momentum;
-        double keep = 1.0 - (double) dampening;
+        float mu = momentum;
+        float keep = 1f - dampening;
+        if (wd == 0f && !nesterov && !firstStep) {
+            // the hot case: heavy-ball momentum
+            for (int i = from; i < to; i++) {
+                float b = buf[i] * mu + g[i] * keep;
+                buf[i] = b;
+                p[i] = p[i] - lr * b;
+            }
+            return;
+        }
         for (int i = from; i < to; i++) {
-            double pi = p[i];
-            double gi = weightDecay == 0f ? g[i] : g[i] + wd * pi;
-            double b = firstStep ? gi : mu * buf[i] + keep * gi;
-            float bf = (float) b;
-            buf[i] = bf;
-            double step = nesterov ? gi + mu * bf : bf;
-            p[i] = (float) (pi - lrD * step);
+            float pi = p[i];
+            float gi = wd == 0f ? g[i] : g[i] + wd * pi;
+            float b = firstStep ? gi : buf[i] * mu + gi * keep;
+            buf[i] = b;
+            float step = nesterov ? gi + mu * b : b;
+            p[i] = pi - lr * step;
         }
     }
 
-    /** Adagrad: g += wd p; sum += g^2; p -= clr g / (sqrt(sum) + eps). */
+    /** Adagrad: g' = g + wd p (wd != 0); sum = sum + g' g'; p = p - (clr g') / (sqrt(sum) + eps). */
     static void adagrad(float[] p, float[] g, float[] sum, float clr, float weightDecay, float eps, int n) {
-        double lr = clr;
-        double wd = weightDecay;
-        double e = eps;
         CpuLoops.forRange(n, 4, (from, to) -> {
+            float wd = weightDecay;
             for (int i = from; i < to; i++) {
-                double pi = p[i];
-                double gi = g[i] + wd * pi;
-                float s = (float) (sum[i] + gi * gi);
+                float pi = p[i];
+                float gi = wd == 0f ? g[i] : g[i] + wd * pi;
+                float s = sum[i] + gi * gi;
                 sum[i] = s;
-                p[i] = (float) (pi - lr * gi / (Math.sqrt(s) + e));
+                p[i] = pi - clr * gi / ((float) Math.sqrt(s) + eps);
             }
         });
     }
 
     /**
-     * RMSprop (not centred): g += wd p; v = alpha v + (1 - alpha) g^2; without momentum p -= lr g / (sqrt(v) + eps);
-     * with momentum buf = mu buf + g / (sqrt(v) + eps) and p -= lr buf.
+     * RMSprop (not centred): g' = g + wd p (wd != 0); v = v alpha + ((1 - alpha) g') g'; avg = sqrt(v) + eps;
+     * with momentum buf = buf mu + g' / avg and p = p - lr buf, else p = p - (lr g') / avg.
      */
     static void rmsprop(float[] p, float[] g, float[] sq, float[] buf, float lr, float alpha, float eps,
                         float weightDecay, float momentum, int n) {
-        double lrD = lr;
-        double a = alpha;
-        double e = eps;
-        double wd = weightDecay;
-        double mu = momentum;
-        boolean useMomentum = momentum != 0f;
+        float c = (float) (1.0 - alpha);
         CpuLoops.forRange(n, 4, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double pi = p[i];
-                double gi = g[i] + wd * pi;
-                float v = (float) (a * sq[i] + (1.0 - a) * gi * gi);
-                sq[i] = v;
-                double avg = Math.sqrt(v) + e;
-                if (useMomentum) {
-                    float b = (float) (mu * buf[i] + gi / avg);
+            float wd = weightDecay;
+            if (momentum == 0f) {
+                for (int i = from; i < to; i++) {
+                    float pi = p[i];
+                    float gi = wd == 0f ? g[i] : g[i] + wd * pi;
+                    float v = sq[i] * alpha + c * gi * gi;
+                    sq[i] = v;
+                    p[i] = pi - lr * gi / ((float) Math.sqrt(v) + eps);
+                }
+            } else {
+                for (int i = from; i < to; i++) {
+                    float pi = p[i];
+                    float gi = wd == 0f ? g[i] : g[i] + wd * pi;
+                    float v = sq[i] * alpha + c * gi * gi;
+                    sq[i] = v;
+                    float b = buf[i] * momentum + gi / ((float) Math.sqrt(v) + eps);
                     buf[i] = b;
-                    p[i] = (float) (pi - lrD * b);
-                } else {
-                    p[i] = (float) (pi - lrD * gi / avg);
+                    p[i] = pi - lr * b;
                 }
             }
         });
     }
 
     /**
-     * Adam (Algorithm 1 with eps after the bias-corrected sqrt(v)), AMSGrad (vmax over the raw v) and
-     * AdamW (decoupled: p *= 1 - lr wd first; else g += wd p). Step t starts at 1.
+     * Adam (Algorithm 1: eps after the bias-corrected sqrt(v)), AMSGrad (vmax = max(vmax, v) on the raw v)
+     * and AdamW (decoupled: p = p (1 - lr wd) first; else g' = g + wd p). Step t starts at 1.
      */
     static void adam(float[] p, float[] g, float[] m, float[] v, float[] vmax, float lr, float beta1, float beta2,
                      float eps, float weightDecay, boolean decoupled, int step, int n) {
-        double b1 = beta1;
-        double b2 = beta2;
-        double bc1 = 1.0 - Math.pow(b1, step);
-        double sqrtBc2 = Math.sqrt(1.0 - Math.pow(b2, step));
-        double stepSize = lr / bc1;
-        double e = eps;
-        double wd = weightDecay;
-        double decay = decoupled ? 1.0 - (double) lr * wd : 1.0;
-        CpuLoops.forRange(n, 4, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double pi = p[i];
-                double gi = g[i];
-                if (decoupled) {
-                    pi = (float) (pi * decay);
-                } else if (wd != 0) {
-                    gi += wd * pi;
-                }
-                float mi = (float) (b1 * m[i] + (1.0 - b1) * gi);
-                float vi = (float) (b2 * v[i] + (1.0 - b2) * gi * gi);
-                m[i] = mi;
-                v[i] = vi;
-                float vUse = vi;
-                if (vmax != null) {
-                    vUse = Math.max(vmax[i], vi);
-                    vmax[i] = vUse;
-                }
-                double denom = Math.sqrt(vUse) / sqrtBc2 + e;
-                p[i] = (float) (pi - stepSize * mi / denom);
-            }
-        });
+        float stepSize = (float) (lr / (1.0 - Math.pow(beta1, step)));
+        float sqrtBc2 = (float) Math.sqrt(1.0 - Math.pow(beta2, step));
+        float c1 = (float) (1.0 - beta1);
+        float c2 = (float) (1.0 - beta2);
+        float decay = (float) (1.0 - (double) lr * weightDecay);
+        float wd = decoupled ? 0f : weightDecay;
+        boolean decays = decoupled && weightDecay != 0f;
+        CpuLoops.forRange(n, 4, (from, to) -> adamRange(p, g, m, v, vmax, beta1, beta2, c1, c2, stepSize, sqrtBc2, eps,
+                wd, decays, decay, from, to));
     }
 
-    /** grad *= min(1, maxNorm / (sqrt(totalSquares) + 1e-6)); nothing changes when the factor is 1. */
+    static void adamRange(float[] p, float[] g, float[] m, float[] v, float[] vmax, float b1, float b2, float c1,
+                          float c2, float stepSize, float sqrtBc2, float eps, float wd, boolean decays, float decay,
+                          int from, int to) {
+        if (decays) {
+            for (int i = from; i < to; i++) {
+                p[i] = p[i] * decay;
+            }
+        }
+        if (vmax == null && wd == 0f) {
+            // the hot case: plain Adam or AdamW
+            for (int i = from; i < to; i++) {
+                float gi = g[i];
+                float mi = m[i] * b1 + gi * c1;
+                float vi = v[i] * b2 + gi * c2 * gi;
+                m[i] = mi;
+                v[i] = vi;
+                p[i] = p[i] - mi * stepSize / ((float) Math.sqrt(vi) / sqrtBc2 + eps);
+            }
+            return;
+        }
+        for (int i = from; i < to; i++) {
+            float pi = p[i];
+            float gi = wd == 0f ? g[i] : g[i] + wd * pi;
+            float mi = m[i] * b1 + gi * c1;
+            float vi = v[i] * b2 + gi * c2 * gi;
+            m[i] = mi;
+            v[i] = vi;
+            float vUse = vi;
+            if (vmax != null) {
+                vUse = Math.max(vmax[i], vi);
+                vmax[i] = vUse;
+            }
+            p[i] = pi - mi * stepSize / ((float) Math.sqrt(vUse) / sqrtBc2 + eps);
+        }
+    }
+
+    /** grad *= min(1, maxNorm / (sqrt(totalSquares) + 1e-6)) (coefficient in double, applied as a float); no change at 1. */
     static void clip(float[] grad, double totalSquares, float maxNorm, int n) {
         double coef = maxNorm / (Math.sqrt(totalSquares) + 1e-6);
         if (coef >= 1.0) {
             return;
         }
-        float c = (float) coef;
-        CpuElementwise.scale(grad, c, n);
+        CpuElementwise.scale(grad, (float) coef, n);
     }
 }

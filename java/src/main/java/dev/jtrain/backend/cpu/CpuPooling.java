@@ -17,36 +17,42 @@ final class CpuPooling {
 
     static void maxForward(float[] x, float[] y, long[] idx, int planes, int h, int w, int oh, int ow, ConvSpec s) {
         CpuLoops.forTasks(planes, (long) planes * oh * ow * s.kernelH() * s.kernelW(), p -> {
-            int xb = p * h * w;
-            int yb = p * oh * ow;
-            for (int i = 0; i < oh; i++) {
-                int h0 = i * s.strideH() - s.padH();
-                int u0 = Math.max(0, -h0);
-                int u1 = Math.min(s.kernelH(), h - h0);
-                for (int j = 0; j < ow; j++) {
-                    int w0 = j * s.strideW() - s.padW();
-                    int v0 = Math.max(0, -w0);
-                    int v1 = Math.min(s.kernelW(), w - w0);
-                    float best = Float.NEGATIVE_INFINITY;
-                    int bi = -1;
-                    for (int u = u0; u < u1; u++) {
-                        int row = (h0 + u) * w;
-                        for (int v = v0; v < v1; v++) {
-                            int at = row + w0 + v;
-                            float val = x[xb + at];
-                            if (bi < 0 || val > best || Float.isNaN(val)) {
-                                best = val;
-                                bi = at;
-                            }
+            maxPlane(x, y, idx, p, h, w, oh, ow, s);
+        });
+    }
+
+    /** Max pooling of plane p with PyTorch's exact rule: replace when val &gt; best or val is NaN. */
+    private static void maxPlane(float[] x, float[] y, long[] idx, int p, int h, int w, int oh, int ow,
+                                      ConvSpec s) {
+        int xb = p * h * w;
+        int yb = p * oh * ow;
+        for (int i = 0; i < oh; i++) {
+            int h0 = i * s.strideH() - s.padH();
+            int u0 = Math.max(0, -h0);
+            int u1 = Math.min(s.kernelH(), h - h0);
+            for (int j = 0; j < ow; j++) {
+                int w0 = j * s.strideW() - s.padW();
+                int v0 = Math.max(0, -w0);
+                int v1 = Math.min(s.kernelW(), w - w0);
+                float best = Float.NEGATIVE_INFINITY;
+                int bi = -1;
+                for (int u = u0; u < u1; u++) {
+                    int row = (h0 + u) * w;
+                    for (int v = v0; v < v1; v++) {
+                        int at = row + w0 + v;
+                        float val = x[xb + at];
+                        if (bi < 0 || val > best || Float.isNaN(val)) {
+                            best = val;
+                            bi = at;
                         }
                     }
-                    y[yb + i * ow + j] = best;
-                    if (idx != null) {
-                        idx[yb + i * ow + j] = bi;
-                    }
+                }
+                y[yb + i * ow + j] = best;
+                if (idx != null) {
+                    idx[yb + i * ow + j] = bi;
                 }
             }
-        });
+        }
     }
 
     /**

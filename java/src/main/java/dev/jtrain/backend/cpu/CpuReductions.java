@@ -57,15 +57,16 @@ final class CpuReductions {
     }
 
     static double sum(float[] x, int n) {
-        return CpuLoops.sum(n, (from, to) -> sumRange(x, from, to));
+        return n <= CpuLoops.REDUCE_CHUNK ? sumRange(x, 0, n) : CpuLoops.sum(n, (from, to) -> sumRange(x, from, to));
     }
 
     static double sumSquares(float[] x, int n) {
-        return CpuLoops.sum(n, (from, to) -> sumSquaresRange(x, from, to));
+        return n <= CpuLoops.REDUCE_CHUNK ? sumSquaresRange(x, 0, n)
+                : CpuLoops.sum(n, (from, to) -> sumSquaresRange(x, from, to));
     }
 
     static double sumAbs(float[] x, int n) {
-        return CpuLoops.sum(n, (from, to) -> sumAbsRange(x, from, to));
+        return n <= CpuLoops.REDUCE_CHUNK ? sumAbsRange(x, 0, n) : CpuLoops.sum(n, (from, to) -> sumAbsRange(x, from, to));
     }
 
     /** out[r] = index of the first maximum of row r of x [rows, cols]; a NaN counts as the maximum (like torch.argmax). */

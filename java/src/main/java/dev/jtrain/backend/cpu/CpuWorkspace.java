@@ -16,13 +16,18 @@ final class CpuWorkspace {
     static final int CONV_PARTIAL = 2;
     private static final int FLOAT_SLOTS = 3;
 
-    /** Double slots. */
+    /** Double slots (BN_* belong to {@link CpuBatchNorm}). */
     static final int ACC = 0;
     static final int ACC2 = 1;
-    private static final int DOUBLE_SLOTS = 2;
+    static final int BN_MEAN = 2;
+    static final int BN_SCALE = 3;
+    static final int BN_SHIFT = 4;
+    static final int BN_A = 5;
+    static final int BN_B = 6;
+    private static final int DOUBLE_SLOTS = 7;
 
     /** Largest scratch array kept for reuse (bigger ones are allocated per call and dropped). */
-    private static final int KEEP_MAX = 1 << 24;
+    private static final int KEEP_MAX = 1 << 23;
 
     private static final ThreadLocal<float[][]> FLOATS = ThreadLocal.withInitial(() -> new float[FLOAT_SLOTS][]);
     private static final ThreadLocal<double[][]> DOUBLES = ThreadLocal.withInitial(() -> new double[DOUBLE_SLOTS][]);

@@ -62,7 +62,7 @@ public class MaxPool2d extends Layer {
         }
         Backend be = dy.backend();
         dx = Buffers.ensure(dx, be, xShape);
-        be.maxPool2dBackward(dy, indices, dx);
+        be.maxPool2dBackward(dy, indices, spec, dx);
         return dx;
     }
 }

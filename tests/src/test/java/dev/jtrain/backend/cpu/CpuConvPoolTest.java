@@ -17,6 +17,7 @@ import static dev.jtrain.backend.cpu.CpuTestSupport.withThreads;
 import static dev.jtrain.backend.cpu.CpuTestSupport.zerosT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Conv2d (FORMAT.md 16-17) and pooling (17-20) against naive float64 loops. */
 class CpuConvPoolTest {
@@ -156,7 +157,7 @@ class CpuConvPoolTest {
         assertArrayEquals(new float[] {2, 2, 2, 2}, y.floats());
         assertArrayEquals(new long[] {0, 4, 10, 12}, idx.longs());
         Tensor dx = randT(new SplittableRandom(1), -1, 1, 1, 1, 5, 5); // overwritten
-        B.maxPool2dBackward(t(new float[] {1, 10, 100, 1000}, 1, 1, 2, 2), idx, dx);
+        B.maxPool2dBackward(t(new float[] {1, 10, 100, 1000}, 1, 1, 2, 2), idx, s, dx);
         float[] e = new float[25];
         e[0] = 1;
         e[4] = 10;
@@ -168,8 +169,21 @@ class CpuConvPoolTest {
         x2[12] = 5; // the centre belongs to all four 3x3/s2 windows
         B.maxPool2dForward(t(x2, 1, 1, 5, 5), s, y, idx);
         assertArrayEquals(new long[] {12, 12, 12, 12}, idx.longs());
-        B.maxPool2dBackward(t(new float[] {1, 2, 3, 4}, 1, 1, 2, 2), idx, dx);
+        B.maxPool2dBackward(t(new float[] {1, 2, 3, 4}, 1, 1, 2, 2), idx, s, dx);
         assertEquals(10f, dx.floats()[12]);
+    }
+
+    @Test
+    void maxPoolNaNPropagatesAndSignedZerosTie() {
+        float nan = Float.NaN;
+        float[] x = {-0f, 0f, 1f, nan,
+                     0f, -0f, 2f, 3f};
+        Tensor y = zerosT(1, 1, 1, 2);
+        Tensor idx = B.zeros(DType.INT64, Shape.of(1, 1, 1, 2));
+        B.maxPool2dForward(t(x, 1, 1, 2, 4), ConvSpec.square(2, 2, 0), y, idx);
+        assertArrayEquals(new long[] {0, 3}, idx.longs());
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(y.floats()[0]), "first of the tied zeros");
+        assertTrue(Float.isNaN(y.floats()[1]), "NaN propagates like PyTorch's max_pool2d");
     }
 
     @Test
@@ -190,7 +204,7 @@ class CpuConvPoolTest {
             B.maxPool2dForward(x, s, y, idx);
             Tensor dy = randT(r, -1, 1, n, c, oh, ow);
             Tensor dx = zerosT(n, c, h, w);
-            B.maxPool2dBackward(dy, idx, dx);
+            B.maxPool2dBackward(dy, idx, s, dx);
             double[] ey = new double[y.numel()];
             double[] edx = new double[x.numel()];
             for (int p = 0; p < n * c; p++) {

@@ -10,7 +10,7 @@ package dev.jtrain.backend.cpu.gemm;
  *   <li>{@code set*}: c[co + r*ldc + j] = alpha * acc (C is not read);</li>
  *   <li>{@code add*}: c[co + r*ldc + j] = alpha * acc + beta * c (one fused rounding where the
  *       kernel uses fma);</li>
- *   <li>{@code *DepthA}: A(r, p) = ap[ao + p*mr + r]; {@code *RowA}: A(r, p) = ap[ao + r*kc + p].</li>
+ *   <li>{@code *DepthA}: A(r, p) = ap[ao + p*PackA.GROUP + r]; {@code *RowA}: A(r, p) = ap[ao + r*kc + p].</li>
  * </ul>
  */
 interface GemmKernel {
@@ -22,6 +22,12 @@ interface GemmKernel {
 
     /** A short description for {@link Sgemm#simdPath()}. */
     String describe();
+
+    /** Packs op(A) rows [i0, i0+mc), depth [p0, p0+kc) in the {@link PackA} layout. */
+    void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst);
+
+    /** Packs op(B) depth [p0, p0+kc), columns [j0, j0+nc) in the {@link PackB} layout. */
+    void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst);
 
     void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc);
 

@@ -30,15 +30,25 @@ final class ScalarMicroKernel implements GemmKernel {
     }
 
     @Override
+    public void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+        PackA.pack(transA, a, aOff, lda, i0, mc, p0, kc, MR, dst);
+    }
+
+    @Override
+    public void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
+        PackB.pack(transB, b, bOff, ldb, p0, kc, j0, nc, NR, dst);
+    }
+
+    @Override
     public void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha,
                           float[] c, int co, int ldc) {
-        compute(kc, ap, ao, MR, 1, bp, bo, alpha, 0f, c, co, ldc);
+        compute(kc, ap, ao, PackA.GROUP, 1, bp, bo, alpha, 0f, c, co, ldc);
     }
 
     @Override
     public void addDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta,
                           float[] c, int co, int ldc) {
-        compute(kc, ap, ao, MR, 1, bp, bo, alpha, beta, c, co, ldc);
+        compute(kc, ap, ao, PackA.GROUP, 1, bp, bo, alpha, beta, c, co, ldc);
     }
 
     @Override

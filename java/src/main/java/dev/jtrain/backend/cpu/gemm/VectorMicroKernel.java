@@ -46,6 +46,16 @@ final class VectorMicroKernel implements GemmKernel {
     }
 
     @Override
+    public void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+        VectorPack.packA(transA, a, aOff, lda, i0, mc, p0, kc, MR, dst);
+    }
+
+    @Override
+    public void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
+        VectorPack.packB(transB, b, bOff, ldb, p0, kc, j0, nc, NR, dst);
+    }
+
+    @Override
     public void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -56,7 +66,7 @@ final class VectorMicroKernel implements GemmKernel {
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int ai = ao + p * MR;
+            int ai = ao + p * PackA.GROUP;
             int bi = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
@@ -115,7 +125,7 @@ final class VectorMicroKernel implements GemmKernel {
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int ai = ao + p * MR;
+            int ai = ao + p * PackA.GROUP;
             int bi = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);

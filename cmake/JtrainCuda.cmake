@@ -1,0 +1,48 @@
+# The real CUDA library (libjtrain_cuda.so): the same kernels and JNI sources, nvcc, static cudart.
+# Built only when JTRAIN_CUDA=ON and a CUDA compiler is found; no GPU is needed to build it.
+if(NOT JTRAIN_CUDA)
+  message(STATUS "jtrain: JTRAIN_CUDA=OFF; skipping libjtrain_cuda.so")
+  return()
+endif()
+include(CheckLanguage)
+check_language(CUDA)
+if(NOT CMAKE_CUDA_COMPILER)
+  message(STATUS "jtrain: no CUDA compiler (nvcc) found; skipping libjtrain_cuda.so (set CUDACXX or CMAKE_CUDA_COMPILER to build it)")
+  return()
+endif()
+if(NOT JTRAIN_KERNEL_SOURCES)
+  message(STATUS "jtrain: no kernels/*.cu yet; skipping libjtrain_cuda.so")
+  return()
+endif()
+if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+  # SASS for Ampere, Ada, Hopper, plus PTX of the newest for later GPUs.
+  set(CMAKE_CUDA_ARCHITECTURES 80-real 86-real 89-real 90)
+endif()
+enable_language(CUDA)
+# C++17 for the device code: CMake < 3.26 has no CUDA20 dialect flags for nvcc.
+set(CMAKE_CUDA_STANDARD 17)
+set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+find_package(CUDAToolkit REQUIRED)
+message(STATUS "jtrain: building libjtrain_cuda.so with ${CMAKE_CUDA_COMPILER} ${CMAKE_CUDA_COMPILER_VERSION} for ${CMAKE_CUDA_ARCHITECTURES}")
+
+add_library(jtrain_cuda SHARED ${JTRAIN_KERNEL_SOURCES} ${JTRAIN_JNI_SOURCES} ${JTRAIN_VENDOR_SOURCES})
+target_include_directories(jtrain_cuda PRIVATE
+  "${JTRAIN_ROOT}/kernels" "${JTRAIN_ROOT}/native/emu" "${JTRAIN_ROOT}/native/jni" "${JTRAIN_ROOT}/native/vendor")
+target_include_directories(jtrain_cuda PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
+# JT_CUDA_REAL: host .cpp files (JNI, vendor) that include common.cuh/cuda_emu.h get the real
+# <cuda_runtime.h> instead of the emulation.
+target_compile_definitions(jtrain_cuda PRIVATE
+  JT_JNI_CLASS="dev/jtrain/backend/cuda/CudaNative" JT_CUDA_REAL=1)
+target_compile_options(jtrain_cuda PRIVATE
+  $<$<COMPILE_LANGUAGE:CXX>:${JTRAIN_CXX_WARNINGS}>
+  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall>)
+if(JNI_FOUND)
+  target_include_directories(jtrain_cuda PRIVATE ${JNI_INCLUDE_DIRS})
+endif()
+set_target_properties(jtrain_cuda PROPERTIES
+  CUDA_RUNTIME_LIBRARY Static
+  POSITION_INDEPENDENT_CODE ON
+  CUDA_SEPARABLE_COMPILATION OFF)
+target_link_libraries(jtrain_cuda PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+target_link_options(jtrain_cuda PRIVATE -Wl,--no-undefined)
+jtrain_library_output(jtrain_cuda)

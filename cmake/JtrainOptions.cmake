@@ -1,0 +1,29 @@
+# Compiler flags shared by every native target.
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+
+# Warnings for our own code (kernels, emu, jni, tests). Not -Werror: several engineers add files.
+set(JTRAIN_CXX_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas)
+
+if(JTRAIN_EMU_SANITIZE)
+  message(STATUS "jtrain: building with AddressSanitizer + UBSan (fiber stacks 256 KiB)")
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=undefined>)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(JTRAIN_LIB_OUTPUT_DIR)
+  message(STATUS "jtrain: shared libraries go to ${JTRAIN_LIB_OUTPUT_DIR}")
+endif()
+
+# Put a shared library target's output into JTRAIN_LIB_OUTPUT_DIR when set.
+function(jtrain_library_output target)
+  if(JTRAIN_LIB_OUTPUT_DIR)
+    set_target_properties(${target} PROPERTIES
+      LIBRARY_OUTPUT_DIRECTORY "${JTRAIN_LIB_OUTPUT_DIR}"
+      LIBRARY_OUTPUT_DIRECTORY_DEBUG "${JTRAIN_LIB_OUTPUT_DIR}"
+      LIBRARY_OUTPUT_DIRECTORY_RELEASE "${JTRAIN_LIB_OUTPUT_DIR}"
+      LIBRARY_OUTPUT_DIRECTORY_RELWITHDEBINFO "${JTRAIN_LIB_OUTPUT_DIR}"
+      LIBRARY_OUTPUT_DIRECTORY_MINSIZEREL "${JTRAIN_LIB_OUTPUT_DIR}")
+  endif()
+endfunction()

@@ -1,0 +1,261 @@
+package dev.jtrain.backend.cuda;
+
+/**
+ * Every entry point of the native library, as one list: {@link EmuNative} (libjtrain_emu.so) and
+ * {@link CudaNative} (libjtrain_cuda.so) declare the same methods as {@code static native}, each
+ * library's {@code JNI_OnLoad} registers them on its own class (native/README.md), and
+ * {@link EmuNative#api()} / {@link CudaNative#api()} return this interface over them. A test checks
+ * that the two classes, this interface and the native method tables agree.
+ *
+ * <p>Conventions: device pointers and streams are {@code long} (0 = null / the default stream); element
+ * counts are {@code long}, dimensions {@code int}. Every method validates its arguments first (null
+ * pointer, negative or overflowing size, a Java array too short, a device range outside its allocation
+ * or in freed memory) and throws {@link IllegalArgumentException} naming the argument; a failing CUDA
+ * call or kernel launch throws {@link CudaException}. Kernels run on {@code stream}; on emu a launch
+ * completes before the call returns.
+ *
+ * <p>The kernel methods are named {@code <family><Op>} after the launchers {@code jt_<family>_<op>} in
+ * {@code kernels/<family>.h}, whose comments give the exact semantics.
+ */
+public interface NativeApi {
+
+    // ------------------------------------------------------------------ what the library is
+
+    /** "emu" or "cuda". */
+    String buildKind();
+
+    /** One line: build kind, compiler or CUDA runtime version, JNI class. */
+    String buildInfo();
+
+    /** CUDART_VERSION compiled against (e.g. 13000), 0 on emu. */
+    int cudaRuntimeVersion();
+
+    /** The driver's CUDA version (0 without a driver), 0 on emu. */
+    int driverVersion();
+
+    /** "family name signature" lines of every registered native method. */
+    String methodTable();
+
+    /** The emu's description of the last failure on this thread (kernel, block, barrier site), or "". */
+    String lastErrorDetail();
+
+    // ------------------------------------------------------------------ devices
+
+    /** Devices visible (0 without a GPU or driver); emu has exactly 1. */
+    int deviceCount();
+
+    String deviceName(int device);
+
+    /** major * 10 + minor (e.g. 90), 0 on emu. */
+    int deviceComputeCapability(int device);
+
+    long deviceTotalMemory(int device);
+
+    // ------------------------------------------------------------------ memory
+
+    /** Device memory of {@code bytes >= 1} bytes (cudaMalloc); recorded so kernel arguments can be checked. */
+    long malloc(long bytes);
+
+    /** Frees memory from {@link #malloc}; 0 is ignored; a double free or a foreign pointer throws. */
+    void free(long ptr);
+
+    /** Live allocations made by {@link #malloc}. */
+    long allocationCount();
+
+    long allocatedBytes();
+
+    void copyFloatsToDevice(float[] src, int srcOffset, long dst, int count);
+
+    void copyFloatsToHost(long src, float[] dst, int dstOffset, int count);
+
+    void copyLongsToDevice(long[] src, int srcOffset, long dst, int count);
+
+    void copyLongsToHost(long src, long[] dst, int dstOffset, int count);
+
+    void copyDeviceToDevice(long dst, long src, long bytes);
+
+    /** Sets {@code bytes} bytes to {@code value} (0..255). */
+    void memset(long dst, int value, long bytes);
+
+    void synchronize();
+
+    long streamCreate();
+
+    void streamDestroy(long stream);
+
+    void streamSynchronize(long stream);
+
+    /**
+     * Emu only: launches a kernel whose {@code __syncthreads} is reached by half of the block, which must
+     * throw {@link CudaException} (cudaErrorLaunchFailure with the emulation's detail). A test of the error
+     * path; UnsupportedOperationException on the CUDA build.
+     */
+    void selfTestDivergentBarrier();
+
+    // ------------------------------------------------------------------ vendor libraries (CUDA build only)
+
+    /** One line per library: name, state (found / missing / n/a), path, version, detail, tab-separated. */
+    String vendorReport();
+
+    /** Row-major SGEMM through cuBLAS (pedantic: CUBLAS_PEDANTIC_MATH, else DEFAULT; TF32 off either way). */
+    void cublasSgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb,
+                     float beta, long c, int ldc, boolean pedantic, long stream);
+
+    /** Creates and destroys a cuDNN handle; throws when cuDNN is absent or fails on this device. */
+    void cudnnHandleCheck();
+
+    // ------------------------------------------------------------------ gemm
+
+    /** c = act(alpha op(a) op(b) + beta c + bias[col]); config 0 = auto, 1..3 = JT_GEMM_CONFIG_*; bias may be 0. */
+    void gemmSgemm(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda,
+                   long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long stream);
+
+    // ------------------------------------------------------------------ activations
+
+    /** y = f(x); kind = {@code Activation.Kind} ordinal; a, b = the activation's alpha and beta. */
+    void activationsForward(int kind, long x, long y, long n, float a, float b, long stream);
+
+    /** dx = dy * f'(.) (sigmoid/tanh read y, identity neither, relu x or y, the others x). */
+    void activationsBackward(int kind, long x, long y, long dy, long dx, long n, float a, float b, long stream);
+
+    void activationsPreluForward(long x, long alpha, long y, int n, int c, int inner, long stream);
+
+    /** dx overwritten; dalpha (may be 0) accumulated. */
+    void activationsPreluBackward(long x, long alpha, long dy, long dx, long dalpha, int n, int c, int inner,
+                                  long stream);
+
+    void activationsMaxoutForward(long z, int n, int pieces, int d, long y, long piece, long stream);
+
+    void activationsMaxoutBackward(long dy, long piece, int n, int pieces, int d, long dz, long stream);
+
+    // ------------------------------------------------------------------ softmax_xent (losses)
+
+    void softmaxXentForward(long logits, long labels, int n, int c, float eps, long probs, long loss, long stream);
+
+    void softmaxXentBackward(long probs, long labels, int n, int c, float eps, float scale, long dlogits, long stream);
+
+    void softmaxXentBceForward(long logits, long targets, long n, long loss, long stream);
+
+    void softmaxXentBceBackward(long logits, long targets, long n, float scale, long dlogits, long stream);
+
+    void softmaxXentSqerrForward(long pred, long target, long n, long out, long stream);
+
+    void softmaxXentSqerrBackward(long pred, long target, long n, float scale, long dpred, long stream);
+
+    // ------------------------------------------------------------------ reduce
+
+    /** Bytes of the optional multi-block workspace of the sums (16-byte aligned device memory). */
+    long reduceWorkspaceBytes();
+
+    void reduceSum(long x, long n, long out, long workspace, long stream);
+
+    void reduceSumSquares(long x, long n, long out, boolean accumulate, long workspace, long stream);
+
+    void reduceSumAbs(long x, long n, long out, long workspace, long stream);
+
+    void reduceCountEqual(long a, long b, long n, long out, long workspace, long stream);
+
+    void reduceArgmaxRows(long x, int rows, int cols, long out, long stream);
+
+    void reduceAddBias(long y, long bias, int n, int c, int inner, long stream);
+
+    void reduceBiasGrad(long dy, int n, int c, int inner, long dbias, long stream);
+
+    // ------------------------------------------------------------------ elementwise
+
+    void elementwiseFill(long x, long n, float value, long stream);
+
+    /** dst = src for n 32-bit words (an int64 tensor of m elements is n = 2m). */
+    void elementwiseCopy(long src, long dst, long n, long stream);
+
+    void elementwiseScale(long x, long n, float alpha, long stream);
+
+    void elementwiseAxpy(float alpha, long x, long y, long n, long stream);
+
+    void elementwiseAdd(long a, long b, long out, long n, long stream);
+
+    void elementwiseMul(long a, long b, long out, long n, long stream);
+
+    // ------------------------------------------------------------------ batchnorm ([n, c, inner])
+
+    void batchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean,
+                               long runningVar, long y, long saveMean, long saveVar, int n, int c, long inner,
+                               long stream);
+
+    void batchnormForwardEval(long x, long gamma, long beta, long runningMean, long runningVar, float eps, long y,
+                              int n, int c, long inner, long stream);
+
+    void batchnormBackward(long x, long dy, long gamma, long mean, long var, float eps, boolean training, long dx,
+                           long dgamma, long dbeta, int n, int c, long inner, long stream);
+
+    // ------------------------------------------------------------------ dropout and random fills (Philox)
+
+    void dropoutForward(long x, long y, long mask, long n, float p, long seed, long offset, long stream);
+
+    void dropoutRandomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream);
+
+    void dropoutRandomNormal(long t, long n, float mean, float std, long seed, long offset, long stream);
+
+    // ------------------------------------------------------------------ optim (arrays: device pointers, one per tensor)
+
+    void optimSgd(long param, long grad, long momentumBuf, long n, float lr, float momentum, float dampening,
+                  float weightDecay, boolean nesterov, boolean firstStep, long stream);
+
+    void optimSgdMulti(long[] params, long[] grads, long[] momentumBufs, long[] sizes, float lr, float momentum,
+                       float dampening, float weightDecay, boolean nesterov, boolean firstStep, long stream);
+
+    void optimAdagrad(long param, long grad, long sum, long n, float clr, float weightDecay, float eps, long stream);
+
+    void optimAdagradMulti(long[] params, long[] grads, long[] sums, long[] sizes, float clr, float weightDecay,
+                           float eps, long stream);
+
+    void optimRmsprop(long param, long grad, long squareAvg, long momentumBuf, long n, float lr, float alpha,
+                      float eps, float weightDecay, float momentum, long stream);
+
+    void optimRmspropMulti(long[] params, long[] grads, long[] squareAvgs, long[] momentumBufs, long[] sizes,
+                           float lr, float alpha, float eps, float weightDecay, float momentum, long stream);
+
+    void optimAdam(long param, long grad, long expAvg, long expAvgSq, long maxExpAvgSq, long n, float lr, float beta1,
+                   float beta2, float eps, float weightDecay, boolean decoupled, int step, long stream);
+
+    void optimAdamMulti(long[] params, long[] grads, long[] expAvgs, long[] expAvgSqs, long[] maxExpAvgSqs,
+                        long[] sizes, float lr, float beta1, float beta2, float eps, float weightDecay,
+                        boolean decoupled, int step, long stream);
+
+    /** Bytes of device workspace (8-byte aligned) the sum-of-squares methods need. */
+    long optimSumSquaresWorkspaceBytes();
+
+    void optimSumSquares(long x, long n, long out, boolean accumulate, long workspace, long stream);
+
+    void optimSumSquaresMulti(long[] tensors, long[] sizes, long out, boolean accumulate, long workspace, long stream);
+
+    void optimClipScale(long grad, long n, long totalSquares, float maxNorm, long stream);
+
+    void optimClipScaleMulti(long[] grads, long[] sizes, long totalSquares, float maxNorm, long stream);
+
+    // ------------------------------------------------------------------ conv_im2col (NCHW)
+
+    void convIm2col(long x, long col, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                    long stream);
+
+    void convCol2im(long col, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                    long stream);
+
+    // ------------------------------------------------------------------ pool (NCHW)
+
+    /** indices (int64, same shape as y) may be 0. */
+    void poolMaxForward(long x, long y, long indices, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
+                        int ph, int pw, long stream);
+
+    void poolMaxBackward(long dy, long indices, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
+                         int ph, int pw, long stream);
+
+    void poolMaxBackwardScatter(long dy, long indices, long dx, int n, int c, int h, int w, int oh, int ow,
+                                long stream);
+
+    void poolAvgForward(long x, long y, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                        long stream);
+
+    void poolAvgBackward(long dy, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                         long stream);
+}

@@ -1,0 +1,274 @@
+// Elementwise activations (forward/backward, one kernel instantiation per kind so the formula is
+// resolved at compile time), PReLU with its deterministic dalpha reduction, and maxout.
+#include "common.cuh"
+#include "block_range.cuh"
+#include "activations.h"
+#include "activation_math.h"
+#include "reduce_util.cuh"
+
+namespace {
+
+constexpr int kThreads = 256;
+
+inline bool aligned16(const void* p) { return ((uintptr_t)p & 15u) == 0; }
+
+// Elementwise over block chunks (block_range.cuh); float4 over the first n/4*4 when every pointer is
+// 16-byte aligned, the last n % 4 elements by block 0.
+template <int KIND>
+__global__ void act_forward_kernel(const float* x, float* y, int64_t n, float a, float b, int vec) {
+    int64_t done = 0;
+    if (vec) {
+        const int64_t n4 = n >> 2;
+        const float4* x4 = reinterpret_cast<const float4*>(x);
+        float4* y4 = reinterpret_cast<float4*>(y);
+        const JtBlockRange range = jt_block_range(n4);
+        for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+            float4 v = x4[i];
+            v.x = jt_act_forward(KIND, v.x, a, b);
+            v.y = jt_act_forward(KIND, v.y, a, b);
+            v.z = jt_act_forward(KIND, v.z, a, b);
+            v.w = jt_act_forward(KIND, v.w, a, b);
+            y4[i] = v;
+        }
+        done = n4 << 2;
+        if (blockIdx.x != 0) return;
+        for (int64_t i = done + threadIdx.x; i < n; i += blockDim.x) y[i] = jt_act_forward(KIND, x[i], a, b);
+        return;
+    }
+    const JtBlockRange range = jt_block_range(n);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) y[i] = jt_act_forward(KIND, x[i], a, b);
+}
+
+// src is y for SIGMOID/TANH and x otherwise (or y for RELU without x); jt_act_backward reads only
+// the one its kind needs, so src is passed as both.
+template <int KIND>
+__global__ void act_backward_kernel(const float* src, const float* dy, float* dx, int64_t n, float a, float b,
+                                    int vec) {
+    if (vec) {
+        const int64_t n4 = n >> 2;
+        const float4* s4 = reinterpret_cast<const float4*>(src);
+        const float4* g4 = reinterpret_cast<const float4*>(dy);
+        float4* d4 = reinterpret_cast<float4*>(dx);
+        const JtBlockRange range = jt_block_range(n4);
+        for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+            const float4 s = s4[i];
+            const float4 g = g4[i];
+            float4 r;
+            r.x = jt_act_backward(KIND, s.x, s.x, g.x, a, b);
+            r.y = jt_act_backward(KIND, s.y, s.y, g.y, a, b);
+            r.z = jt_act_backward(KIND, s.z, s.z, g.z, a, b);
+            r.w = jt_act_backward(KIND, s.w, s.w, g.w, a, b);
+            d4[i] = r;
+        }
+        if (blockIdx.x != 0) return;
+        for (int64_t i = (n4 << 2) + threadIdx.x; i < n; i += blockDim.x)
+            dx[i] = jt_act_backward(KIND, src[i], src[i], dy[i], a, b);
+        return;
+    }
+    const JtBlockRange range = jt_block_range(n);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x)
+        dx[i] = jt_act_backward(KIND, src[i], src[i], dy[i], a, b);
+}
+
+template <int KIND>
+cudaError_t launch_forward(const float* x, float* y, int64_t n, float a, float b, cudaStream_t stream) {
+    const int vec = aligned16(x) && aligned16(y);
+    LAUNCH(act_forward_kernel<KIND>, jt_grid_1d(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0, stream)(
+        x, y, n, a, b, vec);
+    return JT_LAUNCH_STATUS();
+}
+
+template <int KIND>
+cudaError_t launch_backward(const float* src, const float* dy, float* dx, int64_t n, float a, float b,
+                            cudaStream_t stream) {
+    const int vec = aligned16(src) && aligned16(dy) && aligned16(dx);
+    LAUNCH(act_backward_kernel<KIND>, jt_grid_1d(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0, stream)(
+        src, dy, dx, n, a, b, vec);
+    return JT_LAUNCH_STATUS();
+}
+
+bool softplus_ok(int kind, float a) { return kind != JT_ACT_SOFTPLUS || (a > 0.f && a <= 3.4e38f); }
+
+// ---------------------------------------------------------------- PReLU
+
+__global__ void prelu_forward_kernel(const float* x, const float* alpha, float* y, int64_t total, int c, int inner) {
+    const JtBlockRange range = jt_block_range(total);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        const float v = x[i];
+        const int ch = (int)((i / inner) % c);
+        y[i] = v > 0.f ? v : alpha[ch] * v;
+    }
+}
+
+__global__ void prelu_backward_dx_kernel(const float* x, const float* alpha, const float* dy, float* dx, int64_t total,
+                                         int c, int inner) {
+    const JtBlockRange range = jt_block_range(total);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        const int ch = (int)((i / inner) % c);
+        dx[i] = x[i] > 0.f ? dy[i] : alpha[ch] * dy[i];
+    }
+}
+
+// Writes dx and returns the dalpha contribution of one element (used inside the channel sums).
+struct PreluBackwardTerm {
+    const float* x;
+    const float* alpha;
+    const float* dy;
+    float* dx;
+    __device__ float operator()(int64_t i, int ch) const {
+        const float v = x[i];
+        const float g = dy[i];
+        if (v > 0.f) {
+            dx[i] = g;
+            return 0.f;
+        }
+        dx[i] = alpha[ch] * g;
+        return v * g;
+    }
+};
+
+// ---------------------------------------------------------------- maxout
+
+__global__ void maxout_forward_kernel(const float* z, int64_t rows, int pieces, int d, float* y, int64_t* piece) {
+    const int64_t total = rows * d;
+    const int64_t width = (int64_t)pieces * d;
+    const JtBlockRange range = jt_block_range(total);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        const int64_t r = i / d;
+        const int64_t j = i - r * d;
+        const float* zr = z + r * width + j;
+        float best = zr[0];
+        int bp = 0;
+        for (int p = 1; p < pieces; ++p) {
+            const float v = zr[(int64_t)p * d];
+            if (v > best) {  // strictly greater: the first maximum wins ties
+                best = v;
+                bp = p;
+            }
+        }
+        y[i] = best;
+        piece[i] = bp;
+    }
+}
+
+__global__ void maxout_backward_kernel(const float* dy, const int64_t* piece, int64_t rows, int pieces, int d,
+                                       float* dz) {
+    const int64_t width = (int64_t)pieces * d;
+    const int64_t total = rows * width;
+    const JtBlockRange range = jt_block_range(total);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        const int64_t r = i / width;
+        const int64_t col = i - r * width;
+        const int64_t p = col / d;
+        const int64_t j = col - p * d;
+        const int64_t o = r * d + j;
+        dz[i] = piece[o] == p ? dy[o] : 0.f;
+    }
+}
+
+}  // namespace
+
+extern "C" cudaError_t jt_activations_forward(int kind, const float* x, float* y, int64_t n, float a, float b,
+                                              cudaStream_t stream) {
+    JT_REQUIRE(kind >= 0 && kind < JT_ACT_COUNT);
+    JT_REQUIRE(n >= 0);
+    JT_REQUIRE(softplus_ok(kind, a));
+    if (n == 0) return cudaSuccess;
+    JT_REQUIRE(x != nullptr && y != nullptr);
+#define JT_FWD_CALL(K) launch_forward<K>(x, y, n, a, b, stream)
+    switch (kind) {
+        case JT_ACT_RELU: return JT_FWD_CALL(JT_ACT_RELU);
+        case JT_ACT_LEAKY_RELU: return JT_FWD_CALL(JT_ACT_LEAKY_RELU);
+        case JT_ACT_ELU: return JT_FWD_CALL(JT_ACT_ELU);
+        case JT_ACT_SELU: return JT_FWD_CALL(JT_ACT_SELU);
+        case JT_ACT_SIGMOID: return JT_FWD_CALL(JT_ACT_SIGMOID);
+        case JT_ACT_TANH: return JT_FWD_CALL(JT_ACT_TANH);
+        case JT_ACT_GELU_ERF: return JT_FWD_CALL(JT_ACT_GELU_ERF);
+        case JT_ACT_GELU_TANH: return JT_FWD_CALL(JT_ACT_GELU_TANH);
+        case JT_ACT_SILU: return JT_FWD_CALL(JT_ACT_SILU);
+        case JT_ACT_SOFTPLUS: return JT_FWD_CALL(JT_ACT_SOFTPLUS);
+        default: return JT_FWD_CALL(JT_ACT_IDENTITY);
+    }
+#undef JT_FWD_CALL
+}
+
+extern "C" cudaError_t jt_activations_backward(int kind, const float* x, const float* y, const float* dy, float* dx,
+                                               int64_t n, float a, float b, cudaStream_t stream) {
+    JT_REQUIRE(kind >= 0 && kind < JT_ACT_COUNT);
+    JT_REQUIRE(n >= 0);
+    JT_REQUIRE(softplus_ok(kind, a));
+    if (n == 0) return cudaSuccess;
+    JT_REQUIRE(dy != nullptr && dx != nullptr);
+    const float* src;
+    if (kind == JT_ACT_SIGMOID || kind == JT_ACT_TANH) {
+        src = y;
+    } else if (kind == JT_ACT_RELU) {
+        src = x != nullptr ? x : y;
+    } else if (kind == JT_ACT_IDENTITY) {
+        src = dy;  // not read
+    } else {
+        src = x;
+    }
+    JT_REQUIRE(src != nullptr);
+#define JT_BWD_CALL(K) launch_backward<K>(src, dy, dx, n, a, b, stream)
+    switch (kind) {
+        case JT_ACT_RELU: return JT_BWD_CALL(JT_ACT_RELU);
+        case JT_ACT_LEAKY_RELU: return JT_BWD_CALL(JT_ACT_LEAKY_RELU);
+        case JT_ACT_ELU: return JT_BWD_CALL(JT_ACT_ELU);
+        case JT_ACT_SELU: return JT_BWD_CALL(JT_ACT_SELU);
+        case JT_ACT_SIGMOID: return JT_BWD_CALL(JT_ACT_SIGMOID);
+        case JT_ACT_TANH: return JT_BWD_CALL(JT_ACT_TANH);
+        case JT_ACT_GELU_ERF: return JT_BWD_CALL(JT_ACT_GELU_ERF);
+        case JT_ACT_GELU_TANH: return JT_BWD_CALL(JT_ACT_GELU_TANH);
+        case JT_ACT_SILU: return JT_BWD_CALL(JT_ACT_SILU);
+        case JT_ACT_SOFTPLUS: return JT_BWD_CALL(JT_ACT_SOFTPLUS);
+        default: return JT_BWD_CALL(JT_ACT_IDENTITY);
+    }
+#undef JT_BWD_CALL
+}
+
+extern "C" cudaError_t jt_activations_prelu_forward(const float* x, const float* alpha, float* y, int n, int c,
+                                                    int inner, cudaStream_t stream) {
+    JT_REQUIRE(n >= 0 && c >= 1 && inner >= 0);
+    const int64_t total = (int64_t)n * c * inner;
+    if (total == 0) return cudaSuccess;
+    JT_REQUIRE(x != nullptr && alpha != nullptr && y != nullptr);
+    LAUNCH(prelu_forward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, alpha, y, total, c, inner);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_activations_prelu_backward(const float* x, const float* alpha, const float* dy, float* dx,
+                                                     float* dalpha, int n, int c, int inner, cudaStream_t stream) {
+    JT_REQUIRE(n >= 0 && c >= 1 && inner >= 0);
+    const int64_t total = (int64_t)n * c * inner;
+    if (total == 0) return cudaSuccess;  // dalpha += nothing
+    JT_REQUIRE(x != nullptr && alpha != nullptr && dy != nullptr && dx != nullptr);
+    if (dalpha == nullptr) {
+        LAUNCH(prelu_backward_dx_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, alpha, dy, dx, total, c,
+                                                                                           inner);
+        return JT_LAUNCH_STATUS();
+    }
+    // One pass writes dx and sums the dalpha terms per channel (each element is visited exactly once).
+    PreluBackwardTerm term{x, alpha, dy, dx};
+    return jt_channel_sum(term, n, c, inner, dalpha, 1, stream);
+}
+
+extern "C" cudaError_t jt_activations_maxout_forward(const float* z, int n, int pieces, int d, float* y,
+                                                     int64_t* piece, cudaStream_t stream) {
+    JT_REQUIRE(n >= 0 && pieces >= 1 && d >= 0);
+    const int64_t total = (int64_t)n * d;
+    if (total == 0) return cudaSuccess;
+    JT_REQUIRE(z != nullptr && y != nullptr && piece != nullptr);
+    LAUNCH(maxout_forward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(z, n, pieces, d, y, piece);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_activations_maxout_backward(const float* dy, const int64_t* piece, int n, int pieces, int d,
+                                                      float* dz, cudaStream_t stream) {
+    JT_REQUIRE(n >= 0 && pieces >= 1 && d >= 0);
+    const int64_t total = (int64_t)n * pieces * d;
+    if (total == 0) return cudaSuccess;
+    JT_REQUIRE(dy != nullptr && piece != nullptr && dz != nullptr);
+    LAUNCH(maxout_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, piece, n, pieces, d, dz);
+    return JT_LAUNCH_STATUS();
+}

@@ -1,0 +1,40 @@
+// Batch normalisation over [N, C, inner] (FORMAT.md items 8-14; Backend.batchNorm*): per channel c,
+// statistics over the M = N * inner values x[(n * C + c) * inner + i]. Deterministic: every sum runs
+// in a fixed order (one block per channel, per-thread partials merged by a fixed tree), no atomics.
+// Sizes: n >= 1, c >= 1, inner >= 1. Return cudaSuccess or the first error.
+#pragma once
+
+#include "common.cuh"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Training mode: mean and biased variance per channel (float Welford per thread, Chan merges in
+// double); y = gamma (x - mean) / sqrt(var + eps) + beta (gamma, beta may be null: 1 and 0);
+// save_mean/save_var [C] receive the batch mean and biased variance (both null or neither);
+// running_mean/running_var [C] (both null or neither) are updated in place:
+// r = (1 - momentum) r + momentum * stat, with the unbiased variance var * M / (M - 1).
+// y must not alias x.
+cudaError_t jt_batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float eps,
+                                       float momentum, float* running_mean, float* running_var, float* y,
+                                       float* save_mean, float* save_var, int n, int c, int64_t inner,
+                                       cudaStream_t stream);
+
+// Eval mode: y = gamma (x - rm) / sqrt(rv + eps) + beta (gamma, beta may be null). y may alias x.
+cudaError_t jt_batchnorm_forward_eval(const float* x, const float* gamma, const float* beta,
+                                      const float* running_mean, const float* running_var, float eps, float* y,
+                                      int n, int c, int64_t inner, cudaStream_t stream);
+
+// Backward. training != 0: mean/var are the saved batch mean and biased variance and
+// dx = gamma inv (dy - sum(dy)/M - xhat sum(dy xhat)/M), inv = 1/sqrt(var + eps), xhat = (x - mean) inv;
+// training == 0: mean/var are the running statistics and dx = dy gamma inv.
+// dx (may be null: skipped) is overwritten; dgamma += sum(dy xhat), dbeta += sum(dy) (either may be null).
+// gamma may be null (1). dx must not alias x or dy.
+cudaError_t jt_batchnorm_backward(const float* x, const float* dy, const float* gamma, const float* mean,
+                                  const float* var, float eps, int training, float* dx, float* dgamma,
+                                  float* dbeta, int n, int c, int64_t inner, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif

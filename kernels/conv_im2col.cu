@@ -1,0 +1,111 @@
+// im2col / col2im; see conv_im2col.h for the layout and contract.
+//
+// im2col: one thread per (n, c, i, j) output position, writing its kH kW column entries (for a fixed
+// (u, v) neighbouring threads write neighbouring addresses). col2im: one thread per input element,
+// gathering over the (u, v) whose window position (i, j) exists, so no two threads write the same
+// element.
+#include "conv_im2col.h"
+
+#include "common.cuh"
+
+namespace {
+
+constexpr int kThreads = 256;
+
+struct Geom {
+    int c, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
+};
+
+__global__ void im2col_kernel(const float* __restrict__ x, float* __restrict__ col, int64_t total, Geom g) {
+    const int64_t p = (int64_t)g.oh * g.ow;
+    const int64_t k = (int64_t)g.c * g.kh * g.kw;
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += stride) {
+        const int j = (int)(idx % g.ow);
+        const int i = (int)((idx / g.ow) % g.oh);
+        const int64_t plane = idx / p;  // n * c + cc
+        const int cc = (int)(plane % g.c);
+        const int64_t nn = plane / g.c;
+        const float* xp = x + plane * g.h * g.w;
+        float* out = col + nn * k * p + (int64_t)cc * g.kh * g.kw * p + (int64_t)i * g.ow + j;
+        const int h0 = i * g.sh - g.ph;
+        const int w0 = j * g.sw - g.pw;
+        for (int u = 0; u < g.kh; ++u) {
+            const int hh = h0 + u;
+            const bool row_in = hh >= 0 && hh < g.h;
+            for (int v = 0; v < g.kw; ++v) {
+                const int ww = w0 + v;
+                out[(int64_t)(u * g.kw + v) * p] = (row_in && ww >= 0 && ww < g.w) ? xp[(int64_t)hh * g.w + ww] : 0.0f;
+            }
+        }
+    }
+}
+
+__global__ void col2im_kernel(const float* __restrict__ col, float* __restrict__ dx, int64_t total, Geom g) {
+    const int64_t p = (int64_t)g.oh * g.ow;
+    const int64_t k = (int64_t)g.c * g.kh * g.kw;
+    const int64_t hw = (int64_t)g.h * g.w;
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += stride) {
+        const int ww = (int)(idx % g.w);
+        const int hh = (int)((idx / g.w) % g.h);
+        const int64_t plane = idx / hw;
+        const int cc = (int)(plane % g.c);
+        const int64_t nn = plane / g.c;
+        const float* src = col + nn * k * p + (int64_t)cc * g.kh * g.kw * p;
+        const int hp = hh + g.ph;  // row in the padded input
+        const int wp = ww + g.pw;
+        float acc = 0.0f;
+        // u with (hp - u) % sh == 0 and 0 <= (hp - u) / sh < oh, ascending.
+        for (int u = hp % g.sh; u < g.kh && u <= hp; u += g.sh) {
+            const int i = (hp - u) / g.sh;
+            if (i >= g.oh) continue;
+            for (int v = wp % g.sw; v < g.kw && v <= wp; v += g.sw) {
+                const int j = (wp - v) / g.sw;
+                if (j >= g.ow) continue;
+                acc += src[(int64_t)(u * g.kw + v) * p + (int64_t)i * g.ow + j];
+            }
+        }
+        dx[idx] = acc;
+    }
+}
+
+bool make_geom(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, Geom* g) {
+    if (n < 1 || c < 1 || h < 1 || w < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0) return false;
+    if ((int64_t)h + 2 * (int64_t)ph < kh || (int64_t)w + 2 * (int64_t)pw < kw) return false;
+    if ((int64_t)h + 2 * (int64_t)ph > 0x7FFFFFFF || (int64_t)w + 2 * (int64_t)pw > 0x7FFFFFFF) return false;
+    g->c = c;
+    g->h = h;
+    g->w = w;
+    g->kh = kh;
+    g->kw = kw;
+    g->sh = sh;
+    g->sw = sw;
+    g->ph = ph;
+    g->pw = pw;
+    g->oh = (h + 2 * ph - kh) / sh + 1;
+    g->ow = (w + 2 * pw - kw) / sw + 1;
+    return true;
+}
+
+}  // namespace
+
+extern "C" cudaError_t jt_conv_im2col(const float* x, float* col, int n, int c, int h, int w, int kh, int kw, int sh,
+                                      int sw, int ph, int pw, cudaStream_t stream) {
+    Geom g;
+    JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
+    JT_REQUIRE(x != nullptr && col != nullptr);
+    const int64_t total = (int64_t)n * c * g.oh * g.ow;
+    LAUNCH(im2col_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, col, total, g);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_conv_col2im(const float* col, float* dx, int n, int c, int h, int w, int kh, int kw, int sh,
+                                      int sw, int ph, int pw, cudaStream_t stream) {
+    Geom g;
+    JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
+    JT_REQUIRE(col != nullptr && dx != nullptr);
+    const int64_t total = (int64_t)n * c * h * w;
+    LAUNCH(col2im_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(col, dx, total, g);
+    return JT_LAUNCH_STATUS();
+}

@@ -1,0 +1,31 @@
+// Elementwise float32 kernels (kernels/elementwise.cu): grid-stride loops, float4 when every pointer
+// is 16-byte aligned. Outputs may alias inputs exactly (same pointer); partial overlap is undefined.
+#pragma once
+
+#include "common.cuh"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// x[i] = value.
+cudaError_t jt_elementwise_fill(float* x, int64_t n, float value, cudaStream_t stream);
+
+// dst[i] = src[i] for n 32-bit words (bit-exact, so an int64 tensor of m elements is n = 2m).
+cudaError_t jt_elementwise_copy(const float* src, float* dst, int64_t n, cudaStream_t stream);
+
+// x[i] *= alpha.
+cudaError_t jt_elementwise_scale(float* x, int64_t n, float alpha, cudaStream_t stream);
+
+// y[i] += alpha * x[i].
+cudaError_t jt_elementwise_axpy(float alpha, const float* x, float* y, int64_t n, cudaStream_t stream);
+
+// out[i] = a[i] + b[i].
+cudaError_t jt_elementwise_add(const float* a, const float* b, float* out, int64_t n, cudaStream_t stream);
+
+// out[i] = a[i] * b[i].
+cudaError_t jt_elementwise_mul(const float* a, const float* b, float* out, int64_t n, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,38 @@
+// SGEMM with a fused bias/ReLU epilogue (kernels/gemm.cu).
+#pragma once
+
+#include "common.cuh"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// C = alpha * op(A) * op(B) + beta * C, row-major, then optionally + bias[col] and ReLU:
+//   C[i][j] = act(alpha * sum_p op(A)[i][p] * op(B)[p][j] + beta * C[i][j] + bias[j]).
+// op(A) is [m, k]: A is stored [m, k] (lda >= k) when transA == 0, [k, m] (lda >= m) when transA != 0.
+// op(B) is [k, n]: B is stored [k, n] (ldb >= n) when transB == 0, [n, k] (ldb >= k) when transB != 0.
+// C is [m, n] with ldc >= n. m, n, k >= 1. beta == 0 never reads C (NaN in C does not propagate).
+// bias may be null (no bias); relu != 0 applies max(v, 0) last (NaN stays NaN).
+// Returns cudaErrorInvalidValue for bad arguments (checked before launching), else the launch status.
+cudaError_t jt_gemm_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float* A, int lda,
+                          const float* B, int ldb, float beta, float* C, int ldc, const float* bias, int relu,
+                          cudaStream_t stream);
+
+// The tile configurations jt_gemm_sgemm chooses from (by problem size). Exposed so that tests run each
+// configuration on every device (emu included) whatever the size heuristic picks.
+enum {
+    JT_GEMM_CONFIG_AUTO = 0,    // what jt_gemm_sgemm does
+    JT_GEMM_CONFIG_128x128 = 1, // 128x128 block tile, k-step 16, 8x8 outputs per thread, 256 threads
+    JT_GEMM_CONFIG_64x64 = 2,   // 64x64 block tile, k-step 32, 8x8 outputs per thread, 64 threads
+    JT_GEMM_CONFIG_32x64 = 3,   // 32x64 block tile, k-step 32, 4x8 outputs per thread, 64 threads
+    JT_GEMM_CONFIG_COUNT = 4
+};
+
+// jt_gemm_sgemm with an explicit configuration (JT_GEMM_CONFIG_*); an unknown one is invalid.
+cudaError_t jt_gemm_sgemm_config(int config, int transA, int transB, int m, int n, int k, float alpha, const float* A,
+                                 int lda, const float* B, int ldb, float beta, float* C, int ldc, const float* bias,
+                                 int relu, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif

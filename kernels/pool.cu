@@ -1,0 +1,222 @@
+// Max and average pooling; see pool.h for the contract. Forward: one thread per output. Backward
+// (gather): one thread per input element, visiting the outputs (i, j) whose window contains it in
+// ascending order; no atomics.
+#include "pool.h"
+
+#include <math.h>
+
+#include "common.cuh"
+
+namespace {
+
+constexpr int kThreads = 256;
+
+struct Geom {
+    int h, w, kh, kw, sh, sw, ph, pw, oh, ow;
+};
+
+// The output range [lo, hi] along one axis whose windows contain input coordinate x (padded xp = x + p):
+// o sH <= xp <= o sH + k - 1.
+__device__ __forceinline__ void covering(int x, int p, int k, int s, int out, int* lo, int* hi) {
+    const int xp = x + p;
+    const int a = xp - k + 1;  // o >= ceil(a / s)
+    *lo = a <= 0 ? 0 : (a + s - 1) / s;
+    const int b = xp / s;
+    *hi = b < out - 1 ? b : out - 1;
+}
+
+__global__ void max_forward_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t* __restrict__ idx,
+                                   int64_t total, Geom g) {
+    const int64_t ohw = (int64_t)g.oh * g.ow;
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t o = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; o < total; o += stride) {
+        const int j = (int)(o % g.ow);
+        const int i = (int)((o / g.ow) % g.oh);
+        const int64_t plane = o / ohw;
+        const float* xp = x + plane * g.h * g.w;
+        const int h0 = i * g.sh - g.ph;
+        const int w0 = j * g.sw - g.pw;
+        const int u0 = h0 < 0 ? -h0 : 0;
+        const int u1 = g.kh < g.h - h0 ? g.kh : g.h - h0;
+        const int v0 = w0 < 0 ? -w0 : 0;
+        const int v1 = g.kw < g.w - w0 ? g.kw : g.w - w0;
+        float best = -INFINITY;
+        int bi = -1;
+        for (int u = u0; u < u1; ++u) {
+            const int row = (h0 + u) * g.w;
+            for (int v = v0; v < v1; ++v) {
+                const int at = row + w0 + v;
+                const float val = xp[at];
+                if (bi < 0 || val > best || val != val) {
+                    best = val;
+                    bi = at;
+                }
+            }
+        }
+        y[o] = best;
+        if (idx != nullptr) idx[o] = bi;
+    }
+}
+
+__global__ void max_backward_kernel(const float* __restrict__ dy, const int64_t* __restrict__ idx,
+                                    float* __restrict__ dx, int64_t total, Geom g) {
+    const int64_t hw = (int64_t)g.h * g.w;
+    const int64_t ohw = (int64_t)g.oh * g.ow;
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
+        const int ww = (int)(e % g.w);
+        const int hh = (int)((e / g.w) % g.h);
+        const int64_t plane = e / hw;
+        const int64_t me = (int64_t)hh * g.w + ww;
+        const float* dyp = dy + plane * ohw;
+        const int64_t* ip = idx + plane * ohw;
+        int ilo, ihi, jlo, jhi;
+        covering(hh, g.ph, g.kh, g.sh, g.oh, &ilo, &ihi);
+        covering(ww, g.pw, g.kw, g.sw, g.ow, &jlo, &jhi);
+        float acc = 0.0f;
+        for (int i = ilo; i <= ihi; ++i) {
+            for (int j = jlo; j <= jhi; ++j) {
+                const int64_t o = (int64_t)i * g.ow + j;
+                if (ip[o] == me) acc += dyp[o];
+            }
+        }
+        dx[e] = acc;
+    }
+}
+
+__global__ void max_backward_scatter_kernel(const float* __restrict__ dy, const int64_t* __restrict__ idx,
+                                            float* __restrict__ dx, int64_t total, int64_t hw, int64_t ohw) {
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t o = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; o < total; o += stride) {
+        const int64_t at = idx[o];
+        if (at < 0 || at >= hw) continue;
+        atomicAdd(dx + (o / ohw) * hw + at, dy[o]);
+    }
+}
+
+__global__ void zero_kernel(float* __restrict__ p, int64_t n) {
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) p[i] = 0.0f;
+}
+
+__global__ void avg_forward_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t total, Geom g,
+                                   double inv) {
+    const int64_t ohw = (int64_t)g.oh * g.ow;
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t o = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; o < total; o += stride) {
+        const int j = (int)(o % g.ow);
+        const int i = (int)((o / g.ow) % g.oh);
+        const int64_t plane = o / ohw;
+        const float* xp = x + plane * g.h * g.w;
+        const int h0 = i * g.sh - g.ph;
+        const int w0 = j * g.sw - g.pw;
+        const int u0 = h0 < 0 ? -h0 : 0;
+        const int u1 = g.kh < g.h - h0 ? g.kh : g.h - h0;
+        const int v0 = w0 < 0 ? -w0 : 0;
+        const int v1 = g.kw < g.w - w0 ? g.kw : g.w - w0;
+        double sum = 0.0;
+        for (int u = u0; u < u1; ++u) {
+            const float* row = xp + (h0 + u) * g.w + w0;
+            for (int v = v0; v < v1; ++v) sum += row[v];
+        }
+        y[o] = (float)(sum * inv);
+    }
+}
+
+__global__ void avg_backward_kernel(const float* __restrict__ dy, float* __restrict__ dx, int64_t total, Geom g,
+                                    float div) {
+    const int64_t hw = (int64_t)g.h * g.w;
+    const int64_t ohw = (int64_t)g.oh * g.ow;
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
+        const int ww = (int)(e % g.w);
+        const int hh = (int)((e / g.w) % g.h);
+        const float* dyp = dy + (e / hw) * ohw;
+        int ilo, ihi, jlo, jhi;
+        covering(hh, g.ph, g.kh, g.sh, g.oh, &ilo, &ihi);
+        covering(ww, g.pw, g.kw, g.sw, g.ow, &jlo, &jhi);
+        float acc = 0.0f;
+        for (int i = ilo; i <= ihi; ++i) {
+            for (int j = jlo; j <= jhi; ++j) acc += dyp[(int64_t)i * g.ow + j] / div;
+        }
+        dx[e] = acc;
+    }
+}
+
+bool make_geom(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, Geom* g) {
+    if (n < 1 || c < 1 || h < 1 || w < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0) return false;
+    if ((int64_t)h + 2 * (int64_t)ph < kh || (int64_t)w + 2 * (int64_t)pw < kw) return false;
+    if ((int64_t)h + 2 * (int64_t)ph > 0x7FFFFFFF || (int64_t)w + 2 * (int64_t)pw > 0x7FFFFFFF) return false;
+    if ((int64_t)kh * kw > 0x7FFFFFFF) return false;
+    g->h = h;
+    g->w = w;
+    g->kh = kh;
+    g->kw = kw;
+    g->sh = sh;
+    g->sw = sw;
+    g->ph = ph;
+    g->pw = pw;
+    g->oh = (h + 2 * ph - kh) / sh + 1;
+    g->ow = (w + 2 * pw - kw) / sw + 1;
+    return true;
+}
+
+}  // namespace
+
+extern "C" cudaError_t jt_pool_max_forward(const float* x, float* y, int64_t* indices, int n, int c, int h, int w,
+                                           int kh, int kw, int sh, int sw, int ph, int pw, cudaStream_t stream) {
+    Geom g;
+    JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
+    JT_REQUIRE(x != nullptr && y != nullptr);
+    const int64_t total = (int64_t)n * c * g.oh * g.ow;
+    LAUNCH(max_forward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, y, indices, total, g);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_pool_max_backward(const float* dy, const int64_t* indices, float* dx, int n, int c, int h,
+                                            int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                                            cudaStream_t stream) {
+    Geom g;
+    JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
+    JT_REQUIRE(dy != nullptr && indices != nullptr && dx != nullptr);
+    const int64_t total = (int64_t)n * c * h * w;
+    LAUNCH(max_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, indices, dx, total, g);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_pool_max_backward_scatter(const float* dy, const int64_t* indices, float* dx, int n, int c,
+                                                    int h, int w, int oh, int ow, cudaStream_t stream) {
+    JT_REQUIRE(n >= 1 && c >= 1 && h >= 1 && w >= 1 && oh >= 1 && ow >= 1);
+    JT_REQUIRE(dy != nullptr && indices != nullptr && dx != nullptr);
+    const int64_t planes = (int64_t)n * c;
+    const int64_t hw = (int64_t)h * w;
+    const int64_t ohw = (int64_t)oh * ow;
+    LAUNCH(zero_kernel, jt_grid_1d(planes * hw, kThreads), kThreads, 0, stream)(dx, planes * hw);
+    cudaError_t e = JT_LAUNCH_STATUS();
+    if (e != cudaSuccess) return e;
+    LAUNCH(max_backward_scatter_kernel, jt_grid_1d(planes * ohw, kThreads), kThreads, 0, stream)(
+        dy, indices, dx, planes * ohw, hw, ohw);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_pool_avg_forward(const float* x, float* y, int n, int c, int h, int w, int kh, int kw,
+                                           int sh, int sw, int ph, int pw, cudaStream_t stream) {
+    Geom g;
+    JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
+    JT_REQUIRE(x != nullptr && y != nullptr);
+    const int64_t total = (int64_t)n * c * g.oh * g.ow;
+    const double inv = 1.0 / ((double)kh * (double)kw);
+    LAUNCH(avg_forward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, y, total, g, inv);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_pool_avg_backward(const float* dy, float* dx, int n, int c, int h, int w, int kh, int kw,
+                                            int sh, int sw, int ph, int pw, cudaStream_t stream) {
+    Geom g;
+    JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
+    JT_REQUIRE(dy != nullptr && dx != nullptr);
+    const int64_t total = (int64_t)n * c * h * w;
+    const float div = (float)(kh * kw);
+    LAUNCH(avg_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, dx, total, g, div);
+    return JT_LAUNCH_STATUS();
+}

@@ -1,0 +1,48 @@
+// Reductions and bias ops (kernels/reduce.cu). Every float result is deterministic: fixed-order trees
+// whose shape depends only on the sizes (no float atomics), accumulated in double.
+#pragma once
+
+#include <stddef.h>
+
+#include "common.cuh"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Most partial sums a multi-block reduction uses, and the workspace (device memory) it needs.
+#define JT_REDUCE_MAX_PARTIALS 512
+size_t jt_reduce_workspace_bytes(void);
+
+// The sums below take an optional `workspace` of jt_reduce_workspace_bytes() bytes of device memory
+// (16-byte aligned; not used concurrently by another stream). With it, large inputs are summed by many
+// blocks (two passes); without it (null), by one block. The result differs in the last bits between
+// the two, but each is reproducible run to run.
+
+// out[0] = sum of x[0..n). n == 0 gives 0.
+cudaError_t jt_reduce_sum(const float* x, int64_t n, float* out, void* workspace, cudaStream_t stream);
+
+// out[0] = sum of x^2, or out[0] += that when accumulate != 0 (global norms over many tensors).
+cudaError_t jt_reduce_sum_squares(const float* x, int64_t n, float* out, int accumulate, void* workspace,
+                                  cudaStream_t stream);
+
+// out[0] = sum of |x|.
+cudaError_t jt_reduce_sum_abs(const float* x, int64_t n, float* out, void* workspace, cudaStream_t stream);
+
+// out[0] (float32) = number of i < n with a[i] == b[i] (int64 arrays); exact up to 2^24.
+cudaError_t jt_reduce_count_equal(const int64_t* a, const int64_t* b, int64_t n, float* out, void* workspace,
+                                  cudaStream_t stream);
+
+// out[r] (int64) = index of the first maximum of row r of x [rows, cols] (cols >= 1); a NaN counts as
+// the maximum (the first NaN wins), like torch.argmax and the CPU backend.
+cudaError_t jt_reduce_argmax_rows(const float* x, int rows, int cols, int64_t* out, cudaStream_t stream);
+
+// y[n, c, inner] += bias[c] (bias along dim 1; [N, D] is inner = 1).
+cudaError_t jt_reduce_add_bias(float* y, const float* bias, int n, int c, int inner, cudaStream_t stream);
+
+// dbias[c] += sum over n and inner of dy[n, c, inner] (accumulated like a parameter gradient).
+cudaError_t jt_reduce_bias_grad(const float* dy, int n, int c, int inner, float* dbias, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,168 @@
+// Softmax cross-entropy (one warp per row: max, sum of exponentials and of (max - x) by warp shuffles,
+// then the probabilities), its backward, BCE with logits and squared error (elementwise over block chunks, block_range.cuh).
+#include "common.cuh"
+#include "block_range.cuh"
+#include "softmax_xent.h"
+
+#ifndef __CUDACC__
+#include <cmath>
+#endif
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kRowsPerBlock = kThreads / 32;  // one warp per row
+constexpr unsigned kFull = 0xffffffffu;
+
+__device__ __forceinline__ float warp_max(float v) {
+    for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(kFull, v, off));
+    return v;
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(kFull, v, off);
+    return v;
+}
+
+// Every lane of a warp walks the same rows, so the shuffles always see the full warp.
+__global__ void softmax_xent_forward_kernel(const float* __restrict__ logits, const int64_t* __restrict__ labels,
+                                            int n, int c, float eps, float* __restrict__ probs,
+                                            float* __restrict__ loss) {
+    const int lane = threadIdx.x & 31;
+    const int64_t warpsInGrid = (int64_t)gridDim.x * kRowsPerBlock;
+    for (int64_t row = (int64_t)blockIdx.x * kRowsPerBlock + (threadIdx.x >> 5); row < n; row += warpsInGrid) {
+        const float* x = logits + row * c;
+        float m = -INFINITY;
+        for (int k = lane; k < c; k += 32) m = fmaxf(m, x[k]);
+        m = warp_max(m);
+        float s = 0.f;   // sum exp(x - m)
+        float sd = 0.f;  // sum (m - x), for the smoothing term
+        for (int k = lane; k < c; k += 32) {
+            const float v = x[k];
+            s += expf(v - m);
+            sd += m - v;
+        }
+        s = warp_sum(s);
+        sd = warp_sum(sd);
+        const float inv = 1.f / s;
+        float* p = probs + row * c;
+        for (int k = lane; k < c; k += 32) p[k] = expf(x[k] - m) * inv;
+        if (lane == 0) {
+            const int64_t y = labels[row];
+            float l;
+            if (y < 0 || y >= c) {
+                l = NAN;
+            } else {
+                l = logf(s) + (1.f - eps) * (m - x[y]);
+                if (eps != 0.f) l += (eps / (float)c) * sd;
+            }
+            loss[row] = l;
+        }
+    }
+}
+
+__global__ void softmax_xent_backward_kernel(const float* probs, const int64_t* __restrict__ labels, int c, float eps,
+                                             float scale, float* dlogits, int64_t total) {
+    const float off = eps / (float)c;
+    const float on = (1.f - eps) + off;
+    const JtBlockRange range = jt_block_range(total);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        const int64_t r = i / c;
+        const int64_t k = i - r * c;
+        const int64_t y = labels[r];
+        const float q = (y < 0 || y >= c) ? NAN : (k == y ? on : off);
+        dlogits[i] = scale * (probs[i] - q);
+    }
+}
+
+__global__ void bce_forward_kernel(const float* z, const float* t, int64_t n, float* loss) {
+    const JtBlockRange range = jt_block_range(n);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        const float v = z[i];
+        loss[i] = fmaxf(v, 0.f) - v * t[i] + log1pf(expf(-fabsf(v)));
+    }
+}
+
+__global__ void bce_backward_kernel(const float* z, const float* t, int64_t n, float scale, float* dz) {
+    const JtBlockRange range = jt_block_range(n);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        const float s = 1.f / (1.f + expf(-z[i]));
+        dz[i] = scale * (s - t[i]);
+    }
+}
+
+__global__ void sqerr_forward_kernel(const float* p, const float* t, int64_t n, float* out) {
+    const JtBlockRange range = jt_block_range(n);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        const float d = p[i] - t[i];
+        out[i] = d * d;
+    }
+}
+
+__global__ void sqerr_backward_kernel(const float* p, const float* t, int64_t n, float scale2, float* dp) {
+    const JtBlockRange range = jt_block_range(n);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        dp[i] = scale2 * (p[i] - t[i]);
+    }
+}
+
+}  // namespace
+
+extern "C" cudaError_t jt_softmax_xent_forward(const float* logits, const int64_t* labels, int n, int c, float eps,
+                                               float* probs, float* loss, cudaStream_t stream) {
+    JT_REQUIRE(n >= 0 && c >= 1);
+    JT_REQUIRE(eps >= 0.f && eps <= 1.f);
+    if (n == 0) return cudaSuccess;
+    JT_REQUIRE(logits != nullptr && labels != nullptr && probs != nullptr && loss != nullptr);
+    LAUNCH(softmax_xent_forward_kernel, jt_grid_1d(n, kRowsPerBlock), kThreads, 0, stream)(logits, labels, n, c, eps,
+                                                                                           probs, loss);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_softmax_xent_backward(const float* probs, const int64_t* labels, int n, int c, float eps,
+                                                float scale, float* dlogits, cudaStream_t stream) {
+    JT_REQUIRE(n >= 0 && c >= 1);
+    JT_REQUIRE(eps >= 0.f && eps <= 1.f);
+    const int64_t total = (int64_t)n * c;
+    if (total == 0) return cudaSuccess;
+    JT_REQUIRE(probs != nullptr && labels != nullptr && dlogits != nullptr);
+    LAUNCH(softmax_xent_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(probs, labels, c, eps, scale,
+                                                                                           dlogits, total);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_softmax_xent_bce_forward(const float* logits, const float* targets, int64_t n, float* loss,
+                                                   cudaStream_t stream) {
+    JT_REQUIRE(n >= 0);
+    if (n == 0) return cudaSuccess;
+    JT_REQUIRE(logits != nullptr && targets != nullptr && loss != nullptr);
+    LAUNCH(bce_forward_kernel, jt_grid_1d(n, kThreads), kThreads, 0, stream)(logits, targets, n, loss);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_softmax_xent_bce_backward(const float* logits, const float* targets, int64_t n, float scale,
+                                                    float* dlogits, cudaStream_t stream) {
+    JT_REQUIRE(n >= 0);
+    if (n == 0) return cudaSuccess;
+    JT_REQUIRE(logits != nullptr && targets != nullptr && dlogits != nullptr);
+    LAUNCH(bce_backward_kernel, jt_grid_1d(n, kThreads), kThreads, 0, stream)(logits, targets, n, scale, dlogits);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_softmax_xent_sqerr_forward(const float* pred, const float* target, int64_t n, float* out,
+                                                     cudaStream_t stream) {
+    JT_REQUIRE(n >= 0);
+    if (n == 0) return cudaSuccess;
+    JT_REQUIRE(pred != nullptr && target != nullptr && out != nullptr);
+    LAUNCH(sqerr_forward_kernel, jt_grid_1d(n, kThreads), kThreads, 0, stream)(pred, target, n, out);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_softmax_xent_sqerr_backward(const float* pred, const float* target, int64_t n, float scale,
+                                                      float* dpred, cudaStream_t stream) {
+    JT_REQUIRE(n >= 0);
+    if (n == 0) return cudaSuccess;
+    JT_REQUIRE(pred != nullptr && target != nullptr && dpred != nullptr);
+    LAUNCH(sqerr_backward_kernel, jt_grid_1d(n, kThreads), kThreads, 0, stream)(pred, target, n, 2.f * scale, dpred);
+    return JT_LAUNCH_STATUS();
+}

@@ -1,0 +1,41 @@
+// Loss kernels (kernels/softmax_xent.cu): softmax cross-entropy with label smoothing, BCE with logits,
+// squared error. Per-row / per-element parts only; the mean is the caller's scale or a reduction
+// (tests/conformance/FORMAT.md items 21-24).
+#pragma once
+
+#include "common.cuh"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// logits [n, c], labels int64 [n] in [0, c); q = (1 - eps) onehot + eps / c (eps spread over all c
+// classes). Writes probs [n, c] = softmax(logits) and loss [n] = logsumexp(row) - sum_k q_k x_k, computed
+// as log(sum exp(x - m)) + (1 - eps)(m - x_y) + eps/c sum_k (m - x_k), m = row max (no cancellation).
+// A label outside [0, c) gives loss NaN for its row (kernels cannot raise; callers validate on the host).
+cudaError_t jt_softmax_xent_forward(const float* logits, const int64_t* labels, int n, int c, float eps, float* probs,
+                                    float* loss, cudaStream_t stream);
+
+// dlogits [n, c] = scale * (probs - q) (overwritten; may alias probs). An invalid label gives NaN for its row.
+cudaError_t jt_softmax_xent_backward(const float* probs, const int64_t* labels, int n, int c, float eps, float scale,
+                                     float* dlogits, cudaStream_t stream);
+
+// loss[i] = max(z, 0) - z t + log(1 + exp(-|z|)) over n elements (targets may be soft).
+cudaError_t jt_softmax_xent_bce_forward(const float* logits, const float* targets, int64_t n, float* loss,
+                                        cudaStream_t stream);
+
+// dlogits[i] = scale * (sigmoid(z) - t) (overwritten; may alias logits or targets).
+cudaError_t jt_softmax_xent_bce_backward(const float* logits, const float* targets, int64_t n, float scale,
+                                         float* dlogits, cudaStream_t stream);
+
+// out[i] = (pred - target)^2 (no 1/2 factor).
+cudaError_t jt_softmax_xent_sqerr_forward(const float* pred, const float* target, int64_t n, float* out,
+                                          cudaStream_t stream);
+
+// dpred[i] = 2 * scale * (pred - target) (overwritten; may alias pred or target).
+cudaError_t jt_softmax_xent_sqerr_backward(const float* pred, const float* target, int64_t n, float scale,
+                                           float* dpred, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,20 @@
+// Internal to native/emu: shared between the runtime files, not for kernels or JNI.
+#pragma once
+
+#include "cuda_emu.h"
+
+#include <stdarg.h>
+
+namespace jt_emu {
+
+// Records err as this host thread's last error (like CUDA, a success does not clear it) and,
+// when fmt is given, the detail returned by jt_emu_last_error_detail(). Returns err.
+cudaError_t set_error(cudaError_t err, const char* fmt = nullptr, ...) __attribute__((format(printf, 2, 3)));
+// Sets the detail text only.
+void set_detail(const char* text);
+
+int worker_count();
+// Largest dynamic shared memory a kernel may use (48 KiB unless cudaFuncSetAttribute raised it).
+size_t max_dynamic_smem(const void* kernel);
+
+}  // namespace jt_emu

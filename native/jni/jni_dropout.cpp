@@ -1,0 +1,41 @@
+// JNI for kernels/dropout.h: Philox dropout masks and random fills (DESIGN.md, "Dropout masks").
+#include "dropout.h"
+#include "jni_common.h"
+
+namespace {
+
+// y = x * mask with mask[i] = kept ? 1/(1-p) : 0 for (seed, offset); mask may be 0; y may alias x.
+void JNICALL dropoutForward(JNIEnv* env, jclass, jlong x, jlong y, jlong mask, jlong n, jfloat p, jlong seed,
+                            jlong offset, jlong stream) {
+    jt::Check ck(env, "dropoutForward");
+    if (!ck.nonneg("n", n).that(p == p, "p is NaN").f32("x", x, n).f32("y", y, n).f32("mask", mask, n, true)) return;
+    JT_LAUNCH(ck, jt_dropout_forward, jt::dptr<const float>(x), jt::dptr<float>(y), jt::dptr<float>(mask), n, p,
+              (uint64_t)seed, (uint64_t)offset, jt::stream_of(stream));
+}
+
+void JNICALL dropoutRandomUniform(JNIEnv* env, jclass, jlong t, jlong n, jfloat lo, jfloat hi, jlong seed,
+                                  jlong offset, jlong stream) {
+    jt::Check ck(env, "dropoutRandomUniform");
+    if (!ck.nonneg("n", n).f32("t", t, n)) return;
+    JT_LAUNCH(ck, jt_dropout_random_uniform, jt::dptr<float>(t), n, lo, hi, (uint64_t)seed, (uint64_t)offset,
+              jt::stream_of(stream));
+}
+
+void JNICALL dropoutRandomNormal(JNIEnv* env, jclass, jlong t, jlong n, jfloat mean, jfloat std, jlong seed,
+                                 jlong offset, jlong stream) {
+    jt::Check ck(env, "dropoutRandomNormal");
+    if (!ck.nonneg("n", n).f32("t", t, n)) return;
+    JT_LAUNCH(ck, jt_dropout_random_normal, jt::dptr<float>(t), n, mean, std, (uint64_t)seed, (uint64_t)offset,
+              jt::stream_of(stream));
+}
+
+}  // namespace
+
+bool jt::register_dropout(JNIEnv* env, jclass cls) {
+    return register_methods(env, cls, "dropout",
+                            {
+                                method("dropoutForward", dropoutForward),
+                                method("dropoutRandomUniform", dropoutRandomUniform),
+                                method("dropoutRandomNormal", dropoutRandomNormal),
+                            });
+}

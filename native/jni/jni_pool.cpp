@@ -1,0 +1,74 @@
+// JNI for kernels/pool.h: max and average pooling over NCHW planes.
+#include "jni_common.h"
+#include "pool.h"
+
+namespace {
+
+// indices (int64, same shape as y) may be 0.
+void JNICALL poolMaxForward(JNIEnv* env, jclass, jlong x, jlong y, jlong indices, jint n, jint c, jint h, jint w,
+                            jint kh, jint kw, jint sh, jint sw, jint ph, jint pw, jlong stream) {
+    jt::Check ck(env, "poolMaxForward");
+    jt::Window g;
+    if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g)) return;
+    if (!ck.f32("x", x, g.x_elems).f32("y", y, g.y_elems).i64("indices", indices, g.y_elems, true)) return;
+    JT_LAUNCH(ck, jt_pool_max_forward, jt::dptr<const float>(x), jt::dptr<float>(y), jt::dptr<int64_t>(indices), n, c,
+              h, w, kh, kw, sh, sw, ph, pw, jt::stream_of(stream));
+}
+
+void JNICALL poolMaxBackward(JNIEnv* env, jclass, jlong dy, jlong indices, jlong dx, jint n, jint c, jint h, jint w,
+                             jint kh, jint kw, jint sh, jint sw, jint ph, jint pw, jlong stream) {
+    jt::Check ck(env, "poolMaxBackward");
+    jt::Window g;
+    if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g)) return;
+    if (!ck.f32("dy", dy, g.y_elems).i64("indices", indices, g.y_elems).f32("dx", dx, g.x_elems)) return;
+    JT_LAUNCH(ck, jt_pool_max_backward, jt::dptr<const float>(dy), jt::dptr<const int64_t>(indices),
+              jt::dptr<float>(dx), n, c, h, w, kh, kw, sh, sw, ph, pw, jt::stream_of(stream));
+}
+
+// Without the window geometry (Backend.maxPool2dBackward(dy, indices, dx)): dy, indices [n, c, oh, ow].
+void JNICALL poolMaxBackwardScatter(JNIEnv* env, jclass, jlong dy, jlong indices, jlong dx, jint n, jint c, jint h,
+                                    jint w, jint oh, jint ow, jlong stream) {
+    jt::Check ck(env, "poolMaxBackwardScatter");
+    int64_t xe = 0, ye = 0;
+    if (!ck.positive("n", n).positive("c", c).positive("h", h).positive("w", w).positive("oh", oh).positive("ow", ow)
+             .product("n * c * h * w", {n, c, h, w}, &xe)
+             .product("n * c * oh * ow", {n, c, oh, ow}, &ye)) {
+        return;
+    }
+    if (!ck.f32("dy", dy, ye).i64("indices", indices, ye).f32("dx", dx, xe)) return;
+    JT_LAUNCH(ck, jt_pool_max_backward_scatter, jt::dptr<const float>(dy), jt::dptr<const int64_t>(indices),
+              jt::dptr<float>(dx), n, c, h, w, oh, ow, jt::stream_of(stream));
+}
+
+void JNICALL poolAvgForward(JNIEnv* env, jclass, jlong x, jlong y, jint n, jint c, jint h, jint w, jint kh, jint kw,
+                            jint sh, jint sw, jint ph, jint pw, jlong stream) {
+    jt::Check ck(env, "poolAvgForward");
+    jt::Window g;
+    if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g)) return;
+    if (!ck.f32("x", x, g.x_elems).f32("y", y, g.y_elems)) return;
+    JT_LAUNCH(ck, jt_pool_avg_forward, jt::dptr<const float>(x), jt::dptr<float>(y), n, c, h, w, kh, kw, sh, sw, ph, pw,
+              jt::stream_of(stream));
+}
+
+void JNICALL poolAvgBackward(JNIEnv* env, jclass, jlong dy, jlong dx, jint n, jint c, jint h, jint w, jint kh, jint kw,
+                             jint sh, jint sw, jint ph, jint pw, jlong stream) {
+    jt::Check ck(env, "poolAvgBackward");
+    jt::Window g;
+    if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g)) return;
+    if (!ck.f32("dy", dy, g.y_elems).f32("dx", dx, g.x_elems)) return;
+    JT_LAUNCH(ck, jt_pool_avg_backward, jt::dptr<const float>(dy), jt::dptr<float>(dx), n, c, h, w, kh, kw, sh, sw, ph,
+              pw, jt::stream_of(stream));
+}
+
+}  // namespace
+
+bool jt::register_pool(JNIEnv* env, jclass cls) {
+    return register_methods(env, cls, "pool",
+                            {
+                                method("poolMaxForward", poolMaxForward),
+                                method("poolMaxBackward", poolMaxBackward),
+                                method("poolMaxBackwardScatter", poolMaxBackwardScatter),
+                                method("poolAvgForward", poolAvgForward),
+                                method("poolAvgBackward", poolAvgBackward),
+                            });
+}

@@ -1,0 +1,90 @@
+// JNI for kernels/reduce.h: sums (optional multi-block workspace), count-equal, row argmax, bias add/grad.
+#include "jni_common.h"
+#include "reduce.h"
+
+namespace {
+
+jlong JNICALL reduceWorkspaceBytes(JNIEnv*, jclass) { return (jlong)jt_reduce_workspace_bytes(); }
+
+// workspace may be 0 (one block) or jt_reduce_workspace_bytes() bytes of device memory, 16-byte aligned.
+bool workspace_ok(jt::Check& ck, jlong workspace) {
+    return (bool)ck.that(workspace % 16 == 0, "workspace must be 16-byte aligned")
+        .bytes("workspace", workspace, (int64_t)jt_reduce_workspace_bytes(), true);
+}
+
+void JNICALL reduceSum(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jlong workspace, jlong stream) {
+    jt::Check ck(env, "reduceSum");
+    if (!ck.nonneg("n", n).f32("x", x, n).f32("out", out, 1) || !workspace_ok(ck, workspace)) return;
+    JT_LAUNCH(ck, jt_reduce_sum, jt::dptr<const float>(x), n, jt::dptr<float>(out), jt::dptr<void>(workspace),
+              jt::stream_of(stream));
+}
+
+void JNICALL reduceSumSquares(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jboolean accumulate, jlong workspace,
+                              jlong stream) {
+    jt::Check ck(env, "reduceSumSquares");
+    if (!ck.nonneg("n", n).f32("x", x, n).f32("out", out, 1) || !workspace_ok(ck, workspace)) return;
+    JT_LAUNCH(ck, jt_reduce_sum_squares, jt::dptr<const float>(x), n, jt::dptr<float>(out), accumulate ? 1 : 0,
+              jt::dptr<void>(workspace), jt::stream_of(stream));
+}
+
+void JNICALL reduceSumAbs(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jlong workspace, jlong stream) {
+    jt::Check ck(env, "reduceSumAbs");
+    if (!ck.nonneg("n", n).f32("x", x, n).f32("out", out, 1) || !workspace_ok(ck, workspace)) return;
+    JT_LAUNCH(ck, jt_reduce_sum_abs, jt::dptr<const float>(x), n, jt::dptr<float>(out), jt::dptr<void>(workspace),
+              jt::stream_of(stream));
+}
+
+void JNICALL reduceCountEqual(JNIEnv* env, jclass, jlong a, jlong b, jlong n, jlong out, jlong workspace,
+                              jlong stream) {
+    jt::Check ck(env, "reduceCountEqual");
+    if (!ck.nonneg("n", n).i64("a", a, n).i64("b", b, n).f32("out", out, 1) || !workspace_ok(ck, workspace)) return;
+    JT_LAUNCH(ck, jt_reduce_count_equal, jt::dptr<const int64_t>(a), jt::dptr<const int64_t>(b), n,
+              jt::dptr<float>(out), jt::dptr<void>(workspace), jt::stream_of(stream));
+}
+
+void JNICALL reduceArgmaxRows(JNIEnv* env, jclass, jlong x, jint rows, jint cols, jlong out, jlong stream) {
+    jt::Check ck(env, "reduceArgmaxRows");
+    int64_t total = 0;
+    if (!ck.nonneg("rows", rows).positive("cols", cols).product("rows * cols", {rows, cols}, &total)) return;
+    if (!ck.f32("x", x, total).i64("out", out, rows)) return;
+    JT_LAUNCH(ck, jt_reduce_argmax_rows, jt::dptr<const float>(x), rows, cols, jt::dptr<int64_t>(out),
+              jt::stream_of(stream));
+}
+
+void JNICALL reduceAddBias(JNIEnv* env, jclass, jlong y, jlong bias, jint n, jint c, jint inner, jlong stream) {
+    jt::Check ck(env, "reduceAddBias");
+    int64_t total = 0;
+    if (!ck.nonneg("n", n).positive("c", c).nonneg("inner", inner).product("n * c * inner", {n, c, inner}, &total)) {
+        return;
+    }
+    if (!ck.f32("y", y, total).f32("bias", bias, c)) return;
+    JT_LAUNCH(ck, jt_reduce_add_bias, jt::dptr<float>(y), jt::dptr<const float>(bias), n, c, inner,
+              jt::stream_of(stream));
+}
+
+void JNICALL reduceBiasGrad(JNIEnv* env, jclass, jlong dy, jint n, jint c, jint inner, jlong dbias, jlong stream) {
+    jt::Check ck(env, "reduceBiasGrad");
+    int64_t total = 0;
+    if (!ck.nonneg("n", n).positive("c", c).nonneg("inner", inner).product("n * c * inner", {n, c, inner}, &total)) {
+        return;
+    }
+    if (!ck.f32("dy", dy, total).f32("dbias", dbias, c)) return;
+    JT_LAUNCH(ck, jt_reduce_bias_grad, jt::dptr<const float>(dy), n, c, inner, jt::dptr<float>(dbias),
+              jt::stream_of(stream));
+}
+
+}  // namespace
+
+bool jt::register_reduce(JNIEnv* env, jclass cls) {
+    return register_methods(env, cls, "reduce",
+                            {
+                                method("reduceWorkspaceBytes", reduceWorkspaceBytes),
+                                method("reduceSum", reduceSum),
+                                method("reduceSumSquares", reduceSumSquares),
+                                method("reduceSumAbs", reduceSumAbs),
+                                method("reduceCountEqual", reduceCountEqual),
+                                method("reduceArgmaxRows", reduceArgmaxRows),
+                                method("reduceAddBias", reduceAddBias),
+                                method("reduceBiasGrad", reduceBiasGrad),
+                            });
+}

@@ -1,0 +1,344 @@
+// Device memory and runtime calls through this library's own CUDA runtime (the real one in
+// libjtrain_cuda.so, the emulation in libjtrain_emu.so): malloc/free (recorded in the allocation
+// registry that the kernel entry points check pointers against), copies between device memory and
+// Java float[]/long[] arrays, device-to-device copies, memset, synchronisation, streams, device queries,
+// the emu's last error detail and what this library is (emu or cuda, CUDA version compiled against).
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "jni_common.h"
+
+namespace {
+
+using jt::require_array_range;
+using jt::require_device;
+
+// ------------------------------------------------------------------ what this library is
+
+jstring JNICALL buildKind(JNIEnv* env, jclass) { return env->NewStringUTF(JT_JNI_BUILD_KIND); }
+
+jstring JNICALL buildInfo(JNIEnv* env, jclass) {
+    char buf[512];
+#ifdef JT_JNI_REAL_CUDA
+#ifdef JT_CUDA_ARCHITECTURES
+    const char* archs = JT_CUDA_ARCHITECTURES;
+#else
+    const char* archs = "(not recorded)";
+#endif
+    snprintf(buf, sizeof buf, "cuda: libjtrain_cuda, CUDA runtime %d.%d (static), architectures %s, JNI class %s",
+             CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10, archs, JT_JNI_CLASS);
+#else
+    snprintf(buf, sizeof buf,
+             "emu: libjtrain_emu, kernels compiled for the host (%s) with the CUDA emulation (native/emu), "
+             "JNI class %s",
+#if defined(__clang__)
+             "clang " __clang_version__,
+#elif defined(__GNUC__)
+             "g++ " __VERSION__,
+#else
+             "unknown compiler",
+#endif
+             JT_JNI_CLASS);
+#endif
+    return env->NewStringUTF(buf);
+}
+
+// CUDART_VERSION this library was compiled against (e.g. 13000), 0 on emu.
+jint JNICALL cudaRuntimeVersion(JNIEnv*, jclass) {
+#ifdef JT_JNI_REAL_CUDA
+    return CUDART_VERSION;
+#else
+    return 0;
+#endif
+}
+
+// The driver's CUDA version (cudaDriverGetVersion; 0 when no driver is installed), 0 on emu.
+jint JNICALL driverVersion(JNIEnv* env, jclass) {
+#ifdef JT_JNI_REAL_CUDA
+    int v = 0;
+    cudaError_t e = cudaDriverGetVersion(&v);
+    if (!jt::check_cuda(env, e, "cudaDriverGetVersion", "driverVersion")) return 0;
+    return v;
+#else
+    (void)env;
+    return 0;
+#endif
+}
+
+jstring JNICALL methodTable(JNIEnv* env, jclass) { return env->NewStringUTF(jt::method_table().c_str()); }
+
+jstring JNICALL lastErrorDetail(JNIEnv* env, jclass) { return env->NewStringUTF(jt::emu_last_error_detail()); }
+
+// ------------------------------------------------------------------ devices
+
+jint JNICALL deviceCount(JNIEnv* env, jclass) {
+#ifdef JT_JNI_REAL_CUDA
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver) {
+        // No GPU or no driver: zero devices, not an error (the capability report says why).
+        cudaGetLastError();  // not sticky: clear it so later calls do not see it
+        return 0;
+    }
+    if (!jt::check_cuda(env, e, "cudaGetDeviceCount", "deviceCount")) return 0;
+    return n;
+#else
+    (void)env;
+    return 1;  // the emulated device
+#endif
+}
+
+bool check_device_index(JNIEnv* env, const char* op, jint device) {
+    if (device < 0) return jt::throw_iae(env, op, "device must be >= 0, got %d", (int)device);
+    jint n = deviceCount(env, nullptr);
+    if (env->ExceptionCheck()) return false;
+    if (device >= n) return jt::throw_iae(env, op, "device %d does not exist (%d device(s))", (int)device, (int)n);
+    return true;
+}
+
+jstring JNICALL deviceName(JNIEnv* env, jclass, jint device) {
+    if (!check_device_index(env, "deviceName", device)) return nullptr;
+#ifdef JT_JNI_REAL_CUDA
+    cudaDeviceProp prop;
+    if (!jt::check_cuda(env, cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties", "deviceName")) {
+        return nullptr;
+    }
+    return env->NewStringUTF(prop.name);
+#else
+    char buf[128];
+    snprintf(buf, sizeof buf, "emu (CUDA model emulated on the host, %ld CPUs)", sysconf(_SC_NPROCESSORS_ONLN));
+    return env->NewStringUTF(buf);
+#endif
+}
+
+// major * 10 + minor (e.g. 90 for sm_90); 0 on emu.
+jint JNICALL deviceComputeCapability(JNIEnv* env, jclass, jint device) {
+    if (!check_device_index(env, "deviceComputeCapability", device)) return 0;
+#ifdef JT_JNI_REAL_CUDA
+    int major = 0, minor = 0;
+    if (!jt::check_cuda(env, cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device),
+                        "cudaDeviceGetAttribute", "deviceComputeCapability") ||
+        !jt::check_cuda(env, cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device),
+                        "cudaDeviceGetAttribute", "deviceComputeCapability")) {
+        return 0;
+    }
+    return major * 10 + minor;
+#else
+    return 0;
+#endif
+}
+
+// Total device memory in bytes (emu: the host's physical memory).
+jlong JNICALL deviceTotalMemory(JNIEnv* env, jclass, jint device) {
+    if (!check_device_index(env, "deviceTotalMemory", device)) return 0;
+#ifdef JT_JNI_REAL_CUDA
+    cudaDeviceProp prop;
+    if (!jt::check_cuda(env, cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties",
+                        "deviceTotalMemory")) {
+        return 0;
+    }
+    return (jlong)prop.totalGlobalMem;
+#else
+    return (jlong)sysconf(_SC_PHYS_PAGES) * (jlong)sysconf(_SC_PAGESIZE);
+#endif
+}
+
+// ------------------------------------------------------------------ memory
+
+jlong JNICALL malloc_(JNIEnv* env, jclass, jlong bytes) {
+    const char* op = "malloc";
+    if (!jt::require_positive(env, op, "bytes", bytes)) return 0;
+    void* p = nullptr;
+    cudaError_t e = cudaMalloc(&p, (size_t)bytes);
+    if (e != cudaSuccess) {
+        jt::throw_cuda(env, "cudaMalloc", e, op);
+        if (e == cudaErrorMemoryAllocation) cudaGetLastError();  // not sticky: later calls still work
+        return 0;
+    }
+    if (!jt::registry_add((uintptr_t)p, (size_t)bytes)) {
+        cudaFree(p);
+        jt::throw_oom(env, op, "cannot record a %" PRId64 "-byte allocation", (int64_t)bytes);
+        return 0;
+    }
+    return (jlong)(uintptr_t)p;
+}
+
+void JNICALL free_(JNIEnv* env, jclass, jlong ptr) {
+    const char* op = "free";
+    if (ptr == 0) return;  // like cudaFree(nullptr)
+    bool was_freed = false;
+    if (!jt::registry_remove((uintptr_t)ptr, &was_freed)) {
+        if (was_freed) {
+            jt::throw_iae(env, op, "ptr = 0x%" PRIxPTR " was already freed (double free)", (uintptr_t)ptr);
+        } else {
+            jt::throw_iae(env, op, "ptr = 0x%" PRIxPTR " is not the start of an allocation made by malloc",
+                          (uintptr_t)ptr);
+        }
+        return;
+    }
+    jt::check_cuda(env, cudaFree(jt::dptr<void>(ptr)), "cudaFree", op);
+}
+
+jlong JNICALL allocationCount(JNIEnv*, jclass) {
+    int64_t count = 0, bytes = 0;
+    jt::registry_stats(&count, &bytes);
+    return count;
+}
+
+jlong JNICALL allocatedBytes(JNIEnv*, jclass) {
+    int64_t count = 0, bytes = 0;
+    jt::registry_stats(&count, &bytes);
+    return bytes;
+}
+
+// Host array <-> device copies. The array is pinned with GetPrimitiveArrayCritical for the copy only.
+template <class T, class JArray>
+void copy_to_device(JNIEnv* env, const char* op, JArray src, jint src_offset, jlong dst, jint count) {
+    if (!require_array_range(env, op, "src", src, src_offset, count)) return;
+    if (!require_device(env, op, "dst", dst, count, sizeof(T))) return;
+    if (count == 0) return;
+    void* host = env->GetPrimitiveArrayCritical(src, nullptr);
+    if (host == nullptr) {
+        jt::throw_oom(env, op, "cannot access the Java array");
+        return;
+    }
+    cudaError_t e = cudaMemcpy(jt::dptr<T>(dst), static_cast<T*>(host) + src_offset, (size_t)count * sizeof(T),
+                               cudaMemcpyHostToDevice);
+    env->ReleasePrimitiveArrayCritical(src, host, JNI_ABORT);  // src was only read
+    jt::check_cuda(env, e, "cudaMemcpy", op);
+}
+
+template <class T, class JArray>
+void copy_to_host(JNIEnv* env, const char* op, jlong src, JArray dst, jint dst_offset, jint count) {
+    if (!require_array_range(env, op, "dst", dst, dst_offset, count)) return;
+    if (!require_device(env, op, "src", src, count, sizeof(T))) return;
+    if (count == 0) return;
+    void* host = env->GetPrimitiveArrayCritical(dst, nullptr);
+    if (host == nullptr) {
+        jt::throw_oom(env, op, "cannot access the Java array");
+        return;
+    }
+    cudaError_t e = cudaMemcpy(static_cast<T*>(host) + dst_offset, jt::dptr<T>(src), (size_t)count * sizeof(T),
+                               cudaMemcpyDeviceToHost);
+    env->ReleasePrimitiveArrayCritical(dst, host, 0);
+    jt::check_cuda(env, e, "cudaMemcpy", op);
+}
+
+void JNICALL copyFloatsToDevice(JNIEnv* env, jclass, jfloatArray src, jint srcOffset, jlong dst, jint count) {
+    copy_to_device<float>(env, "copyFloatsToDevice", src, srcOffset, dst, count);
+}
+
+void JNICALL copyFloatsToHost(JNIEnv* env, jclass, jlong src, jfloatArray dst, jint dstOffset, jint count) {
+    copy_to_host<float>(env, "copyFloatsToHost", src, dst, dstOffset, count);
+}
+
+void JNICALL copyLongsToDevice(JNIEnv* env, jclass, jlongArray src, jint srcOffset, jlong dst, jint count) {
+    copy_to_device<int64_t>(env, "copyLongsToDevice", src, srcOffset, dst, count);
+}
+
+void JNICALL copyLongsToHost(JNIEnv* env, jclass, jlong src, jlongArray dst, jint dstOffset, jint count) {
+    copy_to_host<int64_t>(env, "copyLongsToHost", src, dst, dstOffset, count);
+}
+
+void JNICALL copyDeviceToDevice(JNIEnv* env, jclass, jlong dst, jlong src, jlong bytes) {
+    const char* op = "copyDeviceToDevice";
+    if (!jt::require_nonneg(env, op, "bytes", bytes)) return;
+    if (!require_device(env, op, "dst", dst, bytes, 1) || !require_device(env, op, "src", src, bytes, 1)) return;
+    if (bytes == 0 || dst == src) return;
+    jt::check_cuda(env, cudaMemcpy(jt::dptr<void>(dst), jt::dptr<void>(src), (size_t)bytes, cudaMemcpyDeviceToDevice),
+                   "cudaMemcpy", op);
+}
+
+void JNICALL memset_(JNIEnv* env, jclass, jlong dst, jint value, jlong bytes) {
+    const char* op = "memset";
+    if (!jt::require_nonneg(env, op, "bytes", bytes)) return;
+    if (value < 0 || value > 255) {
+        jt::throw_iae(env, op, "value must be a byte (0..255), got %d", (int)value);
+        return;
+    }
+    if (!require_device(env, op, "dst", dst, bytes, 1)) return;
+    if (bytes == 0) return;
+    jt::check_cuda(env, cudaMemset(jt::dptr<void>(dst), value, (size_t)bytes), "cudaMemset", op);
+}
+
+void JNICALL synchronize(JNIEnv* env, jclass) {
+    jt::check_cuda(env, cudaDeviceSynchronize(), "cudaDeviceSynchronize", "synchronize");
+}
+
+// ------------------------------------------------------------------ streams
+
+jlong JNICALL streamCreate(JNIEnv* env, jclass) {
+    cudaStream_t s = nullptr;
+    if (!jt::check_cuda(env, cudaStreamCreate(&s), "cudaStreamCreate", "streamCreate")) return 0;
+    return (jlong)(uintptr_t)s;
+}
+
+void JNICALL streamDestroy(JNIEnv* env, jclass, jlong stream) {
+    if (stream == 0) {
+        jt::throw_iae(env, "streamDestroy", "stream 0 is the default stream and cannot be destroyed");
+        return;
+    }
+    jt::check_cuda(env, cudaStreamDestroy(jt::stream_of(stream)), "cudaStreamDestroy", "streamDestroy");
+}
+
+void JNICALL streamSynchronize(JNIEnv* env, jclass, jlong stream) {
+    jt::check_cuda(env, cudaStreamSynchronize(jt::stream_of(stream)), "cudaStreamSynchronize", "streamSynchronize");
+}
+
+// ------------------------------------------------------------------ self-test of the error path
+
+#ifdef JT_JNI_EMU
+// __syncthreads reached by only half of the block: a GPU bug the emulation reports as a launch failure.
+__global__ void divergent_barrier_kernel() {
+    if (threadIdx.x < 16) __syncthreads();
+}
+#endif
+
+// Launches a kernel with a divergent barrier (emu only): must throw CudaException (cudaErrorLaunchFailure)
+// whose detail names the kernel and the barrier; checks that launch failures reach Java intact.
+void JNICALL selfTestDivergentBarrier(JNIEnv* env, jclass) {
+    const char* op = "selfTestDivergentBarrier";
+#ifdef JT_JNI_EMU
+    LAUNCH(divergent_barrier_kernel, 1, 32, 0, 0)();
+    jt::check_cuda(env, cudaGetLastError(), "divergent_barrier_kernel", op);
+#else
+    jt::throw_unsupported(env, op, "the divergent-barrier self-test runs on emu only");
+#endif
+}
+
+}  // namespace
+
+bool jt::register_runtime(JNIEnv* env, jclass cls) {
+    return register_methods(env, cls, "runtime",
+                            {
+                                method("buildKind", buildKind),
+                                method("buildInfo", buildInfo),
+                                method("cudaRuntimeVersion", cudaRuntimeVersion),
+                                method("driverVersion", driverVersion),
+                                method("methodTable", methodTable),
+                                method("lastErrorDetail", lastErrorDetail),
+                                method("deviceCount", deviceCount),
+                                method("deviceName", deviceName),
+                                method("deviceComputeCapability", deviceComputeCapability),
+                                method("deviceTotalMemory", deviceTotalMemory),
+                                method("malloc", malloc_),
+                                method("free", free_),
+                                method("allocationCount", allocationCount),
+                                method("allocatedBytes", allocatedBytes),
+                                method("copyFloatsToDevice", copyFloatsToDevice),
+                                method("copyFloatsToHost", copyFloatsToHost),
+                                method("copyLongsToDevice", copyLongsToDevice),
+                                method("copyLongsToHost", copyLongsToHost),
+                                method("copyDeviceToDevice", copyDeviceToDevice),
+                                method("memset", memset_),
+                                method("synchronize", synchronize),
+                                method("streamCreate", streamCreate),
+                                method("streamDestroy", streamDestroy),
+                                method("streamSynchronize", streamSynchronize),
+                                method("selfTestDivergentBarrier", selfTestDivergentBarrier),
+                            });
+}

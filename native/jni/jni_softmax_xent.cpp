@@ -1,0 +1,75 @@
+// JNI for kernels/softmax_xent.h: softmax cross-entropy (label smoothing), BCE with logits, squared error.
+#include "jni_common.h"
+#include "softmax_xent.h"
+
+namespace {
+
+// logits, probs [n, c]; labels int64 [n]; loss [n]. Labels are not range-checked here (that needs a device
+// read): an invalid label gives NaN for its row, as softmax_xent.h says; the backend validates on the host.
+void JNICALL softmaxXentForward(JNIEnv* env, jclass, jlong logits, jlong labels, jint n, jint c, jfloat eps,
+                                jlong probs, jlong loss, jlong stream) {
+    jt::Check ck(env, "softmaxXentForward");
+    int64_t total = 0;
+    if (!ck.nonneg("n", n).positive("c", c).product("n * c", {n, c}, &total)) return;
+    if (!ck.f32("logits", logits, total).i64("labels", labels, n).f32("probs", probs, total).f32("loss", loss, n)) {
+        return;
+    }
+    JT_LAUNCH(ck, jt_softmax_xent_forward, jt::dptr<const float>(logits), jt::dptr<const int64_t>(labels), n, c, eps,
+              jt::dptr<float>(probs), jt::dptr<float>(loss), jt::stream_of(stream));
+}
+
+void JNICALL softmaxXentBackward(JNIEnv* env, jclass, jlong probs, jlong labels, jint n, jint c, jfloat eps,
+                                 jfloat scale, jlong dlogits, jlong stream) {
+    jt::Check ck(env, "softmaxXentBackward");
+    int64_t total = 0;
+    if (!ck.nonneg("n", n).positive("c", c).product("n * c", {n, c}, &total)) return;
+    if (!ck.f32("probs", probs, total).i64("labels", labels, n).f32("dlogits", dlogits, total)) return;
+    JT_LAUNCH(ck, jt_softmax_xent_backward, jt::dptr<const float>(probs), jt::dptr<const int64_t>(labels), n, c, eps,
+              scale, jt::dptr<float>(dlogits), jt::stream_of(stream));
+}
+
+void JNICALL softmaxXentBceForward(JNIEnv* env, jclass, jlong logits, jlong targets, jlong n, jlong loss,
+                                   jlong stream) {
+    jt::Check ck(env, "softmaxXentBceForward");
+    if (!ck.nonneg("n", n).f32("logits", logits, n).f32("targets", targets, n).f32("loss", loss, n)) return;
+    JT_LAUNCH(ck, jt_softmax_xent_bce_forward, jt::dptr<const float>(logits), jt::dptr<const float>(targets), n,
+              jt::dptr<float>(loss), jt::stream_of(stream));
+}
+
+void JNICALL softmaxXentBceBackward(JNIEnv* env, jclass, jlong logits, jlong targets, jlong n, jfloat scale,
+                                    jlong dlogits, jlong stream) {
+    jt::Check ck(env, "softmaxXentBceBackward");
+    if (!ck.nonneg("n", n).f32("logits", logits, n).f32("targets", targets, n).f32("dlogits", dlogits, n)) return;
+    JT_LAUNCH(ck, jt_softmax_xent_bce_backward, jt::dptr<const float>(logits), jt::dptr<const float>(targets), n,
+              scale, jt::dptr<float>(dlogits), jt::stream_of(stream));
+}
+
+void JNICALL softmaxXentSqerrForward(JNIEnv* env, jclass, jlong pred, jlong target, jlong n, jlong out,
+                                     jlong stream) {
+    jt::Check ck(env, "softmaxXentSqerrForward");
+    if (!ck.nonneg("n", n).f32("pred", pred, n).f32("target", target, n).f32("out", out, n)) return;
+    JT_LAUNCH(ck, jt_softmax_xent_sqerr_forward, jt::dptr<const float>(pred), jt::dptr<const float>(target), n,
+              jt::dptr<float>(out), jt::stream_of(stream));
+}
+
+void JNICALL softmaxXentSqerrBackward(JNIEnv* env, jclass, jlong pred, jlong target, jlong n, jfloat scale,
+                                      jlong dpred, jlong stream) {
+    jt::Check ck(env, "softmaxXentSqerrBackward");
+    if (!ck.nonneg("n", n).f32("pred", pred, n).f32("target", target, n).f32("dpred", dpred, n)) return;
+    JT_LAUNCH(ck, jt_softmax_xent_sqerr_backward, jt::dptr<const float>(pred), jt::dptr<const float>(target), n,
+              scale, jt::dptr<float>(dpred), jt::stream_of(stream));
+}
+
+}  // namespace
+
+bool jt::register_softmax_xent(JNIEnv* env, jclass cls) {
+    return register_methods(env, cls, "softmax_xent",
+                            {
+                                method("softmaxXentForward", softmaxXentForward),
+                                method("softmaxXentBackward", softmaxXentBackward),
+                                method("softmaxXentBceForward", softmaxXentBceForward),
+                                method("softmaxXentBceBackward", softmaxXentBceBackward),
+                                method("softmaxXentSqerrForward", softmaxXentSqerrForward),
+                                method("softmaxXentSqerrBackward", softmaxXentSqerrBackward),
+                            });
+}

@@ -1,0 +1,287 @@
+// BatchNorm over [N, C, inner] (kernels/batchnorm.cu) on emu against float64 references written here
+// (two-pass mean and variance, PyTorch's formulas of FORMAT.md items 8-13), at awkward shapes:
+// C = 1, inner = 1 ([N, D]), N = 1, M below and above the block size, and offset data
+// (mean 1000, std 1) where a naive sum of squares loses everything. Also: null gamma/beta/dx, the
+// eval-mode paths, accumulation into dgamma/dbeta, determinism across fiber orders, bad arguments.
+#include <math.h>
+
+#include <string>
+#include <vector>
+
+#include "batchnorm.h"
+#include "common.cuh"
+#include "test_util.h"
+
+namespace {
+
+struct Shape {
+    int n, c;
+    int64_t inner;
+    float offset;  // added to every x (ill-conditioned variance when large)
+};
+
+const Shape kShapes[] = {
+    {2, 1, 1, 0.0f},       {3, 5, 63, 0.0f},   // [3, 5, 7, 9]
+    {7, 3, 1, 0.0f},       {1, 4, 37, 0.0f},   // N = 1
+    {129, 6, 1, 0.0f},     {4, 2, 1000, 0.0f}, // M = 4000: many elements per thread
+    {2, 3, 5000, 0.0f},    {5, 3, 11, 1000.0f}, {16, 2, 300, 1000.0f},
+};
+
+std::string tag_of(const Shape& s) {
+    return "[" + std::to_string(s.n) + "," + std::to_string(s.c) + "," + std::to_string(s.inner) + "]" +
+           (s.offset != 0.0f ? " offset " + std::to_string((int)s.offset) : "");
+}
+
+size_t at(const Shape& s, int n, int c, int64_t i) { return ((size_t)n * s.c + c) * (size_t)s.inner + (size_t)i; }
+
+// Per-channel mean and biased variance by two passes in double.
+void stats_ref(const Shape& s, const std::vector<float>& x, std::vector<double>& mean, std::vector<double>& var) {
+    const double m = (double)s.n * s.inner;
+    mean.assign(s.c, 0.0);
+    var.assign(s.c, 0.0);
+    for (int c = 0; c < s.c; ++c) {
+        double sum = 0;
+        for (int n = 0; n < s.n; ++n)
+            for (int64_t i = 0; i < s.inner; ++i) sum += x[at(s, n, c, i)];
+        mean[c] = sum / m;
+        double sq = 0;
+        for (int n = 0; n < s.n; ++n)
+            for (int64_t i = 0; i < s.inner; ++i) {
+                const double d = x[at(s, n, c, i)] - mean[c];
+                sq += d * d;
+            }
+        var[c] = sq / m;
+    }
+}
+
+void test_forward_train(const Shape& s, bool affine) {
+    jt_test::Rng rng(100 + s.n * 7 + s.c);
+    const std::string tag = "bn train " + tag_of(s) + (affine ? "" : " no affine");
+    const size_t total = (size_t)s.n * s.c * s.inner;
+    std::vector<float> x(total);
+    for (auto& v : x) v = s.offset + (float)rng.normal() * 1.5f;
+    const std::vector<float> gamma = rng.uniform_vector(s.c, 0.5f, 1.5f), beta = rng.uniform_vector(s.c, -1.0f, 1.0f);
+    const std::vector<float> rm0 = rng.uniform_vector(s.c, -0.5f, 0.5f), rv0 = rng.uniform_vector(s.c, 0.5f, 2.0f);
+    const float eps = 1e-5f, momentum = 0.1f;
+    jt_test::DeviceBuffer<float> dx(x), dg(gamma), db(beta), drm(rm0), drv(rv0), dy(total), dsm(s.c), dsv(s.c);
+    CHECK_CUDA(jt_batchnorm_forward_train(dx, affine ? dg.get() : nullptr, affine ? db.get() : nullptr, eps, momentum,
+                                          drm, drv, dy, dsm, dsv, s.n, s.c, s.inner, 0));
+    std::vector<double> mean, var;
+    stats_ref(s, x, mean, var);
+    const double m = (double)s.n * s.inner;
+    std::vector<double> yref(total), rmref(s.c), rvref(s.c);
+    for (int c = 0; c < s.c; ++c) {
+        const double inv = 1.0 / sqrt(var[c] + eps);
+        for (int n = 0; n < s.n; ++n)
+            for (int64_t i = 0; i < s.inner; ++i) {
+                const double xh = (x[at(s, n, c, i)] - mean[c]) * inv;
+                yref[at(s, n, c, i)] = affine ? gamma[c] * xh + beta[c] : xh;
+            }
+        rmref[c] = (1.0 - momentum) * rm0[c] + momentum * mean[c];
+        rvref[c] = (1.0 - momentum) * rv0[c] + momentum * var[c] * m / (m - 1.0);
+    }
+    // Mean and variance: float Welford per thread over <= M/32 values, merged in double. The error of
+    // a float running mean is a few ulps of |mean| + std, so the tolerance scales with that.
+    const double scale = fabs(s.offset) + 1.5;
+    CHECK_ALL_CLOSE(dsm.download(), mean, 0.0, 2e-6 * scale, tag + " saved mean (float Welford, ~ulps of |mean|+std)");
+    // Variance: Welford's error grows with the condition number |mean|/std (here <= 700): 5e-6 for
+    // centred data, 5e-5 for the offset cases (a naive float sum of squares would be off by ~100 %).
+    // Observed on emu: under 1e-6 and 3e-6.
+    const double var_rtol = s.offset != 0.0f ? 5e-5 : 5e-6;
+    CHECK_ALL_CLOSE(dsv.download(), var, var_rtol, 0.0, tag + " saved biased var");
+    CHECK_ALL_CLOSE(drm.download(), rmref, 1e-6, 2e-7 * scale, tag + " running mean (momentum 0.1)");
+    if (m > 1) CHECK_ALL_CLOSE(drv.download(), rvref, var_rtol, 1e-7, tag + " running var (unbiased)");
+    // y = (x - mean) inv gamma + beta: the error of the float mean, divided by std (~1.5), dominates
+    // for offset data (ulp(1000) = 6e-5); otherwise a few float roundings of O(1) values.
+    const double y_atol = s.offset != 0.0f ? 2e-4 : 2e-6;
+    CHECK_ALL_CLOSE(dy.download(), yref, 1e-5, y_atol, tag + " y");
+}
+
+void test_backward(const Shape& s, bool training, bool affine, bool with_dx, bool with_param_grads) {
+    jt_test::Rng rng(500 + s.n * 3 + s.c + (training ? 1 : 0));
+    std::string tag = std::string("bn backward ") + (training ? "train " : "eval ") + tag_of(s);
+    if (!affine) tag += " no gamma";
+    if (!with_dx) tag += " no dx";
+    if (!with_param_grads) tag += " no dgamma/dbeta";
+    const size_t total = (size_t)s.n * s.c * s.inner;
+    std::vector<float> x(total), dyv(total);
+    for (auto& v : x) v = s.offset + (float)rng.normal() * 1.5f;
+    for (auto& v : dyv) v = (float)rng.normal();
+    const std::vector<float> gamma = rng.uniform_vector(s.c, 0.5f, 1.5f);
+    std::vector<float> mean_f(s.c), var_f(s.c);
+    if (training) {  // the saved batch statistics (as the forward would store them, in float)
+        std::vector<double> mean, var;
+        stats_ref(s, x, mean, var);
+        for (int c = 0; c < s.c; ++c) {
+            mean_f[c] = (float)mean[c];
+            var_f[c] = (float)var[c];
+        }
+    } else {  // running statistics, unrelated to this batch
+        mean_f = rng.uniform_vector(s.c, -0.5f, 0.5f);
+        for (auto& v : mean_f) v += s.offset;
+        var_f = rng.uniform_vector(s.c, 0.5f, 3.0f);
+    }
+    const std::vector<float> dg0 = rng.uniform_vector(s.c), db0 = rng.uniform_vector(s.c);  // accumulated into
+    const float eps = 1e-5f;
+    jt_test::DeviceBuffer<float> dx_(x), ddy(dyv), dgam(gamma), dmean(mean_f), dvar(var_f), ddx(total), ddg(dg0),
+        ddb(db0);
+    CHECK_CUDA(jt_batchnorm_backward(dx_, ddy, affine ? dgam.get() : nullptr, dmean, dvar, eps, training ? 1 : 0,
+                                     with_dx ? ddx.get() : nullptr, with_param_grads ? ddg.get() : nullptr,
+                                     with_param_grads ? ddb.get() : nullptr, s.n, s.c, s.inner, 0));
+    const double m = (double)s.n * s.inner;
+    std::vector<double> dxref(total), dgref(s.c), dbref(s.c), abs_dy(s.c), abs_dyxh(s.c);
+    for (int c = 0; c < s.c; ++c) {
+        const double mu = mean_f[c], inv = 1.0 / sqrt((double)var_f[c] + eps), g = affine ? gamma[c] : 1.0;
+        double sdy = 0, sdyxh = 0;
+        for (int n = 0; n < s.n; ++n)
+            for (int64_t i = 0; i < s.inner; ++i) {
+                const size_t k = at(s, n, c, i);
+                const double xh = (x[k] - mu) * inv;
+                sdy += dyv[k];
+                sdyxh += dyv[k] * xh;
+                abs_dy[c] += fabs(dyv[k]);
+                abs_dyxh[c] += fabs(dyv[k] * xh);
+            }
+        for (int n = 0; n < s.n; ++n)
+            for (int64_t i = 0; i < s.inner; ++i) {
+                const size_t k = at(s, n, c, i);
+                const double xh = (x[k] - mu) * inv;
+                dxref[k] = training ? g * inv / m * (m * dyv[k] - sdy - xh * sdyxh) : dyv[k] * g * inv;
+            }
+        dgref[c] = dg0[c] + sdyxh;
+        dbref[c] = db0[c] + sdy;
+    }
+    if (with_dx) {
+        // Training: per-thread float sums feed dy - mean(dy) - xhat mean(dy xhat), terms of O(|dy|);
+        // a few 1e-7-relative errors of those terms, times gamma inv (< 1.2). Offset data: xhat
+        // carries the float mean's error (ulp(1000)/std ~ 4e-5) times mean(dy xhat).
+        const double atol = s.offset != 0.0f ? 2e-5 : 2e-6;
+        CHECK_ALL_CLOSE(ddx.download(), dxref, training ? 1e-5 : 1e-6, training ? atol : 1e-7, tag + " dx");
+    } else {
+        // dx not written: nothing to check but the status (the buffer is uninitialised).
+    }
+    if (with_param_grads) {
+        const std::vector<float> dg = ddg.download(), db = ddb.download();
+        for (int c = 0; c < s.c; ++c) {
+            // Float partial sums over <= M/32 terms per thread: error <= ~(M/32) 2^-24 sum|terms|;
+            // 1e-6 sum|terms| covers M up to 10^4 here, plus one float rounding of the result.
+            CHECK_CLOSE(dg[c], dgref[c], 1e-7, 1e-6 * abs_dyxh[c] + 1e-7, tag + " dgamma[" + std::to_string(c) + "] (+=)");
+            CHECK_CLOSE(db[c], dbref[c], 1e-7, 1e-6 * abs_dy[c] + 1e-7, tag + " dbeta[" + std::to_string(c) + "] (+=)");
+        }
+    } else {
+        CHECK(ddg.download() == dg0 && ddb.download() == db0, tag + " dgamma/dbeta untouched");
+    }
+}
+
+void test_forward_eval(const Shape& s, bool affine) {
+    jt_test::Rng rng(900 + s.n + s.c);
+    const std::string tag = "bn eval " + tag_of(s) + (affine ? "" : " no affine");
+    const size_t total = (size_t)s.n * s.c * s.inner;
+    std::vector<float> x(total);
+    for (auto& v : x) v = s.offset + (float)rng.normal();
+    const std::vector<float> gamma = rng.uniform_vector(s.c, 0.5f, 1.5f), beta = rng.uniform_vector(s.c);
+    std::vector<float> rm = rng.uniform_vector(s.c, -0.5f, 0.5f);
+    for (auto& v : rm) v += s.offset;
+    const std::vector<float> rv = rng.uniform_vector(s.c, 0.5f, 3.0f);
+    const float eps = 1e-5f;
+    jt_test::DeviceBuffer<float> dx(x), dg(gamma), db(beta), drm(rm), drv(rv), dy(total);
+    CHECK_CUDA(jt_batchnorm_forward_eval(dx, affine ? dg.get() : nullptr, affine ? db.get() : nullptr, drm, drv, eps, dy,
+                                         s.n, s.c, s.inner, 0));
+    std::vector<double> yref(total);
+    for (int n = 0; n < s.n; ++n)
+        for (int c = 0; c < s.c; ++c)
+            for (int64_t i = 0; i < s.inner; ++i) {
+                const size_t k = at(s, n, c, i);
+                const double xh = (x[k] - (double)rm[c]) / sqrt((double)rv[c] + eps);
+                yref[k] = affine ? gamma[c] * xh + beta[c] : xh;
+            }
+    // Elementwise in float: x - rm is exact or one rounding, inv and the product a few more.
+    CHECK_ALL_CLOSE(dy.download(), yref, 1e-6, 1e-6, tag + " y");
+    // In place (y aliases x) gives the same bits.
+    CHECK_CUDA(jt_batchnorm_forward_eval(dx, affine ? dg.get() : nullptr, affine ? db.get() : nullptr, drm, drv, eps, dx,
+                                         s.n, s.c, s.inner, 0));
+    CHECK(dx.download() == dy.download(), tag + " in place");
+}
+
+// M = 1: the batch variance is 0, y = beta, and the unbiased variance 0/0 makes the running variance
+// NaN, exactly as the cpu backend computes it (PyTorch refuses such a batch).
+void test_single_value() {
+    const std::vector<float> x = {3.0f}, g = {2.0f}, b = {0.25f}, rm = {0.0f}, rv = {1.0f};
+    jt_test::DeviceBuffer<float> dx(x), dg(g), db(b), drm(rm), drv(rv), dy(1), dsm(1), dsv(1);
+    CHECK_CUDA(jt_batchnorm_forward_train(dx, dg, db, 1e-5f, 0.1f, drm, drv, dy, dsm, dsv, 1, 1, 1, 0));
+    CHECK_CLOSE(dy.download()[0], 0.25, 0.0, 0.0, "M=1: y = beta exactly");
+    CHECK_CLOSE(dsv.download()[0], 0.0, 0.0, 0.0, "M=1: biased var 0");
+    CHECK_CLOSE(drm.download()[0], 0.3, 1e-7, 0.0, "M=1: running mean (one float rounding)");
+    CHECK(isnan(drv.download()[0]), "M=1: running var NaN like the cpu");
+}
+
+#ifdef JT_EMU
+// The sums are fixed trees: the same bits whichever order the fibers run in.
+void test_determinism() {
+    const Shape s = {6, 3, 777, 0.0f};
+    const size_t total = (size_t)s.n * s.c * s.inner;
+    jt_test::Rng rng(4242);
+    std::vector<float> x(total), dyv(total);
+    for (auto& v : x) v = (float)rng.normal();
+    for (auto& v : dyv) v = (float)rng.normal();
+    const std::vector<float> gamma = rng.uniform_vector(s.c, 0.5f, 1.5f), beta = rng.uniform_vector(s.c);
+    std::vector<float> y_first, dx_first, dg_first;
+    for (int order = 0; order < 3; ++order) {
+        const int previous = jt_emu_set_order(order);
+        jt_test::DeviceBuffer<float> dx(x), ddy(dyv), dg(gamma), db(beta), dy(total), dsm(s.c), dsv(s.c), ddx(total),
+            ddg(std::vector<float>(s.c, 0.0f));
+        CHECK_CUDA(jt_batchnorm_forward_train(dx, dg, db, 1e-5f, 0.1f, nullptr, nullptr, dy, dsm, dsv, s.n, s.c, s.inner, 0));
+        CHECK_CUDA(jt_batchnorm_backward(dx, ddy, dg, dsm, dsv, 1e-5f, 1, ddx, ddg, nullptr, s.n, s.c, s.inner, 0));
+        jt_emu_set_order(previous);
+        if (order == 0) {
+            y_first = dy.download();
+            dx_first = ddx.download();
+            dg_first = ddg.download();
+        } else {
+            const std::string tag = "fiber order " + std::to_string(order) + " gives the same bits";
+            CHECK(dy.download() == y_first, tag + " (y)");
+            CHECK(ddx.download() == dx_first, tag + " (dx)");
+            CHECK(ddg.download() == dg_first, tag + " (dgamma)");
+        }
+    }
+}
+#endif
+
+void test_bad_arguments() {
+    jt_test::DeviceBuffer<float> a(8), b(8), c(2), d(2);
+    CHECK_STATUS(jt_batchnorm_forward_train(a, nullptr, nullptr, 1e-5f, 0.1f, nullptr, nullptr, b, nullptr, nullptr, 0, 2, 4, 0),
+                 cudaErrorInvalidValue);
+    CHECK_STATUS(jt_batchnorm_forward_train(a, nullptr, nullptr, 1e-5f, 0.1f, nullptr, nullptr, a, nullptr, nullptr, 1, 2, 4, 0),
+                 cudaErrorInvalidValue);  // y aliasing x
+    CHECK_STATUS(jt_batchnorm_forward_train(a, nullptr, nullptr, 1e-5f, 0.1f, c, nullptr, b, nullptr, nullptr, 1, 2, 4, 0),
+                 cudaErrorInvalidValue);  // running mean without running var
+    CHECK_STATUS(jt_batchnorm_forward_eval(a, nullptr, nullptr, nullptr, d, 1e-5f, b, 1, 2, 4, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_batchnorm_backward(a, b, nullptr, c, d, 1e-5f, 1, a, nullptr, nullptr, 1, 2, 4, 0),
+                 cudaErrorInvalidValue);  // dx aliasing x
+    CHECK_STATUS(jt_batchnorm_backward(a, b, nullptr, c, d, 1e-5f, 1, b, nullptr, nullptr, 1, 2, 0, 0),
+                 cudaErrorInvalidValue);  // inner = 0
+}
+
+}  // namespace
+
+int main() {
+    for (const Shape& s : kShapes) {
+        test_forward_train(s, true);
+        test_forward_eval(s, true);
+        for (int training = 0; training < 2; ++training) test_backward(s, training, true, true, true);
+    }
+    const Shape small = {3, 5, 63, 0.0f};
+    test_forward_train(small, false);
+    test_forward_eval(small, false);
+    test_backward(small, true, false, true, true);
+    test_backward(small, true, true, false, true);   // dx null: only the parameter gradients
+    test_backward(small, true, true, true, false);   // no parameter gradients
+    test_backward(small, false, true, true, false);  // eval, dx only: the elementwise kernel
+    test_backward(small, false, false, true, false);
+    test_single_value();
+#ifdef JT_EMU
+    test_determinism();
+#endif
+    test_bad_arguments();
+    return jt_test::finish("test_batchnorm");
+}

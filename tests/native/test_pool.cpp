@@ -1,0 +1,197 @@
+// Max and average pooling (kernels/pool.cu) on emu against references written here (FORMAT.md
+// items 17-20): windows scanned row-major, the first maximum wins (strict >), indices h W + w within
+// the (n, c) plane, floor output sizes, backward adding dy at each argmax (overlapping windows add
+// up), avg dividing by kH kW. Inputs with many ties (values from {0, 1, 2}) and awkward shapes.
+#include <math.h>
+
+#include <string>
+#include <vector>
+
+#include "common.cuh"
+#include "pool.h"
+#include "test_util.h"
+
+namespace {
+
+struct Geo {
+    int n, c, h, w, kh, kw, sh, sw, ph, pw;
+    int oh() const { return (h + 2 * ph - kh) / sh + 1; }
+    int ow() const { return (w + 2 * pw - kw) / sw + 1; }
+    std::string tag() const {
+        return "[" + std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(h) + "," + std::to_string(w) + "] k" +
+               std::to_string(kh) + "x" + std::to_string(kw) + " s" + std::to_string(sh) + "," + std::to_string(sw) + " p" +
+               std::to_string(ph) + "," + std::to_string(pw);
+    }
+};
+
+const Geo kGeos[] = {
+    {3, 5, 7, 9, 2, 2, 2, 2, 0, 0},  // 2x2/s2 on odd sizes: the last row/column dropped (floor)
+    {2, 3, 7, 7, 3, 3, 2, 2, 0, 0},  // 3x3/s2: overlapping windows
+    {1, 2, 6, 5, 3, 3, 1, 1, 1, 1},  // 3x3/s1/p1: every element in up to 9 windows
+    {2, 1, 5, 8, 2, 3, 1, 2, 1, 1},  // rectangular, unequal strides, padding
+    {1, 1, 1, 1, 1, 1, 1, 1, 0, 0},  // one pixel
+    {1, 2, 4, 4, 4, 4, 1, 1, 0, 0},  // global pooling
+    {1, 1, 2, 3, 1, 1, 1, 1, 1, 1},  // windows entirely in the padding (max: -inf, index -1)
+};
+
+enum class Data { kUniform, kTies };
+
+std::vector<float> make_input(jt_test::Rng& rng, size_t n, Data d) {
+    std::vector<float> x = rng.uniform_vector(n, -2.0f, 2.0f);
+    if (d == Data::kTies)
+        for (auto& v : x) v = (float)(int)(rng.uniform() * 3.0);  // {0, 1, 2}
+    return x;
+}
+
+void test_max(const Geo& g, Data data) {
+    const std::string tag = "max " + g.tag() + (data == Data::kTies ? " ties" : "");
+    jt_test::Rng rng(17 + g.h * 5 + g.kw + (data == Data::kTies ? 100 : 0));
+    const int oh = g.oh(), ow = g.ow();
+    const size_t planes = (size_t)g.n * g.c, hw = (size_t)g.h * g.w, ohw = (size_t)oh * ow;
+    const std::vector<float> x = make_input(rng, planes * hw, data);
+    jt_test::DeviceBuffer<float> dx(x), dy(planes * ohw);
+    jt_test::DeviceBuffer<int64_t> di(planes * ohw);
+    CHECK_CUDA(jt_pool_max_forward(dx, dy, di, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, 0));
+    std::vector<double> yref(planes * ohw);
+    std::vector<int64_t> iref(planes * ohw);
+    for (size_t pl = 0; pl < planes; ++pl)
+        for (int i = 0; i < oh; ++i)
+            for (int j = 0; j < ow; ++j) {
+                double best = -INFINITY;
+                int64_t bi = -1;
+                for (int u = 0; u < g.kh; ++u)
+                    for (int v = 0; v < g.kw; ++v) {
+                        const int hh = i * g.sh - g.ph + u, ww = j * g.sw - g.pw + v;
+                        if (hh < 0 || hh >= g.h || ww < 0 || ww >= g.w) continue;  // padding never wins
+                        const double val = x[pl * hw + (size_t)hh * g.w + ww];
+                        if (bi < 0 || val > best) {  // strict >: the first maximum stays
+                            best = val;
+                            bi = (int64_t)hh * g.w + ww;
+                        }
+                    }
+                yref[pl * ohw + (size_t)i * ow + j] = best;
+                iref[pl * ohw + (size_t)i * ow + j] = bi;
+            }
+    CHECK_ALL_CLOSE(dy.download(), yref, 0.0, 0.0, tag + " y (a copy: exact)");
+    const std::vector<int64_t> idx = di.download();
+    int64_t wrong = 0;
+    for (size_t o = 0; o < idx.size(); ++o) wrong += idx[o] != iref[o];
+    CHECK_EQ(wrong, 0, tag + " indices (exact)");
+    // Without indices the values are the same.
+    jt_test::DeviceBuffer<float> dy2(planes * ohw);
+    CHECK_CUDA(jt_pool_max_forward(dx, dy2, nullptr, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, 0));
+    CHECK(dy2.download() == dy.download(), tag + " y without indices");
+
+    // Backward: dx = 0, then dy[o] added at plane index idx[o] (sums in double here).
+    const std::vector<float> gy = rng.uniform_vector(planes * ohw);
+    std::vector<double> dxref(planes * hw, 0.0);
+    std::vector<int> hits(planes * hw, 0);
+    for (size_t pl = 0; pl < planes; ++pl)
+        for (size_t o = 0; o < ohw; ++o) {
+            const int64_t at = iref[pl * ohw + o];
+            if (at < 0) continue;
+            dxref[pl * hw + (size_t)at] += gy[pl * ohw + o];
+            ++hits[pl * hw + (size_t)at];
+        }
+    jt_test::DeviceBuffer<float> dgy(gy), ddx(planes * hw);
+    ddx.fill_bytes(0xff);  // overwritten
+    CHECK_CUDA(jt_pool_max_backward(dgy, di, ddx, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, 0));
+    // A float sum of at most kH kW values of |dy| < 1: |err| <= hits 2^-24 per addition.
+    const std::vector<float> gx = ddx.download();
+    for (size_t e = 0; e < gx.size(); ++e)
+        CHECK_CLOSE(gx[e], dxref[e], 0.0, hits[e] * 6e-8, tag + " dx gather [" + std::to_string(e) + "]");
+    ddx.fill_bytes(0xff);
+    CHECK_CUDA(jt_pool_max_backward_scatter(dgy, di, ddx, g.n, g.c, g.h, g.w, oh, ow, 0));
+    const std::vector<float> sx = ddx.download();
+    for (size_t e = 0; e < sx.size(); ++e)
+        CHECK_CLOSE(sx[e], dxref[e], 0.0, hits[e] * 6e-8, tag + " dx scatter (atomics) [" + std::to_string(e) + "]");
+}
+
+void test_avg(const Geo& g) {
+    const std::string tag = "avg " + g.tag();
+    jt_test::Rng rng(29 + g.h * 3 + g.kh);
+    const int oh = g.oh(), ow = g.ow();
+    const size_t planes = (size_t)g.n * g.c, hw = (size_t)g.h * g.w, ohw = (size_t)oh * ow;
+    const std::vector<float> x = rng.uniform_vector(planes * hw);
+    jt_test::DeviceBuffer<float> dx(x), dy(planes * ohw);
+    CHECK_CUDA(jt_pool_avg_forward(dx, dy, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, 0));
+    std::vector<double> yref(planes * ohw, 0.0);
+    const double div = (double)g.kh * g.kw;  // padding counts (count_include_pad)
+    for (size_t pl = 0; pl < planes; ++pl)
+        for (int i = 0; i < oh; ++i)
+            for (int j = 0; j < ow; ++j) {
+                double s = 0;
+                for (int u = 0; u < g.kh; ++u)
+                    for (int v = 0; v < g.kw; ++v) {
+                        const int hh = i * g.sh - g.ph + u, ww = j * g.sw - g.pw + v;
+                        if (hh >= 0 && hh < g.h && ww >= 0 && ww < g.w) s += x[pl * hw + (size_t)hh * g.w + ww];
+                    }
+                yref[pl * ohw + (size_t)i * ow + j] = s / div;
+            }
+    // Sum in double, one multiply by 1/(kH kW), one float rounding: within 1 ulp (rtol 1.2e-7).
+    CHECK_ALL_CLOSE(dy.download(), yref, 1.2e-7, 1e-30, tag + " y");
+
+    const std::vector<float> gy = rng.uniform_vector(planes * ohw);
+    std::vector<double> dxref(planes * hw, 0.0);
+    std::vector<int> hits(planes * hw, 0);
+    for (size_t pl = 0; pl < planes; ++pl)
+        for (int i = 0; i < oh; ++i)
+            for (int j = 0; j < ow; ++j)
+                for (int u = 0; u < g.kh; ++u)
+                    for (int v = 0; v < g.kw; ++v) {
+                        const int hh = i * g.sh - g.ph + u, ww = j * g.sw - g.pw + v;
+                        if (hh < 0 || hh >= g.h || ww < 0 || ww >= g.w) continue;
+                        dxref[pl * hw + (size_t)hh * g.w + ww] += gy[pl * ohw + (size_t)i * ow + j] / div;
+                        ++hits[pl * hw + (size_t)hh * g.w + ww];
+                    }
+    jt_test::DeviceBuffer<float> dgy(gy), ddx(planes * hw);
+    ddx.fill_bytes(0xff);
+    CHECK_CUDA(jt_pool_avg_backward(dgy, ddx, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, 0));
+    // Each term dy/(kH kW) rounded to float, then a float sum: (hits + 1) 2^-24 |dy|/(kH kW) at most.
+    const std::vector<float> gx = ddx.download();
+    for (size_t e = 0; e < gx.size(); ++e)
+        CHECK_CLOSE(gx[e], dxref[e], 0.0, (hits[e] + 1) * 6e-8 / div + 1e-30, tag + " dx [" + std::to_string(e) + "]");
+}
+
+// The overlapping 3x3/s2 case of FORMAT.md item 19 by hand: a plane whose maximum sits where four
+// windows meet receives the sum of their four dy.
+void test_overlap_by_hand() {
+    std::vector<float> x(25, 0.0f);
+    x[2 * 5 + 2] = 9.0f;  // centre of a 5x5 plane: inside all four 3x3/s2 windows
+    jt_test::DeviceBuffer<float> dx(x), dy(4);
+    jt_test::DeviceBuffer<int64_t> di(4);
+    CHECK_CUDA(jt_pool_max_forward(dx, dy, di, 1, 1, 5, 5, 3, 3, 2, 2, 0, 0, 0));
+    const std::vector<int64_t> idx = di.download();
+    for (int o = 0; o < 4; ++o) CHECK_EQ(idx[o], 12, "overlap: every window picks the centre");
+    jt_test::DeviceBuffer<float> gy(std::vector<float>{1.0f, 2.0f, 4.0f, 8.0f}), gx(25);
+    CHECK_CUDA(jt_pool_max_backward(gy, di, gx, 1, 1, 5, 5, 3, 3, 2, 2, 0, 0, 0));
+    const std::vector<float> g = gx.download();
+    CHECK_CLOSE(g[12], 15.0, 0.0, 0.0, "overlap: the centre gets 1 + 2 + 4 + 8 (exact)");
+    double rest = 0;
+    for (int e = 0; e < 25; ++e)
+        if (e != 12) rest += fabs(g[e]);
+    CHECK_CLOSE(rest, 0.0, 0.0, 0.0, "overlap: zero elsewhere");
+}
+
+void test_bad_arguments() {
+    jt_test::DeviceBuffer<float> a(64), b(64);
+    jt_test::DeviceBuffer<int64_t> i(64);
+    CHECK_STATUS(jt_pool_max_forward(a, b, i, 1, 1, 2, 2, 3, 3, 1, 1, 0, 0, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_pool_max_backward(a, nullptr, b, 1, 1, 4, 4, 2, 2, 2, 2, 0, 0, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_pool_max_backward_scatter(a, i, b, 1, 1, 4, 4, 0, 2, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_pool_avg_forward(a, b, 1, 0, 4, 4, 2, 2, 2, 2, 0, 0, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_pool_avg_backward(a, b, 1, 1, 4, 4, 2, 2, 0, 2, 0, 0, 0), cudaErrorInvalidValue);
+}
+
+}  // namespace
+
+int main() {
+    for (const Geo& g : kGeos) {
+        test_max(g, Data::kUniform);
+        test_max(g, Data::kTies);
+        test_avg(g);
+    }
+    test_overlap_by_hand();
+    test_bad_arguments();
+    return jt_test::finish("test_pool");
+}

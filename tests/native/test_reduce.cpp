@@ -1,0 +1,227 @@
+// kernels/reduce.cu: sums (plain, squares with accumulate, |x|), count-equal, row argmax (first
+// maximum, NaN wins), bias add and bias gradient along dim 1, against float64 references; and the
+// determinism of every float result (bit-identical whatever order the emulated threads run in).
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "common.cuh"
+#include "reduce.h"
+#include "test_util.h"
+
+namespace {
+
+enum SumKind { kSum, kSumSquares, kSumAbs };
+
+// Runs one sum and returns out[0].
+float run_sum(SumKind kind, const float* x, int64_t n, float* out, int accumulate, void* ws) {
+    switch (kind) {
+        case kSum: CHECK_CUDA(jt_reduce_sum(x, n, out, ws, 0)); break;
+        case kSumSquares: CHECK_CUDA(jt_reduce_sum_squares(x, n, out, accumulate, ws, 0)); break;
+        case kSumAbs: CHECK_CUDA(jt_reduce_sum_abs(x, n, out, ws, 0)); break;
+    }
+    float v;
+    cudaMemcpy(&v, out, sizeof v, cudaMemcpyDeviceToHost);
+    return v;
+}
+
+bool same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+void test_sums(jt_test::Rng& rng) {
+    const char* names[] = {"sum", "sum_squares", "sum_abs"};
+    jt_test::DeviceBuffer<unsigned char> ws(jt_reduce_workspace_bytes());
+    for (int64_t n : {0, 1, 7, 33, 127, 1000, 8193, 100003, (1 << 20) + 3}) {
+        std::vector<float> x = rng.uniform_vector(n, -1.f, 1.f);
+        if (n > 5) x[5] = 1e4f;  // one large value among small ones
+        jt_test::DeviceBuffer<float> dX(x), out(1);
+        for (int kind = 0; kind < 3; ++kind) {
+            double ref = 0, mag = 0;
+            for (float v : x) {
+                const double t = kind == kSum ? v : (kind == kSumSquares ? (double)v * v : fabs(v));
+                ref += t;
+                mag += fabs(t);
+            }
+            for (int useWs = 0; useWs < 2; ++useWs) {
+                const std::string what = std::string(names[kind]) + " n=" + std::to_string(n) + (useWs ? " (workspace)" : " (one block)");
+                out.fill_bytes(0x7f);  // overwritten (not accumulated)
+                const float got = run_sum((SumKind)kind, dX, n, out, 0, useWs ? ws.get() : nullptr);
+                // Summed in double, rounded once to float32: half an ulp (rtol 6e-8) plus the double
+                // summation error (<= n 2^-48 sum|terms| with the hi/lo shuffles): atol 1e-12 sum|terms|.
+                CHECK_CLOSE(got, ref, 6e-8, 1e-12 * mag, what);
+                // Same inputs, same launch shape: bit-identical, whatever order the threads run in.
+                bool det = true;
+#ifdef JT_EMU
+                const int previous = jt_emu_set_order(0);
+                for (int order : {0, 1, 2}) {
+                    jt_emu_set_order(order);
+                    det = det && same_bits(run_sum((SumKind)kind, dX, n, out, 0, useWs ? ws.get() : nullptr), got);
+                }
+                jt_emu_set_order(previous);
+#else
+                det = same_bits(run_sum((SumKind)kind, dX, n, out, 0, useWs ? ws.get() : nullptr), got);
+#endif
+                CHECK(det, what + ": reproducible bits");
+            }
+        }
+        // sum of squares accumulates into out[0] when asked (global norms over several tensors).
+        std::vector<float> start = {2.5f};
+        out.upload(start);
+        double sq = 0;
+        for (float v : x) sq += (double)v * v;
+        const float acc = run_sum(kSumSquares, dX, n, out, 1, ws.get());
+        CHECK_CLOSE(acc, 2.5 + sq, 6e-8, 1e-12 * (2.5 + sq), "sum_squares accumulate n=" + std::to_string(n));
+    }
+}
+
+void test_count_equal(jt_test::Rng& rng) {
+    jt_test::DeviceBuffer<unsigned char> ws(jt_reduce_workspace_bytes());
+    for (int64_t n : {0, 1, 7, 128, 1000, 70001}) {
+        std::vector<int64_t> a(n), b(n);
+        int64_t want = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            a[i] = (int64_t)(rng.uniform() * 10);
+            b[i] = rng.uniform() < 0.3 ? a[i] : a[i] + ((int64_t)1 << 40);  // differ only in high bits
+            want += a[i] == b[i];
+        }
+        jt_test::DeviceBuffer<int64_t> dA(a), dB(b);
+        jt_test::DeviceBuffer<float> out(1);
+        for (void* w : {(void*)nullptr, (void*)ws.get()}) {
+            CHECK_CUDA(jt_reduce_count_equal(dA, dB, n, out, w, 0));
+            // a count below 2^24 is exact in float32
+            CHECK_EQ((int64_t)out.download()[0], want, "count_equal n=" + std::to_string(n));
+        }
+    }
+}
+
+void test_argmax() {
+    jt_test::Rng rng(9);
+    struct Shape {
+        int rows, cols;
+    };
+    for (Shape s : {Shape{1, 1}, Shape{7, 33}, Shape{33, 7}, Shape{127, 1000}, Shape{300, 10}, Shape{3, 100}}) {
+        std::vector<float> x = rng.uniform_vector((size_t)s.rows * s.cols);
+        for (int r = 0; r < s.rows; ++r) {
+            float* row = &x[(size_t)r * s.cols];
+            switch (r % 5) {
+                case 1:  // a tie for the maximum: the first one wins
+                    if (s.cols >= 3) row[s.cols - 1] = row[s.cols / 3] = 7.f;
+                    break;
+                case 2:  // a NaN counts as the maximum (the first NaN)
+                    if (s.cols >= 2) row[s.cols / 2] = row[s.cols - 1] = NAN;
+                    break;
+                case 3:  // all -inf: index 0
+                    for (int k = 0; k < s.cols; ++k) row[k] = -INFINITY;
+                    break;
+                case 4:  // all equal: index 0
+                    for (int k = 0; k < s.cols; ++k) row[k] = 0.5f;
+                    break;
+                default:
+                    break;
+            }
+        }
+        std::vector<int64_t> want(s.rows);
+        for (int r = 0; r < s.rows; ++r) {
+            const float* row = &x[(size_t)r * s.cols];
+            int best = 0;
+            for (int k = 0; k < s.cols; ++k) {
+                if (isnan(row[k])) {
+                    best = k;
+                    break;
+                }
+                if (row[k] > row[best]) best = k;
+            }
+            want[r] = best;
+        }
+        jt_test::DeviceBuffer<float> dX(x);
+        jt_test::DeviceBuffer<int64_t> out(s.rows);
+        CHECK_CUDA(jt_reduce_argmax_rows(dX, s.rows, s.cols, out, 0));
+        std::vector<int64_t> got = out.download();
+        size_t bad = 0;
+        for (int r = 0; r < s.rows; ++r) bad += got[r] != want[r];
+        CHECK_EQ(bad, 0u, "argmax rows=" + std::to_string(s.rows) + " cols=" + std::to_string(s.cols));
+    }
+}
+
+void test_bias(jt_test::Rng& rng) {
+    struct Shape {
+        int n, c, inner;
+    };
+    const Shape shapes[] = {{1, 1, 1},   {7, 3, 1},    {128, 512, 1}, {1000, 3, 1}, {33, 1, 1},
+                            {4, 17, 33}, {2, 5, 1000}, {1, 1, 4099},  {9, 64, 49}};
+    for (const Shape& s : shapes) {
+        const size_t total = (size_t)s.n * s.c * s.inner;
+        const std::string what = std::to_string(s.n) + "x" + std::to_string(s.c) + "x" + std::to_string(s.inner);
+        std::vector<float> y = rng.uniform_vector(total), bias = rng.uniform_vector(s.c), dy = rng.uniform_vector(total);
+        jt_test::DeviceBuffer<float> dY(y), dB(bias), dDy(dy);
+        CHECK_CUDA(jt_reduce_add_bias(dY, dB, s.n, s.c, s.inner, 0));
+        std::vector<float> yref(total);
+        for (size_t i = 0; i < total; ++i) yref[i] = (float)((double)y[i] + bias[(i / s.inner) % s.c]);
+        // one float32 addition: equal to the float-rounded exact sum
+        CHECK_ALL_CLOSE(dY.download(), yref, 0.0, 0.0, "add_bias " + what);
+
+        std::vector<float> db0 = rng.uniform_vector(s.c);
+        jt_test::DeviceBuffer<float> dDb(db0);
+        CHECK_CUDA(jt_reduce_bias_grad(dDy, s.n, s.c, s.inner, dDb, 0));
+        std::vector<float> db = dDb.download();
+        std::vector<double> ref(db0.begin(), db0.end()), mag(s.c, 0.0);
+        for (size_t i = 0; i < total; ++i) {
+            const int ch = (int)((i / s.inner) % s.c);
+            ref[ch] += dy[i];
+            mag[ch] += fabs(dy[i]);
+        }
+        size_t bad = 0;
+        // Summed in double and added to the old value in double, rounded once: rtol 6e-8 plus the
+        // double summation error (atol 1e-12 sum|dy|).
+        for (int ch = 0; ch < s.c; ++ch) bad += !jt_test::close_enough(db[ch], ref[ch], 6e-8, 1e-12 * (mag[ch] + fabs(db0[ch])));
+        CHECK_EQ(bad, 0u, "bias_grad (accumulated) " + what);
+#ifdef JT_EMU
+        // Reproducible bits whatever the thread order.
+        std::vector<float> first;
+        bool det = true;
+        const int previous = jt_emu_set_order(0);
+        for (int order : {0, 1, 2}) {
+            jt_emu_set_order(order);
+            dDb.upload(db0);
+            CHECK_CUDA(jt_reduce_bias_grad(dDy, s.n, s.c, s.inner, dDb, 0));
+            std::vector<float> v = dDb.download();
+            if (first.empty()) first = v;
+            det = det && memcmp(v.data(), first.data(), v.size() * sizeof(float)) == 0;
+        }
+        jt_emu_set_order(previous);
+        CHECK(det, "bias_grad " + what + ": reproducible bits");
+#endif
+    }
+}
+
+void test_invalid() {
+    jt_test::DeviceBuffer<float> b(16);
+    jt_test::DeviceBuffer<int64_t> l(4);
+    CHECK_STATUS(jt_reduce_sum(b, -1, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_sum(nullptr, 4, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_sum(b, 4, nullptr, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_argmax_rows(b, 2, 0, l, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_add_bias(b, b, 2, 0, 1, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_bias_grad(b, 2, 2, 1, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_count_equal(nullptr, l, 4, b, nullptr, 0), cudaErrorInvalidValue);
+    // n == 0: the sum is 0 (and accumulate leaves out[0] alone)
+    b.upload(std::vector<float>(16, 7.f));
+    CHECK_CUDA(jt_reduce_sum(nullptr, 0, b, nullptr, 0));
+    CHECK_CUDA(jt_reduce_sum_squares(nullptr, 0, b.get() + 1, 1, nullptr, 0));
+    std::vector<float> v = b.download();
+    CHECK_EQ(v[0] == 0.f && v[1] == 7.f, true, "empty sums");
+}
+
+}  // namespace
+
+int main() {
+    jt_test::Rng rng(17);
+    test_invalid();
+    test_sums(rng);
+    test_count_equal(rng);
+    test_argmax();
+    test_bias(rng);
+    return jt_test::finish("test_reduce");
+}
