@@ -1,5 +1,5 @@
-// Elementwise kernels. One template walks n elements in block chunks (block_range.cuh), as float4 groups when every
-// pointer is 16-byte aligned (then the scalar tail), applying a small functor per element.
+// Elementwise kernels. One template walks n elements in block chunks (block_range.cuh), as float4
+// groups when every pointer is 16-byte aligned (then the scalar tail), applying a small functor.
 #include "common.cuh"
 #include "block_range.cuh"
 #include "elementwise.h"

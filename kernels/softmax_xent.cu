@@ -1,5 +1,6 @@
 // Softmax cross-entropy (one warp per row: max, sum of exponentials and of (max - x) by warp shuffles,
-// then the probabilities), its backward, BCE with logits and squared error (elementwise over block chunks, block_range.cuh).
+// then the probabilities), its backward, BCE with logits and squared error (elementwise over block
+// chunks, block_range.cuh).
 #include "common.cuh"
 #include "block_range.cuh"
 #include "softmax_xent.h"

@@ -3,7 +3,9 @@
 // block one after another until each blocks, so a missing barrier reads stale data deterministically);
 // barriers reached by part of a block, or that can never complete, must fail the launch with
 // cudaErrorLaunchFailure and a message, the process going on and later launches working.
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common.cuh"
@@ -325,6 +327,43 @@ static void test_many_barriers() {
     }
 }
 
+// Failing and good launches from several host threads at once: each gets its own status.
+static void test_failures_from_threads() {
+    std::atomic<long> bad{0};
+    std::vector<std::thread> threads;
+    for (int th = 0; th < 4; ++th) {
+        threads.emplace_back([th, &bad] {
+            std::vector<float> x(3000, 0.5f);
+            float *dx, *dout;
+            int* iout;
+            cudaMalloc(reinterpret_cast<void**>(&dx), x.size() * 4);
+            cudaMalloc(reinterpret_cast<void**>(&dout), 8 * 4);
+            cudaMalloc(reinterpret_cast<void**>(&iout), 64 * 4);
+            cudaMemcpy(dx, x.data(), x.size() * 4, cudaMemcpyHostToDevice);
+            for (int it = 0; it < 40; ++it) {
+                if (th % 2 == 1 && it % 3 == 0) {
+                    LAUNCH(divergent_barrier, 8, 32, 0, 0)(iout);
+                    if (cudaGetLastError() != cudaErrorLaunchFailure) ++bad;
+                    if (!strstr(jt_emu_last_error_detail(), "divergent_barrier")) ++bad;
+                    continue;
+                }
+                LAUNCH(block_sum<256>, 8, 256, 0, 0)(dx, dout, 3000);
+                if (cudaGetLastError() != cudaSuccess) ++bad;
+                float h[8];
+                cudaMemcpy(h, dout, sizeof h, cudaMemcpyDeviceToHost);
+                double s = 0;
+                for (float v : h) s += v;
+                if (s != 1500.0) ++bad;  // halves: exact
+            }
+            cudaFree(dx);
+            cudaFree(dout);
+            cudaFree(iout);
+        });
+    }
+    for (auto& t : threads) t.join();
+    CHECK_EQ(bad.load(), 0, "failing and good launches from 4 host threads at once");
+}
+
 int main() {
     test_reduction();
     test_gemm_barriers();
@@ -332,5 +371,6 @@ int main() {
     test_sync_count();
     test_barrier_failures();
     test_many_barriers();
+    test_failures_from_threads();
     return jt_test::finish("test_emu_sync");
 }

@@ -163,6 +163,9 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (OutOfMemoryError e) {
             return fail(err, "out of memory (" + e.getMessage() + "); try a smaller --batch or a larger -Xmx", EXIT_FAILURE);
         } catch (RuntimeException e) {
+            if (System.getenv("JTRAIN_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
             return fail(err, e.getClass().getSimpleName() + ": " + e.getMessage(), EXIT_FAILURE);
         }
     }
