@@ -12,7 +12,8 @@ public final class Backends {
         return switch (device.kind()) {
             case CPU -> CpuBackend.get();
             case EMU, CUDA -> throw new UnsupportedOperationException("device " + device
-                    + " is not available: the GPU backend (CUDA and emu) is not built into this version yet");
+                    + " is not available yet: the GPU Backend (layers and training on emu/cuda) is the next step;"
+                    + " the CUDA kernels themselves are reachable through dev.jtrain.backend.cuda (see 'jtrain info')");
         };
     }
 

@@ -4,6 +4,11 @@ import dev.jtrain.Version;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.backend.cpu.gemm.Sgemm;
+import dev.jtrain.backend.cuda.CudaNative;
+import dev.jtrain.backend.cuda.EmuNative;
+import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.cuda.NativeLibrary;
+import dev.jtrain.backend.cuda.VendorLibraries;
 import dev.jtrain.tensor.Device;
 import picocli.CommandLine.Command;
 
@@ -14,7 +19,7 @@ import java.util.concurrent.Callable;
 
 /** {@code jtrain info}: version, Java, threads, SIMD path, devices and native libraries. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show the version, Java runtime, CPU threads, SIMD path, devices and native libraries.")
+        description = "Show the version, Java runtime, CPU threads, SIMD path, devices, native and vendor libraries.")
 public final class InfoCommand implements Callable<Integer> {
 
     @Override
@@ -37,8 +42,36 @@ public final class InfoCommand implements Callable<Integer> {
             }
             System.out.printf("  %-5s %s%n", d, status);
         }
-        System.out.println("native libraries: none (the CUDA/emu native library is not part of this build)");
+        System.out.println("native libraries:");
+        for (NativeLibrary.Kind kind : NativeLibrary.Kind.values()) {
+            String why = NativeLibrary.unavailableReason(kind);
+            if (why != null) {
+                System.out.printf("  %-18s not loaded: %s%n", kind.fileName(), why);
+                continue;
+            }
+            NativeApi api = kind == NativeLibrary.Kind.EMU ? EmuNative.api() : CudaNative.api();
+            System.out.printf("  %-18s %s (from %s)%n", kind.fileName(), api.buildInfo(), NativeLibrary.loadedFrom(kind));
+            if (kind == NativeLibrary.Kind.CUDA) {
+                System.out.println("    GPUs visible: " + safeDeviceCount(api));
+                for (VendorLibraries.Library lib : VendorLibraries.report(api)) {
+                    System.out.println("    " + lib.describe());
+                }
+            }
+        }
         return 0;
+    }
+
+    private static String safeDeviceCount(NativeApi api) {
+        try {
+            int n = api.deviceCount();
+            StringBuilder sb = new StringBuilder(Integer.toString(n));
+            for (int i = 0; i < n; i++) {
+                sb.append(i == 0 ? " (" : ", ").append(api.deviceName(i));
+            }
+            return n > 0 ? sb.append(")").toString() : sb.toString();
+        } catch (RuntimeException e) {
+            return "0 (" + e.getMessage() + ")";
+        }
     }
 
     private static String cpuModel() {
