@@ -316,6 +316,9 @@ void load_cudnn() {
             sym(lib, "cudnnDestroy", &c.destroy, &missing);
             sym(lib, "cudnnGetErrorString", &c.error_string, &missing);
             if (!missing.empty()) return "missing symbols " + missing;
+            // Before the first call into the shim (it would abort without its sub-libraries).
+            std::string sub = cudnn_open_sublibraries(lib);
+            if (!sub.empty()) return sub;
             size_t v = c.get_version();
             if (v / 10000 != 9) return "cuDNN version " + std::to_string(v) + " is not 9.x (jtrain needs cuDNN 9)";
             return "";
@@ -330,8 +333,7 @@ void load_cudnn() {
     c.info.path = loaded_path(h, reinterpret_cast<void*>(c.get_version), how);
     size_t v = c.get_version();
     c.info.version = std::to_string(v / 10000) + "." + std::to_string((v % 10000) / 100) + "." + std::to_string(v % 100);
-    c.info.detail = "found through " + how + " (this step binds version, handle and error strings; the "
-                    "convolution and BatchNorm calls come later)";
+    c.info.detail = "found through " + how + "; " + cudnn_bind_ops();
 }
 
 std::once_flag g_cublas_once, g_cudnn_once;

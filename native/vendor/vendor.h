@@ -10,8 +10,9 @@
 // (site-packages/nvidia/*/lib) under PYTHONPATH, VIRTUAL_ENV, CONDA_PREFIX, ~/.local and the system
 // Python folders.
 //
-// cuDNN: this step loads it and reads its version and error strings, and can create/destroy a handle;
-// the convolution and BatchNorm calls come in a later step.
+// cuDNN: vendor.cpp loads the shim libcudnn.so.9 and reads its version and error strings and can create/
+// destroy a handle; cudnn_ops.cpp opens the sub-libraries (graph, ops, cnn, engines) from the shim's folder
+// and binds the convolution, BatchNorm, activation and pooling calls (vendor_ops.h: jt_vendor_*).
 #pragma once
 
 #include <stdint.h>
@@ -54,6 +55,16 @@ std::string cublas_status_string(int status);
 // Creates and destroys a cuDNN handle (needs a GPU). Returns 0 or the cuDNN status; -1 when not loaded.
 int cudnn_handle_check(const char** call);
 std::string cudnn_error_string(int status);
+
+// cuDNN 9's sub-libraries (defined in cudnn_ops.cpp; used by vendor.cpp while it loads cuDNN).
+// libcudnn.so.9 forwards every call to a sub-library it opens by soname and aborts the process when that
+// fails, so before the first call into a candidate shim, cudnn_open_sublibraries opens libcudnn_graph.so.9
+// (required), the engine libraries and libcudnn_ops/cnn.so.9 (optional) from the shim's folder, falling
+// back to the loader path. Returns "" or why this candidate cannot be used.
+std::string cudnn_open_sublibraries(void* shim);
+// Binds the op groups (convolution, BatchNorm, activation, pooling) from the sub-libraries and describes
+// what was bound or why not, for the capability report.
+std::string cudnn_bind_ops();
 
 }  // namespace vendor
 }  // namespace jt

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 /** {@code jtrain bench ...}: benchmark reports (ratios measured in one run). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: GFLOP/s and ratios against the reference implementations, measured in one run.",
-        subcommands = {BenchGemmCommand.class})
+        subcommands = {BenchGemmCommand.class, BenchKernelsCommand.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

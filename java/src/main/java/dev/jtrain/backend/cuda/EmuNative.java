@@ -75,6 +75,28 @@ public final class EmuNative {
 
     static native void cudnnHandleCheck();
 
+    static native void cudnnConv2dForward(long x, long weights, long bias, long y, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, long stream);
+
+    static native void cudnnConv2dBackwardData(long weights, long dy, long dx, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, long stream);
+
+    static native void cudnnConv2dBackwardFilter(long x, long dy, long dweights, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, boolean accumulate, long stream);
+
+    static native void cudnnConv2dBackwardBias(long dy, long dbias, int n, int k, int oh, int ow, boolean accumulate, long stream);
+
+    static native void cudnnBatchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean, long runningVar, long y, long saveMean, long saveInvStd, int n, int c, int h, int w, long stream);
+
+    static native void cudnnBatchnormForwardInference(long x, long gamma, long beta, long runningMean, long runningVar, float eps, long y, int n, int c, int h, int w, long stream);
+
+    static native void cudnnBatchnormBackward(long x, long dy, long gamma, long saveMean, long saveInvStd, float eps, long dx, long dgamma, long dbeta, int n, int c, int h, int w, long stream);
+
+    static native void cudnnActivationForward(int kind, long x, long y, long n, float a, long stream);
+
+    static native void cudnnActivationBackward(int kind, long x, long y, long dy, long dx, long n, float a, long stream);
+
+    static native void cudnnPoolForward(boolean max, long x, long y, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream);
+
+    static native void cudnnPoolBackward(boolean max, long x, long y, long dy, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream);
+
     static native void gemmSgemm(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long stream);
 
     static native void activationsForward(int kind, long x, long y, long n, float a, float b, long stream);
@@ -323,6 +345,61 @@ public final class EmuNative {
         @Override
         public void cudnnHandleCheck() {
             EmuNative.cudnnHandleCheck();
+        }
+
+        @Override
+        public void cudnnConv2dForward(long x, long weights, long bias, long y, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, long stream) {
+            EmuNative.cudnnConv2dForward(x, weights, bias, y, n, c, h, w, k, kh, kw, sh, sw, ph, pw, stream);
+        }
+
+        @Override
+        public void cudnnConv2dBackwardData(long weights, long dy, long dx, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, long stream) {
+            EmuNative.cudnnConv2dBackwardData(weights, dy, dx, n, c, h, w, k, kh, kw, sh, sw, ph, pw, stream);
+        }
+
+        @Override
+        public void cudnnConv2dBackwardFilter(long x, long dy, long dweights, int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, boolean accumulate, long stream) {
+            EmuNative.cudnnConv2dBackwardFilter(x, dy, dweights, n, c, h, w, k, kh, kw, sh, sw, ph, pw, accumulate, stream);
+        }
+
+        @Override
+        public void cudnnConv2dBackwardBias(long dy, long dbias, int n, int k, int oh, int ow, boolean accumulate, long stream) {
+            EmuNative.cudnnConv2dBackwardBias(dy, dbias, n, k, oh, ow, accumulate, stream);
+        }
+
+        @Override
+        public void cudnnBatchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean, long runningVar, long y, long saveMean, long saveInvStd, int n, int c, int h, int w, long stream) {
+            EmuNative.cudnnBatchnormForwardTrain(x, gamma, beta, eps, momentum, runningMean, runningVar, y, saveMean, saveInvStd, n, c, h, w, stream);
+        }
+
+        @Override
+        public void cudnnBatchnormForwardInference(long x, long gamma, long beta, long runningMean, long runningVar, float eps, long y, int n, int c, int h, int w, long stream) {
+            EmuNative.cudnnBatchnormForwardInference(x, gamma, beta, runningMean, runningVar, eps, y, n, c, h, w, stream);
+        }
+
+        @Override
+        public void cudnnBatchnormBackward(long x, long dy, long gamma, long saveMean, long saveInvStd, float eps, long dx, long dgamma, long dbeta, int n, int c, int h, int w, long stream) {
+            EmuNative.cudnnBatchnormBackward(x, dy, gamma, saveMean, saveInvStd, eps, dx, dgamma, dbeta, n, c, h, w, stream);
+        }
+
+        @Override
+        public void cudnnActivationForward(int kind, long x, long y, long n, float a, long stream) {
+            EmuNative.cudnnActivationForward(kind, x, y, n, a, stream);
+        }
+
+        @Override
+        public void cudnnActivationBackward(int kind, long x, long y, long dy, long dx, long n, float a, long stream) {
+            EmuNative.cudnnActivationBackward(kind, x, y, dy, dx, n, a, stream);
+        }
+
+        @Override
+        public void cudnnPoolForward(boolean max, long x, long y, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream) {
+            EmuNative.cudnnPoolForward(max, x, y, n, c, h, w, kh, kw, sh, sw, ph, pw, stream);
+        }
+
+        @Override
+        public void cudnnPoolBackward(boolean max, long x, long y, long dy, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream) {
+            EmuNative.cudnnPoolBackward(max, x, y, dy, dx, n, c, h, w, kh, kw, sh, sw, ph, pw, stream);
         }
 
         @Override

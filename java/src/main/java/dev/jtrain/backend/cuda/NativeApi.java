@@ -104,6 +104,61 @@ public interface NativeApi {
     /** Creates and destroys a cuDNN handle; throws when cuDNN is absent or fails on this device. */
     void cudnnHandleCheck();
 
+    // The cuDNN calls of the vendor path (native/vendor/vendor_ops.h, jt_vendor_*): FP32, NCHW, TF32 off
+    // (convolutions in CUDNN_FMA_MATH). Each throws UnsupportedOperationException saying why when cuDNN (or the
+    // group of functions it needs) is not there, or on emu; a cuDNN status becomes a CudaException naming the
+    // cuDNN function. Conventions follow Backend's: activation gradients overwritten, parameter gradients
+    // accumulated when {@code accumulate}.
+
+    /** y [n, k, oh, ow] = conv(x [n, c, h, w], weights [k, c, kh, kw]) + bias[k] (bias may be 0); cross-correlation. */
+    void cudnnConv2dForward(long x, long weights, long bias, long y, int n, int c, int h, int w, int k, int kh, int kw,
+                            int sh, int sw, int ph, int pw, long stream);
+
+    /** dx [n, c, h, w] (overwritten) from weights and dy [n, k, oh, ow]. */
+    void cudnnConv2dBackwardData(long weights, long dy, long dx, int n, int c, int h, int w, int k, int kh, int kw,
+                                 int sh, int sw, int ph, int pw, long stream);
+
+    /** dweights [k, c, kh, kw] (+)= the correlation of x with dy. */
+    void cudnnConv2dBackwardFilter(long x, long dy, long dweights, int n, int c, int h, int w, int k, int kh, int kw,
+                                   int sh, int sw, int ph, int pw, boolean accumulate, long stream);
+
+    /** dbias[k] (+)= sum of dy [n, k, oh, ow] over n, oh, ow. */
+    void cudnnConv2dBackwardBias(long dy, long dbias, int n, int k, int oh, int ow, boolean accumulate, long stream);
+
+    /**
+     * CUDNN_BATCHNORM_SPATIAL over x [n, c, h, w]; momentum = cuDNN's exponentialAverageFactor (running variance
+     * unbiased, like ours). cuDNN saves the batch mean and 1 / sqrt(biased var + eps) ({@code saveInvStd}), not
+     * the biased variance {@link #batchnormForwardTrain} saves. gamma, beta may be 0; running and saved pairs
+     * are both set or both 0.
+     */
+    void cudnnBatchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean,
+                                    long runningVar, long y, long saveMean, long saveInvStd, int n, int c, int h,
+                                    int w, long stream);
+
+    void cudnnBatchnormForwardInference(long x, long gamma, long beta, long runningMean, long runningVar, float eps,
+                                        long y, int n, int c, int h, int w, long stream);
+
+    /**
+     * Training-mode backward from cuDNN's saved mean and inverse std (both 0: recomputed); dx overwritten, dgamma
+     * and dbeta (either may be 0) accumulated.
+     */
+    void cudnnBatchnormBackward(long x, long dy, long gamma, long saveMean, long saveInvStd, float eps, long dx,
+                                long dgamma, long dbeta, int n, int c, int h, int w, long stream);
+
+    /** y = f(x) for kind ({@code Activation.Kind} ordinal) relu, sigmoid, tanh or elu (a = alpha); others unsupported. */
+    void cudnnActivationForward(int kind, long x, long y, long n, float a, long stream);
+
+    /** dx = dy f'(.) (relu: x or y; sigmoid, tanh: y; elu: x and y). */
+    void cudnnActivationBackward(int kind, long x, long y, long dy, long dx, long n, float a, long stream);
+
+    /** Max (deterministic) or average (padding counted) pooling, y [n, c, oh, ow]. */
+    void cudnnPoolForward(boolean max, long x, long y, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
+                          int ph, int pw, long stream);
+
+    /** dx overwritten; max needs the forward's x and y, average neither (0). */
+    void cudnnPoolBackward(boolean max, long x, long y, long dy, long dx, int n, int c, int h, int w, int kh, int kw,
+                           int sh, int sw, int ph, int pw, long stream);
+
     // ------------------------------------------------------------------ gemm
 
     /** c = act(alpha op(a) op(b) + beta c + bias[col]); config 0 = auto, 1..3 = JT_GEMM_CONFIG_*; bias may be 0. */
