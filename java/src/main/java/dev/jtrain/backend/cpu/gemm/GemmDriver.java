@@ -36,7 +36,7 @@ final class GemmDriver {
         final int mcNeed = Math.min(mcMax, m1 - m0);
         final int ncNeed = Math.min(ncMax, roundUp(n1 - n0, nr));
         GemmWorkspace ws = GemmWorkspace.get();
-        ws.ensure(PackA.packedSize(pr.transA, mcNeed, kcb, mr), ncNeed * kcb, mr * nr);
+        ws.ensure(PackA.packedSize(pr.transA, mcNeed, kcb, mr), kern.packedBFloats(kcb, ncNeed), mr * nr);
         final float[] wa = ws.a;
         final float[] wb = ws.b;
         final float[] wt = ws.tile;

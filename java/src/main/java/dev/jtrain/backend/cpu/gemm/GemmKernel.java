@@ -23,10 +23,19 @@ interface GemmKernel {
     /** A short description for {@link Sgemm#simdPath()}. */
     String describe();
 
+    /** Floats of the shared packed-B buffer that {@link #packB} needs for a kc x nc block. */
+    default int packedBFloats(int kc, int nc) {
+        return GemmDriver.roundUp(nc, nr()) * kc;
+    }
+
     /** Packs op(A) rows [i0, i0+mc), depth [p0, p0+kc) in the {@link PackA} layout. */
     void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst);
 
-    /** Packs op(B) depth [p0, p0+kc), columns [j0, j0+nc) in the {@link PackB} layout. */
+    /**
+     * Packs op(B) depth [p0, p0+kc), columns [j0, j0+nc) in the {@link PackB} layout (a kernel may
+     * keep its own layout instead: the tile methods then find the panel of columns jr from
+     * bo = jr * kc).
+     */
     void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst);
 
     void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc);

@@ -44,12 +44,17 @@ class SgemmTest {
         CpuThreads.setThreads(threadsBefore);
     }
 
-    /** The kernels to test: the vector one when the incubator module is present, and the scalar one. */
+    /**
+     * The kernels to test: when the incubator module is present, the vector kernel Sgemm picks and
+     * the other vector kernel (with this machine's vector width, so its tile is 4 x 3*VL); always
+     * the scalar one.
+     */
     private static List<GemmKernel> kernels() {
         List<GemmKernel> ks = new ArrayList<>();
         GemmKernel v = Sgemm.vectorKernelOrNull();
         if (v != null) {
             ks.add(v);
+            ks.add(v instanceof VectorMicroKernel ? new VectorMicroKernelAvx2() : new VectorMicroKernel());
         }
         ks.add(new ScalarMicroKernel());
         return ks;
@@ -269,7 +274,7 @@ class SgemmTest {
         Assumptions.assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
                 "run with --add-modules jdk.incubator.vector");
         assertNotNull(Sgemm.vectorKernelOrNull());
-        assertTrue(Sgemm.kernel() instanceof VectorMicroKernel);
+        assertTrue(Sgemm.kernel() instanceof VectorMicroKernel || Sgemm.kernel() instanceof VectorMicroKernelAvx2);
     }
 
     @Test
