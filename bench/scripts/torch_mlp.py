@@ -5,6 +5,8 @@ Trains 784-512-512-10 with ReLU (PyTorch's default init), SGD momentum 0.9 lr 0.
 cross-entropy, on an MNIST-layout folder (default: data/mnist-10k of this project), on the CPU with
 torch.set_num_threads(--threads). Data handling matches jtrain's: pixels / 255, normalised with the
 training set's mean and (population) std, reshuffled every epoch, last partial batch included.
+The BLAS is limited to the same thread count (OPENBLAS_NUM_THREADS etc. set before torch loads:
+Debian's torch runs its GEMMs in OpenBLAS, which torch.set_num_threads does not limit).
 Train loss and accuracy are accumulated as tensors and read once per epoch (like jtrain, which keeps
 them on the device), gradients are cleared with set_to_none=True (PyTorch's fastest form).
 
@@ -15,6 +17,7 @@ seconds over epochs 2..n (epoch 1 when it is the only one), the definition of jt
 Prints one JSON object (the fields of jtrain's --metrics-out where they apply).
 Usage: /usr/bin/python3 bench/scripts/torch_mlp.py [--threads 1] [--epochs 5] [--batch 128]
           [--lr 0.01] [--momentum 0.9] [--hidden 512,512] [--seed 0] [--data DIR] [--out FILE]
+          [--omp-wait-policy passive|active]
 """
 import argparse
 import gzip
@@ -37,6 +40,8 @@ def parse_args(argv):
     p.add_argument("--hidden", default="512,512")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=os.path.join(root, "data", "mnist-10k"))
+    p.add_argument("--omp-wait-policy", default=os.environ.get("OMP_WAIT_POLICY", "passive"),
+                   help="OMP_WAIT_POLICY for torch's OpenMP threads (default: passive, see below)")
     p.add_argument("--out", help="also write the JSON to this file")
     return p.parse_args(argv)
 
@@ -71,6 +76,16 @@ def load(torch, data, prefix):
 
 def main(argv):
     args = parse_args(argv)
+    # Debian's torch does its GEMMs in OpenBLAS (pthreads build), whose thread count
+    # torch.set_num_threads does not change: without these variables a "1-thread" run uses every
+    # core for its GEMMs and a 2-thread run oversubscribes. They must be set before torch loads.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    # With OpenMP's default (active) waiting, torch's idle OpenMP threads spin against OpenBLAS's
+    # threads: on a 2-core host a 2-thread run fell to 6-14k samples/s; passive waiting gave 39-40k
+    # (1 thread: the same either way). So passive is torch's best setting here and the default.
+    if args.omp_wait_policy:
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     import torch
     import torch.nn as nn
 
@@ -149,7 +164,7 @@ def main(argv):
         "impl": "pytorch", "torch": torch.__version__, "device": "cpu", "model": "mlp",
         "architecture": "mlp " + "-".join(str(s) for s in sizes), "epochs": args.epochs, "batch": args.batch,
         "threads": torch.get_num_threads(), "optimizer": "sgd", "lr": args.lr, "momentum": args.momentum,
-        "seed": args.seed, "train_samples": n, "test_samples": int(xte.shape[0]),
+        "seed": args.seed, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "train_samples": n, "test_samples": int(xte.shape[0]),
         "test_accuracy": history[-1]["test_accuracy"], "final_train_loss": history[-1]["train_loss"],
         "samples_per_sec": sps, "history": history,
     }
