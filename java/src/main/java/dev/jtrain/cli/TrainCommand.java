@@ -129,6 +129,13 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** A usage error: bad flag or value. */
+    /** An error met while training with valid flags: exit status 1, not the usage status. */
+    static final class RunFailure extends RuntimeException {
+        RunFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     static final class UsageException extends RuntimeException {
         UsageException(String message) {
             super(message);
@@ -154,7 +161,7 @@ public final class TrainCommand implements Callable<Integer> {
             return fail(err, e.getMessage(), EXIT_USAGE);
         } catch (UnsupportedOperationException e) {
             return fail(err, e.getMessage(), EXIT_USAGE);
-        } catch (DataFileException e) {
+        } catch (DataFileException | RunFailure e) {
             return fail(err, e.getMessage(), EXIT_FAILURE);
         } catch (IOException e) {
             return fail(err, e.getClass().getSimpleName() + ": " + e.getMessage(), EXIT_FAILURE);
@@ -256,7 +263,13 @@ public final class TrainCommand implements Callable<Integer> {
         trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
 
         // ---- train
-        List<EpochMetrics> history = trainer.fit(train, test, epochs, batch, gen);
+        List<EpochMetrics> history;
+        try {
+            history = trainer.fit(train, test, epochs, batch, gen);
+        } catch (IllegalArgumentException e) {
+            // The flags were valid; a bad value met during the run (e.g. a label outside the classes) is a run failure.
+            throw new RunFailure(e.getMessage(), e);
+        }
 
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("device", dev.toString());

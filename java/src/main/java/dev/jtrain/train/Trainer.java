@@ -42,8 +42,8 @@ public final class Trainer {
     private final List<TrainingListener> listeners = new ArrayList<>();
 
     // reusable device-side metric state
-    private Tensor lossSum;
-    private Tensor correctSum;
+    private final Sums trainSums = new Sums();
+    private final Sums evalSums = new Sums();   // separate, so an evaluation inside an epoch keeps its train sums
     private Tensor correctTmp;
     private Tensor predsA;
     private Tensor predsB;
@@ -129,7 +129,7 @@ public final class Trainer {
             zeroGrads();
             Tensor logits = model.forward(b.x(), true);
             Tensor l = loss.forward(logits, b.y());
-            accumulate(logits, b.y(), l, n, first);
+            accumulate(trainSums, logits, b.y(), l, n, first);
             first = false;
             model.backward(loss.backward());
             optimizer.step();
@@ -139,8 +139,8 @@ public final class Trainer {
                 listeners.get(i).onStep(epoch, step, n, l);
             }
         }
-        double lossTotal = lossSum.to(Device.CPU).item();
-        double correct = correctSum.to(Device.CPU).item();
+        double lossTotal = trainSums.loss.to(Device.CPU).item();
+        double correct = trainSums.correct.to(Device.CPU).item();
         long t1 = System.nanoTime();
         meter.stop();
         for (TrainingListener l : listeners) {
@@ -172,12 +172,12 @@ public final class Trainer {
             BatchIterator.Batch b = it.next();
             Tensor logits = model.forward(b.x(), false);
             Tensor l = loss.forward(logits, b.y());
-            accumulate(logits, b.y(), l, b.size(), first);
+            accumulate(evalSums, logits, b.y(), l, b.size(), first);
             first = false;
             samples += b.size();
         }
-        double lossTotal = lossSum.to(Device.CPU).item();
-        double correct = correctSum.to(Device.CPU).item();
+        double lossTotal = evalSums.loss.to(Device.CPU).item();
+        double correct = evalSums.correct.to(Device.CPU).item();
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new Evaluation(samples, lossTotal / samples, correct / samples, seconds);
     }
@@ -188,24 +188,32 @@ public final class Trainer {
         }
     }
 
-    /** lossSum += n * l; correctSum += #(argmax(logits) == labels); reset both first when {@code reset}. */
-    private void accumulate(Tensor logits, Tensor labels, Tensor l, int n, boolean reset) {
-        if (lossSum == null || !lossSum.shape().equals(l.shape())) {
-            lossSum = backend.zeros(DType.FLOAT32, l.shape());
+    /** Device-side running sums of one pass: loss times batch size, and correct predictions. */
+    private static final class Sums {
+        Tensor loss;
+        Tensor correct;
+    }
+
+    /** sums.loss += n * l; sums.correct += #(argmax(logits) == labels); reset both first when {@code reset}. */
+    private void accumulate(Sums sums, Tensor logits, Tensor labels, Tensor l, int n, boolean reset) {
+        if (sums.loss == null || !sums.loss.shape().equals(l.shape())) {
+            sums.loss = backend.zeros(DType.FLOAT32, l.shape());
         }
-        if (correctSum == null) {
-            correctSum = backend.zeros(DType.FLOAT32, Shape.of(1));
+        if (sums.correct == null) {
+            sums.correct = backend.zeros(DType.FLOAT32, Shape.of(1));
+        }
+        if (correctTmp == null) {
             correctTmp = backend.zeros(DType.FLOAT32, Shape.of(1));
         }
         if (reset) {
-            backend.fill(lossSum, 0f);
-            backend.fill(correctSum, 0f);
+            backend.fill(sums.loss, 0f);
+            backend.fill(sums.correct, 0f);
         }
-        backend.axpy(n, l, lossSum);
+        backend.axpy(n, l, sums.loss);
         Tensor preds = preds(logits.dim(0));
         backend.argmaxRows(logits.rank() == 2 ? logits : logits.reshape(logits.dim(0), logits.numel() / logits.dim(0)), preds);
         backend.countEqual(preds, labels, correctTmp);
-        backend.add(correctTmp, correctSum, correctSum);
+        backend.add(correctTmp, sums.correct, sums.correct);
     }
 
     /** An int64 [n] prediction buffer; two sizes are cached (full and last partial batch). */

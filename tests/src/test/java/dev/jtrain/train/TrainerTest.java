@@ -125,6 +125,37 @@ class TrainerTest {
     }
 
     @Test
+    void evaluatingInsideAnEpochKeepsTheEpochsTrainMetrics() {
+        CpuThreads.setThreads(1);
+        Dataset train = data.train().head(640);
+        Dataset test = data.test().head(200);
+        double[] plain = new double[2];
+        double[] probed = new double[2];
+        for (boolean probe : new boolean[] {false, true}) {
+            Generator gen = new Generator(5);
+            Layer net = Models.build("mlp", new int[] {784}, 10, new int[] {32}, 0f, gen);
+            Optimizer opt = Optimizers.create("sgd", net.parameters(), new Optimizers.Settings(null, null, false, null));
+            Trainer t = new Trainer(net, new SoftmaxCrossEntropy(0f), opt, Device.CPU);
+            if (probe) {
+                t.addListener(new TrainingListener() {
+                    @Override
+                    public void onStep(int epoch, int step, int batchSize, dev.jtrain.tensor.Tensor loss) {
+                        if (step == 3) {
+                            t.evaluate(test, 64);   // a monitor evaluating mid-epoch
+                        }
+                    }
+                });
+            }
+            EpochMetrics m = t.fit(train, null, 1, 128, gen).get(0);
+            double[] into = probe ? probed : plain;
+            into[0] = m.trainLoss();
+            into[1] = m.trainAccuracy();
+        }
+        assertEquals(plain[0], probed[0], 0.0, "train loss changed by a mid-epoch evaluation");
+        assertEquals(plain[1], probed[1], 0.0, "train accuracy changed by a mid-epoch evaluation");
+    }
+
+    @Test
     void stepsReuseTheirBuffersAndAllocationIsMeasured() {
         // Heap allocated per step depends on when the JIT compiles the Vector API code (before C2 has
         // compiled a kernel, every vector is a heap object), so the figure is reported (README,
