@@ -120,7 +120,8 @@ public final class CpuThreads {
 
     /** One parallel loop, published to the workers as a whole through {@link Pool#job}. */
     private static final class Job {
-        final IntConsumer body;
+        /** Cleared once the loop has finished, so the last job (still published) keeps no arrays alive. */
+        IntConsumer body;
         final int tasks;
         /** Workers 0 .. participants-1 take part; the others ignore this job. */
         final int participants;
@@ -191,6 +192,7 @@ public final class CpuThreads {
                     j.callerParked = false;
                 }
             }
+            j.body = null; // every participant is done with it
             Throwable t = j.error.get();
             if (t != null) {
                 if (t instanceof RuntimeException) {
