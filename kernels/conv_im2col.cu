@@ -53,17 +53,18 @@ __global__ void col2im_kernel(const float* __restrict__ col, float* __restrict__
         const int cc = (int)(plane % g.c);
         const int64_t nn = plane / g.c;
         const float* src = col + nn * k * p + (int64_t)cc * g.kh * g.kw * p;
-        const int hp = hh + g.ph;  // row in the padded input
-        const int wp = ww + g.pw;
+        // 64-bit: u += sh and v += sw must not wrap for strides near INT_MAX.
+        const int64_t hp = (int64_t)hh + g.ph;  // row in the padded input
+        const int64_t wp = (int64_t)ww + g.pw;
         float acc = 0.0f;
         // u with (hp - u) % sh == 0 and 0 <= (hp - u) / sh < oh, ascending.
-        for (int u = hp % g.sh; u < g.kh && u <= hp; u += g.sh) {
-            const int i = (hp - u) / g.sh;
+        for (int64_t u = hp % g.sh; u < g.kh && u <= hp; u += g.sh) {
+            const int64_t i = (hp - u) / g.sh;
             if (i >= g.oh) continue;
-            for (int v = wp % g.sw; v < g.kw && v <= wp; v += g.sw) {
-                const int j = (wp - v) / g.sw;
+            for (int64_t v = wp % g.sw; v < g.kw && v <= wp; v += g.sw) {
+                const int64_t j = (wp - v) / g.sw;
                 if (j >= g.ow) continue;
-                acc += src[(int64_t)(u * g.kw + v) * p + (int64_t)i * g.ow + j];
+                acc += src[(u * g.kw + v) * p + i * g.ow + j];
             }
         }
         dx[idx] = acc;

@@ -68,7 +68,7 @@ inline void vec4_madd(Vec4& acc, float a, const Vec4& b) { acc += b * a; }
 // into shared memory. TRANSPOSE = false stores S[r * COLS + c]; TRANSPOSE = true stores S[c * ROWS + r].
 // Elements outside the matrix become 0 (they then add nothing to the dot products).
 template <int ROWS, int COLS, int NT, bool TRANSPOSE>
-__device__ __forceinline__ void load_tile(const float* __restrict__ G, int ld, int rows, int cols, int r0, int c0,
+__device__ __forceinline__ void load_tile(const float* __restrict__ G, int ld, int rows, int cols, int64_t r0, int64_t c0,
                                           float* __restrict__ S, bool vec, int tid) {
     static_assert(COLS % 4 == 0, "tile width must be a multiple of 4");
     constexpr int GROUPS = ROWS * COLS / 4;  // groups of 4 consecutive elements along a row
@@ -78,8 +78,8 @@ __device__ __forceinline__ void load_tile(const float* __restrict__ G, int ld, i
         const int g = tid + it * NT;
         const int r = g / (COLS / 4);
         const int c = (g % (COLS / 4)) * 4;
-        const int gr = r0 + r;
-        const int gc = c0 + c;
+        const int64_t gr = r0 + r;  // 64-bit: r0 + r and gc + 3 must not wrap near INT_MAX
+        const int64_t gc = c0 + c;
         float v0, v1, v2, v3;
         if (vec && gr < rows && gc + 3 < cols) {
             const float4 t = *reinterpret_cast<const float4*>(G + (size_t)gr * ld + gc);
@@ -134,7 +134,7 @@ __global__ void JT_GEMM_BOUNDS((BM / TM) * (BN / TN))
         for (int j = 0; j < TN / 4; ++j) acc[i][j] = vec4_zero();
     }
 
-    for (int k0 = 0; k0 < K; k0 += BK) {
+    for (int64_t k0 = 0; k0 < K; k0 += BK) {  // 64-bit: k0 += BK must not wrap
         // op(A) slice [m0, m0+BM) x [k0, k0+BK) into As[k][m].
         if (TA) {
             load_tile<BK, BM, NT, false>(A, lda, K, M, k0, m0, As, vecA != 0, tid);  // A stored [K, M]

@@ -17,12 +17,13 @@ struct Geom {
 
 // The output range [lo, hi] along one axis whose windows contain input coordinate x (padded xp = x + p):
 // o sH <= xp <= o sH + k - 1.
+// 64-bit throughout: x + p and a + s - 1 can exceed INT_MAX.
 __device__ __forceinline__ void covering(int x, int p, int k, int s, int out, int* lo, int* hi) {
-    const int xp = x + p;
-    const int a = xp - k + 1;  // o >= ceil(a / s)
-    *lo = a <= 0 ? 0 : (a + s - 1) / s;
-    const int b = xp / s;
-    *hi = b < out - 1 ? b : out - 1;
+    const int64_t xp = (int64_t)x + p;
+    const int64_t a = xp - k + 1;  // o >= ceil(a / s)
+    *lo = a <= 0 ? 0 : (int)((a + s - 1) / s);
+    const int64_t b = xp / s;
+    *hi = b < out - 1 ? (int)b : out - 1;
 }
 
 __global__ void max_forward_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t* __restrict__ idx,
@@ -33,19 +34,20 @@ __global__ void max_forward_kernel(const float* __restrict__ x, float* __restric
         const int j = (int)(o % g.ow);
         const int i = (int)((o / g.ow) % g.oh);
         const int64_t plane = o / ohw;
-        const float* xp = x + plane * g.h * g.w;
-        const int h0 = i * g.sh - g.ph;
-        const int w0 = j * g.sw - g.pw;
-        const int u0 = h0 < 0 ? -h0 : 0;
-        const int u1 = g.kh < g.h - h0 ? g.kh : g.h - h0;
-        const int v0 = w0 < 0 ? -w0 : 0;
-        const int v1 = g.kw < g.w - w0 ? g.kw : g.w - w0;
+        const float* xp = x + plane * ((int64_t)g.h * g.w);
+        // 64-bit window origin and offsets: i * sh and h * w can exceed INT_MAX.
+        const int64_t h0 = (int64_t)i * g.sh - g.ph;
+        const int64_t w0 = (int64_t)j * g.sw - g.pw;
+        const int64_t u0 = h0 < 0 ? -h0 : 0;
+        const int64_t u1 = g.kh < g.h - h0 ? g.kh : g.h - h0;
+        const int64_t v0 = w0 < 0 ? -w0 : 0;
+        const int64_t v1 = g.kw < g.w - w0 ? g.kw : g.w - w0;
         float best = -INFINITY;
-        int bi = -1;
-        for (int u = u0; u < u1; ++u) {
-            const int row = (h0 + u) * g.w;
-            for (int v = v0; v < v1; ++v) {
-                const int at = row + w0 + v;
+        int64_t bi = -1;
+        for (int64_t u = u0; u < u1; ++u) {
+            const int64_t row = (h0 + u) * g.w;
+            for (int64_t v = v0; v < v1; ++v) {
+                const int64_t at = row + w0 + v;
                 const float val = xp[at];
                 if (bi < 0 || val > best || val != val) {
                     best = val;
@@ -107,17 +109,18 @@ __global__ void avg_forward_kernel(const float* __restrict__ x, float* __restric
         const int j = (int)(o % g.ow);
         const int i = (int)((o / g.ow) % g.oh);
         const int64_t plane = o / ohw;
-        const float* xp = x + plane * g.h * g.w;
-        const int h0 = i * g.sh - g.ph;
-        const int w0 = j * g.sw - g.pw;
-        const int u0 = h0 < 0 ? -h0 : 0;
-        const int u1 = g.kh < g.h - h0 ? g.kh : g.h - h0;
-        const int v0 = w0 < 0 ? -w0 : 0;
-        const int v1 = g.kw < g.w - w0 ? g.kw : g.w - w0;
+        const float* xp = x + plane * ((int64_t)g.h * g.w);
+        // 64-bit window origin and offsets: i * sh and h * w can exceed INT_MAX.
+        const int64_t h0 = (int64_t)i * g.sh - g.ph;
+        const int64_t w0 = (int64_t)j * g.sw - g.pw;
+        const int64_t u0 = h0 < 0 ? -h0 : 0;
+        const int64_t u1 = g.kh < g.h - h0 ? g.kh : g.h - h0;
+        const int64_t v0 = w0 < 0 ? -w0 : 0;
+        const int64_t v1 = g.kw < g.w - w0 ? g.kw : g.w - w0;
         double sum = 0.0;
-        for (int u = u0; u < u1; ++u) {
+        for (int64_t u = u0; u < u1; ++u) {
             const float* row = xp + (h0 + u) * g.w + w0;
-            for (int v = v0; v < v1; ++v) sum += row[v];
+            for (int64_t v = v0; v < v1; ++v) sum += row[v];
         }
         y[o] = (float)(sum * inv);
     }

@@ -97,11 +97,11 @@ __global__ void argmax_rows_kernel(const float* __restrict__ x, int rows, int co
         const float* row = x + r * cols;
         float bv = -INFINITY;
         int bi = 0x7fffffff;  // loses every comparison against a real element
-        for (int k = lane; k < cols; k += 32) {
+        for (int64_t k = lane; k < cols; k += 32) {  // 64-bit: k += 32 must not wrap near INT_MAX
             const float v = row[k];
-            if (argmax_better(bv, bi, v, k)) {
+            if (argmax_better(bv, bi, v, (int)k)) {
                 bv = v;
-                bi = k;
+                bi = (int)k;
             }
         }
         for (int off = 16; off > 0; off >>= 1) {

@@ -49,7 +49,7 @@ __global__ void jt_channel_sum_cols_kernel(F f, int N, int C, float* out, int ac
     const int col = blockIdx.x * 32 + threadIdx.x;
     double acc = 0.0;
     if (col < C) {
-        for (int r = threadIdx.y; r < N; r += JT_COLS_ROWS) acc += (double)f((int64_t)r * C + col, col);
+        for (int64_t r = threadIdx.y; r < N; r += JT_COLS_ROWS) acc += (double)f(r * C + col, col);  // 64-bit: no wrap
     }
     part[threadIdx.y][threadIdx.x] = acc;
     __syncthreads();

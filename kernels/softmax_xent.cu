@@ -34,11 +34,11 @@ __global__ void softmax_xent_forward_kernel(const float* __restrict__ logits, co
     for (int64_t row = (int64_t)blockIdx.x * kRowsPerBlock + (threadIdx.x >> 5); row < n; row += warpsInGrid) {
         const float* x = logits + row * c;
         float m = -INFINITY;
-        for (int k = lane; k < c; k += 32) m = fmaxf(m, x[k]);
+        for (int64_t k = lane; k < c; k += 32) m = fmaxf(m, x[k]);
         m = warp_max(m);
         float s = 0.f;   // sum exp(x - m)
         float sd = 0.f;  // sum (m - x), for the smoothing term
-        for (int k = lane; k < c; k += 32) {
+        for (int64_t k = lane; k < c; k += 32) {
             const float v = x[k];
             s += expf(v - m);
             sd += m - v;
@@ -47,7 +47,7 @@ __global__ void softmax_xent_forward_kernel(const float* __restrict__ logits, co
         sd = warp_sum(sd);
         const float inv = 1.f / s;
         float* p = probs + row * c;
-        for (int k = lane; k < c; k += 32) p[k] = expf(x[k] - m) * inv;
+        for (int64_t k = lane; k < c; k += 32) p[k] = expf(x[k] - m) * inv;
         if (lane == 0) {
             const int64_t y = labels[row];
             float l;

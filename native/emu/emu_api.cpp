@@ -7,6 +7,7 @@
 #include <mutex>
 #include <new>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "emu_internal.h"
 
@@ -192,7 +193,27 @@ JT_EMU_API cudaError_t cudaFree(void* ptr) { return emu_free(ptr, "cudaFree"); }
 JT_EMU_API cudaError_t cudaMallocHost(void** ptr, size_t bytes) { return emu_alloc(ptr, bytes, "cudaMallocHost"); }
 JT_EMU_API cudaError_t cudaFreeHost(void* ptr) { return emu_free(ptr, "cudaFreeHost"); }
 
-static bool valid_stream(cudaStream_t s) { return s == nullptr || s->magic == jt_emu::kStreamMagic; }
+// Live streams: handles are checked here before any use, so a bogus or destroyed handle is an
+// error (cudaErrorInvalidResourceHandle), never a dereference.
+namespace {
+struct StreamRegistry {
+    std::mutex mu;
+    std::unordered_set<cudaStream_t> live;
+};
+StreamRegistry& streams() {
+    static StreamRegistry* r = new StreamRegistry;  // never destroyed: usable during exit
+    return *r;
+}
+}  // namespace
+
+bool jt_emu::stream_is_live(cudaStream_t s) {
+    if (s == nullptr) return true;
+    StreamRegistry& r = streams();
+    std::lock_guard<std::mutex> lock(r.mu);
+    return r.live.count(s) != 0;
+}
+
+static bool valid_stream(cudaStream_t s) { return jt_emu::stream_is_live(s); }
 
 JT_EMU_API cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind,
                                        cudaStream_t stream) {
@@ -223,15 +244,29 @@ JT_EMU_API cudaError_t cudaMemset(void* dst, int value, size_t bytes) { return c
 
 JT_EMU_API cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int flags) {
     if (!stream) return set_error(cudaErrorInvalidValue, "cudaStreamCreate: stream is NULL");
-    *stream = new (std::nothrow) jt_emu_stream{jt_emu::kStreamMagic, flags};
-    return *stream ? cudaSuccess : set_error(cudaErrorMemoryAllocation, "cudaStreamCreate: out of memory");
+    jt_emu_stream* s = new (std::nothrow) jt_emu_stream{jt_emu::kStreamMagic, flags};
+    if (!s) return set_error(cudaErrorMemoryAllocation, "cudaStreamCreate: out of memory");
+    try {
+        StreamRegistry& r = streams();
+        std::lock_guard<std::mutex> lock(r.mu);
+        r.live.insert(s);
+    } catch (...) {
+        delete s;
+        return set_error(cudaErrorMemoryAllocation, "cudaStreamCreate: out of memory");
+    }
+    *stream = s;
+    return cudaSuccess;
 }
 
 JT_EMU_API cudaError_t cudaStreamCreate(cudaStream_t* stream) { return cudaStreamCreateWithFlags(stream, 0); }
 
 JT_EMU_API cudaError_t cudaStreamDestroy(cudaStream_t stream) {
-    if (!stream || stream->magic != jt_emu::kStreamMagic)
-        return set_error(cudaErrorInvalidResourceHandle, "cudaStreamDestroy: not a stream");
+    {
+        StreamRegistry& r = streams();
+        std::lock_guard<std::mutex> lock(r.mu);
+        if (!stream || r.live.erase(stream) == 0)
+            return set_error(cudaErrorInvalidResourceHandle, "cudaStreamDestroy: not a live stream");
+    }
     stream->magic = 0;
     delete stream;
     return cudaSuccess;

@@ -16,5 +16,8 @@ void set_detail(const char* text);
 int worker_count();
 // Largest dynamic shared memory a kernel may use (48 KiB unless cudaFuncSetAttribute raised it).
 size_t max_dynamic_smem(const void* kernel);
+// Whether s is the default stream (0) or a stream created and not yet destroyed (a mutex-guarded
+// registry: an unknown or destroyed handle is never dereferenced).
+bool stream_is_live(cudaStream_t s);
 
 }  // namespace jt_emu

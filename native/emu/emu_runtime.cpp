@@ -741,6 +741,8 @@ cudaError_t launch(const LaunchConfig& c, void (*run)(const void*), const void* 
                          "kernel %s: invalid launch configuration grid (%u,%u,%u) block (%u,%u,%u): every dimension "
                          ">= 1, at most 1024 threads per block (z <= 64), grid y and z <= 65535",
                          name, c.grid.x, c.grid.y, c.grid.z, c.block.x, c.block.y, c.block.z);
+    if (!stream_is_live(c.stream))
+        return set_error(cudaErrorInvalidResourceHandle, "kernel %s: launched on an unknown or destroyed stream", name);
     const size_t smem_max = max_dynamic_smem(c.kernel);
     if (c.smem > smem_max)
         return set_error(cudaErrorInvalidValue,

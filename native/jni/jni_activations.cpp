@@ -7,12 +7,13 @@ namespace {
 
 bool kind_ok(jt::Check& ck, jint kind, jfloat a) {
     return (bool)ck.that(kind >= 0 && kind < JT_ACT_COUNT, "kind must be an Activation.Kind ordinal (0..10)")
-        .that(kind != JT_ACT_SOFTPLUS || a > 0.0f, "softplus beta (a) must be > 0");
+        .that(kind != JT_ACT_SOFTPLUS || (a > 0.0f && a <= 3.4e38f), "softplus beta (a) must be > 0 and finite");
 }
 
 void JNICALL activationsForward(JNIEnv* env, jclass, jint kind, jlong x, jlong y, jlong n, jfloat a, jfloat b,
                                 jlong stream) {
     jt::Check ck(env, "activationsForward");
+    if (!jt::require_stream(env, "activationsForward", "stream", stream)) return;
     if (!kind_ok(ck, kind, a) || !ck.nonneg("n", n).f32("x", x, n).f32("y", y, n)) return;
     JT_LAUNCH(ck, jt_activations_forward, kind, jt::dptr<const float>(x), jt::dptr<float>(y), n, a, b,
               jt::stream_of(stream));
@@ -23,6 +24,7 @@ void JNICALL activationsForward(JNIEnv* env, jclass, jint kind, jlong x, jlong y
 void JNICALL activationsBackward(JNIEnv* env, jclass, jint kind, jlong x, jlong y, jlong dy, jlong dx, jlong n,
                                  jfloat a, jfloat b, jlong stream) {
     jt::Check ck(env, "activationsBackward");
+    if (!jt::require_stream(env, "activationsBackward", "stream", stream)) return;
     if (!kind_ok(ck, kind, a) || !ck.nonneg("n", n)) return;
     const bool needs_y = kind == JT_ACT_SIGMOID || kind == JT_ACT_TANH || (kind == JT_ACT_RELU && x == 0);
     const bool needs_x = !needs_y && kind != JT_ACT_IDENTITY;
@@ -40,6 +42,7 @@ bool prelu_shape(jt::Check& ck, jint n, jint c, jint inner, int64_t* total) {
 void JNICALL activationsPreluForward(JNIEnv* env, jclass, jlong x, jlong alpha, jlong y, jint n, jint c, jint inner,
                                      jlong stream) {
     jt::Check ck(env, "activationsPreluForward");
+    if (!jt::require_stream(env, "activationsPreluForward", "stream", stream)) return;
     int64_t total = 0;
     if (!prelu_shape(ck, n, c, inner, &total) || !ck.f32("x", x, total).f32("alpha", alpha, c).f32("y", y, total)) {
         return;
@@ -51,6 +54,7 @@ void JNICALL activationsPreluForward(JNIEnv* env, jclass, jlong x, jlong alpha, 
 void JNICALL activationsPreluBackward(JNIEnv* env, jclass, jlong x, jlong alpha, jlong dy, jlong dx, jlong dalpha,
                                       jint n, jint c, jint inner, jlong stream) {
     jt::Check ck(env, "activationsPreluBackward");
+    if (!jt::require_stream(env, "activationsPreluBackward", "stream", stream)) return;
     int64_t total = 0;
     if (!prelu_shape(ck, n, c, inner, &total) || !ck.f32("x", x, total)
                                                        .f32("alpha", alpha, c)
@@ -74,6 +78,7 @@ bool maxout_shape(jt::Check& ck, jint n, jint pieces, jint d, int64_t* zn, int64
 void JNICALL activationsMaxoutForward(JNIEnv* env, jclass, jlong z, jint n, jint pieces, jint d, jlong y,
                                       jlong piece, jlong stream) {
     jt::Check ck(env, "activationsMaxoutForward");
+    if (!jt::require_stream(env, "activationsMaxoutForward", "stream", stream)) return;
     int64_t zn = 0, yn = 0;
     if (!maxout_shape(ck, n, pieces, d, &zn, &yn) || !ck.f32("z", z, zn).f32("y", y, yn).i64("piece", piece, yn)) {
         return;
@@ -85,6 +90,7 @@ void JNICALL activationsMaxoutForward(JNIEnv* env, jclass, jlong z, jint n, jint
 void JNICALL activationsMaxoutBackward(JNIEnv* env, jclass, jlong dy, jlong piece, jint n, jint pieces, jint d,
                                        jlong dz, jlong stream) {
     jt::Check ck(env, "activationsMaxoutBackward");
+    if (!jt::require_stream(env, "activationsMaxoutBackward", "stream", stream)) return;
     int64_t zn = 0, yn = 0;
     if (!maxout_shape(ck, n, pieces, d, &zn, &yn) || !ck.f32("dy", dy, yn).i64("piece", piece, yn).f32("dz", dz, zn)) {
         return;

@@ -14,6 +14,7 @@ void JNICALL batchnormForwardTrain(JNIEnv* env, jclass, jlong x, jlong gamma, jl
                                    jlong runningMean, jlong runningVar, jlong y, jlong saveMean, jlong saveVar,
                                    jint n, jint c, jlong inner, jlong stream) {
     jt::Check ck(env, "batchnormForwardTrain");
+    if (!jt::require_stream(env, "batchnormForwardTrain", "stream", stream)) return;
     int64_t total = 0;
     if (!shape(ck, n, c, inner, &total)) return;
     if (!ck.that((runningMean == 0) == (runningVar == 0), "runningMean and runningVar must be both set or both 0")
@@ -38,6 +39,7 @@ void JNICALL batchnormForwardTrain(JNIEnv* env, jclass, jlong x, jlong gamma, jl
 void JNICALL batchnormForwardEval(JNIEnv* env, jclass, jlong x, jlong gamma, jlong beta, jlong runningMean,
                                   jlong runningVar, jfloat eps, jlong y, jint n, jint c, jlong inner, jlong stream) {
     jt::Check ck(env, "batchnormForwardEval");
+    if (!jt::require_stream(env, "batchnormForwardEval", "stream", stream)) return;
     int64_t total = 0;
     if (!shape(ck, n, c, inner, &total)) return;
     if (!ck.f32("x", x, total)
@@ -57,6 +59,7 @@ void JNICALL batchnormBackward(JNIEnv* env, jclass, jlong x, jlong dy, jlong gam
                                jboolean training, jlong dx, jlong dgamma, jlong dbeta, jint n, jint c, jlong inner,
                                jlong stream) {
     jt::Check ck(env, "batchnormBackward");
+    if (!jt::require_stream(env, "batchnormBackward", "stream", stream)) return;
     int64_t total = 0;
     if (!shape(ck, n, c, inner, &total)) return;
     if (!ck.that(dx == 0 || (dx != x && dx != dy), "dx must not alias x or dy")

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <unordered_set>
 
 namespace jt {
 
@@ -131,23 +132,29 @@ static bool throw_cuda_exception(JNIEnv* env, const char* call, int status, cons
     if (g_refs.cuda_exception == nullptr || g_refs.cuda_exception_ctor == nullptr) {
         return throw_ise(env, op, "%s failed: %s (%d): %s", call, name, status, string);
     }
-    jstring jcall = env->NewStringUTF(call ? call : "");
-    jstring jname = env->NewStringUTF(name ? name : "");
-    jstring jstr = env->NewStringUTF(string ? string : "");
-    jstring jop = env->NewStringUTF(op ? op : "");
-    jstring jdetail = env->NewStringUTF(detail ? detail : "");
-    if (env->ExceptionCheck()) return false;  // out of memory while building the message
+    // Each NewStringUTF may fail with an OutOfMemoryError pending: then no further JNI call but
+    // cleanup (DeleteLocalRef is allowed with an exception pending).
+    jstring jcall = nullptr, jname = nullptr, jstr = nullptr, jop = nullptr, jdetail = nullptr;
+    auto cleanup = [&] {
+        if (jcall) env->DeleteLocalRef(jcall);
+        if (jname) env->DeleteLocalRef(jname);
+        if (jstr) env->DeleteLocalRef(jstr);
+        if (jop) env->DeleteLocalRef(jop);
+        if (jdetail) env->DeleteLocalRef(jdetail);
+    };
+    if ((jcall = env->NewStringUTF(call ? call : "")) == nullptr || (jname = env->NewStringUTF(name ? name : "")) == nullptr ||
+        (jstr = env->NewStringUTF(string ? string : "")) == nullptr || (jop = env->NewStringUTF(op ? op : "")) == nullptr ||
+        (jdetail = env->NewStringUTF(detail ? detail : "")) == nullptr) {
+        cleanup();
+        return false;  // out of memory while building the message: that error is pending
+    }
     jobject ex = env->NewObject(g_refs.cuda_exception, g_refs.cuda_exception_ctor, jcall, (jint)status, jname, jstr,
                                 jop, jdetail);
     if (ex != nullptr) {
         env->Throw(static_cast<jthrowable>(ex));
         env->DeleteLocalRef(ex);
     }
-    env->DeleteLocalRef(jcall);
-    env->DeleteLocalRef(jname);
-    env->DeleteLocalRef(jstr);
-    env->DeleteLocalRef(jop);
-    env->DeleteLocalRef(jdetail);
+    cleanup();
     return false;
 }
 
@@ -157,6 +164,9 @@ bool throw_cuda(JNIEnv* env, const char* call, cudaError_t status, const char* o
     snprintf(detail, sizeof detail, "%s", emu_last_error_detail());
     const char* name = cudaGetErrorName(status);
     const char* string = cudaGetErrorString(status);
+    // The failure becomes this exception: clear the thread's last error so that the next launch's
+    // status (cudaGetLastError) does not report it again.
+    (void)cudaGetLastError();
     return throw_cuda_exception(env, call, (int)status, name, string, op, detail);
 }
 
@@ -260,6 +270,45 @@ Lookup lookup(uintptr_t p, size_t bytes, uintptr_t* base, size_t* size) {
 }
 
 }  // namespace
+
+namespace {
+struct Streams {
+    std::mutex mu;
+    std::unordered_set<jlong> live;
+};
+Streams& streams() {
+    static Streams* s = new Streams;  // never destroyed
+    return *s;
+}
+}  // namespace
+
+bool stream_register(jlong stream) {
+    Streams& s = streams();
+    std::lock_guard<std::mutex> lock(s.mu);
+    try {
+        return s.live.insert(stream).second;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool stream_unregister(jlong stream) {
+    Streams& s = streams();
+    std::lock_guard<std::mutex> lock(s.mu);
+    return s.live.erase(stream) != 0;
+}
+
+bool stream_is_live(jlong stream) {
+    Streams& s = streams();
+    std::lock_guard<std::mutex> lock(s.mu);
+    return s.live.count(stream) != 0;
+}
+
+bool require_stream(JNIEnv* env, const char* op, const char* name, jlong stream) {
+    return stream == 0 || stream_is_live(stream) ||
+           throw_iae(env, op, "%s (0x%" PRIx64 ") is not a live stream: not created by streamCreate, or destroyed",
+                     name, (uint64_t)stream);
+}
 
 bool registry_add(uintptr_t base, size_t bytes) {
     Registry& r = registry();

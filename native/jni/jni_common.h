@@ -141,6 +141,9 @@ bool require_ptr(JNIEnv* env, const char* op, const char* name, jlong p);
 bool require_nonneg(JNIEnv* env, const char* op, const char* name, jlong v);
 // v >= 1.
 bool require_positive(JNIEnv* env, const char* op, const char* name, jlong v);
+// A stream argument: 0 (the default stream) or a stream created by streamCreate and not yet
+// destroyed; else IllegalArgumentException naming it (an unknown handle is never passed to CUDA).
+bool require_stream(JNIEnv* env, const char* op, const char* name, jlong stream);
 // v >= min (min > 0 typically a leading dimension's lower bound).
 bool require_at_least(JNIEnv* env, const char* op, const char* name, jlong v, jlong min, const char* min_what);
 // *out = a * b, throwing when it overflows int64 ("size overflow: what = a x b").
@@ -251,11 +254,20 @@ inline bool window(Check& ck, jint n, jint c, jint h, jint w, jint kh, jint kw, 
 
 // Launches a jt_* launcher and maps its status: JT_LAUNCH(ck, jt_reduce_sum, x, n, out, ws, stream);
 // evaluates to true on cudaSuccess, else a CudaException naming the launcher and the op is pending.
-#define JT_LAUNCH(ck, fn, ...) ::jt::check_cuda((ck).env(), fn(__VA_ARGS__), #fn, (ck).op())
+// The thread's last error is cleared first, so a stale error of an earlier runtime call is not
+// reported as this launch's status.
+#define JT_LAUNCH(ck, fn, ...) \
+    (static_cast<void>(cudaGetLastError()), ::jt::check_cuda((ck).env(), fn(__VA_ARGS__), #fn, (ck).op()))
 
 // ------------------------------------------------------------------ the allocation registry
 
 // Records an allocation made by this library's malloc (device memory: host memory under emu).
+// The streams created through streamCreate and not yet destroyed (mutex-guarded).
+bool stream_register(jlong stream);
+// Forgets a live stream; false when it is not one.
+bool stream_unregister(jlong stream);
+bool stream_is_live(jlong stream);
+
 bool registry_add(uintptr_t base, size_t bytes);
 // Forgets it; false when base is not a live allocation's base (then *was_freed tells whether it was
 // freed before, as far as the recent history shows).

@@ -12,6 +12,7 @@ bool col_elems(jt::Check& ck, const jt::Window& g, jint n, jint c, jint kh, jint
 void JNICALL convIm2col(JNIEnv* env, jclass, jlong x, jlong col, jint n, jint c, jint h, jint w, jint kh, jint kw,
                         jint sh, jint sw, jint ph, jint pw, jlong stream) {
     jt::Check ck(env, "convIm2col");
+    if (!jt::require_stream(env, "convIm2col", "stream", stream)) return;
     jt::Window g;
     int64_t cols = 0;
     if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g) || !col_elems(ck, g, n, c, kh, kw, &cols)) return;
@@ -23,6 +24,7 @@ void JNICALL convIm2col(JNIEnv* env, jclass, jlong x, jlong col, jint n, jint c,
 void JNICALL convCol2im(JNIEnv* env, jclass, jlong col, jlong dx, jint n, jint c, jint h, jint w, jint kh, jint kw,
                         jint sh, jint sw, jint ph, jint pw, jlong stream) {
     jt::Check ck(env, "convCol2im");
+    if (!jt::require_stream(env, "convCol2im", "stream", stream)) return;
     jt::Window g;
     int64_t cols = 0;
     if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g) || !col_elems(ck, g, n, c, kh, kw, &cols)) return;

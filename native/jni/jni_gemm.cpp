@@ -10,6 +10,7 @@ void JNICALL gemmSgemm(JNIEnv* env, jclass, jint config, jboolean transA, jboole
                        jfloat alpha, jlong a, jint lda, jlong b, jint ldb, jfloat beta, jlong c, jint ldc, jlong bias,
                        jboolean relu, jlong stream) {
     jt::Check ck(env, "gemmSgemm");
+    if (!jt::require_stream(env, "gemmSgemm", "stream", stream)) return;
     if (!ck.that(config >= 0 && config < JT_GEMM_CONFIG_COUNT, "config must be 0 (auto) .. 3 (JT_GEMM_CONFIG_*)")
              .positive("m", m)
              .positive("n", n)

@@ -71,6 +71,7 @@ void JNICALL optimSgd(JNIEnv* env, jclass, jlong param, jlong grad, jlong moment
                       jfloat momentum, jfloat dampening, jfloat weightDecay, jboolean nesterov, jboolean firstStep,
                       jlong stream) {
     jt::Check ck(env, "optimSgd");
+    if (!jt::require_stream(env, "optimSgd", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("param", param, n).f32("grad", grad, n).f32("momentumBuf", momentumBuf, n,
                                                                             momentum == 0.0f)) {
         return;
@@ -83,6 +84,7 @@ void JNICALL optimSgdMulti(JNIEnv* env, jclass, jlongArray params, jlongArray gr
                            jlongArray sizes, jfloat lr, jfloat momentum, jfloat dampening, jfloat weightDecay,
                            jboolean nesterov, jboolean firstStep, jlong stream) {
     jt::Check ck(env, "optimSgdMulti");
+    if (!jt::require_stream(env, "optimSgdMulti", "stream", stream)) return;
     Lists l(ck, sizes);
     float* const* p = l.list("params", params, true);
     float* const* g = l.list("grads", grads, true);
@@ -97,6 +99,7 @@ void JNICALL optimSgdMulti(JNIEnv* env, jclass, jlongArray params, jlongArray gr
 void JNICALL optimAdagrad(JNIEnv* env, jclass, jlong param, jlong grad, jlong sum, jlong n, jfloat clr,
                           jfloat weightDecay, jfloat eps, jlong stream) {
     jt::Check ck(env, "optimAdagrad");
+    if (!jt::require_stream(env, "optimAdagrad", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("param", param, n).f32("grad", grad, n).f32("sum", sum, n)) return;
     JT_LAUNCH(ck, jt_optim_adagrad, jt::dptr<float>(param), jt::dptr<const float>(grad), jt::dptr<float>(sum), n, clr,
               weightDecay, eps, jt::stream_of(stream));
@@ -105,6 +108,7 @@ void JNICALL optimAdagrad(JNIEnv* env, jclass, jlong param, jlong grad, jlong su
 void JNICALL optimAdagradMulti(JNIEnv* env, jclass, jlongArray params, jlongArray grads, jlongArray sums,
                                jlongArray sizes, jfloat clr, jfloat weightDecay, jfloat eps, jlong stream) {
     jt::Check ck(env, "optimAdagradMulti");
+    if (!jt::require_stream(env, "optimAdagradMulti", "stream", stream)) return;
     Lists l(ck, sizes);
     float* const* p = l.list("params", params, true);
     float* const* g = l.list("grads", grads, true);
@@ -119,6 +123,7 @@ void JNICALL optimAdagradMulti(JNIEnv* env, jclass, jlongArray params, jlongArra
 void JNICALL optimRmsprop(JNIEnv* env, jclass, jlong param, jlong grad, jlong squareAvg, jlong momentumBuf, jlong n,
                           jfloat lr, jfloat alpha, jfloat eps, jfloat weightDecay, jfloat momentum, jlong stream) {
     jt::Check ck(env, "optimRmsprop");
+    if (!jt::require_stream(env, "optimRmsprop", "stream", stream)) return;
     if (!ck.nonneg("n", n)
              .f32("param", param, n)
              .f32("grad", grad, n)
@@ -134,6 +139,7 @@ void JNICALL optimRmspropMulti(JNIEnv* env, jclass, jlongArray params, jlongArra
                                jlongArray momentumBufs, jlongArray sizes, jfloat lr, jfloat alpha, jfloat eps,
                                jfloat weightDecay, jfloat momentum, jlong stream) {
     jt::Check ck(env, "optimRmspropMulti");
+    if (!jt::require_stream(env, "optimRmspropMulti", "stream", stream)) return;
     Lists l(ck, sizes);
     float* const* p = l.list("params", params, true);
     float* const* g = l.list("grads", grads, true);
@@ -150,6 +156,7 @@ void JNICALL optimAdam(JNIEnv* env, jclass, jlong param, jlong grad, jlong expAv
                        jlong n, jfloat lr, jfloat beta1, jfloat beta2, jfloat eps, jfloat weightDecay,
                        jboolean decoupled, jint step, jlong stream) {
     jt::Check ck(env, "optimAdam");
+    if (!jt::require_stream(env, "optimAdam", "stream", stream)) return;
     if (!ck.positive("step", step)
              .nonneg("n", n)
              .f32("param", param, n)
@@ -170,6 +177,7 @@ void JNICALL optimAdamMulti(JNIEnv* env, jclass, jlongArray params, jlongArray g
                             jfloat beta2, jfloat eps, jfloat weightDecay, jboolean decoupled, jint step,
                             jlong stream) {
     jt::Check ck(env, "optimAdamMulti");
+    if (!jt::require_stream(env, "optimAdamMulti", "stream", stream)) return;
     if (!ck.positive("step", step)) return;
     Lists l(ck, sizes);
     float* const* p = l.list("params", params, true);
@@ -194,6 +202,7 @@ bool sumsq_workspace_ok(jt::Check& ck, jlong workspace) {
 void JNICALL optimSumSquares(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jboolean accumulate, jlong workspace,
                              jlong stream) {
     jt::Check ck(env, "optimSumSquares");
+    if (!jt::require_stream(env, "optimSumSquares", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("x", x, n).f32("out", out, 1) || !sumsq_workspace_ok(ck, workspace)) return;
     JT_LAUNCH(ck, jt_optim_sum_squares, jt::dptr<const float>(x), n, jt::dptr<float>(out), accumulate ? 1 : 0,
               jt::dptr<void>(workspace), jt::stream_of(stream));
@@ -202,6 +211,7 @@ void JNICALL optimSumSquares(JNIEnv* env, jclass, jlong x, jlong n, jlong out, j
 void JNICALL optimSumSquaresMulti(JNIEnv* env, jclass, jlongArray tensors, jlongArray sizes, jlong out,
                                   jboolean accumulate, jlong workspace, jlong stream) {
     jt::Check ck(env, "optimSumSquaresMulti");
+    if (!jt::require_stream(env, "optimSumSquaresMulti", "stream", stream)) return;
     if (!ck.f32("out", out, 1) || !sumsq_workspace_ok(ck, workspace)) return;
     Lists l(ck, sizes);
     float* const* t = l.list("tensors", tensors, true);
@@ -213,6 +223,7 @@ void JNICALL optimSumSquaresMulti(JNIEnv* env, jclass, jlongArray tensors, jlong
 void JNICALL optimClipScale(JNIEnv* env, jclass, jlong grad, jlong n, jlong totalSquares, jfloat maxNorm,
                             jlong stream) {
     jt::Check ck(env, "optimClipScale");
+    if (!jt::require_stream(env, "optimClipScale", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("grad", grad, n).f32("totalSquares", totalSquares, 1)) return;
     JT_LAUNCH(ck, jt_optim_clip_scale, jt::dptr<float>(grad), n, jt::dptr<const float>(totalSquares), maxNorm,
               jt::stream_of(stream));
@@ -221,6 +232,7 @@ void JNICALL optimClipScale(JNIEnv* env, jclass, jlong grad, jlong n, jlong tota
 void JNICALL optimClipScaleMulti(JNIEnv* env, jclass, jlongArray grads, jlongArray sizes, jlong totalSquares,
                                  jfloat maxNorm, jlong stream) {
     jt::Check ck(env, "optimClipScaleMulti");
+    if (!jt::require_stream(env, "optimClipScaleMulti", "stream", stream)) return;
     if (!ck.f32("totalSquares", totalSquares, 1)) return;
     Lists l(ck, sizes);
     float* const* g = l.list("grads", grads, true);

@@ -8,6 +8,7 @@ namespace {
 void JNICALL poolMaxForward(JNIEnv* env, jclass, jlong x, jlong y, jlong indices, jint n, jint c, jint h, jint w,
                             jint kh, jint kw, jint sh, jint sw, jint ph, jint pw, jlong stream) {
     jt::Check ck(env, "poolMaxForward");
+    if (!jt::require_stream(env, "poolMaxForward", "stream", stream)) return;
     jt::Window g;
     if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g)) return;
     if (!ck.f32("x", x, g.x_elems).f32("y", y, g.y_elems).i64("indices", indices, g.y_elems, true)) return;
@@ -18,6 +19,7 @@ void JNICALL poolMaxForward(JNIEnv* env, jclass, jlong x, jlong y, jlong indices
 void JNICALL poolMaxBackward(JNIEnv* env, jclass, jlong dy, jlong indices, jlong dx, jint n, jint c, jint h, jint w,
                              jint kh, jint kw, jint sh, jint sw, jint ph, jint pw, jlong stream) {
     jt::Check ck(env, "poolMaxBackward");
+    if (!jt::require_stream(env, "poolMaxBackward", "stream", stream)) return;
     jt::Window g;
     if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g)) return;
     if (!ck.f32("dy", dy, g.y_elems).i64("indices", indices, g.y_elems).f32("dx", dx, g.x_elems)) return;
@@ -29,6 +31,7 @@ void JNICALL poolMaxBackward(JNIEnv* env, jclass, jlong dy, jlong indices, jlong
 void JNICALL poolMaxBackwardScatter(JNIEnv* env, jclass, jlong dy, jlong indices, jlong dx, jint n, jint c, jint h,
                                     jint w, jint oh, jint ow, jlong stream) {
     jt::Check ck(env, "poolMaxBackwardScatter");
+    if (!jt::require_stream(env, "poolMaxBackwardScatter", "stream", stream)) return;
     int64_t xe = 0, ye = 0;
     if (!ck.positive("n", n).positive("c", c).positive("h", h).positive("w", w).positive("oh", oh).positive("ow", ow)
              .product("n * c * h * w", {n, c, h, w}, &xe)
@@ -43,6 +46,7 @@ void JNICALL poolMaxBackwardScatter(JNIEnv* env, jclass, jlong dy, jlong indices
 void JNICALL poolAvgForward(JNIEnv* env, jclass, jlong x, jlong y, jint n, jint c, jint h, jint w, jint kh, jint kw,
                             jint sh, jint sw, jint ph, jint pw, jlong stream) {
     jt::Check ck(env, "poolAvgForward");
+    if (!jt::require_stream(env, "poolAvgForward", "stream", stream)) return;
     jt::Window g;
     if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g)) return;
     if (!ck.f32("x", x, g.x_elems).f32("y", y, g.y_elems)) return;
@@ -53,6 +57,7 @@ void JNICALL poolAvgForward(JNIEnv* env, jclass, jlong x, jlong y, jint n, jint 
 void JNICALL poolAvgBackward(JNIEnv* env, jclass, jlong dy, jlong dx, jint n, jint c, jint h, jint w, jint kh, jint kw,
                              jint sh, jint sw, jint ph, jint pw, jlong stream) {
     jt::Check ck(env, "poolAvgBackward");
+    if (!jt::require_stream(env, "poolAvgBackward", "stream", stream)) return;
     jt::Window g;
     if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g)) return;
     if (!ck.f32("dy", dy, g.y_elems).f32("dx", dx, g.x_elems)) return;

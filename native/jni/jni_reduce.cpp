@@ -14,6 +14,7 @@ bool workspace_ok(jt::Check& ck, jlong workspace) {
 
 void JNICALL reduceSum(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jlong workspace, jlong stream) {
     jt::Check ck(env, "reduceSum");
+    if (!jt::require_stream(env, "reduceSum", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("x", x, n).f32("out", out, 1) || !workspace_ok(ck, workspace)) return;
     JT_LAUNCH(ck, jt_reduce_sum, jt::dptr<const float>(x), n, jt::dptr<float>(out), jt::dptr<void>(workspace),
               jt::stream_of(stream));
@@ -22,6 +23,7 @@ void JNICALL reduceSum(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jlong w
 void JNICALL reduceSumSquares(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jboolean accumulate, jlong workspace,
                               jlong stream) {
     jt::Check ck(env, "reduceSumSquares");
+    if (!jt::require_stream(env, "reduceSumSquares", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("x", x, n).f32("out", out, 1) || !workspace_ok(ck, workspace)) return;
     JT_LAUNCH(ck, jt_reduce_sum_squares, jt::dptr<const float>(x), n, jt::dptr<float>(out), accumulate ? 1 : 0,
               jt::dptr<void>(workspace), jt::stream_of(stream));
@@ -29,6 +31,7 @@ void JNICALL reduceSumSquares(JNIEnv* env, jclass, jlong x, jlong n, jlong out, 
 
 void JNICALL reduceSumAbs(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jlong workspace, jlong stream) {
     jt::Check ck(env, "reduceSumAbs");
+    if (!jt::require_stream(env, "reduceSumAbs", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("x", x, n).f32("out", out, 1) || !workspace_ok(ck, workspace)) return;
     JT_LAUNCH(ck, jt_reduce_sum_abs, jt::dptr<const float>(x), n, jt::dptr<float>(out), jt::dptr<void>(workspace),
               jt::stream_of(stream));
@@ -37,6 +40,7 @@ void JNICALL reduceSumAbs(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jlon
 void JNICALL reduceCountEqual(JNIEnv* env, jclass, jlong a, jlong b, jlong n, jlong out, jlong workspace,
                               jlong stream) {
     jt::Check ck(env, "reduceCountEqual");
+    if (!jt::require_stream(env, "reduceCountEqual", "stream", stream)) return;
     if (!ck.nonneg("n", n).i64("a", a, n).i64("b", b, n).f32("out", out, 1) || !workspace_ok(ck, workspace)) return;
     JT_LAUNCH(ck, jt_reduce_count_equal, jt::dptr<const int64_t>(a), jt::dptr<const int64_t>(b), n,
               jt::dptr<float>(out), jt::dptr<void>(workspace), jt::stream_of(stream));
@@ -44,6 +48,7 @@ void JNICALL reduceCountEqual(JNIEnv* env, jclass, jlong a, jlong b, jlong n, jl
 
 void JNICALL reduceArgmaxRows(JNIEnv* env, jclass, jlong x, jint rows, jint cols, jlong out, jlong stream) {
     jt::Check ck(env, "reduceArgmaxRows");
+    if (!jt::require_stream(env, "reduceArgmaxRows", "stream", stream)) return;
     int64_t total = 0;
     if (!ck.nonneg("rows", rows).positive("cols", cols).product("rows * cols", {rows, cols}, &total)) return;
     if (!ck.f32("x", x, total).i64("out", out, rows)) return;
@@ -53,6 +58,7 @@ void JNICALL reduceArgmaxRows(JNIEnv* env, jclass, jlong x, jint rows, jint cols
 
 void JNICALL reduceAddBias(JNIEnv* env, jclass, jlong y, jlong bias, jint n, jint c, jint inner, jlong stream) {
     jt::Check ck(env, "reduceAddBias");
+    if (!jt::require_stream(env, "reduceAddBias", "stream", stream)) return;
     int64_t total = 0;
     if (!ck.nonneg("n", n).positive("c", c).nonneg("inner", inner).product("n * c * inner", {n, c, inner}, &total)) {
         return;
@@ -64,6 +70,7 @@ void JNICALL reduceAddBias(JNIEnv* env, jclass, jlong y, jlong bias, jint n, jin
 
 void JNICALL reduceBiasGrad(JNIEnv* env, jclass, jlong dy, jint n, jint c, jint inner, jlong dbias, jlong stream) {
     jt::Check ck(env, "reduceBiasGrad");
+    if (!jt::require_stream(env, "reduceBiasGrad", "stream", stream)) return;
     int64_t total = 0;
     if (!ck.nonneg("n", n).positive("c", c).nonneg("inner", inner).product("n * c * inner", {n, c, inner}, &total)) {
         return;

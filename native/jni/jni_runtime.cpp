@@ -274,6 +274,11 @@ void JNICALL synchronize(JNIEnv* env, jclass) {
 jlong JNICALL streamCreate(JNIEnv* env, jclass) {
     cudaStream_t s = nullptr;
     if (!jt::check_cuda(env, cudaStreamCreate(&s), "cudaStreamCreate", "streamCreate")) return 0;
+    if (!jt::stream_register((jlong)(uintptr_t)s)) {
+        cudaStreamDestroy(s);
+        jt::throw_oom(env, "streamCreate", "cannot record the new stream");
+        return 0;
+    }
     return (jlong)(uintptr_t)s;
 }
 
@@ -282,10 +287,17 @@ void JNICALL streamDestroy(JNIEnv* env, jclass, jlong stream) {
         jt::throw_iae(env, "streamDestroy", "stream 0 is the default stream and cannot be destroyed");
         return;
     }
+    // Unregistered first: a second destroy (or one racing it) is an IllegalArgumentException, and
+    // a destroyed handle never reaches CUDA again.
+    if (!jt::stream_unregister(stream)) {
+        jt::require_stream(env, "streamDestroy", "stream", stream);
+        return;
+    }
     jt::check_cuda(env, cudaStreamDestroy(jt::stream_of(stream)), "cudaStreamDestroy", "streamDestroy");
 }
 
 void JNICALL streamSynchronize(JNIEnv* env, jclass, jlong stream) {
+    if (!jt::require_stream(env, "streamSynchronize", "stream", stream)) return;
     jt::check_cuda(env, cudaStreamSynchronize(jt::stream_of(stream)), "cudaStreamSynchronize", "streamSynchronize");
 }
 

@@ -9,8 +9,10 @@ namespace {
 void JNICALL softmaxXentForward(JNIEnv* env, jclass, jlong logits, jlong labels, jint n, jint c, jfloat eps,
                                 jlong probs, jlong loss, jlong stream) {
     jt::Check ck(env, "softmaxXentForward");
+    if (!jt::require_stream(env, "softmaxXentForward", "stream", stream)) return;
     int64_t total = 0;
     if (!ck.nonneg("n", n).positive("c", c).product("n * c", {n, c}, &total)) return;
+    if (!ck.that(eps >= 0.0f && eps <= 1.0f, "eps (label smoothing) must be in [0, 1] (NaN is not)")) return;
     if (!ck.f32("logits", logits, total).i64("labels", labels, n).f32("probs", probs, total).f32("loss", loss, n)) {
         return;
     }
@@ -21,8 +23,10 @@ void JNICALL softmaxXentForward(JNIEnv* env, jclass, jlong logits, jlong labels,
 void JNICALL softmaxXentBackward(JNIEnv* env, jclass, jlong probs, jlong labels, jint n, jint c, jfloat eps,
                                  jfloat scale, jlong dlogits, jlong stream) {
     jt::Check ck(env, "softmaxXentBackward");
+    if (!jt::require_stream(env, "softmaxXentBackward", "stream", stream)) return;
     int64_t total = 0;
     if (!ck.nonneg("n", n).positive("c", c).product("n * c", {n, c}, &total)) return;
+    if (!ck.that(eps >= 0.0f && eps <= 1.0f, "eps (label smoothing) must be in [0, 1] (NaN is not)")) return;
     if (!ck.f32("probs", probs, total).i64("labels", labels, n).f32("dlogits", dlogits, total)) return;
     JT_LAUNCH(ck, jt_softmax_xent_backward, jt::dptr<const float>(probs), jt::dptr<const int64_t>(labels), n, c, eps,
               scale, jt::dptr<float>(dlogits), jt::stream_of(stream));
@@ -31,6 +35,7 @@ void JNICALL softmaxXentBackward(JNIEnv* env, jclass, jlong probs, jlong labels,
 void JNICALL softmaxXentBceForward(JNIEnv* env, jclass, jlong logits, jlong targets, jlong n, jlong loss,
                                    jlong stream) {
     jt::Check ck(env, "softmaxXentBceForward");
+    if (!jt::require_stream(env, "softmaxXentBceForward", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("logits", logits, n).f32("targets", targets, n).f32("loss", loss, n)) return;
     JT_LAUNCH(ck, jt_softmax_xent_bce_forward, jt::dptr<const float>(logits), jt::dptr<const float>(targets), n,
               jt::dptr<float>(loss), jt::stream_of(stream));
@@ -39,6 +44,7 @@ void JNICALL softmaxXentBceForward(JNIEnv* env, jclass, jlong logits, jlong targ
 void JNICALL softmaxXentBceBackward(JNIEnv* env, jclass, jlong logits, jlong targets, jlong n, jfloat scale,
                                     jlong dlogits, jlong stream) {
     jt::Check ck(env, "softmaxXentBceBackward");
+    if (!jt::require_stream(env, "softmaxXentBceBackward", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("logits", logits, n).f32("targets", targets, n).f32("dlogits", dlogits, n)) return;
     JT_LAUNCH(ck, jt_softmax_xent_bce_backward, jt::dptr<const float>(logits), jt::dptr<const float>(targets), n,
               scale, jt::dptr<float>(dlogits), jt::stream_of(stream));
@@ -47,6 +53,7 @@ void JNICALL softmaxXentBceBackward(JNIEnv* env, jclass, jlong logits, jlong tar
 void JNICALL softmaxXentSqerrForward(JNIEnv* env, jclass, jlong pred, jlong target, jlong n, jlong out,
                                      jlong stream) {
     jt::Check ck(env, "softmaxXentSqerrForward");
+    if (!jt::require_stream(env, "softmaxXentSqerrForward", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("pred", pred, n).f32("target", target, n).f32("out", out, n)) return;
     JT_LAUNCH(ck, jt_softmax_xent_sqerr_forward, jt::dptr<const float>(pred), jt::dptr<const float>(target), n,
               jt::dptr<float>(out), jt::stream_of(stream));
@@ -55,6 +62,7 @@ void JNICALL softmaxXentSqerrForward(JNIEnv* env, jclass, jlong pred, jlong targ
 void JNICALL softmaxXentSqerrBackward(JNIEnv* env, jclass, jlong pred, jlong target, jlong n, jfloat scale,
                                       jlong dpred, jlong stream) {
     jt::Check ck(env, "softmaxXentSqerrBackward");
+    if (!jt::require_stream(env, "softmaxXentSqerrBackward", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("pred", pred, n).f32("target", target, n).f32("dpred", dpred, n)) return;
     JT_LAUNCH(ck, jt_softmax_xent_sqerr_backward, jt::dptr<const float>(pred), jt::dptr<const float>(target), n,
               scale, jt::dptr<float>(dpred), jt::stream_of(stream));

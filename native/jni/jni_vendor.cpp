@@ -16,6 +16,7 @@ void JNICALL cublasSgemm(JNIEnv* env, jclass, jboolean transA, jboolean transB, 
                          jlong a, jint lda, jlong b, jint ldb, jfloat beta, jlong c, jint ldc, jboolean pedantic,
                          jlong stream) {
     const char* op = "cublasSgemm";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     const jt::vendor::LibraryInfo& info = jt::vendor::cublas_info();
     if (!info.applicable) {
         jt::throw_unsupported(env, op, "cuBLAS is not applicable on emu");
@@ -132,6 +133,7 @@ void JNICALL cudnnConv2dForward(JNIEnv* env, jclass, jlong x, jlong weights, jlo
                                 jint h, jint w, jint k, jint kh, jint kw, jint sh, jint sw, jint ph, jint pw,
                                 jlong stream) {
     const char* op = "cudnnConv2dForward";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     ConvShape s;
@@ -147,6 +149,7 @@ void JNICALL cudnnConv2dBackwardData(JNIEnv* env, jclass, jlong weights, jlong d
                                      jint w, jint k, jint kh, jint kw, jint sh, jint sw, jint ph, jint pw,
                                      jlong stream) {
     const char* op = "cudnnConv2dBackwardData";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     ConvShape s;
@@ -162,6 +165,7 @@ void JNICALL cudnnConv2dBackwardFilter(JNIEnv* env, jclass, jlong x, jlong dy, j
                                        jint w, jint k, jint kh, jint kw, jint sh, jint sw, jint ph, jint pw,
                                        jboolean accumulate, jlong stream) {
     const char* op = "cudnnConv2dBackwardFilter";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     ConvShape s;
@@ -177,6 +181,7 @@ void JNICALL cudnnConv2dBackwardFilter(JNIEnv* env, jclass, jlong x, jlong dy, j
 void JNICALL cudnnConv2dBackwardBias(JNIEnv* env, jclass, jlong dy, jlong dbias, jint n, jint k, jint oh, jint ow,
                                      jboolean accumulate, jlong stream) {
     const char* op = "cudnnConv2dBackwardBias";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     int64_t total = 0;
@@ -201,6 +206,7 @@ void JNICALL cudnnBatchnormForwardTrain(JNIEnv* env, jclass, jlong x, jlong gamm
                                         jfloat momentum, jlong runningMean, jlong runningVar, jlong y, jlong saveMean,
                                         jlong saveInvStd, jint n, jint c, jint h, jint w, jlong stream) {
     const char* op = "cudnnBatchnormForwardTrain";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     int64_t total = 0;
@@ -230,6 +236,7 @@ void JNICALL cudnnBatchnormForwardInference(JNIEnv* env, jclass, jlong x, jlong 
                                             jlong runningVar, jfloat eps, jlong y, jint n, jint c, jint h, jint w,
                                             jlong stream) {
     const char* op = "cudnnBatchnormForwardInference";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     int64_t total = 0;
@@ -254,6 +261,7 @@ void JNICALL cudnnBatchnormBackward(JNIEnv* env, jclass, jlong x, jlong dy, jlon
                                     jlong saveInvStd, jfloat eps, jlong dx, jlong dgamma, jlong dbeta, jint n, jint c,
                                     jint h, jint w, jlong stream) {
     const char* op = "cudnnBatchnormBackward";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     int64_t total = 0;
@@ -281,6 +289,7 @@ void JNICALL cudnnBatchnormBackward(JNIEnv* env, jclass, jlong x, jlong dy, jlon
 void JNICALL cudnnActivationForward(JNIEnv* env, jclass, jint kind, jlong x, jlong y, jlong n, jfloat a,
                                     jlong stream) {
     const char* op = "cudnnActivationForward";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     if (!ck.nonneg("n", n).f32("x", x, n).f32("y", y, n)) return;
@@ -292,6 +301,7 @@ void JNICALL cudnnActivationForward(JNIEnv* env, jclass, jint kind, jlong x, jlo
 void JNICALL cudnnActivationBackward(JNIEnv* env, jclass, jint kind, jlong x, jlong y, jlong dy, jlong dx, jlong n,
                                      jfloat a, jlong stream) {
     const char* op = "cudnnActivationBackward";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     if (!ck.nonneg("n", n).f32("x", x, n, true).f32("y", y, n, true).f32("dy", dy, n).f32("dx", dx, n)) return;
@@ -304,6 +314,7 @@ void JNICALL cudnnActivationBackward(JNIEnv* env, jclass, jint kind, jlong x, jl
 void JNICALL cudnnPoolForward(JNIEnv* env, jclass, jboolean max, jlong x, jlong y, jint n, jint c, jint h, jint w,
                               jint kh, jint kw, jint sh, jint sw, jint ph, jint pw, jlong stream) {
     const char* op = "cudnnPoolForward";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     jt::Window win;
@@ -318,6 +329,7 @@ void JNICALL cudnnPoolForward(JNIEnv* env, jclass, jboolean max, jlong x, jlong 
 void JNICALL cudnnPoolBackward(JNIEnv* env, jclass, jboolean max, jlong x, jlong y, jlong dy, jlong dx, jint n, jint c,
                                jint h, jint w, jint kh, jint kw, jint sh, jint sw, jint ph, jint pw, jlong stream) {
     const char* op = "cudnnPoolBackward";
+    if (!jt::require_stream(env, op, "stream", stream)) return;
     if (!cudnn_ready(env, op)) return;
     jt::Check ck(env, op);
     jt::Window win;

@@ -120,6 +120,18 @@ void test_geometry(const Geo& g) {
     }
 }
 
+// Review item 1: col2im with a stride near INT_MAX used int u += sh, which wrapped to a negative
+// index (SIGSEGV). n=c=h=w=1, kh=2, kw=1, sh=INT_MAX, ph=1: oh = ow = 1; the one pixel (padded row 1)
+// is kernel row u=1 of output 0, so dx = col[1].
+void test_col2im_huge_stride() {
+    jt_test::DeviceBuffer<float> col(2), dx(1);
+    col.upload(std::vector<float>{1.0f, 2.0f});  // layout (kh*kw, oh*ow) = (2, 1)
+    CHECK_CUDA(jt_conv_col2im(col, dx, 1, 1, 1, 1, 2, 1, 2147483647, 1, 1, 0, 0));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    const std::vector<float> g = dx.download();
+    CHECK_CLOSE(g[0], 2.0, 0.0, 0.0, "col2im sh=INT_MAX: dx = col[1] (exact)");
+}
+
 void test_bad_arguments() {
     jt_test::DeviceBuffer<float> a(64), b(64);
     CHECK_STATUS(jt_conv_im2col(a, b, 1, 1, 2, 2, 3, 3, 1, 1, 0, 0, 0), cudaErrorInvalidValue);  // kernel > padded input
@@ -134,5 +146,6 @@ void test_bad_arguments() {
 int main() {
     for (const Geo& g : kGeos) test_geometry(g);
     test_bad_arguments();
+    test_col2im_huge_stride();
     return jt_test::finish("test_conv_im2col");
 }

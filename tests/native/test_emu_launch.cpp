@@ -95,6 +95,25 @@ static void test_config_errors() {
     CHECK_CUDA(cudaGetLastError());
 }
 
+// Review item 4: stream handles were dereferenced unchecked (cudaStreamSynchronize(1) crashed, a
+// second cudaStreamDestroy read freed memory). Now a registry of live streams rejects them.
+static void test_stream_handles() {
+    cudaStream_t bogus = reinterpret_cast<cudaStream_t>(static_cast<uintptr_t>(1));
+    CHECK_STATUS(cudaStreamSynchronize(bogus), cudaErrorInvalidResourceHandle);
+    CHECK_STATUS(cudaStreamDestroy(bogus), cudaErrorInvalidResourceHandle);
+    CHECK_STATUS(cudaMemsetAsync(nullptr, 0, 0, bogus), cudaErrorInvalidResourceHandle);
+    LAUNCH(noop_kernel, 1, 32, 0, bogus)();
+    CHECK_STATUS(cudaGetLastError(), cudaErrorInvalidResourceHandle);
+    cudaStream_t s = nullptr;
+    CHECK_CUDA(cudaStreamCreate(&s));
+    CHECK_CUDA(cudaStreamDestroy(s));
+    CHECK_STATUS(cudaStreamDestroy(s), cudaErrorInvalidResourceHandle);  // double destroy
+    CHECK_STATUS(cudaStreamSynchronize(s), cudaErrorInvalidResourceHandle);
+    LAUNCH(noop_kernel, 1, 32, 0, s)();
+    CHECK_STATUS(cudaGetLastError(), cudaErrorInvalidResourceHandle);
+    CHECK_CUDA(cudaGetLastError());
+}
+
 static void test_memory_and_api() {
     void* p = nullptr;
     CHECK_CUDA(cudaMalloc(&p, 1000));
@@ -321,6 +340,7 @@ int main() {
     test_saxpy();
     test_config_errors();
     test_memory_and_api();
+    test_stream_handles();
     test_dynamic_shared();
     test_static_shared();
     test_stack();

@@ -3,6 +3,8 @@
 // the (n, c) plane, floor output sizes, backward adding dy at each argmax (overlapping windows add
 // up), avg dividing by kH kW. Inputs with many ties (values from {0, 1, 2}) and awkward shapes.
 #include <math.h>
+#include <stdio.h>
+#include <sys/mman.h>
 
 #include <string>
 #include <vector>
@@ -173,6 +175,56 @@ void test_overlap_by_hand() {
     CHECK_CLOSE(rest, 0.0, 0.0, 0.0, "overlap: zero elsewhere");
 }
 
+// Review item 2: covering() computed (a + s - 1) in int, which wrapped for a stride and padding near
+// 2^30 (lo = -1), so backward read dy[-ow] / indices[-ow]. n=c=h=w=1, k=1, sh=1073741826,
+// ph=1073741823: oh = 2, ow = 1, and the pixel is in no window, so dx must be 0. A sentinel sits at
+// dy[-1] (and indices[-1] = 0, the pixel's own index) to catch the out-of-range read.
+void test_covering_overflow() {
+    jt_test::DeviceBuffer<float> dybuf(3), dx(1);
+    jt_test::DeviceBuffer<int64_t> ibuf(3);
+    dybuf.upload(std::vector<float>{42.0f, 1.0f, 2.0f});
+    ibuf.upload(std::vector<int64_t>{0, -1, -1});
+    dx.upload(std::vector<float>{-1.0f});
+    CHECK_CUDA(jt_pool_avg_backward(dybuf.ptr + 1, dx, 1, 1, 1, 1, 1, 1, 1073741826, 1, 1073741823, 0, 0));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    CHECK_CLOSE(dx.download()[0], 0.0, 0.0, 0.0, "avg backward huge stride/padding: pixel in no window");
+    dx.upload(std::vector<float>{-1.0f});
+    CHECK_CUDA(jt_pool_max_backward(dybuf.ptr + 1, ibuf.ptr + 1, dx, 1, 1, 1, 1, 1, 1, 1073741826, 1, 1073741823, 0, 0));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    CHECK_CLOSE(dx.download()[0], 0.0, 0.0, 0.0, "max backward huge stride/padding: pixel in no window");
+}
+
+// Review item 3: forward offsets (h0 + u) * w were int, wrong for planes with h * w > 2^31.
+// h = 2, w = 2^30 + 1, k = 1, sw = 2^30: outputs (i, j) read x[i w + j 2^30]; output (1, 1) is
+// element 2^31 + 1. The input is a MAP_NORESERVE mapping; only the touched pages are backed.
+void test_large_plane() {
+    const int64_t w = (1LL << 30) + 1, hw = 2 * w;
+    const size_t bytes = (size_t)hw * sizeof(float);
+    void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+        fprintf(stderr, "test_large_plane: mmap of %zu bytes failed, skipped\n", bytes);
+        return;
+    }
+    float* x = (float*)m;
+    const int64_t at[4] = {0, 1LL << 30, w, w + (1LL << 30)};
+    for (int k = 0; k < 4; ++k) x[at[k]] = 10.0f + k;
+    jt_test::DeviceBuffer<float> y(4);
+    jt_test::DeviceBuffer<int64_t> idx(4);
+    CHECK_CUDA(jt_pool_max_forward(x, y, idx, 1, 1, 2, (int)w, 1, 1, 1, 1 << 30, 0, 0, 0));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    const std::vector<float> yv = y.download();
+    const std::vector<int64_t> iv = idx.download();
+    for (int k = 0; k < 4; ++k) {
+        CHECK_CLOSE(yv[k], 10.0 + k, 0.0, 0.0, "max forward, plane > 2^31 elements: value");
+        CHECK_EQ(iv[k], at[k], "max forward, plane > 2^31 elements: 64-bit index");
+    }
+    CHECK_CUDA(jt_pool_avg_forward(x, y, 1, 1, 2, (int)w, 1, 1, 1, 1 << 30, 0, 0, 0));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    const std::vector<float> ya = y.download();
+    for (int k = 0; k < 4; ++k) CHECK_CLOSE(ya[k], 10.0 + k, 0.0, 0.0, "avg forward, plane > 2^31 elements");
+    munmap(m, bytes);
+}
+
 void test_bad_arguments() {
     jt_test::DeviceBuffer<float> a(64), b(64);
     jt_test::DeviceBuffer<int64_t> i(64);
@@ -193,5 +245,7 @@ int main() {
     }
     test_overlap_by_hand();
     test_bad_arguments();
+    test_covering_overflow();
+    test_large_plane();
     return jt_test::finish("test_pool");
 }

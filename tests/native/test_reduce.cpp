@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <string>
 #include <vector>
@@ -214,11 +215,32 @@ void test_invalid() {
     CHECK_EQ(v[0] == 0.f && v[1] == 7.f, true, "empty sums");
 }
 
+// Review item 6: argmax_rows walked a row with int k += 32, which wrapped for cols near INT_MAX
+// (negative index). One row of INT_MAX elements, in a MAP_NORESERVE mapping (unwritten pages read
+// as zero and are never backed); the maximum sits at the last element.
+void test_argmax_huge_row() {
+    const int cols = 0x7FFFFFFF;
+    const size_t bytes = (size_t)cols * sizeof(float);
+    void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+        fprintf(stderr, "test_argmax_huge_row: mmap of %zu bytes failed, skipped\n", bytes);
+        return;
+    }
+    float* x = static_cast<float*>(m);
+    x[cols - 1] = 1.0f;
+    jt_test::DeviceBuffer<int64_t> out(1);
+    CHECK_CUDA(jt_reduce_argmax_rows(x, 1, cols, out, 0));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    CHECK_EQ(out.download()[0], (int64_t)cols - 1, "argmax of a row of INT_MAX elements");
+    munmap(m, bytes);
+}
+
 }  // namespace
 
 int main() {
     jt_test::Rng rng(17);
     test_invalid();
+    test_argmax_huge_row();
     test_sums(rng);
     test_count_equal(rng);
     test_argmax();

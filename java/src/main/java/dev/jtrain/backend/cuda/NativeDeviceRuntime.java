@@ -2,6 +2,7 @@ package dev.jtrain.backend.cuda;
 
 import dev.jtrain.tensor.Device;
 
+import java.lang.ref.Reference;
 import java.util.Objects;
 
 /**
@@ -9,6 +10,8 @@ import java.util.Objects;
  * emulated runtime for {@code emu}, or libjtrain_cuda's static CUDA runtime where the native library owns
  * device memory itself.
  */
+// Every native call that takes mem.address() keeps mem reachable until it returns
+// (Reference.reachabilityFence): otherwise its Cleaner could free the memory during the call.
 public class NativeDeviceRuntime implements DeviceRuntime {
     /** Allocations are rounded up to this many bytes (and a zero-byte request gets one unit). */
     public static final long ALIGNMENT = 256;
@@ -75,7 +78,11 @@ public class NativeDeviceRuntime implements DeviceRuntime {
         Objects.requireNonNull(src, "src");
         arrayRange(op, "src", src.length, srcOffset, count);
         long address = mine(op, "dst", dst).address(dstByteOffset, 4L * count);
-        api.copyFloatsToDevice(src, srcOffset, address, count);
+        try {
+            api.copyFloatsToDevice(src, srcOffset, address, count);
+        } finally {
+            Reference.reachabilityFence(dst);
+        }
     }
 
     @Override
@@ -84,7 +91,11 @@ public class NativeDeviceRuntime implements DeviceRuntime {
         Objects.requireNonNull(dst, "dst");
         arrayRange(op, "dst", dst.length, dstOffset, count);
         long address = mine(op, "src", src).address(srcByteOffset, 4L * count);
-        api.copyFloatsToHost(address, dst, dstOffset, count);
+        try {
+            api.copyFloatsToHost(address, dst, dstOffset, count);
+        } finally {
+            Reference.reachabilityFence(src);
+        }
     }
 
     @Override
@@ -93,7 +104,11 @@ public class NativeDeviceRuntime implements DeviceRuntime {
         Objects.requireNonNull(src, "src");
         arrayRange(op, "src", src.length, srcOffset, count);
         long address = mine(op, "dst", dst).address(dstByteOffset, 8L * count);
-        api.copyLongsToDevice(src, srcOffset, address, count);
+        try {
+            api.copyLongsToDevice(src, srcOffset, address, count);
+        } finally {
+            Reference.reachabilityFence(dst);
+        }
     }
 
     @Override
@@ -102,7 +117,11 @@ public class NativeDeviceRuntime implements DeviceRuntime {
         Objects.requireNonNull(dst, "dst");
         arrayRange(op, "dst", dst.length, dstOffset, count);
         long address = mine(op, "src", src).address(srcByteOffset, 8L * count);
-        api.copyLongsToHost(address, dst, dstOffset, count);
+        try {
+            api.copyLongsToHost(address, dst, dstOffset, count);
+        } finally {
+            Reference.reachabilityFence(src);
+        }
     }
 
     @Override
@@ -110,7 +129,12 @@ public class NativeDeviceRuntime implements DeviceRuntime {
         String op = "copy";
         long s = mine(op, "src", src).address(srcByteOffset, bytes);
         long d = mine(op, "dst", dst).address(dstByteOffset, bytes);
-        api.copyDeviceToDevice(d, s, bytes);
+        try {
+            api.copyDeviceToDevice(d, s, bytes);
+        } finally {
+            Reference.reachabilityFence(src);
+            Reference.reachabilityFence(dst);
+        }
     }
 
     @Override
@@ -120,7 +144,11 @@ public class NativeDeviceRuntime implements DeviceRuntime {
             throw new IllegalArgumentException(op + ": value must be a byte (0..255), got " + value);
         }
         long d = mine(op, "dst", dst).address(byteOffset, bytes);
-        api.memset(d, value, bytes);
+        try {
+            api.memset(d, value, bytes);
+        } finally {
+            Reference.reachabilityFence(dst);
+        }
     }
 
     @Override

@@ -217,4 +217,80 @@ class EmuRuntimeTest {
         assertMessage(IllegalStateException.class, "was freed", () -> rt.copyToHost(a, 0, new float[1], 0, 1));
         assertEquals(before, rt.api().allocationCount());
     }
+
+    /**
+     * Review items 4 and 5: stream handles not created through streamCreate (or already destroyed) are an
+     * IllegalArgumentException naming the argument, never passed to the runtime (streamSynchronize(1)
+     * crashed the JVM; a second streamDestroy read freed memory and left a stale last error that the
+     * next successful launch reported as its own failure).
+     */
+    @Test
+    void streamHandlesAreValidated() {
+        NativeApi api = emu();
+        long p = api.malloc(16);
+        try {
+            assertMessage(IllegalArgumentException.class, "stream", () -> api.streamSynchronize(1));
+            assertMessage(IllegalArgumentException.class, "stream", () -> api.streamDestroy(1));
+            assertMessage(IllegalArgumentException.class, "stream", () -> api.elementwiseFill(p, 4, 1f, 1));
+            long s = api.streamCreate();
+            api.elementwiseFill(p, 4, 2f, s);
+            api.streamSynchronize(s);
+            api.streamDestroy(s);
+            assertMessage(IllegalArgumentException.class, "stream", () -> api.streamDestroy(s));
+            assertMessage(IllegalArgumentException.class, "stream", () -> api.streamSynchronize(s));
+            assertMessage(IllegalArgumentException.class, "stream", () -> api.elementwiseFill(p, 4, 1f, s));
+            // No stale error: the next launch on the default stream succeeds.
+            api.elementwiseFill(p, 4, 3f, 0);
+            float[] back = new float[4];
+            api.copyFloatsToHost(p, back, 0, 4);
+            assertArrayEquals(new float[] {3, 3, 3, 3}, back);
+        } finally {
+            api.free(p);
+        }
+    }
+
+    /**
+     * Review item 7: arguments the launchers reject (JT_REQUIRE) are checked in JNI too, so they surface as
+     * IllegalArgumentException naming the argument rather than as a CudaException.
+     */
+    @Test
+    void scalarArgumentsAreCheckedBeforeTheLaunch() {
+        NativeApi api = emu();
+        long f = api.malloc(64);  // 16 floats
+        long l = api.malloc(64);  // 8 longs
+        try {
+            api.memset(l, 0, 64);
+            for (float eps : new float[] {Float.NaN, -0.5f, 1.5f}) {
+                assertMessage(IllegalArgumentException.class, "eps",
+                        () -> api.softmaxXentForward(f, l, 2, 2, eps, f + 16, f + 32, 0));
+                assertMessage(IllegalArgumentException.class, "eps",
+                        () -> api.softmaxXentBackward(f, l, 2, 2, eps, 1f, f + 16, 0));
+            }
+            for (float p : new float[] {Float.NaN, -0.1f, 1.5f}) {
+                assertMessage(IllegalArgumentException.class, "p must be",
+                        () -> api.dropoutForward(f, f + 16, 0, 4, p, 1, 0, 0));
+            }
+            assertMessage(IllegalArgumentException.class, "lo must be <= hi",
+                    () -> api.dropoutRandomUniform(f, 4, 2f, 1f, 1, 0, 0));
+            assertMessage(IllegalArgumentException.class, "finite",
+                    () -> api.dropoutRandomUniform(f, 4, 0f, Float.POSITIVE_INFINITY, 1, 0, 0));
+            assertMessage(IllegalArgumentException.class, "std must be >= 0",
+                    () -> api.dropoutRandomNormal(f, 4, 0f, -1f, 1, 0, 0));
+            assertMessage(IllegalArgumentException.class, "finite",
+                    () -> api.dropoutRandomNormal(f, 4, Float.NaN, 1f, 1, 0, 0));
+            final int softplus = 9;
+            for (float a : new float[] {Float.POSITIVE_INFINITY, 0f, -1f, Float.NaN}) {
+                assertMessage(IllegalArgumentException.class, "softplus beta",
+                        () -> api.activationsForward(softplus, f, f + 16, 4, a, 20f, 0));
+            }
+            // The boundaries are accepted.
+            api.softmaxXentForward(f, l, 2, 2, 1f, f + 16, f + 32, 0);
+            api.dropoutForward(f, f + 16, 0, 4, 1f, 1, 0, 0);
+            api.dropoutRandomUniform(f, 4, 1f, 1f, 1, 0, 0);
+            api.dropoutRandomNormal(f, 4, 0f, 0f, 1, 0, 0);
+        } finally {
+            api.free(f);
+            api.free(l);
+        }
+    }
 }
