@@ -7,14 +7,13 @@
 #include "conv_im2col.h"
 
 #include "common.cuh"
+#include "window_geometry.h"
 
 namespace {
 
 constexpr int kThreads = 256;
 
-struct Geom {
-    int c, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
-};
+using Geom = JtWindow;
 
 __global__ void im2col_kernel(const float* __restrict__ x, float* __restrict__ col, int64_t total, Geom g) {
     const int64_t p = (int64_t)g.oh * g.ow;
@@ -72,21 +71,7 @@ __global__ void col2im_kernel(const float* __restrict__ col, float* __restrict__
 }
 
 bool make_geom(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, Geom* g) {
-    if (n < 1 || c < 1 || h < 1 || w < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0) return false;
-    if ((int64_t)h + 2 * (int64_t)ph < kh || (int64_t)w + 2 * (int64_t)pw < kw) return false;
-    if ((int64_t)h + 2 * (int64_t)ph > 0x7FFFFFFF || (int64_t)w + 2 * (int64_t)pw > 0x7FFFFFFF) return false;
-    g->c = c;
-    g->h = h;
-    g->w = w;
-    g->kh = kh;
-    g->kw = kw;
-    g->sh = sh;
-    g->sw = sw;
-    g->ph = ph;
-    g->pw = pw;
-    g->oh = (h + 2 * ph - kh) / sh + 1;
-    g->ow = (w + 2 * pw - kw) / sw + 1;
-    return true;
+    return jt_window_make(n, c, h, w, kh, kw, sh, sw, ph, pw, g);
 }
 
 }  // namespace
