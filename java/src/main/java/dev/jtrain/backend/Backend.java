@@ -7,8 +7,12 @@ import dev.jtrain.tensor.Tensor;
 
 /**
  * The op set every layer, loss and optimizer uses. One implementation per device kind: the pure-Java
- * {@code CpuBackend} and (issue 4) the CUDA backend. Ops never transfer data between devices: every
- * tensor argument must be on {@link #device()}, else the op throws naming both devices.
+ * {@code CpuBackend} and {@code GpuBackend} (our CUDA kernels, on {@code emu} or {@code cuda:n}), each
+ * behind the device-neutral op front {@link CheckedBackend} that validates arguments once for every
+ * device; {@link Backends#forDevice} hands out the fronts. Ops never transfer data between devices: every
+ * tensor argument must be on {@link #device()}, else the op throws naming both devices; the only
+ * host-device moves are {@link #fromHost}, {@link #toHost}, {@link #copyFromHost} and {@link #copyToHost},
+ * reached through {@link Tensor#to} and {@link Tensor#copyFrom}, which count them.
  *
  * <p>Conventions, shared by every implementation:
  * <ul>
@@ -45,6 +49,16 @@ public interface Backend {
 
     /** Copy of a tensor on this device onto the cpu (called by {@link Tensor#to}; not counted here). */
     Tensor toHost(Tensor tensor);
+
+    /** Copies a cpu tensor into an existing tensor on this device (same shape and dtype); not counted here. */
+    void copyFromHost(Tensor host, Tensor dst);
+
+    /** Copies a tensor on this device into an existing cpu tensor (same shape and dtype); not counted here. */
+    void copyToHost(Tensor src, Tensor host);
+
+    /** Waits until every op issued on this device so far has finished (a no-op on the cpu). */
+    default void synchronize() {
+    }
 
     /** dst = src (same shape and dtype, both on this device). */
     void copy(Tensor src, Tensor dst);

@@ -1,23 +1,89 @@
 package dev.jtrain.backend;
 
 import dev.jtrain.backend.cpu.CpuBackend;
+import dev.jtrain.backend.cuda.CudaNative;
+import dev.jtrain.backend.cuda.EmuNative;
+import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.cuda.NativeLibrary;
+import dev.jtrain.backend.gpu.GpuBackend;
+import dev.jtrain.backend.gpu.MemoryStats;
 import dev.jtrain.tensor.Device;
 
-/** Finds the backend of a device. The cpu backend always exists; GPU backends arrive with issue 4. */
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The device registry: owns one backend per device ({@code cpu}, {@code emu}, {@code cuda:n}), created on
+ * first use, each behind the op front {@link CheckedBackend}. A device that cannot be used (no library, no
+ * GPU, an index past the device count) gives a {@link DeviceUnavailableException} with one line saying why;
+ * the failure is not cached, so a later call tries again.
+ */
 public final class Backends {
+    private static final Backend CPU = new CheckedBackend(CpuBackend.get());
+    private static final Map<Device, CheckedBackend> DEVICES = new ConcurrentHashMap<>();
+
     private Backends() {
     }
 
-    public static Backend forDevice(Device device) {
-        return switch (device.kind()) {
-            case CPU -> CpuBackend.get();
-            case EMU, CUDA -> throw new UnsupportedOperationException("device " + device
-                    + " is not available yet: the GPU Backend (layers and training on emu/cuda) is the next step;"
-                    + " the CUDA kernels themselves are reachable through dev.jtrain.backend.cuda (see 'jtrain info')");
-        };
+    public static Backend cpu() {
+        return CPU;
     }
 
-    public static Backend cpu() {
-        return CpuBackend.get();
+    /** The checked backend of {@code device}, creating it on first use. */
+    public static Backend forDevice(Device device) {
+        if (device.isHost()) {
+            return CPU;
+        }
+        CheckedBackend b = DEVICES.get(device);
+        if (b != null) {
+            return b;
+        }
+        synchronized (Backends.class) {
+            return DEVICES.computeIfAbsent(device, d -> new CheckedBackend(create(d)));
+        }
+    }
+
+    /** The GPU backend of a device (emu or cuda:n), for its allocator, stream and native entry points. */
+    public static GpuBackend gpu(Device device) {
+        if (device.isHost()) {
+            throw new IllegalArgumentException("cpu has no GPU backend");
+        }
+        return (GpuBackend) ((CheckedBackend) forDevice(device)).implementation();
+    }
+
+    /** The memory statistics of a device's allocator, or null for the cpu (the JVM heap). */
+    public static MemoryStats memoryStats(Device device) {
+        return device.isHost() ? null : gpu(device).memoryStats();
+    }
+
+    private static GpuBackend create(Device device) {
+        if (device.kind() == Device.Kind.EMU) {
+            String why = NativeLibrary.unavailableReason(NativeLibrary.Kind.EMU);
+            if (why != null) {
+                throw new DeviceUnavailableException("device emu is not available: " + why);
+            }
+            NativeApi api = EmuNative.api();
+            return new GpuBackend(api, device, "emu: our CUDA kernels compiled for the host (" + api.buildInfo() + ")");
+        }
+        String why = NativeLibrary.unavailableReason(NativeLibrary.Kind.CUDA);
+        if (why != null) {
+            throw new DeviceUnavailableException("device " + device + " is not available: " + why);
+        }
+        NativeApi api = CudaNative.api();
+        int count = api.deviceCount();
+        if (count == 0) {
+            throw new DeviceUnavailableException("device " + device + " is not available: no CUDA GPU or driver found"
+                    + " (driver CUDA version " + api.driverVersion() + "); use --device cpu or emu");
+        }
+        if (device.index() >= count) {
+            throw new DeviceUnavailableException("device " + device + " does not exist: this machine has " + count
+                    + " CUDA device" + (count == 1 ? "" : "s") + " (cuda:0" + (count > 1 ? "..cuda:" + (count - 1) : "")
+                    + ")");
+        }
+        if (device.index() != 0) {
+            throw new DeviceUnavailableException("device " + device + ": only cuda:0 is supported so far (the native"
+                    + " library has no device selection yet)");
+        }
+        return new GpuBackend(api, device, device + ": " + api.deviceName(device.index()) + " (" + api.buildInfo() + ")");
     }
 }

@@ -1,6 +1,7 @@
 package dev.jtrain.cli;
 
 import dev.jtrain.backend.Backends;
+import dev.jtrain.backend.DeviceUnavailableException;
 import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.data.DataFileException;
 import dev.jtrain.data.Dataset;
@@ -159,7 +160,7 @@ public final class TrainCommand implements Callable<Integer> {
             return run(out);
         } catch (UsageException | IllegalArgumentException e) {
             return fail(err, e.getMessage(), EXIT_USAGE);
-        } catch (UnsupportedOperationException e) {
+        } catch (UnsupportedOperationException | DeviceUnavailableException e) {
             return fail(err, e.getMessage(), EXIT_USAGE);
         } catch (DataFileException | RunFailure e) {
             return fail(err, e.getMessage(), EXIT_FAILURE);
@@ -207,7 +208,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UsageException("unknown optimizer '" + optimizer + "' (expected one of "
                     + String.join(", ", Optimizers.NAMES) + ")");
         }
-        Backends.forDevice(dev); // unavailable device -> UnsupportedOperationException naming it
+        Backends.forDevice(dev); // unavailable device -> DeviceUnavailableException, one line naming why
         if (threads != null) {
             CpuThreads.setThreads(threads);
         }
@@ -240,8 +241,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         // ---- model, loss, optimizer
         Generator gen = new Generator(seed);
-        Layer net = Models.build(model, inDims, train.numClasses(), hiddenSizes, dropout, gen);
-        net.to(dev);
+        Layer net = Models.build(model, inDims, train.numClasses(), hiddenSizes, dropout, gen, dev);
         Optimizer opt = Optimizers.create(optimizer, net.parameters(),
                 new Optimizers.Settings(lr, momentum, nesterov, weightDecay));
         Trainer trainer = new Trainer(net, new SoftmaxCrossEntropy(0f), opt, dev);

@@ -16,10 +16,11 @@ import dev.jtrain.tensor.Tensor;
  * word_k the k-th Philox word of the call, k = n-1-i. So the order depends only on (seed, offset),
  * the same on every machine and device. Without shuffling samples come in data-set order.
  *
- * <p>On a non-cpu device each batch is assembled on the host and moved with {@link Tensor#to}
- * (a counted transfer that allocates the device tensor).
+ * <p>On a non-cpu device each batch is assembled on the host and copied into persistent device tensors
+ * with {@link Tensor#copyFrom} (a counted transfer into existing memory: no device allocation after the
+ * first batch of each size). {@link #close()} releases those device tensors.
  */
-public final class BatchIterator {
+public final class BatchIterator implements AutoCloseable {
     private final Dataset data;
     private final int batchSize;
     private final boolean shuffle;
@@ -37,6 +38,8 @@ public final class BatchIterator {
         private final Tensor hostY;
         private Tensor x;
         private Tensor y;
+        private Tensor deviceX;
+        private Tensor deviceY;
 
         Batch(int size, int[] sampleDims) {
             int[] d = new int[sampleDims.length + 1];
@@ -62,6 +65,27 @@ public final class BatchIterator {
 
         public int size() {
             return hostY.numel();
+        }
+
+        /** Copies the host batch into this batch's device tensors (allocated on first use). */
+        void upload(Device device) {
+            if (deviceX == null) {
+                deviceX = Tensor.zeros(device, hostX.dtype(), hostX.shape());
+                deviceY = Tensor.zeros(device, hostY.dtype(), hostY.shape());
+            }
+            x = deviceX.copyFrom(hostX);
+            y = deviceY.copyFrom(hostY);
+        }
+
+        void close() {
+            if (deviceX != null) {
+                deviceX.close();
+                deviceY.close();
+                deviceX = null;
+                deviceY = null;
+                x = hostX;
+                y = hostY;
+            }
         }
     }
 
@@ -167,9 +191,17 @@ public final class BatchIterator {
         }
         position += n;
         if (!device.isHost()) {
-            b.x = b.hostX.to(device);
-            b.y = b.hostY.to(device);
+            b.upload(device);
         }
         return b;
+    }
+
+    /** Releases the device copies of the batches (the iterator can still be used: they come back on demand). */
+    @Override
+    public void close() {
+        full.close();
+        if (partial != null) {
+            partial.close();
+        }
     }
 }

@@ -6,31 +6,50 @@ import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
 
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
 /**
- * Reuse of layer-owned work tensors (outputs, gradients, masks): a buffer is kept across steps and
- * reallocated only when the wanted shape, dtype or device changes (a new batch size, a move to
- * another device), so the training hot path allocates nothing after the first step.
+ * The work tensors (outputs, gradients, masks) one layer or loss owns. A buffer is kept across steps and
+ * replaced only when the wanted shape, dtype or device changes (a new batch size, a move to another
+ * device), so the training hot path allocates nothing after the first step. A replaced buffer is closed at
+ * once (on a device its memory goes back to the allocator's cache), and {@link #close()} releases them all:
+ * a tensor a layer returned stays valid until that layer's next call that replaces it, or its close.
  */
-public final class Buffers {
-    private Buffers() {
-    }
+public final class Buffers implements AutoCloseable {
+    private final Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
 
     /** {@code current} when it already has this dtype, shape and device, else a new zero tensor from {@code backend}. */
-    public static Tensor ensure(Tensor current, Backend backend, DType dtype, Shape shape) {
+    public Tensor ensure(Tensor current, Backend backend, DType dtype, Shape shape) {
         if (current != null && current.dtype() == dtype && current.shape().equals(shape)
                 && current.device().equals(backend.device())) {
             return current;
         }
-        return backend.zeros(dtype, shape);
+        if (current != null && owned.remove(current)) {
+            current.close();
+        }
+        Tensor t = backend.zeros(dtype, shape);
+        owned.add(t);
+        return t;
     }
 
     /** A float32 buffer shaped like {@code like}, on its device. */
-    public static Tensor ensureLike(Tensor current, Tensor like) {
+    public Tensor ensureLike(Tensor current, Tensor like) {
         return ensure(current, like.backend(), DType.FLOAT32, like.shape());
     }
 
-    public static Tensor ensure(Tensor current, Backend backend, Shape shape) {
+    public Tensor ensure(Tensor current, Backend backend, Shape shape) {
         return ensure(current, backend, DType.FLOAT32, shape);
+    }
+
+    /** Releases every buffer handed out; later {@code ensure} calls allocate afresh. */
+    @Override
+    public void close() {
+        for (Tensor t : owned) {
+            t.close();
+        }
+        owned.clear();
     }
 
     /** Throws a clear error when {@code t} is not float32. */

@@ -244,7 +244,7 @@ public class Graph extends Layer {
             }
         }
         Backend be = first.backend();
-        n.owned = Buffers.ensureLike(n.owned, first);
+        n.owned = buffers.ensureLike(n.owned, first);
         if (n.inputs.length == 1) {
             be.copy(first, n.owned);
         } else {
@@ -291,7 +291,7 @@ public class Graph extends Layer {
         int[] od = first.dims();
         od[d] = total;
         Shape outShape = Shape.of(od);
-        n.owned = Buffers.ensure(n.owned, first.backend(), outShape);
+        n.owned = buffers.ensure(n.owned, first.backend(), outShape);
         int outer = outShape.size(0, d);
         int inner = outShape.size(d + 1, rank);
         List<Tensor> views = new ArrayList<>(n.inputs.length);
@@ -344,7 +344,7 @@ public class Graph extends Layer {
         Node in = nodes.get(inputNode);
         Tensor dx = in.grad;
         if (dx == null) {   // the output does not depend on the input
-            zeroDx = Buffers.ensureLike(zeroDx, in.value);
+            zeroDx = buffers.ensureLike(zeroDx, in.value);
             zeroDx.backend().fill(zeroDx, 0f);
             dx = zeroDx;
         }
@@ -362,7 +362,7 @@ public class Graph extends Layer {
         List<Tensor> parts = new ArrayList<>(k);
         for (int j = 0; j < k; j++) {
             Tensor v = n.viewsIn.get(j);
-            n.splitBufs[j] = Buffers.ensureLike(n.splitBufs[j], v);
+            n.splitBufs[j] = buffers.ensureLike(n.splitBufs[j], v);
             parts.add(n.splitBufs[j]);
         }
         Tensor g3 = n.grad.reshape(n.outer, n.total, n.inner);
@@ -389,7 +389,7 @@ public class Graph extends Layer {
         }
         Backend be = g.backend();
         if (!t.gradOwned) {
-            t.accum = Buffers.ensureLike(t.accum, t.value);
+            t.accum = buffers.ensureLike(t.accum, t.value);
             be.copy(t.grad, t.accum);
             t.grad = t.accum;
             t.gradOwned = true;

@@ -16,10 +16,17 @@ import java.util.Map;
  *
  * <p>Subclasses register their parameters/buffers with {@link #register} and child layers with
  * {@link #child}, which gives PyTorch-style names ("0.weight", "block.bn.running_mean").
+ *
+ * <p>Ownership: the tensor {@code forward} (or {@code backward}) returns belongs to the layer and is
+ * overwritten by its next call of the same kind; copy what must outlive it. {@link #close()} releases
+ * every tensor of the layer and its children (parameters, gradients, work buffers), which on a device
+ * returns their memory; the layer is unusable afterwards.
  */
-public abstract class Layer {
+public abstract class Layer implements AutoCloseable {
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Layer> children = new LinkedHashMap<>();
+    /** This layer's own work tensors (outputs, gradients, masks), released by {@link #close()}. */
+    protected final Buffers buffers = new Buffers();
 
     /** y = f(x); {@code training} selects train-mode behaviour (dropout masks, batch statistics). */
     public abstract Tensor forward(Tensor x, boolean training);
@@ -93,5 +100,17 @@ public abstract class Layer {
             n += p.value().numel();
         }
         return n;
+    }
+
+    /** Releases this layer's work buffers, parameters and gradients, and its children's. */
+    @Override
+    public void close() {
+        buffers.close();
+        for (Parameter p : params.values()) {
+            p.close();
+        }
+        for (Layer c : children.values()) {
+            c.close();
+        }
     }
 }

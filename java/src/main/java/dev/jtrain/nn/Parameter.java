@@ -10,7 +10,7 @@ import java.util.Objects;
  * backward, cleared by {@link #zeroGrad()}), or a buffer (running statistics) with no gradient.
  * The local name is PyTorch's ("weight", "bias", "running_mean"); containers add prefixes ("0.weight").
  */
-public final class Parameter {
+public final class Parameter implements AutoCloseable {
     private final String name;
     private final boolean trainable;
     private Tensor value;
@@ -68,7 +68,21 @@ public final class Parameter {
         if (value.device().equals(device)) {
             return;
         }
+        Tensor old = value;
         value = value.to(device);
+        old.close();
+        if (grad != null) {
+            grad.close();
+        }
         grad = trainable ? value.backend().zeros(value.dtype(), value.shape()) : null;
+    }
+
+    /** Releases the value and the gradient (device memory goes back to its allocator). */
+    @Override
+    public void close() {
+        value.close();
+        if (grad != null) {
+            grad.close();
+        }
     }
 }

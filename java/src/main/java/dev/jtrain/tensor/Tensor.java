@@ -7,10 +7,15 @@ import java.util.Objects;
 
 /**
  * A contiguous, row-major tensor: shape, element type, device and storage. Tensors never move
- * between devices by themselves: {@link #to(Device)} is the only transfer, and it is counted in
- * {@link TransferStats}. Host arrays are reachable only for tensors on the cpu device.
+ * between devices by themselves: {@link #to(Device)} and {@link #copyFrom(Tensor)} are the only
+ * transfers, and both are counted in {@link TransferStats}. Host arrays are reachable only for tensors on
+ * the cpu device.
+ *
+ * <p>A device tensor holds device memory until {@link #close()} (views made by {@link #reshape} share it:
+ * closing one closes the storage of all); a {@code Cleaner} is only the safety net for forgotten tensors,
+ * and the allocator counts what it had to free.
  */
-public final class Tensor {
+public final class Tensor implements AutoCloseable {
     private final Shape shape;
     private final DType dtype;
     private final Storage storage;
@@ -118,7 +123,7 @@ public final class Tensor {
         return out;
     }
 
-    /** The single element of a one-element float tensor (cpu tensors only). */
+    /** The single element of a one-element float tensor (cpu tensors only; use {@code to(Device.CPU).item()}). */
     public float item() {
         if (numel() != 1) {
             throw new IllegalStateException("item() needs a one-element tensor, shape is " + shape);
@@ -157,8 +162,52 @@ public final class Tensor {
             result = Backends.forDevice(target).fromHost(Backends.forDevice(here).toHost(this));
             dir = TransferStats.Direction.DEVICE_TO_DEVICE;
         }
-        TransferStats.record(dir, (long) numel() * dtype.bytes(), System.nanoTime() - t0);
+        TransferStats.record(here.isHost() ? target : here, dir, (long) numel() * dtype.bytes(),
+                System.nanoTime() - t0);
         return result;
+    }
+
+    /**
+     * Copies {@code src} (same shape and dtype, on any device) into this tensor: the copy-into-existing
+     * transfer that lets a training loop reuse its device batch buffers. Counted in {@link TransferStats}.
+     * Returns this.
+     */
+    public Tensor copyFrom(Tensor src) {
+        Objects.requireNonNull(src, "src");
+        if (src.dtype != dtype || !src.shape.equals(shape)) {
+            throw new IllegalArgumentException("copyFrom: src is " + src.dtype + " " + src.shape + " but this tensor is "
+                    + dtype + " " + shape);
+        }
+        Device here = device();
+        Device there = src.device();
+        if (here.equals(there)) {
+            Backends.forDevice(here).copy(src, this);
+            return this;
+        }
+        long t0 = System.nanoTime();
+        TransferStats.Direction dir;
+        Device counted;
+        if (there.isHost()) {
+            Backends.forDevice(here).copyFromHost(src, this);
+            dir = TransferStats.Direction.HOST_TO_DEVICE;
+            counted = here;
+        } else if (here.isHost()) {
+            Backends.forDevice(there).copyToHost(src, this);
+            dir = TransferStats.Direction.DEVICE_TO_HOST;
+            counted = there;
+        } else {
+            Backends.forDevice(here).copyFromHost(Backends.forDevice(there).toHost(src), this);
+            dir = TransferStats.Direction.DEVICE_TO_DEVICE;
+            counted = here;
+        }
+        TransferStats.record(counted, dir, (long) numel() * dtype.bytes(), System.nanoTime() - t0);
+        return this;
+    }
+
+    /** Releases the storage (device memory goes back to its allocator; a no-op on the cpu). Idempotent. */
+    @Override
+    public void close() {
+        storage.close();
     }
 
     @Override

@@ -1,60 +1,103 @@
 package dev.jtrain.tensor;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Counts every host/device transfer made through {@link Tensor#to(Device)}: bytes and nanoseconds
- * per direction, so users see where host-device traffic goes. Process-wide, thread-safe.
+ * Counts every host/device transfer ({@link Tensor#to(Device)}, {@link Tensor#copyFrom(Tensor)}): per
+ * device (the non-host end) and direction, the number of moves, bytes and nanoseconds, so users see where
+ * host-device traffic goes. Process-wide and thread-safe; {@link #snapshot} gives totals to diff across
+ * an epoch. Device-to-device moves are counted under the destination device.
  */
 public final class TransferStats {
 
     public enum Direction { HOST_TO_DEVICE, DEVICE_TO_HOST, DEVICE_TO_DEVICE }
 
-    private static final AtomicLong[] BYTES = counters();
-    private static final AtomicLong[] NANOS = counters();
-    private static final AtomicLong[] COUNT = counters();
+    private static final int FIELDS = 3; // count, bytes, nanos
+    private static final Map<Device, AtomicLongArray> PER_DEVICE = new ConcurrentHashMap<>();
 
     private TransferStats() {
     }
 
-    private static AtomicLong[] counters() {
-        AtomicLong[] a = new AtomicLong[Direction.values().length];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = new AtomicLong();
-        }
-        return a;
+    private static AtomicLongArray of(Device device) {
+        return PER_DEVICE.computeIfAbsent(device, d -> new AtomicLongArray(Direction.values().length * FIELDS));
     }
 
-    public static void record(Direction d, long bytes, long nanos) {
-        BYTES[d.ordinal()].addAndGet(bytes);
-        NANOS[d.ordinal()].addAndGet(nanos);
-        COUNT[d.ordinal()].incrementAndGet();
+    public static void record(Device device, Direction d, long bytes, long nanos) {
+        AtomicLongArray a = of(device);
+        int base = d.ordinal() * FIELDS;
+        a.incrementAndGet(base);
+        a.addAndGet(base + 1, bytes);
+        a.addAndGet(base + 2, nanos);
+    }
+
+    private static long get(Device device, Direction d, int field) {
+        AtomicLongArray a = device == null ? null : PER_DEVICE.get(device);
+        if (device == null) {
+            long s = 0;
+            for (AtomicLongArray x : PER_DEVICE.values()) {
+                s += x.get(d.ordinal() * FIELDS + field);
+            }
+            return s;
+        }
+        return a == null ? 0 : a.get(d.ordinal() * FIELDS + field);
+    }
+
+    public static long count(Device device, Direction d) {
+        return get(device, d, 0);
+    }
+
+    public static long bytes(Device device, Direction d) {
+        return get(device, d, 1);
+    }
+
+    public static long nanos(Device device, Direction d) {
+        return get(device, d, 2);
+    }
+
+    /** Totals over every device. */
+    public static long count(Direction d) {
+        return count(null, d);
     }
 
     public static long bytes(Direction d) {
-        return BYTES[d.ordinal()].get();
+        return bytes(null, d);
     }
 
     public static long nanos(Direction d) {
-        return NANOS[d.ordinal()].get();
+        return nanos(null, d);
     }
 
-    public static long count(Direction d) {
-        return COUNT[d.ordinal()].get();
+    /** The totals of one device (or of all, device null) now. */
+    public static Totals snapshot(Device device) {
+        return new Totals(bytes(device, Direction.HOST_TO_DEVICE), bytes(device, Direction.DEVICE_TO_HOST),
+                nanos(device, Direction.HOST_TO_DEVICE) / 1e9, nanos(device, Direction.DEVICE_TO_HOST) / 1e9,
+                count(device, Direction.HOST_TO_DEVICE), count(device, Direction.DEVICE_TO_HOST));
+    }
+
+    /** Host-to-device and device-to-host totals: bytes, seconds and number of moves. */
+    public record Totals(long h2dBytes, long d2hBytes, double h2dSeconds, double d2hSeconds, long h2dCount,
+                         long d2hCount) {
+        /** This minus an earlier snapshot: the traffic in between. */
+        public Totals minus(Totals earlier) {
+            return new Totals(h2dBytes - earlier.h2dBytes, d2hBytes - earlier.d2hBytes,
+                    h2dSeconds - earlier.h2dSeconds, d2hSeconds - earlier.d2hSeconds, h2dCount - earlier.h2dCount,
+                    d2hCount - earlier.d2hCount);
+        }
     }
 
     public static void reset() {
-        for (Direction d : Direction.values()) {
-            BYTES[d.ordinal()].set(0);
-            NANOS[d.ordinal()].set(0);
-            COUNT[d.ordinal()].set(0);
-        }
+        PER_DEVICE.clear();
     }
 
     public static String summary() {
         StringBuilder sb = new StringBuilder();
-        for (Direction d : Direction.values()) {
-            sb.append(String.format("%s: %d transfers, %d bytes, %.3f ms%n", d, count(d), bytes(d), nanos(d) / 1e6));
+        for (Map.Entry<Device, AtomicLongArray> e : PER_DEVICE.entrySet()) {
+            for (Direction d : Direction.values()) {
+                sb.append(String.format("%s %s: %d transfers, %d bytes, %.3f ms%n", e.getKey(), d,
+                        count(e.getKey(), d), bytes(e.getKey(), d), nanos(e.getKey(), d) / 1e6));
+            }
         }
         return sb.toString();
     }

@@ -9,6 +9,7 @@ import dev.jtrain.nn.layers.Linear;
 import dev.jtrain.nn.layers.MaxPool2d;
 import dev.jtrain.nn.layers.ReLU;
 import dev.jtrain.random.Generator;
+import dev.jtrain.tensor.Device;
 
 import java.util.Arrays;
 import java.util.List;
@@ -67,8 +68,14 @@ public final class Models {
         }
     }
 
-    /** Builds {@code model} for samples of shape {@code inputDims} (as returned by {@link #inputDims}). */
+    /** Builds {@code model} for samples of shape {@code inputDims} (as returned by {@link #inputDims}) on the cpu. */
     public static Layer build(String model, int[] inputDims, int classes, int[] hidden, float dropout, Generator gen) {
+        return build(model, inputDims, classes, hidden, dropout, gen, Device.CPU);
+    }
+
+    /** Builds {@code model} directly on {@code device} (the same initial bits on every device). */
+    public static Layer build(String model, int[] inputDims, int classes, int[] hidden, float dropout, Generator gen,
+                              Device device) {
         int[] h = hidden == null || hidden.length == 0 ? defaultHidden(model) : hidden;
         for (int v : h) {
             if (v < 1) {
@@ -76,30 +83,38 @@ public final class Models {
             }
         }
         return switch (normalize(model)) {
-            case "mlp" -> mlp(product(inputDims), h, classes, dropout, gen);
-            case "cnn" -> cnn(inputDims, h, classes, dropout, gen);
+            case "mlp" -> mlp(product(inputDims), h, classes, dropout, gen, device);
+            case "cnn" -> cnn(inputDims, h, classes, dropout, gen, device);
             default -> throw unknown(model);
         };
     }
 
     /** Linear(in, h1) ReLU [Dropout] ... Linear(hk, out). */
     public static Sequential mlp(int in, int[] hidden, int out, float dropout, Generator gen) {
+        return mlp(in, hidden, out, dropout, gen, Device.CPU);
+    }
+
+    public static Sequential mlp(int in, int[] hidden, int out, float dropout, Generator gen, Device device) {
         Sequential s = new Sequential();
         int prev = in;
         for (int h : hidden) {
-            s.add(new Linear(prev, h, true, gen));
+            s.add(new Linear(prev, h, true, gen, device));
             s.add(new ReLU());
             if (dropout > 0) {
                 s.add(new Dropout(dropout, gen));
             }
             prev = h;
         }
-        s.add(new Linear(prev, out, true, gen));
+        s.add(new Linear(prev, out, true, gen, device));
         return s;
     }
 
     /** Two conv/ReLU/max-pool blocks, then an MLP head. */
     public static Sequential cnn(int[] chw, int[] hidden, int out, float dropout, Generator gen) {
+        return cnn(chw, hidden, out, dropout, gen, Device.CPU);
+    }
+
+    public static Sequential cnn(int[] chw, int[] hidden, int out, float dropout, Generator gen, Device device) {
         if (chw.length != 3) {
             throw new IllegalArgumentException("cnn needs samples [C, H, W], got " + Arrays.toString(chw));
         }
@@ -110,19 +125,19 @@ public final class Models {
             throw new IllegalArgumentException("cnn needs images of at least 4x4, got " + chw[1] + "x" + chw[2]);
         }
         Sequential s = new Sequential(
-                new Conv2d(c, 32, 3, 1, 1, true, gen), new ReLU(), new MaxPool2d(2, 2),
-                new Conv2d(32, 64, 3, 1, 1, true, gen), new ReLU(), new MaxPool2d(2, 2),
+                new Conv2d(c, 32, 3, 1, 1, true, gen, device), new ReLU(), new MaxPool2d(2, 2),
+                new Conv2d(32, 64, 3, 1, 1, true, gen, device), new ReLU(), new MaxPool2d(2, 2),
                 new Flatten());
         int prev = 64 * hh * ww;
         for (int h : hidden) {
-            s.add(new Linear(prev, h, true, gen));
+            s.add(new Linear(prev, h, true, gen, device));
             s.add(new ReLU());
             if (dropout > 0) {
                 s.add(new Dropout(dropout, gen));
             }
             prev = h;
         }
-        s.add(new Linear(prev, out, true, gen));
+        s.add(new Linear(prev, out, true, gen, device));
         return s;
     }
 

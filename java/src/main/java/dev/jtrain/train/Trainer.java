@@ -91,7 +91,7 @@ public final class Trainer {
             l.onTrainStart(epochs, steps, train.size());
         }
         List<EpochMetrics> history = new ArrayList<>(epochs);
-        try {
+        try (trainIt; BatchIterator ignored = testIt) {
             for (int epoch = 1; epoch <= epochs; epoch++) {
                 history.add(trainEpoch(epoch, trainIt, testIt, gen));
             }
@@ -160,7 +160,9 @@ public final class Trainer {
 
     /** Loss and accuracy of the model on {@code data} in eval mode (no gradients, no parameter change). */
     public Evaluation evaluate(Dataset data, int batchSize) {
-        return evaluate(new BatchIterator(data, batchSize, false, device));
+        try (BatchIterator it = new BatchIterator(data, batchSize, false, device)) {
+            return evaluate(it);
+        }
     }
 
     private Evaluation evaluate(BatchIterator it) {

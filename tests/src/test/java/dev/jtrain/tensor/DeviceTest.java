@@ -25,13 +25,6 @@ class DeviceTest {
     }
 
     @Test
-    void gpuDevicesAreReportedUnavailable() {
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> Tensor.zeros(Device.EMU, 2, 2));
-        assertTrue(e.getMessage().contains("emu"), e.getMessage());
-    }
-
-    @Test
     void transferToSameDeviceIsFreeAndHostArraysNeedCpu() {
         Tensor t = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
         TransferStats.reset();

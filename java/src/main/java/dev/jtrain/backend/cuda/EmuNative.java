@@ -151,6 +151,16 @@ public final class EmuNative {
 
     static native void elementwiseMul(long a, long b, long out, long n, long stream);
 
+    static native void elementwiseSqrt(long x, long out, long n, long stream);
+
+    static native void elementwiseAddSign(float lambda, long w, long grad, long n, long stream);
+
+    static native void elementwiseMaxNormRows(long w, int rows, long cols, float c, long stream);
+
+    static native void elementwiseCopyRows(long src, long srcRowStride, long dst, long dstRowStride, int rows, long cols, long stream);
+
+    static native void reduceRowNorms(long w, int rows, long cols, long norms, long stream);
+
     static native void batchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean, long runningVar, long y, long saveMean, long saveVar, int n, int c, long inner, long stream);
 
     static native void batchnormForwardEval(long x, long gamma, long beta, long runningMean, long runningVar, float eps, long y, int n, int c, long inner, long stream);
@@ -535,6 +545,31 @@ public final class EmuNative {
         @Override
         public void elementwiseMul(long a, long b, long out, long n, long stream) {
             EmuNative.elementwiseMul(a, b, out, n, stream);
+        }
+
+        @Override
+        public void elementwiseSqrt(long x, long out, long n, long stream) {
+            EmuNative.elementwiseSqrt(x, out, n, stream);
+        }
+
+        @Override
+        public void elementwiseAddSign(float lambda, long w, long grad, long n, long stream) {
+            EmuNative.elementwiseAddSign(lambda, w, grad, n, stream);
+        }
+
+        @Override
+        public void elementwiseMaxNormRows(long w, int rows, long cols, float c, long stream) {
+            EmuNative.elementwiseMaxNormRows(w, rows, cols, c, stream);
+        }
+
+        @Override
+        public void elementwiseCopyRows(long src, long srcRowStride, long dst, long dstRowStride, int rows, long cols, long stream) {
+            EmuNative.elementwiseCopyRows(src, srcRowStride, dst, dstRowStride, rows, cols, stream);
+        }
+
+        @Override
+        public void reduceRowNorms(long w, int rows, long cols, long norms, long stream) {
+            EmuNative.reduceRowNorms(w, rows, cols, norms, stream);
         }
 
         @Override

@@ -231,6 +231,16 @@ public interface NativeApi {
 
     void elementwiseMul(long a, long b, long out, long n, long stream);
 
+    void elementwiseSqrt(long x, long out, long n, long stream);
+
+    void elementwiseAddSign(float lambda, long w, long grad, long n, long stream);
+
+    void elementwiseMaxNormRows(long w, int rows, long cols, float c, long stream);
+
+    void elementwiseCopyRows(long src, long srcRowStride, long dst, long dstRowStride, int rows, long cols, long stream);
+
+    void reduceRowNorms(long w, int rows, long cols, long norms, long stream);
+
     // ------------------------------------------------------------------ batchnorm ([n, c, inner])
 
     void batchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean,

@@ -34,7 +34,7 @@ public class AvgPool2d extends Layer {
         }
         Backend be = x.backend();
         Shape ys = Shape.of(x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
-        y = Buffers.ensure(y, be, ys);
+        y = buffers.ensure(y, be, ys);
         be.avgPool2dForward(x, spec, y);
         xShape = x.shape();
         return y;
@@ -49,7 +49,7 @@ public class AvgPool2d extends Layer {
             throw new IllegalArgumentException("AvgPool2d.backward: dy " + dy.shape() + " does not match the output " + y.shape());
         }
         Backend be = dy.backend();
-        dx = Buffers.ensure(dx, be, xShape);
+        dx = buffers.ensure(dx, be, xShape);
         be.avgPool2dBackward(dy, spec, dx);
         return dx;
     }

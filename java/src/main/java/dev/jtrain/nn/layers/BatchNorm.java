@@ -1,11 +1,11 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
-import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
@@ -36,6 +36,11 @@ public abstract class BatchNorm extends Layer {
     private Tensor saveVar;
 
     protected BatchNorm(int channels, float eps, float momentum) {
+        this(channels, eps, momentum, Device.CPU);
+    }
+
+    /** Built directly on {@code device}: parameters are allocated and initialised there (the same bits as on the cpu). */
+    protected BatchNorm(int channels, float eps, float momentum, Device device) {
         if (channels < 1) {
             throw new IllegalArgumentException(name() + " needs at least one channel, got " + channels);
         }
@@ -48,13 +53,13 @@ public abstract class BatchNorm extends Layer {
         this.channels = channels;
         this.eps = eps;
         this.momentum = momentum;
-        Backend cpu = Backends.cpu();
-        this.weight = register(Parameter.trainable("weight", cpu.zeros(channels)));
-        this.bias = register(Parameter.trainable("bias", cpu.zeros(channels)));
-        this.runningMean = register(Parameter.buffer("running_mean", cpu.zeros(channels)));
-        this.runningVar = register(Parameter.buffer("running_var", cpu.zeros(channels)));
-        cpu.fill(weight.value(), 1f);
-        cpu.fill(runningVar.value(), 1f);
+        Backend be = dev.jtrain.backend.Backends.forDevice(device);
+        this.weight = register(Parameter.trainable("weight", be.zeros(channels)));
+        this.bias = register(Parameter.trainable("bias", be.zeros(channels)));
+        this.runningMean = register(Parameter.buffer("running_mean", be.zeros(channels)));
+        this.runningVar = register(Parameter.buffer("running_var", be.zeros(channels)));
+        be.fill(weight.value(), 1f);
+        be.fill(runningVar.value(), 1f);
     }
 
     /** "BatchNorm1d" or "BatchNorm2d", for messages. */
@@ -113,7 +118,7 @@ public abstract class BatchNorm extends Layer {
         }
         Buffers.requireDevice(x, weight.value().device(), name());
         Backend be = x.backend();
-        y = Buffers.ensureLike(y, x);
+        y = buffers.ensureLike(y, x);
         if (training) {
             int m = x.numel() / channels;
             if (m < 2) {
@@ -121,8 +126,8 @@ public abstract class BatchNorm extends Layer {
                         + x.shape() + "); the unbiased variance of one value is undefined");
             }
             Shape cs = Shape.of(channels);
-            saveMean = Buffers.ensure(saveMean, be, cs);
-            saveVar = Buffers.ensure(saveVar, be, cs);
+            saveMean = buffers.ensure(saveMean, be, cs);
+            saveVar = buffers.ensure(saveVar, be, cs);
             be.batchNormForwardTrain(x, weight.value(), bias.value(), eps, momentum,
                     runningMean.value(), runningVar.value(), y, saveMean, saveVar);
         } else {
@@ -142,7 +147,7 @@ public abstract class BatchNorm extends Layer {
             throw new IllegalArgumentException(name() + ".backward: dy " + dy.shape() + " does not match the output " + x.shape());
         }
         Backend be = dy.backend();
-        dx = Buffers.ensureLike(dx, x);
+        dx = buffers.ensureLike(dx, x);
         Tensor mean = lastTraining ? saveMean : runningMean.value();
         Tensor var = lastTraining ? saveVar : runningVar.value();
         be.batchNormBackward(x, dy, weight.value(), mean, var, eps, lastTraining, dx, weight.grad(), bias.grad());

@@ -1,7 +1,6 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
-import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.ConvSpec;
 import dev.jtrain.init.Init;
 import dev.jtrain.nn.Buffers;
@@ -9,6 +8,7 @@ import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
@@ -27,15 +27,20 @@ public class Conv2d extends Layer {
     private Tensor dx;
 
     public Conv2d(int inC, int outC, int kernel, int stride, int padding, boolean bias, Generator gen) {
+        this(inC, outC, kernel, stride, padding, bias, gen, Device.CPU);
+    }
+
+    /** Built directly on {@code device}: parameters are allocated and initialised there (the same bits as on the cpu). */
+    public Conv2d(int inC, int outC, int kernel, int stride, int padding, boolean bias, Generator gen, Device device) {
         if (inC < 1 || outC < 1) {
             throw new IllegalArgumentException("Conv2d needs inC >= 1 and outC >= 1, got " + inC + ", " + outC);
         }
         this.inC = inC;
         this.outC = outC;
         this.spec = ConvSpec.square(kernel, stride, padding);
-        Backend cpu = Backends.cpu();
-        this.weight = register(Parameter.trainable("weight", cpu.zeros(outC, inC, kernel, kernel)));
-        this.bias = bias ? register(Parameter.trainable("bias", cpu.zeros(outC))) : null;
+        Backend be = dev.jtrain.backend.Backends.forDevice(device);
+        this.weight = register(Parameter.trainable("weight", be.zeros(outC, inC, kernel, kernel)));
+        this.bias = bias ? register(Parameter.trainable("bias", be.zeros(outC))) : null;
         Init.linearDefault(weight.value(), bias ? this.bias.value() : null, gen);
     }
 
@@ -62,7 +67,7 @@ public class Conv2d extends Layer {
         Buffers.requireDevice(x, weight.value().device(), "Conv2d");
         Backend be = x.backend();
         Shape ys = Shape.of(x.dim(0), outC, spec.outH(x.dim(2)), spec.outW(x.dim(3)));
-        y = Buffers.ensure(y, be, ys);
+        y = buffers.ensure(y, be, ys);
         be.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), spec, y);
         this.x = x;
         return y;
@@ -77,7 +82,7 @@ public class Conv2d extends Layer {
             throw new IllegalArgumentException("Conv2d.backward: dy " + dy.shape() + " does not match the output " + y.shape());
         }
         Backend be = dy.backend();
-        dx = Buffers.ensureLike(dx, x);
+        dx = buffers.ensureLike(dx, x);
         be.conv2dBackward(x, weight.value(), dy, spec, dx, weight.grad(), bias == null ? null : bias.grad());
         return dx;
     }

@@ -47,8 +47,8 @@ public class Dropout extends Layer {
             return x;
         }
         Backend be = x.backend();
-        y = Buffers.ensureLike(y, x);
-        mask = Buffers.ensureLike(mask, x);
+        y = buffers.ensureLike(y, x);
+        mask = buffers.ensureLike(mask, x);
         be.dropoutForward(x, p, gen.seed(), gen.nextOffset(), y, mask);
         return y;
     }
@@ -65,7 +65,7 @@ public class Dropout extends Layer {
             throw new IllegalArgumentException("Dropout.backward: dy " + dy.shape() + " does not match the output " + mask.shape());
         }
         Backend be = dy.backend();
-        dx = Buffers.ensureLike(dx, dy);
+        dx = buffers.ensureLike(dx, dy);
         be.mul(dy, mask, dx);
         return dx;
     }

@@ -29,7 +29,7 @@ public class ElementwiseActivation extends Layer {
     public Tensor forward(Tensor x, boolean training) {
         Buffers.requireFloat(x, activation.kind().name());
         Backend be = x.backend();
-        y = Buffers.ensureLike(y, x);
+        y = buffers.ensureLike(y, x);
         be.activationForward(activation, x, y);
         this.x = x;
         return y;
@@ -45,7 +45,7 @@ public class ElementwiseActivation extends Layer {
                     + " does not match the output " + x.shape());
         }
         Backend be = dy.backend();
-        dx = Buffers.ensureLike(dx, x);
+        dx = buffers.ensureLike(dx, x);
         be.activationBackward(activation, x, y, dy, dx);
         return dx;
     }

@@ -7,6 +7,7 @@ import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
@@ -26,14 +27,19 @@ public class Linear extends Layer {
     private Tensor dx;
 
     public Linear(int in, int out, boolean bias, Generator gen) {
+        this(in, out, bias, gen, Device.CPU);
+    }
+
+    /** Built directly on {@code device}: parameters are allocated and initialised there (the same bits as on the cpu). */
+    public Linear(int in, int out, boolean bias, Generator gen, Device device) {
         if (in < 1 || out < 1) {
             throw new IllegalArgumentException("Linear needs in >= 1 and out >= 1, got in=" + in + " out=" + out);
         }
         this.in = in;
         this.out = out;
-        Backend cpu = dev.jtrain.backend.Backends.cpu();
-        this.weight = register(Parameter.trainable("weight", cpu.zeros(out, in)));
-        this.bias = bias ? register(Parameter.trainable("bias", cpu.zeros(out))) : null;
+        Backend be = dev.jtrain.backend.Backends.forDevice(device);
+        this.weight = register(Parameter.trainable("weight", be.zeros(out, in)));
+        this.bias = bias ? register(Parameter.trainable("bias", be.zeros(out))) : null;
         Init.linearDefault(weight.value(), bias ? this.bias.value() : null, gen);
     }
 
@@ -67,7 +73,7 @@ public class Linear extends Layer {
         int rows = x.numel() / in;
         xShape = x.shape();
         x2d = x.rank() == 2 ? x : x.reshape(rows, in);
-        y = Buffers.ensure(y, be, Shape.of(rows, out));
+        y = buffers.ensure(y, be, Shape.of(rows, out));
         be.gemm(false, true, 1f, x2d, w, 0f, y);
         if (bias != null) {
             be.addBias(y, bias.value());
@@ -95,7 +101,7 @@ public class Linear extends Layer {
         if (bias != null) {
             be.biasGrad(dy2d, bias.grad());
         }
-        dx = Buffers.ensure(dx, be, Shape.of(rows, in));
+        dx = buffers.ensure(dx, be, Shape.of(rows, in));
         be.gemm(false, false, 1f, dy2d, weight.value(), 0f, dx);
         return xShape.rank() == 2 ? dx : dx.reshape(xShape.dims());
     }

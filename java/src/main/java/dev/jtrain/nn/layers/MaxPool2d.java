@@ -45,8 +45,8 @@ public class MaxPool2d extends Layer {
         }
         Backend be = x.backend();
         Shape ys = Shape.of(x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
-        y = Buffers.ensure(y, be, ys);
-        indices = Buffers.ensure(indices, be, DType.INT64, ys);
+        y = buffers.ensure(y, be, ys);
+        indices = buffers.ensure(indices, be, DType.INT64, ys);
         be.maxPool2dForward(x, spec, y, indices);
         xShape = x.shape();
         return y;
@@ -61,7 +61,7 @@ public class MaxPool2d extends Layer {
             throw new IllegalArgumentException("MaxPool2d.backward: dy " + dy.shape() + " does not match the output " + y.shape());
         }
         Backend be = dy.backend();
-        dx = Buffers.ensure(dx, be, xShape);
+        dx = buffers.ensure(dx, be, xShape);
         be.maxPool2dBackward(dy, indices, spec, dx);
         return dx;
     }

@@ -1,7 +1,6 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
-import dev.jtrain.backend.Backends;
 import dev.jtrain.init.Init;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
@@ -9,6 +8,7 @@ import dev.jtrain.nn.Parameter;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
@@ -32,15 +32,20 @@ public class Maxout extends Layer {
     private Tensor dx;
 
     public Maxout(int in, int out, int pieces, boolean bias, Generator gen) {
+        this(in, out, pieces, bias, gen, Device.CPU);
+    }
+
+    /** Built directly on {@code device}: parameters are allocated and initialised there (the same bits as on the cpu). */
+    public Maxout(int in, int out, int pieces, boolean bias, Generator gen, Device device) {
         if (in < 1 || out < 1 || pieces < 1) {
             throw new IllegalArgumentException("Maxout needs in, out, pieces >= 1, got " + in + ", " + out + ", " + pieces);
         }
         this.in = in;
         this.out = out;
         this.pieces = pieces;
-        Backend cpu = Backends.cpu();
-        this.weight = register(Parameter.trainable("weight", cpu.zeros(pieces * out, in)));
-        this.bias = bias ? register(Parameter.trainable("bias", cpu.zeros(pieces * out))) : null;
+        Backend be = dev.jtrain.backend.Backends.forDevice(device);
+        this.weight = register(Parameter.trainable("weight", be.zeros(pieces * out, in)));
+        this.bias = bias ? register(Parameter.trainable("bias", be.zeros(pieces * out))) : null;
         Init.linearDefault(weight.value(), bias ? this.bias.value() : null, gen);
     }
 
@@ -72,9 +77,9 @@ public class Maxout extends Layer {
         Buffers.requireDevice(x, weight.value().device(), "Maxout");
         Backend be = x.backend();
         int n = x.dim(0);
-        z = Buffers.ensure(z, be, Shape.of(n, pieces * out));
-        y = Buffers.ensure(y, be, Shape.of(n, out));
-        piece = Buffers.ensure(piece, be, DType.INT64, Shape.of(n, out));
+        z = buffers.ensure(z, be, Shape.of(n, pieces * out));
+        y = buffers.ensure(y, be, Shape.of(n, out));
+        piece = buffers.ensure(piece, be, DType.INT64, Shape.of(n, out));
         be.gemm(false, true, 1f, x, weight.value(), 0f, z);
         if (bias != null) {
             be.addBias(z, bias.value());
@@ -93,13 +98,13 @@ public class Maxout extends Layer {
             throw new IllegalArgumentException("Maxout.backward: dy " + dy.shape() + " does not match the output " + y.shape());
         }
         Backend be = dy.backend();
-        dz = Buffers.ensureLike(dz, z);
+        dz = buffers.ensureLike(dz, z);
         be.maxoutBackward(dy, piece, pieces, dz);
         be.gemm(true, false, 1f, dz, x, 1f, weight.grad());
         if (bias != null) {
             be.biasGrad(dz, bias.grad());
         }
-        dx = Buffers.ensureLike(dx, x);
+        dx = buffers.ensureLike(dx, x);
         be.gemm(false, false, 1f, dz, weight.value(), 0f, dx);
         return dx;
     }

@@ -1,10 +1,10 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
-import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
+import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
@@ -20,13 +20,18 @@ public class PReLU extends Layer {
     private Tensor dx;
 
     public PReLU(int numParameters, float init) {
+        this(numParameters, init, Device.CPU);
+    }
+
+    /** Built directly on {@code device}: parameters are allocated and initialised there (the same bits as on the cpu). */
+    public PReLU(int numParameters, float init, Device device) {
         if (numParameters < 1) {
             throw new IllegalArgumentException("PReLU needs numParameters >= 1, got " + numParameters);
         }
         this.numParameters = numParameters;
-        Backend cpu = Backends.cpu();
-        this.weight = register(Parameter.trainable("weight", cpu.zeros(numParameters)));
-        cpu.fill(weight.value(), init);
+        Backend be = dev.jtrain.backend.Backends.forDevice(device);
+        this.weight = register(Parameter.trainable("weight", be.zeros(numParameters)));
+        be.fill(weight.value(), init);
     }
 
     /** One shared alpha = 0.25 (PyTorch's default). */
@@ -48,7 +53,7 @@ public class PReLU extends Layer {
         }
         Buffers.requireDevice(x, weight.value().device(), "PReLU");
         Backend be = x.backend();
-        y = Buffers.ensureLike(y, x);
+        y = buffers.ensureLike(y, x);
         be.preluForward(x, weight.value(), y);
         this.x = x;
         return y;
@@ -63,7 +68,7 @@ public class PReLU extends Layer {
             throw new IllegalArgumentException("PReLU.backward: dy " + dy.shape() + " does not match the output " + x.shape());
         }
         Backend be = dy.backend();
-        dx = Buffers.ensureLike(dx, x);
+        dx = buffers.ensureLike(dx, x);
         be.preluBackward(x, weight.value(), dy, dx, weight.grad());
         return dx;
     }

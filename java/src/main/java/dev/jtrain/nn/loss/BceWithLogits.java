@@ -10,6 +10,7 @@ import dev.jtrain.tensor.Tensor;
  * max(z, 0) − z·t + log(1 + e^−|z|) (stable); targets may be soft (in [0, 1]). dz = (σ(z) − t)/numel.
  */
 public class BceWithLogits implements Loss {
+    private final Buffers buffers = new Buffers();
     private Tensor logits;
     private Tensor targets;
     private Tensor perElement;
@@ -26,8 +27,8 @@ public class BceWithLogits implements Loss {
         }
         Buffers.requireDevice(targets, logits.device(), "BceWithLogits (targets vs logits)");
         Backend be = logits.backend();
-        perElement = Buffers.ensureLike(perElement, logits);
-        loss = Buffers.ensure(loss, be, Shape.scalar());
+        perElement = buffers.ensureLike(perElement, logits);
+        loss = buffers.ensure(loss, be, Shape.scalar());
         be.bceWithLogits(logits, targets, perElement);
         be.sum(perElement, loss);
         be.scale(loss, 1f / logits.numel());
@@ -41,7 +42,7 @@ public class BceWithLogits implements Loss {
         if (logits == null) {
             throw new IllegalStateException("BceWithLogits.backward called before forward");
         }
-        dlogits = Buffers.ensureLike(dlogits, logits);
+        dlogits = buffers.ensureLike(dlogits, logits);
         logits.backend().bceWithLogitsBackward(logits, targets, 1f / logits.numel(), dlogits);
         return dlogits;
     }
@@ -49,5 +50,10 @@ public class BceWithLogits implements Loss {
     /** The unreduced loss (shape of the logits) of the last forward. */
     public Tensor lossPerElement() {
         return perElement;
+    }
+
+    @Override
+    public void close() {
+        buffers.close();
     }
 }

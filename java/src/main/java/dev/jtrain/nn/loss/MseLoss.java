@@ -10,6 +10,7 @@ import dev.jtrain.tensor.Tensor;
  * count for {@link Reduction#MEAN}. dpred = 2(pred − target)/den.
  */
 public class MseLoss implements Loss {
+    private final Buffers buffers = new Buffers();
     private final Reduction reduction;
     private Tensor pred;
     private Tensor target;
@@ -43,8 +44,8 @@ public class MseLoss implements Loss {
         }
         Buffers.requireDevice(target, pred.device(), "MseLoss (target vs prediction)");
         Backend be = pred.backend();
-        perElement = Buffers.ensureLike(perElement, pred);
-        loss = Buffers.ensure(loss, be, Shape.scalar());
+        perElement = buffers.ensureLike(perElement, pred);
+        loss = buffers.ensure(loss, be, Shape.scalar());
         be.squaredError(pred, target, perElement);
         be.sum(perElement, loss);
         if (reduction == Reduction.MEAN) {
@@ -60,7 +61,7 @@ public class MseLoss implements Loss {
         if (pred == null) {
             throw new IllegalStateException("MseLoss.backward called before forward");
         }
-        dpred = Buffers.ensureLike(dpred, pred);
+        dpred = buffers.ensureLike(dpred, pred);
         pred.backend().squaredErrorBackward(pred, target, scale(pred), dpred);
         return dpred;
     }
@@ -68,5 +69,10 @@ public class MseLoss implements Loss {
     /** The unreduced squared errors of the last forward. */
     public Tensor lossPerElement() {
         return perElement;
+    }
+
+    @Override
+    public void close() {
+        buffers.close();
     }
 }

@@ -12,6 +12,7 @@ import dev.jtrain.tensor.Tensor;
  * spread over all C classes), computed with log-sum-exp. dlogits = (softmax − q)/N.
  */
 public class SoftmaxCrossEntropy implements Loss {
+    private final Buffers buffers = new Buffers();
     private final float labelSmoothing;
     private Tensor labels;
     private Tensor probs;
@@ -47,9 +48,9 @@ public class SoftmaxCrossEntropy implements Loss {
         Buffers.requireDevice(labels, logits.device(), "SoftmaxCrossEntropy (labels vs logits)");
         Backend be = logits.backend();
         int n = logits.dim(0);
-        probs = Buffers.ensureLike(probs, logits);
-        perSample = Buffers.ensure(perSample, be, Shape.of(n));
-        loss = Buffers.ensure(loss, be, Shape.scalar());
+        probs = buffers.ensureLike(probs, logits);
+        perSample = buffers.ensure(perSample, be, Shape.of(n));
+        loss = buffers.ensure(loss, be, Shape.scalar());
         be.softmaxCrossEntropy(logits, labels, labelSmoothing, probs, perSample);
         be.sum(perSample, loss);
         be.scale(loss, 1f / n);
@@ -63,7 +64,7 @@ public class SoftmaxCrossEntropy implements Loss {
             throw new IllegalStateException("SoftmaxCrossEntropy.backward called before forward");
         }
         Backend be = probs.backend();
-        dlogits = Buffers.ensureLike(dlogits, probs);
+        dlogits = buffers.ensureLike(dlogits, probs);
         be.softmaxCrossEntropyBackward(probs, labels, labelSmoothing, 1f / probs.dim(0), dlogits);
         return dlogits;
     }
@@ -76,5 +77,10 @@ public class SoftmaxCrossEntropy implements Loss {
     /** The unreduced loss [N] of the last forward. */
     public Tensor lossPerSample() {
         return perSample;
+    }
+
+    @Override
+    public void close() {
+        buffers.close();
     }
 }

@@ -1,5 +1,7 @@
 package dev.jtrain.backend.cpu;
 
+import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Shape;
@@ -16,7 +18,7 @@ final class CpuTestSupport {
     private CpuTestSupport() {
     }
 
-    static final CpuBackend B = CpuBackend.get();
+    static final Backend B = Backends.cpu(); // the checked front: tests see the same errors users do
 
     static float[] rand(SplittableRandom r, int n, double lo, double hi) {
         float[] a = new float[n];

@@ -2,7 +2,8 @@ package dev.jtrain.backend.cuda;
 
 import dev.jtrain.backend.Activation;
 import dev.jtrain.backend.ConvSpec;
-import dev.jtrain.backend.cpu.CpuBackend;
+import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * </ul>
  */
 class EmuKernelsTest {
-    private static final CpuBackend CPU = CpuBackend.get();
+    private static final Backend CPU = Backends.cpu();
 
     private NativeApi api;
     private EmuTestSupport.Dev dev;

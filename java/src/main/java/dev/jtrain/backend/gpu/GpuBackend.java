@@ -1,0 +1,556 @@
+package dev.jtrain.backend.gpu;
+
+import dev.jtrain.backend.Activation;
+import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.ConvSpec;
+import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.tensor.DType;
+import dev.jtrain.tensor.Device;
+import dev.jtrain.tensor.HostStorage;
+import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Tensor;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The op set on a CUDA device, {@code emu} or {@code cuda:n}: every op is one or a few launches of our
+ * kernels (kernels/*.cu) through the native library ({@link NativeApi}), on this backend's one stream, on
+ * memory from its {@link DeviceAllocator}. The emu and the real GPU run this same class over the same
+ * kernel sources; only the {@link NativeApi} (libjtrain_emu or libjtrain_cuda) differs.
+ *
+ * <p>It receives <b>checked</b> arguments (the op front {@code CheckedBackend} validated devices, dtypes
+ * and shapes) and never reads tensor values on the host: a label out of range gives NaN for its row, a
+ * pooling index outside its plane is ignored (kernels/*.h say what each kernel does with bad values).
+ *
+ * <p>Ordering: kernels run on the stream in issue order; host copies use the legacy default stream, which
+ * waits for the (blocking) stream's earlier work, so a host read sees every earlier op's result and a
+ * batch upload never overwrites a buffer a queued kernel still reads. Emu completes each launch before the
+ * call returns.
+ */
+public final class GpuBackend implements Backend, AutoCloseable {
+    private final NativeApi api;
+    private final Device device;
+    private final DeviceAllocator allocator;
+    private final long stream;
+    private final long reduceWorkspace;
+    private final long squaresWorkspace;
+    private final String description;
+
+    public GpuBackend(NativeApi api, Device device, String description) {
+        this.api = Objects.requireNonNull(api, "api");
+        this.device = Objects.requireNonNull(device, "device");
+        this.allocator = new DeviceAllocator(api, device);
+        this.stream = api.streamCreate();
+        this.reduceWorkspace = allocator.reserve(api.reduceWorkspaceBytes());
+        this.squaresWorkspace = allocator.reserve(api.optimSumSquaresWorkspaceBytes());
+        this.description = description;
+    }
+
+    /** The native entry points (for interop and benchmarks). */
+    public NativeApi api() {
+        return api;
+    }
+
+    /** The stream every op of this backend runs on (a {@code cudaStream_t}; hand it to interop code). */
+    public long stream() {
+        return stream;
+    }
+
+    public DeviceAllocator allocator() {
+        return allocator;
+    }
+
+    public MemoryStats memoryStats() {
+        return allocator.stats();
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public void synchronize() {
+        api.streamSynchronize(stream);
+    }
+
+    @Override
+    public void close() {
+        synchronize();
+        allocator.close();
+    }
+
+    // ---------------------------------------------------------------- addresses
+
+    private static long ptr(Tensor t) {
+        return ((DeviceBuffer) t.storage()).address();
+    }
+
+    /** The address of t, or 0 (null) for an absent optional tensor. */
+    private static long opt(Tensor t) {
+        return t == null ? 0L : ptr(t);
+    }
+
+    /** A temporary float buffer of n elements from the pool; close it when the op is done. */
+    private Tensor scratch(long n) {
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a scratch buffer of " + n + " floats is too large on " + device);
+        }
+        return new Tensor(Shape.of((int) n), DType.FLOAT32, allocator.allocate(4L * n));
+    }
+
+    /** The product of the dimensions after dim 1 (1 for rank 2). */
+    private static int inner(Tensor t) {
+        return t.rank() == 2 ? 1 : t.shape().size(2, t.rank());
+    }
+
+    // ---------------------------------------------------------------- memory and transfers
+
+    @Override
+    public Tensor zeros(DType dtype, Shape shape) {
+        long bytes = (long) shape.numel() * dtype.bytes();
+        Tensor t = new Tensor(shape, dtype, allocator.allocate(bytes));
+        api.elementwiseFill(ptr(t), bytes / 4, 0f, stream);
+        return t;
+    }
+
+    @Override
+    public Tensor fromHost(Tensor host) {
+        Tensor t = new Tensor(host.shape(), host.dtype(),
+                allocator.allocate((long) host.numel() * host.dtype().bytes()));
+        copyFromHost(host, t);
+        return t;
+    }
+
+    @Override
+    public Tensor toHost(Tensor tensor) {
+        Tensor h = new Tensor(tensor.shape(), tensor.dtype(), HostStorage.allocate(tensor.dtype(), tensor.numel()));
+        copyToHost(tensor, h);
+        return h;
+    }
+
+    @Override
+    public void copyFromHost(Tensor host, Tensor dst) {
+        if (host.dtype() == DType.FLOAT32) {
+            api.copyFloatsToDevice(host.floats(), 0, ptr(dst), host.numel());
+        } else {
+            api.copyLongsToDevice(host.longs(), 0, ptr(dst), host.numel());
+        }
+    }
+
+    @Override
+    public void copyToHost(Tensor src, Tensor host) {
+        if (src.dtype() == DType.FLOAT32) {
+            api.copyFloatsToHost(ptr(src), host.floats(), 0, src.numel());
+        } else {
+            api.copyLongsToHost(ptr(src), host.longs(), 0, src.numel());
+        }
+    }
+
+    /** 32-bit words of a tensor (an int64 element is two). */
+    private static long words(Tensor t) {
+        return (long) t.numel() * t.dtype().bytes() / 4;
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        if (src.storage() != dst.storage()) {
+            api.elementwiseCopy(ptr(src), ptr(dst), words(src), stream);
+        }
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        if (t.dtype() == DType.FLOAT32) {
+            api.elementwiseFill(ptr(t), t.numel(), value, stream);
+        } else if (value == 0f) {
+            api.elementwiseFill(ptr(t), words(t), 0f, stream); // all-zero bits are int64 0
+        } else {
+            long[] h = new long[t.numel()];
+            java.util.Arrays.fill(h, (long) value);
+            api.copyLongsToDevice(h, 0, ptr(t), h.length);
+        }
+    }
+
+    // ---------------------------------------------------------------- random
+
+    @Override
+    public void randomUniform(Tensor t, float low, float high, long seed, long offset) {
+        api.dropoutRandomUniform(ptr(t), t.numel(), low, high, seed, offset, stream);
+    }
+
+    @Override
+    public void randomNormal(Tensor t, float mean, float std, long seed, long offset) {
+        api.dropoutRandomNormal(ptr(t), t.numel(), mean, std, seed, offset, stream);
+    }
+
+    // ---------------------------------------------------------------- GEMM and bias
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int m = c.dim(0);
+        int n = c.dim(1);
+        int k = transA ? a.dim(0) : a.dim(1);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {                       // op(a) op(b) is all zeros: c = beta c (beta 0 ignores NaN)
+            if (beta == 0f) {
+                api.elementwiseFill(ptr(c), c.numel(), 0f, stream);
+            } else {
+                api.elementwiseScale(ptr(c), c.numel(), beta, stream);
+            }
+            return;
+        }
+        api.gemmSgemm(0, transA, transB, m, n, k, alpha, ptr(a), Math.max(1, a.dim(1)), ptr(b), Math.max(1, b.dim(1)),
+                beta, ptr(c), Math.max(1, n), 0L, false, stream);
+    }
+
+    @Override
+    public void addBias(Tensor y, Tensor bias) {
+        api.reduceAddBias(ptr(y), ptr(bias), y.dim(0), y.dim(1), inner(y), stream);
+    }
+
+    @Override
+    public void biasGrad(Tensor dy, Tensor dbias) {
+        api.reduceBiasGrad(ptr(dy), dy.dim(0), dy.dim(1), inner(dy), ptr(dbias), stream);
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        api.elementwiseAdd(ptr(a), ptr(b), ptr(out), a.numel(), stream);
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        api.elementwiseMul(ptr(a), ptr(b), ptr(out), a.numel(), stream);
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        api.elementwiseAxpy(alpha, ptr(x), ptr(y), x.numel(), stream);
+    }
+
+    @Override
+    public void scale(Tensor x, float alpha) {
+        api.elementwiseScale(ptr(x), x.numel(), alpha, stream);
+    }
+
+    @Override
+    public void sqrt(Tensor x, Tensor out) {
+        api.elementwiseSqrt(ptr(x), ptr(out), x.numel(), stream);
+    }
+
+    // ---------------------------------------------------------------- activations
+
+    @Override
+    public void activationForward(Activation act, Tensor x, Tensor y) {
+        api.activationsForward(act.kind().ordinal(), ptr(x), ptr(y), x.numel(), act.alpha(), act.beta(), stream);
+    }
+
+    @Override
+    public void activationBackward(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        api.activationsBackward(act.kind().ordinal(), opt(x), opt(y), ptr(dy), ptr(dx), dy.numel(), act.alpha(),
+                act.beta(), stream);
+    }
+
+    /** {n, c, inner} for PReLU: a shared alpha [1] sees the tensor as one channel. */
+    private static int[] preluLayout(Tensor x, Tensor alpha) {
+        if (alpha.dim(0) == 1 && (x.rank() < 2 || x.dim(1) != 1)) {
+            return new int[] {1, 1, x.numel()};
+        }
+        return new int[] {x.dim(0), x.dim(1), inner(x)};
+    }
+
+    @Override
+    public void preluForward(Tensor x, Tensor alpha, Tensor y) {
+        int[] d = preluLayout(x, alpha);
+        api.activationsPreluForward(ptr(x), ptr(alpha), ptr(y), d[0], d[1], d[2], stream);
+    }
+
+    @Override
+    public void preluBackward(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dalpha) {
+        int[] d = preluLayout(x, alpha);
+        api.activationsPreluBackward(ptr(x), ptr(alpha), ptr(dy), ptr(dx), opt(dalpha), d[0], d[1], d[2], stream);
+    }
+
+    @Override
+    public void maxoutForward(Tensor z, int pieces, Tensor y, Tensor piece) {
+        api.activationsMaxoutForward(ptr(z), z.dim(0), pieces, z.dim(1) / pieces, ptr(y), ptr(piece), stream);
+    }
+
+    @Override
+    public void maxoutBackward(Tensor dy, Tensor piece, int pieces, Tensor dz) {
+        api.activationsMaxoutBackward(ptr(dy), ptr(piece), dz.dim(0), pieces, dz.dim(1) / pieces, ptr(dz), stream);
+    }
+
+    // ---------------------------------------------------------------- losses
+
+    @Override
+    public void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor probs,
+                                    Tensor lossPerSample) {
+        api.softmaxXentForward(ptr(logits), ptr(labels), logits.dim(0), logits.dim(1), labelSmoothing, ptr(probs),
+                ptr(lossPerSample), stream);
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, float labelSmoothing, float scale,
+                                            Tensor dlogits) {
+        api.softmaxXentBackward(ptr(probs), ptr(labels), probs.dim(0), probs.dim(1), labelSmoothing, scale,
+                ptr(dlogits), stream);
+    }
+
+    @Override
+    public void bceWithLogits(Tensor logits, Tensor targets, Tensor lossPerElement) {
+        api.softmaxXentBceForward(ptr(logits), ptr(targets), logits.numel(), ptr(lossPerElement), stream);
+    }
+
+    @Override
+    public void bceWithLogitsBackward(Tensor logits, Tensor targets, float scale, Tensor dlogits) {
+        api.softmaxXentBceBackward(ptr(logits), ptr(targets), logits.numel(), scale, ptr(dlogits), stream);
+    }
+
+    @Override
+    public void squaredError(Tensor pred, Tensor target, Tensor out) {
+        api.softmaxXentSqerrForward(ptr(pred), ptr(target), pred.numel(), ptr(out), stream);
+    }
+
+    @Override
+    public void squaredErrorBackward(Tensor pred, Tensor target, float scale, Tensor dpred) {
+        api.softmaxXentSqerrBackward(ptr(pred), ptr(target), pred.numel(), scale, ptr(dpred), stream);
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    @Override
+    public void sum(Tensor x, Tensor out) {
+        api.reduceSum(ptr(x), x.numel(), ptr(out), reduceWorkspace, stream);
+    }
+
+    @Override
+    public void sumSquares(Tensor x, Tensor out, boolean accumulate) {
+        api.reduceSumSquares(ptr(x), x.numel(), ptr(out), accumulate, reduceWorkspace, stream);
+    }
+
+    @Override
+    public void sumAbs(Tensor x, Tensor out) {
+        api.reduceSumAbs(ptr(x), x.numel(), ptr(out), reduceWorkspace, stream);
+    }
+
+    @Override
+    public void argmaxRows(Tensor x, Tensor out) {
+        if (x.dim(0) > 0) {
+            api.reduceArgmaxRows(ptr(x), x.dim(0), x.dim(1), ptr(out), stream);
+        }
+    }
+
+    @Override
+    public void countEqual(Tensor a, Tensor b, Tensor out) {
+        api.reduceCountEqual(ptr(a), ptr(b), a.numel(), ptr(out), reduceWorkspace, stream);
+    }
+
+    // ---------------------------------------------------------------- convolution (im2col + GEMM per sample)
+
+    @Override
+    public void conv2dForward(Tensor x, Tensor w, Tensor b, ConvSpec s, Tensor y) {
+        int n = x.dim(0);
+        int cout = w.dim(0);
+        int k = w.dim(1) * w.dim(2) * w.dim(3);
+        int p = y.dim(2) * y.dim(3);
+        try (Tensor col = scratch((long) n * k * p)) {
+            api.convIm2col(ptr(x), ptr(col), n, x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(), s.strideH(),
+                    s.strideW(), s.padH(), s.padW(), stream);
+            for (int i = 0; i < n; i++) {            // y[i] [Cout, P] = W [Cout, K] col[i] [K, P]
+                api.gemmSgemm(0, false, false, cout, p, k, 1f, ptr(w), k, ptr(col) + 4L * i * k * p, p, 0f,
+                        ptr(y) + 4L * i * cout * p, p, 0L, false, stream);
+            }
+        }
+        if (b != null) {
+            api.reduceAddBias(ptr(y), ptr(b), n, cout, p, stream);
+        }
+    }
+
+    @Override
+    public void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
+        int n = x.dim(0);
+        int cout = w.dim(0);
+        int k = w.dim(1) * w.dim(2) * w.dim(3);
+        int p = dy.dim(2) * dy.dim(3);
+        long colFloats = (long) n * k * p;
+        if (dw != null) {
+            try (Tensor col = scratch(colFloats)) {
+                api.convIm2col(ptr(x), ptr(col), n, x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(),
+                        s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+                for (int i = 0; i < n; i++) {        // dW [Cout, K] += dy[i] [Cout, P] col[i]^T [P, K]
+                    api.gemmSgemm(0, false, true, cout, k, p, 1f, ptr(dy) + 4L * i * cout * p, p,
+                            ptr(col) + 4L * i * k * p, p, 1f, ptr(dw), k, 0L, false, stream);
+                }
+            }
+        }
+        if (db != null) {
+            api.reduceBiasGrad(ptr(dy), n, cout, p, ptr(db), stream);
+        }
+        if (dx != null) {
+            try (Tensor dcol = scratch(colFloats)) {
+                for (int i = 0; i < n; i++) {        // dcol[i] [K, P] = W^T [K, Cout] dy[i] [Cout, P]
+                    api.gemmSgemm(0, true, false, k, p, cout, 1f, ptr(w), k, ptr(dy) + 4L * i * cout * p, p, 0f,
+                            ptr(dcol) + 4L * i * k * p, p, 0L, false, stream);
+                }
+                api.convCol2im(ptr(dcol), ptr(dx), n, x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(),
+                        s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- pooling
+
+    @Override
+    public void maxPool2dForward(Tensor x, ConvSpec s, Tensor y, Tensor indices) {
+        api.poolMaxForward(ptr(x), ptr(y), opt(indices), x.dim(0), x.dim(1), x.dim(2), x.dim(3), s.kernelH(),
+                s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dy, Tensor indices, ConvSpec s, Tensor dx) {
+        api.poolMaxBackward(ptr(dy), ptr(indices), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3), s.kernelH(),
+                s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+    }
+
+    @Override
+    public void avgPool2dForward(Tensor x, ConvSpec s, Tensor y) {
+        api.poolAvgForward(ptr(x), ptr(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(),
+                s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dy, ConvSpec s, Tensor dx) {
+        api.poolAvgBackward(ptr(dy), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3), s.kernelH(), s.kernelW(),
+                s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+    }
+
+    // ---------------------------------------------------------------- batch normalisation
+
+    @Override
+    public void batchNormForwardTrain(Tensor x, Tensor gamma, Tensor beta, float eps, float momentum,
+                                      Tensor runningMean, Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveVar) {
+        api.batchnormForwardTrain(ptr(x), opt(gamma), opt(beta), eps, momentum, opt(runningMean), opt(runningVar),
+                ptr(y), opt(saveMean), opt(saveVar), x.dim(0), x.dim(1), inner(x), stream);
+    }
+
+    @Override
+    public void batchNormForwardEval(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                     float eps, Tensor y) {
+        api.batchnormForwardEval(ptr(x), opt(gamma), opt(beta), ptr(runningMean), ptr(runningVar), eps, ptr(y),
+                x.dim(0), x.dim(1), inner(x), stream);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor var, float eps,
+                                  boolean training, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        api.batchnormBackward(ptr(x), ptr(dy), opt(gamma), ptr(mean), ptr(var), eps, training, opt(dx), opt(dgamma),
+                opt(dbeta), x.dim(0), x.dim(1), inner(x), stream);
+    }
+
+    // ---------------------------------------------------------------- dropout
+
+    @Override
+    public void dropoutForward(Tensor x, float p, long seed, long offset, Tensor y, Tensor mask) {
+        api.dropoutForward(ptr(x), ptr(y), opt(mask), x.numel(), p, seed, offset, stream);
+    }
+
+    // ---------------------------------------------------------------- optimizer updates
+
+    @Override
+    public void sgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
+                        float weightDecay, boolean nesterov, boolean firstStep) {
+        api.optimSgd(ptr(param), ptr(grad), opt(momentumBuffer), param.numel(), lr, momentum, dampening, weightDecay,
+                nesterov, firstStep, stream);
+    }
+
+    @Override
+    public void adagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float weightDecay, float eps) {
+        api.optimAdagrad(ptr(param), ptr(grad), ptr(sum), param.numel(), clr, weightDecay, eps, stream);
+    }
+
+    @Override
+    public void rmspropStep(Tensor param, Tensor grad, Tensor squareAvg, Tensor momentumBuffer, float lr, float alpha,
+                            float eps, float weightDecay, float momentum) {
+        api.optimRmsprop(ptr(param), ptr(grad), ptr(squareAvg), opt(momentumBuffer), param.numel(), lr, alpha, eps,
+                weightDecay, momentum, stream);
+    }
+
+    @Override
+    public void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor maxExpAvgSq, float lr,
+                         float beta1, float beta2, float eps, float weightDecay, boolean decoupled, int step) {
+        api.optimAdam(ptr(param), ptr(grad), ptr(expAvg), ptr(expAvgSq), opt(maxExpAvgSq), param.numel(), lr, beta1,
+                beta2, eps, weightDecay, decoupled, step, stream);
+    }
+
+    @Override
+    public void clipByGlobalNorm(Tensor grad, Tensor totalSquares, float maxNorm) {
+        api.optimClipScale(ptr(grad), grad.numel(), ptr(totalSquares), maxNorm, stream);
+    }
+
+    // ---------------------------------------------------------------- regularizers
+
+    @Override
+    public void addSign(float lambda, Tensor w, Tensor grad) {
+        api.elementwiseAddSign(lambda, ptr(w), ptr(grad), w.numel(), stream);
+    }
+
+    @Override
+    public void rowNorms(Tensor w, Tensor norms) {
+        int rows = w.dim(0);
+        if (rows > 0) {
+            api.reduceRowNorms(ptr(w), rows, w.numel() / rows, ptr(norms), stream);
+        }
+    }
+
+    @Override
+    public void maxNormRows(Tensor w, float c) {
+        int rows = w.dim(0);
+        if (rows > 0) {
+            api.elementwiseMaxNormRows(ptr(w), rows, w.numel() / rows, c, stream);
+        }
+    }
+
+    // ---------------------------------------------------------------- concatenation (one strided copy per part)
+
+    @Override
+    public void concatDim1(List<Tensor> parts, Tensor out) {
+        int n = out.dim(0);
+        long inner = out.numel() == 0 ? 0 : (long) out.numel() / ((long) n * out.dim(1));
+        long rowOut = out.dim(1) * inner;
+        long offset = 0;
+        for (Tensor p : parts) {
+            long block = p.dim(1) * inner;
+            if (n > 0 && block > 0) {
+                api.elementwiseCopyRows(ptr(p), block, ptr(out) + 4L * offset, rowOut, n, block, stream);
+            }
+            offset += block;
+        }
+    }
+
+    @Override
+    public void splitDim1(Tensor in, List<Tensor> parts) {
+        int n = in.dim(0);
+        long inner = in.numel() == 0 ? 0 : (long) in.numel() / ((long) n * in.dim(1));
+        long rowIn = in.dim(1) * inner;
+        long offset = 0;
+        for (Tensor p : parts) {
+            long block = p.dim(1) * inner;
+            if (n > 0 && block > 0) {
+                api.elementwiseCopyRows(ptr(in) + 4L * offset, rowIn, ptr(p), block, n, block, stream);
+            }
+            offset += block;
+        }
+    }
+}
