@@ -1,6 +1,7 @@
 package dev.jtrain.cli;
 
 import dev.jtrain.backend.Backends;
+import dev.jtrain.backend.DeviceUnavailableException;
 import dev.jtrain.check.CheckReport;
 import dev.jtrain.check.ConformanceRunner;
 import dev.jtrain.tensor.Device;
@@ -52,7 +53,7 @@ public final class CheckCommand implements Callable<Integer> {
         try {
             dev = Device.parse(device);
             Backends.forDevice(dev);
-        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+        } catch (IllegalArgumentException | UnsupportedOperationException | DeviceUnavailableException e) {
             err.println("jtrain check: " + e.getMessage());
             err.flush();
             return 2;

@@ -2,6 +2,7 @@ package dev.jtrain.cli;
 
 import dev.jtrain.Version;
 import dev.jtrain.backend.Backends;
+import dev.jtrain.backend.DeviceUnavailableException;
 import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.backend.cpu.gemm.Sgemm;
 import dev.jtrain.backend.cuda.CudaNative;
@@ -33,14 +34,14 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.println("simd: " + Sgemm.simdPath());
         System.out.println("devices:");
         System.out.println("  cpu   available   " + Backends.cpu().describe());
-        for (Device d : new Device[] {Device.EMU, Device.cuda(0)}) {
+        for (Device d : devices()) {
             String status;
             try {
-                status = "available   " + Backends.forDevice(d).describe();
-            } catch (UnsupportedOperationException e) {
+                status = "available   " + Backends.forDevice(d).describe() + memory(d);
+            } catch (DeviceUnavailableException | UnsupportedOperationException e) {
                 status = "unavailable (" + e.getMessage() + ")";
             }
-            System.out.printf("  %-5s %s%n", d, status);
+            System.out.printf("  %-6s %s%n", d, status);
         }
         System.out.println("native libraries:");
         for (NativeLibrary.Kind kind : NativeLibrary.Kind.values()) {
@@ -59,6 +60,39 @@ public final class InfoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** emu, then every visible GPU (cuda:0 at least, so its absence is explained). */
+    private static java.util.List<Device> devices() {
+        java.util.List<Device> out = new java.util.ArrayList<>(java.util.List.of(Device.EMU));
+        int n = 0;
+        if (NativeLibrary.unavailableReason(NativeLibrary.Kind.CUDA) == null) {
+            try {
+                n = CudaNative.api().deviceCount();
+            } catch (RuntimeException e) {
+                n = 0;
+            }
+        }
+        for (int i = 0; i < Math.max(1, n); i++) {
+            out.add(Device.cuda(i));
+        }
+        return out;
+    }
+
+    /** ", memory 80.0 GiB, compute 9.0, driver CUDA 13.0, runtime 13.0" for a device whose backend exists. */
+    private static String memory(Device d) {
+        NativeApi api = Backends.gpu(d).api();
+        double gib = api.deviceTotalMemory(d.index()) / (1024.0 * 1024 * 1024);
+        if (d.kind() == Device.Kind.EMU) {
+            return String.format(java.util.Locale.ROOT, "; host memory %.1f GiB", gib);
+        }
+        int cc = api.deviceComputeCapability(d.index());
+        return String.format(java.util.Locale.ROOT, "; memory %.1f GiB, compute %d.%d, driver CUDA %s, runtime %s", gib,
+                cc / 10, cc % 10, version(api.driverVersion()), version(api.cudaRuntimeVersion()));
+    }
+
+    private static String version(int v) {
+        return v / 1000 + "." + (v % 1000) / 10;
     }
 
     private static String safeDeviceCount(NativeApi api) {

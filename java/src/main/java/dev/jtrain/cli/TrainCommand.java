@@ -3,6 +3,7 @@ package dev.jtrain.cli;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.DeviceUnavailableException;
 import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.gpu.KernelChoice;
 import dev.jtrain.data.DataFileException;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.data.Mnist;
@@ -97,6 +98,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--device", paramLabel = "DEV", description = "cpu, emu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
     String device = "cpu";
+
+    @Option(names = "--kernels", paramLabel = "WHO", description = "on emu/cuda: custom (our kernels), vendor "
+            + "(cuBLAS GEMM, cuda only) or auto (default: ${DEFAULT-VALUE})")
+    String kernels = "custom";
 
     @Option(names = "--data", paramLabel = "DIR",
             description = "folder with train-/t10k- IDX files (default: data/mnist-10k of the project)")
@@ -209,6 +214,12 @@ public final class TrainCommand implements Callable<Integer> {
                     + String.join(", ", Optimizers.NAMES) + ")");
         }
         Backends.forDevice(dev); // unavailable device -> DeviceUnavailableException, one line naming why
+        KernelChoice kernelChoice = KernelChoice.parse(kernels);
+        if (!dev.isHost()) {
+            Backends.gpu(dev).useKernels(kernelChoice);
+        } else if (kernelChoice == KernelChoice.VENDOR) {
+            throw new UsageException("--kernels vendor needs --device cuda (the cpu runs jtrain's own Java kernels)");
+        }
         if (threads != null) {
             CpuThreads.setThreads(threads);
         }
@@ -273,6 +284,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("device", dev.toString());
+        settings.put("kernels", dev.isHost() ? "java" : kernelChoice.toString());
         settings.put("model", model.toLowerCase(Locale.ROOT));
         settings.put("architecture", description);
         settings.put("hidden", hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes);

@@ -54,7 +54,7 @@ public final class Parameter implements AutoCloseable {
             throw new IllegalArgumentException("parameter " + name + " has shape " + value.shape()
                     + ", cannot set a tensor of shape " + newValue.shape());
         }
-        value.backend().copy(newValue.to(value.device()), value);
+        value.copyFrom(newValue); // any device; a cross-device copy is a counted transfer
     }
 
     public void zeroGrad() {

@@ -50,13 +50,34 @@ public abstract class AbstractOptimizer implements Optimizer {
     /** One update of one parameter at step t (t starts at 1), with the current {@link #lr()}. */
     protected abstract void update(Parameter p, Tensor value, Tensor grad, int t);
 
-    /** The state tensor {@code name} of {@code p}, created as zeros like its value on first use. */
+    /**
+     * The state tensor {@code name} of {@code p}, created as zeros like its value on first use, and moved
+     * to the parameter's device when the model has moved since (so a moved model keeps its momentum).
+     */
     protected final Tensor state(Parameter p, String name) {
         Map<String, Tensor> s = state.computeIfAbsent(p, k -> new LinkedHashMap<>());
-        return s.computeIfAbsent(name, k -> {
-            Tensor v = p.value();
-            return v.backend().zeros(v.dtype(), v.shape());
-        });
+        Tensor v = p.value();
+        Tensor t = s.get(name);
+        if (t == null) {
+            t = v.backend().zeros(v.dtype(), v.shape());
+            s.put(name, t);
+        } else if (!t.device().equals(v.device())) {
+            Tensor moved = t.to(v.device());
+            t.close();
+            t = moved;
+            s.put(name, t);
+        }
+        return t;
+    }
+
+    @Override
+    public void close() {
+        for (Map<String, Tensor> s : state.values()) {
+            for (Tensor t : s.values()) {
+                t.close();
+            }
+        }
+        state.clear();
     }
 
     protected static Backend backend(Tensor t) {

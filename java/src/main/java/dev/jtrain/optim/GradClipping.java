@@ -18,7 +18,7 @@ public final class GradClipping {
     private GradClipping() {
     }
 
-    /** Clips the gradients of {@code params} in place; returns the total L2 norm before clipping ([1] tensor). */
+    /** Clips the gradients of {@code params} in place; returns the total L2 norm before clipping ([1] tensor, the caller's to close). */
     public static Tensor clipGradNorm(List<Parameter> params, float maxNorm) {
         List<Tensor> grads = new ArrayList<>();
         for (Parameter p : params) {
@@ -44,14 +44,15 @@ public final class GradClipping {
                         + be.device() + " and " + g.device() + ")");
             }
         }
-        Tensor squares = be.zeros(1);
-        for (int i = 0; i < grads.size(); i++) {
-            be.sumSquares(grads.get(i), squares, i > 0);
-        }
         Tensor norm = be.zeros(1);
-        be.sqrt(squares, norm);
-        for (Tensor g : grads) {
-            be.clipByGlobalNorm(g, squares, maxNorm);
+        try (Tensor squares = be.zeros(1)) {
+            for (int i = 0; i < grads.size(); i++) {
+                be.sumSquares(grads.get(i), squares, i > 0);
+            }
+            be.sqrt(squares, norm);
+            for (Tensor g : grads) {
+                be.clipByGlobalNorm(g, squares, maxNorm);
+            }
         }
         return norm;
     }

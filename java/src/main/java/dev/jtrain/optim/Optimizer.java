@@ -9,9 +9,11 @@ import java.util.Map;
 /**
  * Updates parameters from their accumulated gradients with one of PyTorch's rules (FORMAT.md 27-35).
  * State tensors live on the parameters' device and are named as in PyTorch's optimizer.state
- * ("momentum_buffer", "exp_avg", ...). The learning rate is read by schedules through lr()/setLr().
+ * ("momentum_buffer", "exp_avg", ...); when the model moves to another device, the state follows it at
+ * the next step (a counted transfer). The learning rate is read by schedules through lr()/setLr().
+ * {@link #close()} releases the state tensors (device memory); the parameters belong to the model.
  */
-public interface Optimizer {
+public interface Optimizer extends AutoCloseable {
 
     /** One update of every parameter; the step counter starts at 1. */
     void step();
@@ -41,4 +43,8 @@ public interface Optimizer {
 
     /** The state tensors of one parameter, keyed by PyTorch's names (empty before the first step). */
     Map<String, Tensor> state(Parameter p);
+
+    /** Releases the state tensors; a later step starts them afresh from zeros. */
+    @Override
+    void close();
 }

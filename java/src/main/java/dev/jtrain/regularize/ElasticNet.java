@@ -30,10 +30,11 @@ public final class ElasticNet implements Penalty {
         Tensor l1 = be.zeros(1);
         be.sumAbs(w, l1);
         be.scale(l1, lambda1);
-        Tensor l2 = be.zeros(1);
-        be.sumSquares(w, l2, false);
-        be.scale(l2, 0.5f * lambda2);
-        be.add(l1, l2, l1);
+        try (Tensor l2 = be.zeros(1)) {
+            be.sumSquares(w, l2, false);
+            be.scale(l2, 0.5f * lambda2);
+            be.add(l1, l2, l1);
+        }
         return l1;
     }
 

@@ -79,6 +79,11 @@ public final class TransferStats {
     /** Host-to-device and device-to-host totals: bytes, seconds and number of moves. */
     public record Totals(long h2dBytes, long d2hBytes, double h2dSeconds, double d2hSeconds, long h2dCount,
                          long d2hCount) {
+        public Totals plus(Totals other) {
+            return new Totals(h2dBytes + other.h2dBytes, d2hBytes + other.d2hBytes, h2dSeconds + other.h2dSeconds,
+                    d2hSeconds + other.d2hSeconds, h2dCount + other.h2dCount, d2hCount + other.d2hCount);
+        }
+
         /** This minus an earlier snapshot: the traffic in between. */
         public Totals minus(Totals earlier) {
             return new Totals(h2dBytes - earlier.h2dBytes, d2hBytes - earlier.d2hBytes,

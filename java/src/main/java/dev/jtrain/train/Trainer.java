@@ -13,6 +13,7 @@ import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
+import dev.jtrain.tensor.TransferStats;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ import java.util.Objects;
  * <p>Randomness: each epoch's shuffle takes the next offset of the run's {@link Generator} (the same
  * generator that initialised the model and drives dropout), so a run is fixed by (seed, thread count).
  */
-public final class Trainer {
+public final class Trainer implements AutoCloseable {
     private final Layer model;
     private final Loss loss;
     private final Optimizer optimizer;
@@ -117,6 +118,7 @@ public final class Trainer {
             l.onEpochStart(epoch, steps);
         }
         AllocationMeter meter = new AllocationMeter();
+        TransferStats.Totals transfersBefore = device.isHost() ? null : TransferStats.snapshot(device);
         meter.start();
         long t0 = System.nanoTime();
         it.startEpoch(gen);
@@ -151,7 +153,9 @@ public final class Trainer {
         EpochMetrics m = new EpochMetrics(epoch, samples, step, lossTotal / samples, correct / samples,
                 ev == null ? Double.NaN : ev.loss(), ev == null ? Double.NaN : ev.accuracy(),
                 seconds, ev == null ? 0 : ev.seconds(), samples / seconds,
-                meter.perStep(step, false), meter.perStep(step, true));
+                meter.perStep(step, false), meter.perStep(step, true),
+                device.isHost() ? null : TransferStats.snapshot(device).minus(transfersBefore),
+                Backends.memoryStats(device));
         for (TrainingListener lis : listeners) {
             lis.onEpochEnd(m);
         }
@@ -199,6 +203,9 @@ public final class Trainer {
     /** sums.loss += n * l; sums.correct += #(argmax(logits) == labels); reset both first when {@code reset}. */
     private void accumulate(Sums sums, Tensor logits, Tensor labels, Tensor l, int n, boolean reset) {
         if (sums.loss == null || !sums.loss.shape().equals(l.shape())) {
+            if (sums.loss != null) {
+                sums.loss.close();
+            }
             sums.loss = backend.zeros(DType.FLOAT32, l.shape());
         }
         if (sums.correct == null) {
@@ -229,8 +236,24 @@ public final class Trainer {
             predsA = t;
             return t;
         }
+        if (predsB != null) {
+            predsB.close();
+        }
         predsB = predsA;
         predsA = backend.zeros(DType.INT64, Shape.of(n));
         return predsA;
+    }
+
+    /** Releases the trainer's own device tensors (metric sums, prediction buffers); not the model's. */
+    @Override
+    public void close() {
+        for (Tensor t : new Tensor[] {trainSums.loss, trainSums.correct, evalSums.loss, evalSums.correct, correctTmp,
+                predsA, predsB}) {
+            if (t != null) {
+                t.close();
+            }
+        }
+        trainSums.loss = trainSums.correct = evalSums.loss = evalSums.correct = null;
+        correctTmp = predsA = predsB = null;
     }
 }

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.jtrain.backend.gpu.MemoryStats;
+import dev.jtrain.tensor.TransferStats;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +22,9 @@ import java.util.Map;
  * samples / total training seconds; epoch 1 when it is the only one), and {@code history} with one
  * object per epoch ({@code epoch, train_loss, train_accuracy, test_loss, test_accuracy,
  * samples_per_sec, seconds, eval_seconds, alloc_bytes_per_step, alloc_bytes_per_step_all_threads}).
+ * On a device, {@code transfers} ({@code h2d_bytes, d2h_bytes, h2d_seconds, d2h_seconds}: the whole run
+ * at top level, the epoch's in {@code history}) and {@code device_memory} ({@code in_use_bytes,
+ * peak_bytes, cached_bytes, device_mallocs}, at the end of the run / the epoch) are added.
  * NaN values (no test set) are written as null.
  */
 public final class TrainingReport {
@@ -75,6 +81,16 @@ public final class TrainingReport {
         putNumber(root, "samples_per_sec", samplesPerSec());
         root.put("alloc_bytes_per_step", last.allocBytesPerStep());
         root.put("alloc_bytes_per_step_all_threads", last.allocBytesPerStepAllThreads());
+        if (last.transfers() != null) {
+            TransferStats.Totals sum = new TransferStats.Totals(0, 0, 0, 0, 0, 0);
+            for (EpochMetrics m : history) {
+                sum = sum.plus(m.transfers());
+            }
+            putTransfers(root, sum);
+        }
+        if (last.deviceMemory() != null) {
+            putMemory(root, last.deviceMemory());
+        }
         ArrayNode hist = root.putArray("history");
         for (EpochMetrics m : history) {
             ObjectNode o = hist.addObject();
@@ -89,8 +105,30 @@ public final class TrainingReport {
             o.put("steps", m.steps());
             o.put("alloc_bytes_per_step", m.allocBytesPerStep());
             o.put("alloc_bytes_per_step_all_threads", m.allocBytesPerStepAllThreads());
+            if (m.transfers() != null) {
+                putTransfers(o, m.transfers());
+            }
+            if (m.deviceMemory() != null) {
+                putMemory(o, m.deviceMemory());
+            }
         }
         return root;
+    }
+
+    private static void putTransfers(ObjectNode o, TransferStats.Totals t) {
+        ObjectNode n = o.putObject("transfers");
+        n.put("h2d_bytes", t.h2dBytes());
+        n.put("d2h_bytes", t.d2hBytes());
+        n.put("h2d_seconds", t.h2dSeconds());
+        n.put("d2h_seconds", t.d2hSeconds());
+    }
+
+    private static void putMemory(ObjectNode o, MemoryStats s) {
+        ObjectNode n = o.putObject("device_memory");
+        n.put("in_use_bytes", s.inUseBytes());
+        n.put("peak_bytes", s.peakBytes());
+        n.put("cached_bytes", s.cachedBytes());
+        n.put("device_mallocs", s.deviceMallocs());
     }
 
     private static void putNumber(ObjectNode o, String key, double v) {

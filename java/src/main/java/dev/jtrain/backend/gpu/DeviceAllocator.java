@@ -44,6 +44,7 @@ public final class DeviceAllocator implements AutoCloseable {
     private long cleanerReleases;
     private long oomRetries;
     private long reserved;
+    private final java.util.List<Long> reservedBlocks = new java.util.ArrayList<>();
     private boolean closed;
 
     public DeviceAllocator(NativeApi api, Device device) {
@@ -175,6 +176,7 @@ public final class DeviceAllocator implements AutoCloseable {
         long a = api.malloc(Math.max(SMALL_STEP, bytes));
         mallocs++;
         reserved += Math.max(SMALL_STEP, bytes);
+        reservedBlocks.add(a);
         return a;
     }
 
@@ -199,12 +201,17 @@ public final class DeviceAllocator implements AutoCloseable {
         }
     }
 
-    /** Frees the cache; blocks still in use are freed when their tensors are closed. */
+    /** Frees the cache and the reserved workspaces; blocks still in use are freed when their tensors are closed. */
     @Override
     public synchronized void close() {
         if (!closed) {
             drainCleanerReleases();
             emptyCacheLocked();
+            for (long a : reservedBlocks) {
+                freeOnDevice(a);
+            }
+            reservedBlocks.clear();
+            reserved = 0;
             closed = true;
         }
     }

@@ -36,9 +36,17 @@ public final class GpuBackend implements Backend, AutoCloseable {
     private final long reduceWorkspace;
     private final long squaresWorkspace;
     private final String description;
+    private volatile KernelChoice kernels = KernelChoice.CUSTOM;
+    private volatile boolean gemmOnCublas;
 
-    public GpuBackend(NativeApi api, Device device, String description) {
-        this.api = Objects.requireNonNull(api, "api");
+    /** A backend on {@code device} over {@code rawApi}, guarded against fatal faults ({@link FaultGuard}). */
+    public GpuBackend(NativeApi rawApi, Device device, String description) {
+        this(rawApi, device, description, null);
+    }
+
+    /** As above; {@code syncEachLaunch} null reads {@code JTRAIN_CUDA_SYNC}. */
+    public GpuBackend(NativeApi rawApi, Device device, String description, Boolean syncEachLaunch) {
+        this.api = FaultGuard.wrap(Objects.requireNonNull(rawApi, "rawApi"), device, syncEachLaunch);
         this.device = Objects.requireNonNull(device, "device");
         this.allocator = new DeviceAllocator(api, device);
         this.stream = api.streamCreate();
@@ -47,7 +55,17 @@ public final class GpuBackend implements Backend, AutoCloseable {
         this.description = description;
     }
 
-    /** The native entry points (for interop and benchmarks). */
+    /** The guard of this backend's native calls: lost state and profiling counters. */
+    public FaultGuard guard() {
+        return FaultGuard.of(api);
+    }
+
+    /** Why the device is lost after a fatal fault, or null while it works. */
+    public String lostReason() {
+        return FaultGuard.of(api).lostReason();
+    }
+
+    /** The native entry points, guarded (for interop and benchmarks). */
     public NativeApi api() {
         return api;
     }
@@ -65,6 +83,31 @@ public final class GpuBackend implements Backend, AutoCloseable {
         return allocator.stats();
     }
 
+    /**
+     * Chooses whose kernels run ({@link KernelChoice}). {@code vendor} needs a real GPU and cuBLAS: on emu, or
+     * where cuBLAS was not found, it throws {@link IllegalArgumentException} saying why.
+     */
+    public void useKernels(KernelChoice choice) {
+        if (choice == KernelChoice.VENDOR) {
+            if (!"cuda".equals(api.buildKind())) {
+                throw new IllegalArgumentException("--kernels vendor needs a CUDA device: cuBLAS/cuDNN do not run on "
+                        + device + " (emu runs our kernels only)");
+            }
+            var cublas = dev.jtrain.backend.cuda.VendorLibraries.find(
+                    dev.jtrain.backend.cuda.VendorLibraries.report(api), "cublas");
+            if (cublas == null || !cublas.found()) {
+                throw new IllegalArgumentException("--kernels vendor: "
+                        + (cublas == null ? "cuBLAS is not known to the native library" : cublas.describe()));
+            }
+        }
+        kernels = choice;
+        gemmOnCublas = choice == KernelChoice.VENDOR;
+    }
+
+    public KernelChoice kernels() {
+        return kernels;
+    }
+
     @Override
     public Device device() {
         return device;
@@ -80,10 +123,18 @@ public final class GpuBackend implements Backend, AutoCloseable {
         api.streamSynchronize(stream);
     }
 
+    /**
+     * Waits for the stream, returns the cached and reserved memory and the stream to the device. On a lost
+     * device nothing can be freed any more (the process must restart), so this only drops the references.
+     */
     @Override
     public void close() {
+        if (lostReason() != null) {
+            return;
+        }
         synchronize();
         allocator.close();
+        api.streamDestroy(stream);
     }
 
     // ---------------------------------------------------------------- addresses
@@ -206,6 +257,11 @@ public final class GpuBackend implements Backend, AutoCloseable {
             } else {
                 api.elementwiseScale(ptr(c), c.numel(), beta, stream);
             }
+            return;
+        }
+        if (gemmOnCublas) {   // pedantic FP32, TF32 off: the same arithmetic as ours
+            api.cublasSgemm(transA, transB, m, n, k, alpha, ptr(a), Math.max(1, a.dim(1)), ptr(b), Math.max(1, b.dim(1)),
+                    beta, ptr(c), Math.max(1, n), true, stream);
             return;
         }
         api.gemmSgemm(0, transA, transB, m, n, k, alpha, ptr(a), Math.max(1, a.dim(1)), ptr(b), Math.max(1, b.dim(1)),
