@@ -241,6 +241,63 @@ public interface Backend {
     /** grad *= min(1, maxNorm / (sqrt(totalSquares[0]) + 1e-6)) (clip_grad_norm_, without a host sync). */
     void clipByGlobalNorm(Tensor grad, Tensor totalSquares, float maxNorm);
 
+    // ---------------------------------------------------------------- the same updates over many tensors at once
+    // One call for all parameters of a model (on a device: one launch; the cpu loops over the single ops).
+    // Lists are index-aligned; an optional state list (momentum buffers with momentum 0, AMSGrad maxima without
+    // AMSGrad) may be null. Results equal the single-tensor ops applied to each tensor in turn.
+
+    default void sgdSteps(java.util.List<Tensor> params, java.util.List<Tensor> grads,
+                          java.util.List<Tensor> momentumBuffers, float lr, float momentum, float dampening,
+                          float weightDecay, boolean nesterov, boolean firstStep) {
+        for (int i = 0; i < params.size(); i++) {
+            sgdStep(params.get(i), grads.get(i), momentumBuffers == null ? null : momentumBuffers.get(i), lr, momentum,
+                    dampening, weightDecay, nesterov, firstStep);
+        }
+    }
+
+    default void adagradSteps(java.util.List<Tensor> params, java.util.List<Tensor> grads, java.util.List<Tensor> sums,
+                              float clr, float weightDecay, float eps) {
+        for (int i = 0; i < params.size(); i++) {
+            adagradStep(params.get(i), grads.get(i), sums.get(i), clr, weightDecay, eps);
+        }
+    }
+
+    default void rmspropSteps(java.util.List<Tensor> params, java.util.List<Tensor> grads,
+                              java.util.List<Tensor> squareAvgs, java.util.List<Tensor> momentumBuffers, float lr,
+                              float alpha, float eps, float weightDecay, float momentum) {
+        for (int i = 0; i < params.size(); i++) {
+            rmspropStep(params.get(i), grads.get(i), squareAvgs.get(i),
+                    momentumBuffers == null ? null : momentumBuffers.get(i), lr, alpha, eps, weightDecay, momentum);
+        }
+    }
+
+    default void adamSteps(java.util.List<Tensor> params, java.util.List<Tensor> grads, java.util.List<Tensor> expAvgs,
+                           java.util.List<Tensor> expAvgSqs, java.util.List<Tensor> maxExpAvgSqs, float lr, float beta1,
+                           float beta2, float eps, float weightDecay, boolean decoupled, int step) {
+        for (int i = 0; i < params.size(); i++) {
+            adamStep(params.get(i), grads.get(i), expAvgs.get(i), expAvgSqs.get(i),
+                    maxExpAvgSqs == null ? null : maxExpAvgSqs.get(i), lr, beta1, beta2, eps, weightDecay, decoupled,
+                    step);
+        }
+    }
+
+    /** out[0] = the sum of x^2 over every tensor of xs (a global norm's square, without a host sync). */
+    default void sumSquares(java.util.List<Tensor> xs, Tensor out) {
+        for (int i = 0; i < xs.size(); i++) {
+            sumSquares(xs.get(i), out, i > 0);
+        }
+        if (xs.isEmpty()) {
+            fill(out, 0f);
+        }
+    }
+
+    /** {@link #clipByGlobalNorm(Tensor, Tensor, float)} over every gradient of grads. */
+    default void clipByGlobalNorm(java.util.List<Tensor> grads, Tensor totalSquares, float maxNorm) {
+        for (Tensor g : grads) {
+            clipByGlobalNorm(g, totalSquares, maxNorm);
+        }
+    }
+
     // ---------------------------------------------------------------- regularizers
 
     /** grad += lambda * sign(w), sign(0) = 0 (L1 subgradient). */

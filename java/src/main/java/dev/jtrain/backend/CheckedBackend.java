@@ -712,42 +712,50 @@ public final class CheckedBackend implements Backend {
         }
     }
 
-    @Override
-    public void sgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
-                        float weightDecay, boolean nesterov, boolean firstStep) {
-        String op = "sgdStep";
+    private void checkSgd(String op, Tensor param, Tensor grad, Tensor momentumBuffer, float momentum) {
         f32(op, "param", param);
         state(op, "grad", grad, param);
         momentumBuffer(op, momentumBuffer, momentum, param);
+    }
+
+    @Override
+    public void sgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
+                        float weightDecay, boolean nesterov, boolean firstStep) {
+        checkSgd("sgdStep", param, grad, momentumBuffer, momentum);
         impl.sgdStep(param, grad, momentum != 0f ? momentumBuffer : null, lr, momentum, dampening, weightDecay,
                 nesterov, firstStep);
     }
 
-    @Override
-    public void adagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float weightDecay, float eps) {
-        String op = "adagradStep";
+    private void checkAdagrad(String op, Tensor param, Tensor grad, Tensor sum) {
         f32(op, "param", param);
         state(op, "grad", grad, param);
         state(op, "sum", sum, param);
+    }
+
+    @Override
+    public void adagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float weightDecay, float eps) {
+        checkAdagrad("adagradStep", param, grad, sum);
         impl.adagradStep(param, grad, sum, clr, weightDecay, eps);
+    }
+
+    private void checkRmsprop(String op, Tensor param, Tensor grad, Tensor squareAvg, Tensor momentumBuffer,
+                              float momentum) {
+        f32(op, "param", param);
+        state(op, "grad", grad, param);
+        state(op, "squareAvg", squareAvg, param);
+        momentumBuffer(op, momentumBuffer, momentum, param);
     }
 
     @Override
     public void rmspropStep(Tensor param, Tensor grad, Tensor squareAvg, Tensor momentumBuffer, float lr, float alpha,
                             float eps, float weightDecay, float momentum) {
-        String op = "rmspropStep";
-        f32(op, "param", param);
-        state(op, "grad", grad, param);
-        state(op, "squareAvg", squareAvg, param);
-        momentumBuffer(op, momentumBuffer, momentum, param);
+        checkRmsprop("rmspropStep", param, grad, squareAvg, momentumBuffer, momentum);
         impl.rmspropStep(param, grad, squareAvg, momentum != 0f ? momentumBuffer : null, lr, alpha, eps, weightDecay,
                 momentum);
     }
 
-    @Override
-    public void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor maxExpAvgSq, float lr,
-                         float beta1, float beta2, float eps, float weightDecay, boolean decoupled, int step) {
-        String op = "adamStep";
+    private void checkAdam(String op, Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor maxExpAvgSq,
+                           int step) {
         f32(op, "param", param);
         state(op, "grad", grad, param);
         state(op, "expAvg", expAvg, param);
@@ -758,19 +766,128 @@ public final class CheckedBackend implements Backend {
         if (step < 1) {
             throw Checks.fail(op, "step must be >= 1 (the first step is 1) but is " + step);
         }
-        impl.adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
     }
 
     @Override
-    public void clipByGlobalNorm(Tensor grad, Tensor totalSquares, float maxNorm) {
-        String op = "clipByGlobalNorm";
+    public void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor maxExpAvgSq, float lr,
+                         float beta1, float beta2, float eps, float weightDecay, boolean decoupled, int step) {
+        checkAdam("adamStep", param, grad, expAvg, expAvgSq, maxExpAvgSq, step);
+        impl.adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
+
+    private void checkClip(String op, Tensor grad, Tensor totalSquares, float maxNorm) {
         f32(op, "grad", grad);
         f32(op, "totalSquares", totalSquares);
         Checks.scalarLike(op, "totalSquares", totalSquares);
         if (!(maxNorm >= 0f)) {
             throw Checks.fail(op, "maxNorm must be >= 0 but is " + maxNorm);
         }
+    }
+
+    @Override
+    public void clipByGlobalNorm(Tensor grad, Tensor totalSquares, float maxNorm) {
+        checkClip("clipByGlobalNorm", grad, totalSquares, maxNorm);
         impl.clipByGlobalNorm(grad, totalSquares, maxNorm);
+    }
+
+    // ---------------------------------------------------------------- list forms (one launch for many tensors)
+
+    /** The lists are present (optional ones may be null) and as long as params; returns that length. */
+    private static int lists(String op, List<Tensor> params, Object... namesAndLists) {
+        if (params == null) {
+            throw Checks.fail(op, "params is missing (null)");
+        }
+        for (int i = 0; i < namesAndLists.length; i += 2) {
+            List<?> l = (List<?>) namesAndLists[i + 1];
+            if (l != null && l.size() != params.size()) {
+                throw Checks.fail(op, namesAndLists[i] + " has " + l.size() + " tensors but params has " + params.size());
+            }
+        }
+        return params.size();
+    }
+
+    private static Tensor at(List<Tensor> l, int i) {
+        return l == null ? null : l.get(i);
+    }
+
+    private static String idx(String op, int i) {
+        return op + "[" + i + "]";
+    }
+
+    @Override
+    public void sgdSteps(List<Tensor> params, List<Tensor> grads, List<Tensor> momentumBuffers, float lr, float momentum,
+                         float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        String op = "sgdSteps";
+        int n = lists(op, params, "grads", grads, "momentumBuffers", momentumBuffers);
+        for (int i = 0; i < n; i++) {
+            checkSgd(idx(op, i), params.get(i), grads.get(i), at(momentumBuffers, i), momentum);
+        }
+        impl.sgdSteps(params, grads, momentum != 0f ? momentumBuffers : null, lr, momentum, dampening, weightDecay,
+                nesterov, firstStep);
+    }
+
+    @Override
+    public void adagradSteps(List<Tensor> params, List<Tensor> grads, List<Tensor> sums, float clr, float weightDecay,
+                             float eps) {
+        String op = "adagradSteps";
+        int n = lists(op, params, "grads", grads, "sums", sums);
+        for (int i = 0; i < n; i++) {
+            checkAdagrad(idx(op, i), params.get(i), grads.get(i), at(sums, i));
+        }
+        impl.adagradSteps(params, grads, sums, clr, weightDecay, eps);
+    }
+
+    @Override
+    public void rmspropSteps(List<Tensor> params, List<Tensor> grads, List<Tensor> squareAvgs,
+                             List<Tensor> momentumBuffers, float lr, float alpha, float eps, float weightDecay,
+                             float momentum) {
+        String op = "rmspropSteps";
+        int n = lists(op, params, "grads", grads, "squareAvgs", squareAvgs, "momentumBuffers", momentumBuffers);
+        for (int i = 0; i < n; i++) {
+            checkRmsprop(idx(op, i), params.get(i), grads.get(i), at(squareAvgs, i), at(momentumBuffers, i), momentum);
+        }
+        impl.rmspropSteps(params, grads, squareAvgs, momentum != 0f ? momentumBuffers : null, lr, alpha, eps,
+                weightDecay, momentum);
+    }
+
+    @Override
+    public void adamSteps(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvgs, List<Tensor> expAvgSqs,
+                          List<Tensor> maxExpAvgSqs, float lr, float beta1, float beta2, float eps, float weightDecay,
+                          boolean decoupled, int step) {
+        String op = "adamSteps";
+        int n = lists(op, params, "grads", grads, "expAvgs", expAvgs, "expAvgSqs", expAvgSqs, "maxExpAvgSqs",
+                maxExpAvgSqs);
+        for (int i = 0; i < n; i++) {
+            checkAdam(idx(op, i), params.get(i), grads.get(i), at(expAvgs, i), at(expAvgSqs, i), at(maxExpAvgSqs, i),
+                    step);
+        }
+        impl.adamSteps(params, grads, expAvgs, expAvgSqs, maxExpAvgSqs, lr, beta1, beta2, eps, weightDecay, decoupled,
+                step);
+    }
+
+    @Override
+    public void sumSquares(List<Tensor> xs, Tensor out) {
+        String op = "sumSquares";
+        if (xs == null) {
+            throw Checks.fail(op, "xs is missing (null)");
+        }
+        for (int i = 0; i < xs.size(); i++) {
+            f32(op, "xs[" + i + "]", xs.get(i));
+        }
+        scalarOut(op, out);
+        impl.sumSquares(xs, out);
+    }
+
+    @Override
+    public void clipByGlobalNorm(List<Tensor> grads, Tensor totalSquares, float maxNorm) {
+        String op = "clipByGlobalNorm";
+        if (grads == null) {
+            throw Checks.fail(op, "grads is missing (null)");
+        }
+        for (int i = 0; i < grads.size(); i++) {
+            checkClip(idx(op, i), grads.get(i), totalSquares, maxNorm);
+        }
+        impl.clipByGlobalNorm(grads, totalSquares, maxNorm);
     }
 
     // ---------------------------------------------------------------- regularizers

@@ -1,10 +1,14 @@
 package dev.jtrain.optim;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
+import dev.jtrain.tensor.Device;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +19,7 @@ import java.util.Objects;
  * The shared base of the optimizers: the parameter list, the learning rate (read and written by
  * schedules), the step counter (step t starts at 1) and the per-parameter state tensors, created lazily
  * as zeros on the parameter's device and named as in PyTorch's {@code optimizer.state}. Every update
- * is one backend op on the parameter's device; nothing here touches host arrays.
+ * is one list op per device over all its parameters (one launch on a GPU); nothing here touches host arrays.
  */
 public abstract class AbstractOptimizer implements Optimizer {
     private final List<Parameter> params;
@@ -38,17 +42,95 @@ public abstract class AbstractOptimizer implements Optimizer {
         this.initialLr = lr;
     }
 
+    /**
+     * The parameters that live on one device, with their values, gradients and (on request) state tensors as
+     * index-aligned lists: one list op updates them all (one launch on a GPU). The lists are reused from step
+     * to step, so a step allocates no new lists on the usual single-device model.
+     */
+    protected static final class Group {
+        private final List<Parameter> params = new ArrayList<>();
+        private final List<Tensor> values = new ArrayList<>();
+        private final List<Tensor> grads = new ArrayList<>();
+        private final Map<String, List<Tensor>> states = new HashMap<>();
+        private Backend backend;
+
+        public Backend backend() {
+            return backend;
+        }
+
+        public List<Tensor> values() {
+            return values;
+        }
+
+        public List<Tensor> grads() {
+            return grads;
+        }
+
+        void clear(Backend be) {
+            backend = be;
+            params.clear();
+            values.clear();
+            grads.clear();
+        }
+
+        void add(Parameter p) {
+            params.add(p);
+            values.add(p.value());
+            grads.add(p.grad());
+        }
+    }
+
+    private final Group single = new Group();
+
     @Override
     public final void step() {
         int t = steps + 1;
-        for (Parameter p : params) {
-            update(p, p.value(), p.grad(), t);
+        for (Group g : groups()) {
+            update(g, t);
         }
         steps = t;
     }
 
-    /** One update of one parameter at step t (t starts at 1), with the current {@link #lr()}. */
-    protected abstract void update(Parameter p, Tensor value, Tensor grad, int t);
+    /** The parameters grouped by device: one reused group normally, one per device for a split model. */
+    private List<Group> groups() {
+        Device first = params.isEmpty() ? Device.CPU : params.get(0).value().device();
+        boolean oneDevice = true;
+        for (Parameter p : params) {
+            oneDevice &= p.value().device().equals(first);
+        }
+        if (oneDevice) {
+            single.clear(Backends.forDevice(first));
+            for (Parameter p : params) {
+                single.add(p);
+            }
+            return singleList;
+        }
+        Map<Device, Group> byDevice = new LinkedHashMap<>();
+        for (Parameter p : params) {
+            Device d = p.value().device();
+            byDevice.computeIfAbsent(d, k -> {
+                Group g = new Group();
+                g.clear(Backends.forDevice(k));
+                return g;
+            }).add(p);
+        }
+        return new ArrayList<>(byDevice.values());
+    }
+
+    private final List<Group> singleList = List.of(single);
+
+    /** One update of a group of parameters at step t (t starts at 1), with the current {@link #lr()}. */
+    protected abstract void update(Group g, int t);
+
+    /** The state tensors {@code name} of the group's parameters, index-aligned with its values (a reused list). */
+    protected final List<Tensor> states(Group g, String name) {
+        List<Tensor> l = g.states.computeIfAbsent(name, k -> new ArrayList<>());
+        l.clear();
+        for (Parameter p : g.params) {
+            l.add(state(p, name));
+        }
+        return l;
+    }
 
     /**
      * The state tensor {@code name} of {@code p}, created as zeros like its value on first use, and moved

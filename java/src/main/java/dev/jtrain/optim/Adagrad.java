@@ -38,8 +38,8 @@ public final class Adagrad extends AbstractOptimizer {
     }
 
     @Override
-    protected void update(Parameter p, Tensor value, Tensor grad, int t) {
+    protected void update(Group g, int t) {
         double clr = lr() / (1 + (t - 1) * lrDecay);
-        backend(value).adagradStep(value, grad, state(p, SUM), (float) clr, (float) weightDecay, (float) eps);
+        g.backend().adagradSteps(g.values(), g.grads(), states(g, SUM), (float) clr, (float) weightDecay, (float) eps);
     }
 }

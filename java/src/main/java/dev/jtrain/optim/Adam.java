@@ -54,12 +54,12 @@ public class Adam extends AbstractOptimizer {
     }
 
     @Override
-    protected final void update(Parameter p, Tensor value, Tensor grad, int t) {
-        Tensor m = state(p, EXP_AVG);
-        Tensor v = state(p, EXP_AVG_SQ);
-        Tensor vmax = amsgrad ? state(p, MAX_EXP_AVG_SQ) : null;
-        backend(value).adamStep(value, grad, m, v, vmax, (float) lr(), (float) beta1, (float) beta2, (float) eps,
-                (float) weightDecay, decoupled, t);
+    protected final void update(Group g, int t) {
+        List<Tensor> m = states(g, EXP_AVG);
+        List<Tensor> v = states(g, EXP_AVG_SQ);
+        List<Tensor> vmax = amsgrad ? states(g, MAX_EXP_AVG_SQ) : null;
+        g.backend().adamSteps(g.values(), g.grads(), m, v, vmax, (float) lr(), (float) beta1, (float) beta2,
+                (float) eps, (float) weightDecay, decoupled, t);
     }
 
     public double beta1() {

@@ -46,13 +46,9 @@ public final class GradClipping {
         }
         Tensor norm = be.zeros(1);
         try (Tensor squares = be.zeros(1)) {
-            for (int i = 0; i < grads.size(); i++) {
-                be.sumSquares(grads.get(i), squares, i > 0);
-            }
+            be.sumSquares(grads, squares);              // one launch for all gradients on a GPU
             be.sqrt(squares, norm);
-            for (Tensor g : grads) {
-                be.clipByGlobalNorm(g, squares, maxNorm);
-            }
+            be.clipByGlobalNorm(grads, squares, maxNorm);
         }
         return norm;
     }

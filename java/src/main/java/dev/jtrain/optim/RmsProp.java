@@ -43,10 +43,10 @@ public final class RmsProp extends AbstractOptimizer {
     }
 
     @Override
-    protected void update(Parameter p, Tensor value, Tensor grad, int t) {
-        Tensor squareAvg = state(p, SQUARE_AVG);
-        Tensor buf = momentum > 0 ? state(p, MOMENTUM_BUFFER) : null;
-        backend(value).rmspropStep(value, grad, squareAvg, buf, (float) lr(), (float) alpha, (float) eps,
+    protected void update(Group g, int t) {
+        List<Tensor> squareAvg = states(g, SQUARE_AVG);
+        List<Tensor> bufs = momentum > 0 ? states(g, MOMENTUM_BUFFER) : null;
+        g.backend().rmspropSteps(g.values(), g.grads(), squareAvg, bufs, (float) lr(), (float) alpha, (float) eps,
                 (float) weightDecay, (float) momentum);
     }
 }

@@ -46,9 +46,9 @@ public final class Sgd extends AbstractOptimizer {
     }
 
     @Override
-    protected void update(Parameter p, Tensor value, Tensor grad, int t) {
-        Tensor buf = momentum != 0 ? state(p, MOMENTUM_BUFFER) : null;
-        backend(value).sgdStep(value, grad, buf, (float) lr(), (float) momentum, (float) dampening,
+    protected void update(Group g, int t) {
+        List<Tensor> bufs = momentum != 0 ? states(g, MOMENTUM_BUFFER) : null;
+        g.backend().sgdSteps(g.values(), g.grads(), bufs, (float) lr(), (float) momentum, (float) dampening,
                 (float) weightDecay, nesterov, t == 1);
     }
 

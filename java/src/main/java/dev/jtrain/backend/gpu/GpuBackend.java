@@ -555,6 +555,80 @@ public final class GpuBackend implements Backend, AutoCloseable {
         api.optimClipScale(ptr(grad), grad.numel(), ptr(totalSquares), maxNorm, stream);
     }
 
+    // ---------------------------------------------------------------- list forms: one launch for every tensor
+
+    private static long[] ptrs(List<Tensor> ts) {
+        if (ts == null) {
+            return null;
+        }
+        long[] a = new long[ts.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = ptr(ts.get(i));
+        }
+        return a;
+    }
+
+    private static long[] sizes(List<Tensor> ts) {
+        long[] a = new long[ts.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = ts.get(i).numel();
+        }
+        return a;
+    }
+
+    @Override
+    public void sgdSteps(List<Tensor> params, List<Tensor> grads, List<Tensor> momentumBuffers, float lr, float momentum,
+                         float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        if (!params.isEmpty()) {
+            api.optimSgdMulti(ptrs(params), ptrs(grads), ptrs(momentumBuffers), sizes(params), lr, momentum, dampening,
+                    weightDecay, nesterov, firstStep, stream);
+        }
+    }
+
+    @Override
+    public void adagradSteps(List<Tensor> params, List<Tensor> grads, List<Tensor> sums, float clr, float weightDecay,
+                             float eps) {
+        if (!params.isEmpty()) {
+            api.optimAdagradMulti(ptrs(params), ptrs(grads), ptrs(sums), sizes(params), clr, weightDecay, eps, stream);
+        }
+    }
+
+    @Override
+    public void rmspropSteps(List<Tensor> params, List<Tensor> grads, List<Tensor> squareAvgs,
+                             List<Tensor> momentumBuffers, float lr, float alpha, float eps, float weightDecay,
+                             float momentum) {
+        if (!params.isEmpty()) {
+            api.optimRmspropMulti(ptrs(params), ptrs(grads), ptrs(squareAvgs), ptrs(momentumBuffers), sizes(params), lr,
+                    alpha, eps, weightDecay, momentum, stream);
+        }
+    }
+
+    @Override
+    public void adamSteps(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvgs, List<Tensor> expAvgSqs,
+                          List<Tensor> maxExpAvgSqs, float lr, float beta1, float beta2, float eps, float weightDecay,
+                          boolean decoupled, int step) {
+        if (!params.isEmpty()) {
+            api.optimAdamMulti(ptrs(params), ptrs(grads), ptrs(expAvgs), ptrs(expAvgSqs), ptrs(maxExpAvgSqs),
+                    sizes(params), lr, beta1, beta2, eps, weightDecay, decoupled, step, stream);
+        }
+    }
+
+    @Override
+    public void sumSquares(List<Tensor> xs, Tensor out) {
+        if (xs.isEmpty()) {
+            api.elementwiseFill(ptr(out), 1, 0f, stream);
+            return;
+        }
+        api.optimSumSquaresMulti(ptrs(xs), sizes(xs), ptr(out), false, squaresWorkspace, stream);
+    }
+
+    @Override
+    public void clipByGlobalNorm(List<Tensor> grads, Tensor totalSquares, float maxNorm) {
+        if (!grads.isEmpty()) {
+            api.optimClipScaleMulti(ptrs(grads), sizes(grads), ptr(totalSquares), maxNorm, stream);
+        }
+    }
+
     // ---------------------------------------------------------------- regularizers
 
     @Override
