@@ -168,6 +168,7 @@ public final class ConformanceRunner {
         }
         CaseContext ctx = new CaseContext(c, device);
         try {
+            validateTensors(c);
             handler.run(ctx);
             return compare(fileLabel, c, ctx);
         } catch (UnsupportedCaseException e) {
@@ -179,6 +180,18 @@ public final class ConformanceRunner {
             return fail(fileLabel, name, op, "error: " + describe(e));
         } catch (OutOfMemoryError e) {
             return fail(fileLabel, name, op, "out of memory running the case");
+        }
+    }
+
+    /**
+     * Parses every tensor of every section, also those the comparison will not use (e.g. {@code outputs} when
+     * {@code outputs_f64} is there): a corrupt tensor anywhere fails its case, naming the section and tensor.
+     */
+    private static void validateTensors(CaseData c) {
+        for (String section : CaseData.SECTIONS) {
+            for (String name : c.names(section)) {
+                c.tensor(section, name);
+            }
         }
     }
 

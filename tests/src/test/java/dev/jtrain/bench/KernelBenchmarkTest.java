@@ -45,8 +45,7 @@ class KernelBenchmarkTest {
 
     @Test
     void emuRunsEndToEndWithSmallSizes() throws Exception {
-        String why = NativeLibrary.unavailableReason(NativeLibrary.Kind.EMU);
-        assumeTrue(why == null, () -> "emu library not available: " + why);
+        dev.jtrain.backend.cuda.EmuTestSupport.emu(); // a missing emu library fails (unless explicitly skipped)
         Path json = tmp.resolve("kernels.json");
         Result r = run("--device", "emu", "--sizes", "small", "--reps", "1", "--warmup", "0", "--json", json.toString());
         assertEquals(0, r.code(), r.out() + r.err());
@@ -94,8 +93,7 @@ class KernelBenchmarkTest {
         Result r = run("--device", "tpu");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--device must be emu or cuda"), r.err());
-        String why = NativeLibrary.unavailableReason(NativeLibrary.Kind.EMU);
-        assumeTrue(why == null, () -> "emu library not available: " + why);
+        dev.jtrain.backend.cuda.EmuTestSupport.emu(); // a missing emu library fails (unless explicitly skipped)
         r = run("--device", "emu", "--sizes", "huge");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("sizes must be small or full"), r.err());

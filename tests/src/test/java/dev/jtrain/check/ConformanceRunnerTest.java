@@ -172,6 +172,18 @@ class ConformanceRunnerTest {
     }
 
     @Test
+    void aCorruptTensorFailsItsCaseEvenWhenItIsNotCompared() throws IOException {
+        // outputs_f64 is what gets compared; a corrupt float32 "outputs" section must still fail the case.
+        CaseResult r = runOne(mutated("corrupt.json", c -> {
+            ObjectNode outputs = c.has("outputs") ? (ObjectNode) c.get("outputs") : c.putObject("outputs");
+            ObjectNode y = outputs.putObject("y");
+            y.putArray("shape").add(2).add(2);
+            y.putArray("data").add(1.0);        // 1 value for a 2x2 shape
+        }));
+        assertFailNaming(r, "corrupt.json", "linear_N4_Din5_Dout3", "outputs.y");
+    }
+
+    @Test
     void directoryRunSkipsIndexAndCountsLine() throws IOException {
         Path dir = Files.createDirectory(tmp.resolve("dir"));
         ObjectNode ok = linearCase();
