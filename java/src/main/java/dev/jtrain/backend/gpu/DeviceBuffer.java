@@ -11,7 +11,7 @@ import java.lang.ref.Cleaner;
  * it and the allocator counts that as a leak ({@link MemoryStats#cleanerReleases()}). Using a closed buffer
  * throws {@link IllegalStateException} naming its size and device.
  */
-public final class DeviceBuffer implements Storage {
+public final class DeviceBuffer implements DeviceStorage {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final Device device;
@@ -60,6 +60,7 @@ public final class DeviceBuffer implements Storage {
     }
 
     /** The device address; throws when the buffer was closed. */
+    @Override
     public long address() {
         if (release.released) {
             throw new IllegalStateException("device memory of " + bytes + " bytes on " + device

@@ -140,7 +140,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     // ---------------------------------------------------------------- addresses
 
     private static long ptr(Tensor t) {
-        return ((DeviceBuffer) t.storage()).address();
+        return ((DeviceStorage) t.storage()).address();
     }
 
     /** The address of t, or 0 (null) for an absent optional tensor. */
