@@ -4,6 +4,7 @@ import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
+import dev.jtrain.tensor.TensorDevice;
 
 /**
  * The op set every layer, loss and optimizer uses. One implementation per device kind: the pure-Java
@@ -28,7 +29,7 @@ import dev.jtrain.tensor.Tensor;
  *       elements are accumulated in double on the CPU.</li>
  * </ul>
  */
-public interface Backend {
+public interface Backend extends TensorDevice {
 
     Device device();
 

@@ -8,6 +8,8 @@ import dev.jtrain.backend.cuda.NativeLibrary;
 import dev.jtrain.backend.gpu.GpuBackend;
 import dev.jtrain.backend.gpu.MemoryStats;
 import dev.jtrain.tensor.Device;
+import dev.jtrain.tensor.Tensor;
+import dev.jtrain.tensor.TensorDevice;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +29,19 @@ public final class Backends {
 
     public static Backend cpu() {
         return CPU;
+    }
+
+    /** The checked backend of the device {@code t} lives on. */
+    public static Backend of(Tensor t) {
+        return forDevice(t.device());
+    }
+
+    /** Lets the tensor package find backends without depending on this package (META-INF/services). */
+    public static final class TensorDeviceProvider implements TensorDevice.Provider {
+        @Override
+        public TensorDevice forDevice(Device device) {
+            return Backends.forDevice(device);
+        }
     }
 
     /** The checked backend of {@code device}, creating it on first use. */

@@ -1,5 +1,6 @@
 package dev.jtrain.check;
 
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.BatchNormFolding;
 import dev.jtrain.nn.layers.BatchNorm;
 import dev.jtrain.nn.layers.BatchNorm1d;
@@ -63,7 +64,7 @@ public final class BatchNormCases implements OpCase {
             // the unbiased variance the layer used for its running update: biased * M / (M - 1)
             int m = x1.numel() / c;
             Tensor unbiased = CaseUtil.copyOf(var);
-            unbiased.backend().scale(unbiased, (float) ((double) m / (m - 1)));
+            Backends.of(unbiased).scale(unbiased, (float) ((double) m / (m - 1)));
             ctx.put("batch_var_unbiased1", unbiased);
         }
         ctx.put("running_mean1", bn.runningMean().value());
@@ -101,7 +102,7 @@ public final class BatchNormCases implements OpCase {
     }
 
     private static void setConstant(Tensor t, double v) {
-        t.backend().fill(t, (float) v);
+        Backends.of(t).fill(t, (float) v);
     }
 
     private static void fold(CaseContext ctx) {

@@ -1,5 +1,6 @@
 package dev.jtrain.check;
 
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.random.Generator;
@@ -30,15 +31,15 @@ final class CaseUtil {
 
     /** A float32 tensor of ones shaped like {@code like}, on its device. */
     static Tensor onesLike(Tensor like) {
-        Tensor t = like.backend().zeros(like.dtype(), like.shape());
-        like.backend().fill(t, 1f);
+        Tensor t = Backends.of(like).zeros(like.dtype(), like.shape());
+        Backends.of(like).fill(t, 1f);
         return t;
     }
 
     /** A copy of {@code t} on its device (layers reuse their buffers, so keep what is needed later). */
     static Tensor copyOf(Tensor t) {
-        Tensor c = t.backend().zeros(t.dtype(), t.shape());
-        t.backend().copy(t, c);
+        Tensor c = Backends.of(t).zeros(t.dtype(), t.shape());
+        Backends.of(t).copy(t, c);
         return c;
     }
 

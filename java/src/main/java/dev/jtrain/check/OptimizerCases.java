@@ -1,5 +1,6 @@
 package dev.jtrain.check;
 
+import dev.jtrain.backend.Backends;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.optim.Adagrad;
@@ -55,7 +56,7 @@ public final class OptimizerCases implements OpCase {
             float[] g = new float[per];
             System.arraycopy(seq, t * per, g, 0, per);
             Tensor gt = Tensor.of(g, pshape).to(ctx.device());
-            p.grad().backend().copy(gt, p.grad());
+            Backends.of(p.grad()).copy(gt, p.grad());
             opt.step();
             ctx.append("param", p.value());
             for (Map.Entry<String, Tensor> s : opt.state(p).entrySet()) {

@@ -1,5 +1,6 @@
 package dev.jtrain.check;
 
+import dev.jtrain.backend.Backends;
 import dev.jtrain.regularize.ElasticNet;
 import dev.jtrain.regularize.L1Penalty;
 import dev.jtrain.regularize.L2Penalty;
@@ -34,7 +35,7 @@ public final class RegularizerCases implements OpCase {
             default -> new ElasticNet(ctx.paramDouble("lambda1"), ctx.paramDouble("lambda2"));
         };
         ctx.put("penalty", pen.penalty(w));
-        Tensor grad = w.backend().zeros(w.dtype(), w.shape());
+        Tensor grad = Backends.of(w).zeros(w.dtype(), w.shape());
         pen.addGradient(w, grad);
         ctx.put("dW", grad);
     }

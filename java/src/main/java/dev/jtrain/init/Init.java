@@ -1,5 +1,6 @@
 package dev.jtrain.init;
 
+import dev.jtrain.backend.Backends;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
@@ -72,7 +73,7 @@ public final class Init {
         if (!(high >= low)) {
             throw new IllegalArgumentException("uniform: high " + high + " must be >= low " + low);
         }
-        t.backend().randomUniform(t, (float) low, (float) high, gen.seed(), gen.nextOffset());
+        Backends.of(t).randomUniform(t, (float) low, (float) high, gen.seed(), gen.nextOffset());
     }
 
     /** N(mean, std^2). */
@@ -80,12 +81,12 @@ public final class Init {
         if (!(std >= 0)) {
             throw new IllegalArgumentException("normal: std must be >= 0, got " + std);
         }
-        t.backend().randomNormal(t, (float) mean, (float) std, gen.seed(), gen.nextOffset());
+        Backends.of(t).randomNormal(t, (float) mean, (float) std, gen.seed(), gen.nextOffset());
     }
 
     /** Every element = value (consumes no offset). */
     public static void constant(Tensor t, double value) {
-        t.backend().fill(t, (float) value);
+        Backends.of(t).fill(t, (float) value);
     }
 
     public static void zeros(Tensor t) {

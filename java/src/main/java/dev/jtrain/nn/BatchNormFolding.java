@@ -1,6 +1,7 @@
 package dev.jtrain.nn;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.ConvSpec;
 import dev.jtrain.nn.layers.BatchNorm;
 import dev.jtrain.nn.layers.Conv2d;
@@ -57,7 +58,7 @@ public final class BatchNormFolding {
     }
 
     private static void fold(Tensor w, Parameter bias, BatchNorm bn, Tensor wOut, Tensor bOut) {
-        Backend be = w.backend();
+        Backend be = Backends.of(w);
         int out = w.dim(0);
         int inner = w.numel() / out;
         Tensor gamma = bn.weight().value();

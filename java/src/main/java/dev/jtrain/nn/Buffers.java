@@ -1,6 +1,7 @@
 package dev.jtrain.nn;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Shape;
@@ -36,7 +37,7 @@ public final class Buffers implements AutoCloseable {
 
     /** A float32 buffer shaped like {@code like}, on its device. */
     public Tensor ensureLike(Tensor current, Tensor like) {
-        return ensure(current, like.backend(), DType.FLOAT32, like.shape());
+        return ensure(current, Backends.of(like), DType.FLOAT32, like.shape());
     }
 
     public Tensor ensure(Tensor current, Backend backend, Shape shape) {

@@ -1,6 +1,7 @@
 package dev.jtrain.nn;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
 
@@ -243,7 +244,7 @@ public class Graph extends Layer {
                         + "' is on " + t.device() + " but '" + nodes.get(n.inputs[0]).name + "' is on " + first.device());
             }
         }
-        Backend be = first.backend();
+        Backend be = Backends.of(first);
         n.owned = buffers.ensureLike(n.owned, first);
         if (n.inputs.length == 1) {
             be.copy(first, n.owned);
@@ -291,7 +292,7 @@ public class Graph extends Layer {
         int[] od = first.dims();
         od[d] = total;
         Shape outShape = Shape.of(od);
-        n.owned = buffers.ensure(n.owned, first.backend(), outShape);
+        n.owned = buffers.ensure(n.owned, Backends.of(first), outShape);
         int outer = outShape.size(0, d);
         int inner = outShape.size(d + 1, rank);
         List<Tensor> views = new ArrayList<>(n.inputs.length);
@@ -302,7 +303,7 @@ public class Graph extends Layer {
         n.outer = outer;
         n.total = total;
         n.inner = inner;
-        first.backend().concatDim1(views, view3(n.owned, outer, d, inner));
+        Backends.of(first).concatDim1(views, view3(n.owned, outer, d, inner));
         n.value = n.owned;
     }
 
@@ -345,7 +346,7 @@ public class Graph extends Layer {
         Tensor dx = in.grad;
         if (dx == null) {   // the output does not depend on the input
             zeroDx = buffers.ensureLike(zeroDx, in.value);
-            zeroDx.backend().fill(zeroDx, 0f);
+            Backends.of(zeroDx).fill(zeroDx, 0f);
             dx = zeroDx;
         }
         for (Node n : nodes) {
@@ -366,7 +367,7 @@ public class Graph extends Layer {
             parts.add(n.splitBufs[j]);
         }
         Tensor g3 = n.grad.reshape(n.outer, n.total, n.inner);
-        n.grad.backend().splitDim1(g3, parts);
+        Backends.of(n.grad).splitDim1(g3, parts);
         for (int j = 0; j < k; j++) {
             Tensor src = nodes.get(n.inputs[j]).value;
             accumulate(n.inputs[j], n.splitBufs[j].reshape(src.dims()));
@@ -387,7 +388,7 @@ public class Graph extends Layer {
             t.grad = g;
             return;
         }
-        Backend be = g.backend();
+        Backend be = Backends.of(g);
         if (!t.gradOwned) {
             t.accum = buffers.ensureLike(t.accum, t.value);
             be.copy(t.grad, t.accum);

@@ -1,5 +1,6 @@
 package dev.jtrain.nn;
 
+import dev.jtrain.backend.Backends;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
@@ -20,7 +21,7 @@ public final class Parameter implements AutoCloseable {
         this.name = Objects.requireNonNull(name, "name");
         this.value = Objects.requireNonNull(value, "value");
         this.trainable = trainable;
-        this.grad = trainable ? value.backend().zeros(value.dtype(), value.shape()) : null;
+        this.grad = trainable ? Backends.of(value).zeros(value.dtype(), value.shape()) : null;
     }
 
     public static Parameter trainable(String name, Tensor value) {
@@ -59,7 +60,7 @@ public final class Parameter implements AutoCloseable {
 
     public void zeroGrad() {
         if (grad != null) {
-            grad.backend().fill(grad, 0f);
+            Backends.of(grad).fill(grad, 0f);
         }
     }
 
@@ -74,7 +75,7 @@ public final class Parameter implements AutoCloseable {
         if (grad != null) {
             grad.close();
         }
-        grad = trainable ? value.backend().zeros(value.dtype(), value.shape()) : null;
+        grad = trainable ? Backends.of(value).zeros(value.dtype(), value.shape()) : null;
     }
 
     /** Releases the value and the gradient (device memory goes back to its allocator). */

@@ -141,7 +141,7 @@ public abstract class AbstractOptimizer implements Optimizer {
         Tensor v = p.value();
         Tensor t = s.get(name);
         if (t == null) {
-            t = v.backend().zeros(v.dtype(), v.shape());
+            t = Backends.of(v).zeros(v.dtype(), v.shape());
             s.put(name, t);
         } else if (!t.device().equals(v.device())) {
             Tensor moved = t.to(v.device());
@@ -163,7 +163,7 @@ public abstract class AbstractOptimizer implements Optimizer {
     }
 
     protected static Backend backend(Tensor t) {
-        return t.backend();
+        return Backends.of(t);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.jtrain.optim;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.tensor.Tensor;
 
@@ -37,7 +38,7 @@ public final class GradClipping {
         if (grads.isEmpty()) {
             throw new IllegalArgumentException("clipGradNorm: no gradients to clip");
         }
-        Backend be = grads.get(0).backend();
+        Backend be = Backends.of(grads.get(0));
         for (Tensor g : grads) {
             if (!g.device().equals(be.device())) {
                 throw new IllegalArgumentException("clipGradNorm: gradients on different devices ("

@@ -1,6 +1,7 @@
 package dev.jtrain.regularize;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.tensor.Tensor;
 
 /**
@@ -26,7 +27,7 @@ public final class ElasticNet implements Penalty {
 
     @Override
     public Tensor penalty(Tensor w) {
-        Backend be = w.backend();
+        Backend be = Backends.of(w);
         Tensor l1 = be.zeros(1);
         be.sumAbs(w, l1);
         be.scale(l1, lambda1);
@@ -40,7 +41,7 @@ public final class ElasticNet implements Penalty {
 
     @Override
     public void addGradient(Tensor w, Tensor grad) {
-        Backend be = w.backend();
+        Backend be = Backends.of(w);
         be.addSign(lambda1, w, grad);
         be.axpy(lambda2, w, grad);
     }

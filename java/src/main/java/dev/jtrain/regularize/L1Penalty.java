@@ -1,6 +1,7 @@
 package dev.jtrain.regularize;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.tensor.Tensor;
 
 /** L1 penalty {@code lambda sum |w|}, subgradient {@code lambda sign(w)} with sign(0) = 0. */
@@ -17,7 +18,7 @@ public final class L1Penalty implements Penalty {
 
     @Override
     public Tensor penalty(Tensor w) {
-        Backend be = w.backend();
+        Backend be = Backends.of(w);
         Tensor out = be.zeros(1);
         be.sumAbs(w, out);
         be.scale(out, lambda);
@@ -26,6 +27,6 @@ public final class L1Penalty implements Penalty {
 
     @Override
     public void addGradient(Tensor w, Tensor grad) {
-        w.backend().addSign(lambda, w, grad);
+        Backends.of(w).addSign(lambda, w, grad);
     }
 }

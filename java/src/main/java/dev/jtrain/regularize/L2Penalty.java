@@ -1,6 +1,7 @@
 package dev.jtrain.regularize;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.tensor.Tensor;
 
 /**
@@ -26,7 +27,7 @@ public final class L2Penalty implements Penalty {
 
     @Override
     public Tensor penalty(Tensor w) {
-        Backend be = w.backend();
+        Backend be = Backends.of(w);
         Tensor out = be.zeros(1);
         be.sumSquares(w, out, false);
         be.scale(out, 0.5f * lambda);
@@ -35,6 +36,6 @@ public final class L2Penalty implements Penalty {
 
     @Override
     public void addGradient(Tensor w, Tensor grad) {
-        w.backend().axpy(lambda, w, grad);
+        Backends.of(w).axpy(lambda, w, grad);
     }
 }

@@ -1,5 +1,6 @@
 package dev.jtrain.regularize;
 
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.tensor.Tensor;
 
@@ -26,7 +27,7 @@ public final class MaxNorm {
 
     /** Rescales, in place, the rows of {@code w} whose L2 norm exceeds c. */
     public void apply(Tensor w) {
-        w.backend().maxNormRows(w, c);
+        Backends.of(w).maxNormRows(w, c);
     }
 
     /** Applies to each parameter's value. */
@@ -41,8 +42,8 @@ public final class MaxNorm {
         if (w.rank() < 1) {
             throw new IllegalArgumentException("rowNorms needs a tensor of rank >= 1, got shape " + w.shape());
         }
-        Tensor out = w.backend().zeros(w.dim(0));
-        w.backend().rowNorms(w, out);
+        Tensor out = Backends.of(w).zeros(w.dim(0));
+        Backends.of(w).rowNorms(w, out);
         return out;
     }
 }

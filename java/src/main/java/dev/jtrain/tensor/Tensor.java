@@ -1,8 +1,5 @@
 package dev.jtrain.tensor;
 
-import dev.jtrain.backend.Backend;
-import dev.jtrain.backend.Backends;
-
 import java.util.Objects;
 
 /**
@@ -52,11 +49,11 @@ public final class Tensor implements AutoCloseable {
 
     /** A zero-filled float32 tensor on {@code device}. */
     public static Tensor zeros(Device device, int... dims) {
-        return Backends.forDevice(device).zeros(DType.FLOAT32, Shape.of(dims));
+        return TensorDevice.of(device).zeros(DType.FLOAT32, Shape.of(dims));
     }
 
     public static Tensor zeros(Device device, DType dtype, Shape shape) {
-        return Backends.forDevice(device).zeros(dtype, shape);
+        return TensorDevice.of(device).zeros(dtype, shape);
     }
 
     // ---- accessors ----
@@ -91,11 +88,6 @@ public final class Tensor implements AutoCloseable {
 
     public Storage storage() {
         return storage;
-    }
-
-    /** The backend that runs ops on this tensor's device. */
-    public Backend backend() {
-        return Backends.forDevice(device());
     }
 
     /** The float32 host array (cpu tensors only; the array may be longer than numel()). */
@@ -153,13 +145,13 @@ public final class Tensor implements AutoCloseable {
         Tensor result;
         TransferStats.Direction dir;
         if (target.isHost()) {
-            result = Backends.forDevice(here).toHost(this);
+            result = TensorDevice.of(here).toHost(this);
             dir = TransferStats.Direction.DEVICE_TO_HOST;
         } else if (here.isHost()) {
-            result = Backends.forDevice(target).fromHost(this);
+            result = TensorDevice.of(target).fromHost(this);
             dir = TransferStats.Direction.HOST_TO_DEVICE;
         } else {
-            result = Backends.forDevice(target).fromHost(Backends.forDevice(here).toHost(this));
+            result = TensorDevice.of(target).fromHost(TensorDevice.of(here).toHost(this));
             dir = TransferStats.Direction.DEVICE_TO_DEVICE;
         }
         TransferStats.record(here.isHost() ? target : here, dir, (long) numel() * dtype.bytes(),
@@ -181,22 +173,22 @@ public final class Tensor implements AutoCloseable {
         Device here = device();
         Device there = src.device();
         if (here.equals(there)) {
-            Backends.forDevice(here).copy(src, this);
+            TensorDevice.of(here).copy(src, this);
             return this;
         }
         long t0 = System.nanoTime();
         TransferStats.Direction dir;
         Device counted;
         if (there.isHost()) {
-            Backends.forDevice(here).copyFromHost(src, this);
+            TensorDevice.of(here).copyFromHost(src, this);
             dir = TransferStats.Direction.HOST_TO_DEVICE;
             counted = here;
         } else if (here.isHost()) {
-            Backends.forDevice(there).copyToHost(src, this);
+            TensorDevice.of(there).copyToHost(src, this);
             dir = TransferStats.Direction.DEVICE_TO_HOST;
             counted = there;
         } else {
-            Backends.forDevice(here).copyFromHost(Backends.forDevice(there).toHost(src), this);
+            TensorDevice.of(here).copyFromHost(TensorDevice.of(there).toHost(src), this);
             dir = TransferStats.Direction.DEVICE_TO_DEVICE;
             counted = here;
         }

@@ -1,5 +1,6 @@
 package dev.jtrain.nn;
 
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.layers.Linear;
 import dev.jtrain.nn.layers.Tanh;
 import dev.jtrain.random.Generator;
@@ -21,7 +22,7 @@ class GradCheckTest {
         @Override
         public Tensor backward(Tensor dy) {
             Tensor dx = super.backward(dy);
-            dx.backend().scale(dx, 1.01f);
+            Backends.of(dx).scale(dx, 1.01f);
             return dx;
         }
     }
@@ -34,7 +35,7 @@ class GradCheckTest {
         @Override
         public Tensor backward(Tensor dy) {
             Tensor dx = super.backward(dy);
-            bias().grad().backend().scale(bias().grad(), 1.01f);
+            Backends.of(bias().grad()).scale(bias().grad(), 1.01f);
             return dx;
         }
     }
@@ -60,7 +61,7 @@ class GradCheckTest {
             @Override
             public Tensor backward(Tensor dy) {
                 Tensor dx = super.backward(dy);
-                dx.backend().scale(dx, 1.01f);
+                Backends.of(dx).scale(dx, 1.01f);
                 return dx;
             }
         };

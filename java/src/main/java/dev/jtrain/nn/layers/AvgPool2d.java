@@ -1,6 +1,7 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.ConvSpec;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
@@ -32,7 +33,7 @@ public class AvgPool2d extends Layer {
         if (x.rank() != 4) {
             throw new IllegalArgumentException("AvgPool2d: expected NCHW input, got " + x.shape());
         }
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Shape ys = Shape.of(x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
         y = buffers.ensure(y, be, ys);
         be.avgPool2dForward(x, spec, y);
@@ -48,7 +49,7 @@ public class AvgPool2d extends Layer {
         if (!dy.shape().equals(y.shape())) {
             throw new IllegalArgumentException("AvgPool2d.backward: dy " + dy.shape() + " does not match the output " + y.shape());
         }
-        Backend be = dy.backend();
+        Backend be = Backends.of(dy);
         dx = buffers.ensure(dx, be, xShape);
         be.avgPool2dBackward(dy, spec, dx);
         return dx;

@@ -1,6 +1,7 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
@@ -117,7 +118,7 @@ public abstract class BatchNorm extends Layer {
                     + x.dim(1) + " channels along dim 1");
         }
         Buffers.requireDevice(x, weight.value().device(), name());
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         y = buffers.ensureLike(y, x);
         if (training) {
             int m = x.numel() / channels;
@@ -146,7 +147,7 @@ public abstract class BatchNorm extends Layer {
         if (!dy.shape().equals(x.shape())) {
             throw new IllegalArgumentException(name() + ".backward: dy " + dy.shape() + " does not match the output " + x.shape());
         }
-        Backend be = dy.backend();
+        Backend be = Backends.of(dy);
         dx = buffers.ensureLike(dx, x);
         Tensor mean = lastTraining ? saveMean : runningMean.value();
         Tensor var = lastTraining ? saveVar : runningVar.value();

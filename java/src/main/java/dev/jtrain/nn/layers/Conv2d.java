@@ -1,6 +1,7 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.ConvSpec;
 import dev.jtrain.init.Init;
 import dev.jtrain.nn.Buffers;
@@ -65,7 +66,7 @@ public class Conv2d extends Layer {
                     + ", H, W], got " + x.shape());
         }
         Buffers.requireDevice(x, weight.value().device(), "Conv2d");
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Shape ys = Shape.of(x.dim(0), outC, spec.outH(x.dim(2)), spec.outW(x.dim(3)));
         y = buffers.ensure(y, be, ys);
         be.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), spec, y);
@@ -81,7 +82,7 @@ public class Conv2d extends Layer {
         if (!dy.shape().equals(y.shape())) {
             throw new IllegalArgumentException("Conv2d.backward: dy " + dy.shape() + " does not match the output " + y.shape());
         }
-        Backend be = dy.backend();
+        Backend be = Backends.of(dy);
         dx = buffers.ensureLike(dx, x);
         be.conv2dBackward(x, weight.value(), dy, spec, dx, weight.grad(), bias == null ? null : bias.grad());
         return dx;

@@ -1,6 +1,7 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.random.Generator;
@@ -46,7 +47,7 @@ public class Dropout extends Layer {
         if (!training) {
             return x;
         }
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         y = buffers.ensureLike(y, x);
         mask = buffers.ensureLike(mask, x);
         be.dropoutForward(x, p, gen.seed(), gen.nextOffset(), y, mask);
@@ -64,7 +65,7 @@ public class Dropout extends Layer {
         if (!dy.shape().equals(mask.shape())) {
             throw new IllegalArgumentException("Dropout.backward: dy " + dy.shape() + " does not match the output " + mask.shape());
         }
-        Backend be = dy.backend();
+        Backend be = Backends.of(dy);
         dx = buffers.ensureLike(dx, dy);
         be.mul(dy, mask, dx);
         return dx;

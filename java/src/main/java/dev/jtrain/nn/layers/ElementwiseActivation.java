@@ -1,5 +1,6 @@
 package dev.jtrain.nn.layers;
 
+import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.Activation;
 import dev.jtrain.backend.Backend;
 import dev.jtrain.nn.Buffers;
@@ -28,7 +29,7 @@ public class ElementwiseActivation extends Layer {
     @Override
     public Tensor forward(Tensor x, boolean training) {
         Buffers.requireFloat(x, activation.kind().name());
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         y = buffers.ensureLike(y, x);
         be.activationForward(activation, x, y);
         this.x = x;
@@ -44,7 +45,7 @@ public class ElementwiseActivation extends Layer {
             throw new IllegalArgumentException(getClass().getSimpleName() + ".backward: dy " + dy.shape()
                     + " does not match the output " + x.shape());
         }
-        Backend be = dy.backend();
+        Backend be = Backends.of(dy);
         dx = buffers.ensureLike(dx, x);
         be.activationBackward(activation, x, y, dy, dx);
         return dx;

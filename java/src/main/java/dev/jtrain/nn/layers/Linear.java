@@ -1,6 +1,7 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.init.Init;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
@@ -69,7 +70,7 @@ public class Linear extends Layer {
         }
         Tensor w = weight.value();
         Buffers.requireDevice(x, w.device(), "Linear");
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         int rows = x.numel() / in;
         xShape = x.shape();
         x2d = x.rank() == 2 ? x : x.reshape(rows, in);
@@ -91,7 +92,7 @@ public class Linear extends Layer {
         if (x2d == null) {
             throw new IllegalStateException("Linear.backward called before forward");
         }
-        Backend be = dy.backend();
+        Backend be = Backends.of(dy);
         int rows = x2d.dim(0);
         if (dy.numel() != rows * out) {
             throw new IllegalArgumentException("Linear.backward: dy " + dy.shape() + " does not match the output of the last forward [" + rows + ", " + out + "]");

@@ -1,6 +1,7 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.ConvSpec;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
@@ -43,7 +44,7 @@ public class MaxPool2d extends Layer {
         if (x.rank() != 4) {
             throw new IllegalArgumentException("MaxPool2d: expected NCHW input, got " + x.shape());
         }
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Shape ys = Shape.of(x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
         y = buffers.ensure(y, be, ys);
         indices = buffers.ensure(indices, be, DType.INT64, ys);
@@ -60,7 +61,7 @@ public class MaxPool2d extends Layer {
         if (!dy.shape().equals(y.shape())) {
             throw new IllegalArgumentException("MaxPool2d.backward: dy " + dy.shape() + " does not match the output " + y.shape());
         }
-        Backend be = dy.backend();
+        Backend be = Backends.of(dy);
         dx = buffers.ensure(dx, be, xShape);
         be.maxPool2dBackward(dy, indices, spec, dx);
         return dx;

@@ -1,6 +1,7 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.init.Init;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
@@ -75,7 +76,7 @@ public class Maxout extends Layer {
                     + in + "], got " + x.shape());
         }
         Buffers.requireDevice(x, weight.value().device(), "Maxout");
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         int n = x.dim(0);
         z = buffers.ensure(z, be, Shape.of(n, pieces * out));
         y = buffers.ensure(y, be, Shape.of(n, out));
@@ -97,7 +98,7 @@ public class Maxout extends Layer {
         if (!dy.shape().equals(y.shape())) {
             throw new IllegalArgumentException("Maxout.backward: dy " + dy.shape() + " does not match the output " + y.shape());
         }
-        Backend be = dy.backend();
+        Backend be = Backends.of(dy);
         dz = buffers.ensureLike(dz, z);
         be.maxoutBackward(dy, piece, pieces, dz);
         be.gemm(true, false, 1f, dz, x, 1f, weight.grad());

@@ -1,6 +1,7 @@
 package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
@@ -52,7 +53,7 @@ public class PReLU extends Layer {
                     + " needs " + numParameters + " channels along dim 1");
         }
         Buffers.requireDevice(x, weight.value().device(), "PReLU");
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         y = buffers.ensureLike(y, x);
         be.preluForward(x, weight.value(), y);
         this.x = x;
@@ -67,7 +68,7 @@ public class PReLU extends Layer {
         if (!dy.shape().equals(x.shape())) {
             throw new IllegalArgumentException("PReLU.backward: dy " + dy.shape() + " does not match the output " + x.shape());
         }
-        Backend be = dy.backend();
+        Backend be = Backends.of(dy);
         dx = buffers.ensureLike(dx, x);
         be.preluBackward(x, weight.value(), dy, dx, weight.grad());
         return dx;

@@ -1,6 +1,7 @@
 package dev.jtrain.nn.loss;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
@@ -26,7 +27,7 @@ public class BceWithLogits implements Loss {
                     + logits.shape());
         }
         Buffers.requireDevice(targets, logits.device(), "BceWithLogits (targets vs logits)");
-        Backend be = logits.backend();
+        Backend be = Backends.of(logits);
         perElement = buffers.ensureLike(perElement, logits);
         loss = buffers.ensure(loss, be, Shape.scalar());
         be.bceWithLogits(logits, targets, perElement);
@@ -43,7 +44,7 @@ public class BceWithLogits implements Loss {
             throw new IllegalStateException("BceWithLogits.backward called before forward");
         }
         dlogits = buffers.ensureLike(dlogits, logits);
-        logits.backend().bceWithLogitsBackward(logits, targets, 1f / logits.numel(), dlogits);
+        Backends.of(logits).bceWithLogitsBackward(logits, targets, 1f / logits.numel(), dlogits);
         return dlogits;
     }
 

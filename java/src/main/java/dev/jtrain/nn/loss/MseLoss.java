@@ -1,6 +1,7 @@
 package dev.jtrain.nn.loss;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
@@ -43,7 +44,7 @@ public class MseLoss implements Loss {
                     + pred.shape());
         }
         Buffers.requireDevice(target, pred.device(), "MseLoss (target vs prediction)");
-        Backend be = pred.backend();
+        Backend be = Backends.of(pred);
         perElement = buffers.ensureLike(perElement, pred);
         loss = buffers.ensure(loss, be, Shape.scalar());
         be.squaredError(pred, target, perElement);
@@ -62,7 +63,7 @@ public class MseLoss implements Loss {
             throw new IllegalStateException("MseLoss.backward called before forward");
         }
         dpred = buffers.ensureLike(dpred, pred);
-        pred.backend().squaredErrorBackward(pred, target, scale(pred), dpred);
+        Backends.of(pred).squaredErrorBackward(pred, target, scale(pred), dpred);
         return dpred;
     }
 

@@ -1,6 +1,7 @@
 package dev.jtrain.nn.loss;
 
 import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Shape;
@@ -46,7 +47,7 @@ public class SoftmaxCrossEntropy implements Loss {
                     + "] (one class index per row of logits " + logits.shape() + "), got " + labels);
         }
         Buffers.requireDevice(labels, logits.device(), "SoftmaxCrossEntropy (labels vs logits)");
-        Backend be = logits.backend();
+        Backend be = Backends.of(logits);
         int n = logits.dim(0);
         probs = buffers.ensureLike(probs, logits);
         perSample = buffers.ensure(perSample, be, Shape.of(n));
@@ -63,7 +64,7 @@ public class SoftmaxCrossEntropy implements Loss {
         if (labels == null) {
             throw new IllegalStateException("SoftmaxCrossEntropy.backward called before forward");
         }
-        Backend be = probs.backend();
+        Backend be = Backends.of(probs);
         dlogits = buffers.ensureLike(dlogits, probs);
         be.softmaxCrossEntropyBackward(probs, labels, labelSmoothing, 1f / probs.dim(0), dlogits);
         return dlogits;
