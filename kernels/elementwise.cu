@@ -57,6 +57,28 @@ struct MulF {
     __device__ float operator()(float a, float b) const { return a * b; }
 };
 
+struct SqrtF {
+    __device__ float operator()(float a, float) const { return sqrtf(a); }
+};
+struct AddSignF {  // a = w, b = grad. lambda * sign is exact (sign is +-1, +-0 or NaN), so FMA or not agree.
+    float lambda;
+    __device__ float operator()(float w, float g) const {
+        const float sign = w > 0.f ? 1.f : (w < 0.f ? -1.f : w);
+        return g + lambda * sign;
+    }
+};
+
+// Item i of the rows x cols block: row i / cols, column i % cols (64-bit indices throughout).
+__global__ void copy_rows_kernel(const float* __restrict__ src, int64_t src_stride, float* __restrict__ dst,
+                                 int64_t dst_stride, int64_t total, int64_t cols) {
+    const JtBlockRange range = jt_block_range(total);
+    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+        const int64_t r = i / cols;
+        const int64_t c = i - r * cols;
+        dst[r * dst_stride + c] = src[r * src_stride + c];
+    }
+}
+
 template <class F>
 cudaError_t map2(F f, const float* a, const float* b, float* out, int64_t n, cudaStream_t stream) {
     const int vec = aligned16(a) && aligned16(b) && aligned16(out);
@@ -106,4 +128,31 @@ extern "C" cudaError_t jt_elementwise_mul(const float* a, const float* b, float*
     if (n == 0) return cudaSuccess;
     JT_REQUIRE(a != nullptr && b != nullptr && out != nullptr);
     return map2(MulF{}, a, b, out, n, stream);
+}
+
+extern "C" cudaError_t jt_elementwise_sqrt(const float* x, float* out, int64_t n, cudaStream_t stream) {
+    JT_REQUIRE(n >= 0);
+    if (n == 0) return cudaSuccess;
+    JT_REQUIRE(x != nullptr && out != nullptr);
+    return map2(SqrtF{}, x, nullptr, out, n, stream);
+}
+
+extern "C" cudaError_t jt_elementwise_add_sign(float lambda, const float* w, float* grad, int64_t n,
+                                               cudaStream_t stream) {
+    JT_REQUIRE(n >= 0);
+    if (n == 0) return cudaSuccess;
+    JT_REQUIRE(w != nullptr && grad != nullptr);
+    return map2(AddSignF{lambda}, w, grad, grad, n, stream);
+}
+
+extern "C" cudaError_t jt_elementwise_copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
+                                                int rows, int64_t cols, cudaStream_t stream) {
+    JT_REQUIRE(rows >= 0 && cols >= 0);
+    if (rows == 0 || cols == 0) return cudaSuccess;
+    JT_REQUIRE(src_stride >= cols && dst_stride >= cols);
+    JT_REQUIRE(src != nullptr && dst != nullptr);
+    const int64_t total = (int64_t)rows * cols;
+    LAUNCH(copy_rows_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(src, src_stride, dst, dst_stride, total,
+                                                                               cols);
+    return JT_LAUNCH_STATUS();
 }

@@ -26,6 +26,17 @@ cudaError_t jt_elementwise_add(const float* a, const float* b, float* out, int64
 // out[i] = a[i] * b[i].
 cudaError_t jt_elementwise_mul(const float* a, const float* b, float* out, int64_t n, cudaStream_t stream);
 
+// out[i] = sqrtf(x[i]) (IEEE round-to-nearest, as C's sqrtf: nvcc's default -prec-sqrt=true).
+cudaError_t jt_elementwise_sqrt(const float* x, float* out, int64_t n, cudaStream_t stream);
+
+// grad[i] += lambda * sign(w[i]), sign(+-0) = +-0 and sign(NaN) = NaN (Java's Math.signum): the L1 subgradient.
+cudaError_t jt_elementwise_add_sign(float lambda, const float* w, float* grad, int64_t n, cudaStream_t stream);
+
+// dst[r * dst_stride + c] = src[r * src_stride + c] for r < rows, c < cols (a strided 2-D copy: one
+// part of a concatenation along dim 1). Strides are >= cols; src and dst must not overlap.
+cudaError_t jt_elementwise_copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int rows,
+                                     int64_t cols, cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -158,6 +158,40 @@ extern "C" cudaError_t jt_reduce_count_equal(const int64_t* a, const int64_t* b,
     return reduce_launch(CountEqualOp{a, b}, n, out, 0, workspace, stream);
 }
 
+// One block per row (grid-strided over rows): the row's sum of squares, a fixed-order tree in double.
+__device__ __forceinline__ double row_sum_squares(const float* row, int64_t cols, double* scratch) {
+    double acc = 0.0;
+    for (int64_t k = threadIdx.x; k < cols; k += blockDim.x) acc += (double)row[k] * (double)row[k];
+    return jt_block_sum_double(acc, scratch);
+}
+
+__global__ void row_norms_kernel(const float* __restrict__ w, int rows, int64_t cols, float* __restrict__ norms) {
+    __shared__ double scratch[32];
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        const double s = row_sum_squares(w + r * cols, cols, scratch);
+        if (threadIdx.x == 0) norms[r] = (float)sqrt(s);
+    }
+}
+
+__global__ void max_norm_rows_kernel(float* w, int rows, int64_t cols, float c) {
+    __shared__ double scratch[32];
+    __shared__ double factor;
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        float* row = w + r * cols;
+        const double s = row_sum_squares(row, cols, scratch);
+        if (threadIdx.x == 0) {
+            const double norm = sqrt(s);
+            factor = norm > (double)c ? (double)c / norm : 1.0;  // NaN norm: not > c, row untouched (as cpu)
+        }
+        __syncthreads();
+        const double f = factor;
+        if (f != 1.0) {
+            for (int64_t k = threadIdx.x; k < cols; k += blockDim.x) row[k] = (float)((double)row[k] * f);
+        }
+        __syncthreads();  // factor is rewritten for the next row
+    }
+}
+
 extern "C" cudaError_t jt_reduce_argmax_rows(const float* x, int rows, int cols, int64_t* out, cudaStream_t stream) {
     JT_REQUIRE(rows >= 0 && cols >= 1);
     if (rows == 0) return cudaSuccess;
@@ -182,4 +216,21 @@ extern "C" cudaError_t jt_reduce_bias_grad(const float* dy, int n, int c, int in
     if ((int64_t)n * inner == 0) return cudaSuccess;  // += nothing
     JT_REQUIRE(dy != nullptr);
     return jt_channel_sum(BiasGradTerm{dy}, n, c, inner, dbias, 1, stream);
+}
+
+extern "C" cudaError_t jt_reduce_row_norms(const float* w, int rows, int64_t cols, float* norms, cudaStream_t stream) {
+    JT_REQUIRE(rows >= 0 && cols >= 0);
+    if (rows == 0) return cudaSuccess;
+    JT_REQUIRE(w != nullptr || cols == 0);
+    JT_REQUIRE(norms != nullptr);
+    LAUNCH(row_norms_kernel, jt_grid_1d(rows, 1), kThreads, 0, stream)(w, rows, cols, norms);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_reduce_max_norm_rows(float* w, int rows, int64_t cols, float c, cudaStream_t stream) {
+    JT_REQUIRE(rows >= 0 && cols >= 0);
+    if (rows == 0 || cols == 0) return cudaSuccess;
+    JT_REQUIRE(w != nullptr);
+    LAUNCH(max_norm_rows_kernel, jt_grid_1d(rows, 1), kThreads, 0, stream)(w, rows, cols, c);
+    return JT_LAUNCH_STATUS();
 }

@@ -43,6 +43,13 @@ cudaError_t jt_reduce_add_bias(float* y, const float* bias, int n, int c, int in
 // dbias[c] += sum over n and inner of dy[n, c, inner] (accumulated like a parameter gradient).
 cudaError_t jt_reduce_bias_grad(const float* dy, int n, int c, int inner, float* dbias, cudaStream_t stream);
 
+// norms[r] = sqrt(sum of w[r, :]^2) for each row of w [rows, cols] (sum in double, then rounded once).
+cudaError_t jt_reduce_row_norms(const float* w, int rows, int64_t cols, float* norms, cudaStream_t stream);
+
+// The max-norm constraint: each row of w [rows, cols] whose norm (in double) exceeds c is scaled by
+// c / norm (in double, one rounding per element); other rows are left untouched. One launch.
+cudaError_t jt_reduce_max_norm_rows(float* w, int rows, int64_t cols, float c, cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -194,6 +194,15 @@ static inline cudaError_t cudaMemcpyFromSymbol(void* dst, const T& symbol, size_
 // Why the last failed launch or call on this host thread failed (kernel, block, threads, barrier
 // site); "" when there is nothing to tell. Valid until the next runtime call on this thread.
 JT_EMU_API const char* jt_emu_last_error_detail(void);
+
+// The emulated device's memory limit in bytes (0 = none): cudaMalloc fails with
+// cudaErrorMemoryAllocation once the live device allocations would exceed it, so out-of-memory paths
+// can be tested without a GPU. Starts from the environment variable JTRAIN_EMU_MEMORY ("64m", "1g",
+// "512k" or bytes). Pinned host memory (cudaMallocHost) does not count.
+JT_EMU_API void jt_emu_set_memory_limit(size_t bytes);
+JT_EMU_API size_t jt_emu_memory_limit(void);
+// Bytes of live device allocations (cudaMalloc, as requested).
+JT_EMU_API size_t jt_emu_memory_in_use(void);
 // Number of worker threads (JTRAIN_EMU_WORKERS, default: hardware threads).
 JT_EMU_API int jt_emu_worker_count(void);
 // Order in which the fibers of a block run between barriers: 0 forward (thread 0 first),

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <new>
@@ -38,9 +39,33 @@ ThreadState* thread_state() {
     return static_cast<ThreadState*>(p);
 }
 
+// "64m", "1g", "512k", "1048576" -> bytes; 0 when unset or unreadable (then: no limit).
+size_t parse_memory_size(const char* text) {
+    if (!text || !*text) return 0;
+    char* end = nullptr;
+    const unsigned long long v = strtoull(text, &end, 10);
+    if (end == text) return 0;
+    unsigned shift = 0;
+    switch (*end) {
+        case 'k': case 'K': shift = 10; ++end; break;
+        case 'm': case 'M': shift = 20; ++end; break;
+        case 'g': case 'G': shift = 30; ++end; break;
+        default: break;
+    }
+    if (*end == 'b' || *end == 'B') ++end;
+    if (*end != '\0' || v > (~0ull >> shift)) return 0;
+    return (size_t)(v << shift);
+}
+
 struct Allocations {
     std::mutex mu;
-    std::unordered_map<void*, size_t> sizes;
+    struct Entry {
+        size_t bytes;
+        bool device;  // cudaMalloc (counts against the limit), not cudaMallocHost
+    };
+    std::unordered_map<void*, Entry> live;
+    size_t device_bytes = 0;
+    size_t limit = parse_memory_size(getenv("JTRAIN_EMU_MEMORY"));
 };
 Allocations& allocations() {
     static Allocations* a = new Allocations();  // never destroyed: workers may outlive main()
@@ -159,17 +184,22 @@ JT_EMU_API const char* cudaGetErrorString(cudaError_t err) {
 
 // ---- memory: host memory, 256-byte aligned like cudaMalloc --------------------------------------
 
-static cudaError_t emu_alloc(void** ptr, size_t bytes, const char* what) {
+static cudaError_t emu_alloc(void** ptr, size_t bytes, const char* what, bool device) {
     if (!ptr) return set_error(cudaErrorInvalidValue, "%s: ptr is NULL", what);
     *ptr = nullptr;
     if (bytes == 0) return cudaSuccess;
     if (bytes > (size_t(1) << 46)) return set_error(cudaErrorMemoryAllocation, "%s: %zu bytes is too large", what, bytes);
+    jt_emu::Allocations& a = jt_emu::allocations();
+    std::lock_guard<std::mutex> lock(a.mu);
+    if (device && a.limit != 0 && bytes > a.limit - std::min(a.limit, a.device_bytes)) {
+        return set_error(cudaErrorMemoryAllocation, "%s: %zu bytes would exceed the emu memory limit (%zu of %zu bytes in use)",
+                         what, bytes, a.device_bytes, a.limit);
+    }
     size_t rounded = (bytes + jt_emu::kAlign - 1) / jt_emu::kAlign * jt_emu::kAlign;
     void* p = aligned_alloc(jt_emu::kAlign, rounded);
     if (!p) return set_error(cudaErrorMemoryAllocation, "%s: cannot allocate %zu bytes", what, bytes);
-    jt_emu::Allocations& a = jt_emu::allocations();
-    std::lock_guard<std::mutex> lock(a.mu);
-    a.sizes[p] = bytes;
+    a.live[p] = jt_emu::Allocations::Entry{bytes, device};
+    if (device) a.device_bytes += bytes;
     *ptr = p;
     return cudaSuccess;
 }
@@ -179,18 +209,35 @@ static cudaError_t emu_free(void* ptr, const char* what) {
     jt_emu::Allocations& a = jt_emu::allocations();
     {
         std::lock_guard<std::mutex> lock(a.mu);
-        auto it = a.sizes.find(ptr);
-        if (it == a.sizes.end())
+        auto it = a.live.find(ptr);
+        if (it == a.live.end())
             return set_error(cudaErrorInvalidDevicePointer, "%s(%p): not an allocation of this device (double free?)", what, ptr);
-        a.sizes.erase(it);
+        if (it->second.device) a.device_bytes -= it->second.bytes;
+        a.live.erase(it);
     }
     free(ptr);
     return cudaSuccess;
 }
 
-JT_EMU_API cudaError_t cudaMalloc(void** ptr, size_t bytes) { return emu_alloc(ptr, bytes, "cudaMalloc"); }
+JT_EMU_API cudaError_t cudaMalloc(void** ptr, size_t bytes) { return emu_alloc(ptr, bytes, "cudaMalloc", true); }
 JT_EMU_API cudaError_t cudaFree(void* ptr) { return emu_free(ptr, "cudaFree"); }
-JT_EMU_API cudaError_t cudaMallocHost(void** ptr, size_t bytes) { return emu_alloc(ptr, bytes, "cudaMallocHost"); }
+JT_EMU_API cudaError_t cudaMallocHost(void** ptr, size_t bytes) { return emu_alloc(ptr, bytes, "cudaMallocHost", false); }
+
+JT_EMU_API void jt_emu_set_memory_limit(size_t bytes) {
+    jt_emu::Allocations& a = jt_emu::allocations();
+    std::lock_guard<std::mutex> lock(a.mu);
+    a.limit = bytes;
+}
+JT_EMU_API size_t jt_emu_memory_limit(void) {
+    jt_emu::Allocations& a = jt_emu::allocations();
+    std::lock_guard<std::mutex> lock(a.mu);
+    return a.limit;
+}
+JT_EMU_API size_t jt_emu_memory_in_use(void) {
+    jt_emu::Allocations& a = jt_emu::allocations();
+    std::lock_guard<std::mutex> lock(a.mu);
+    return a.device_bytes;
+}
 JT_EMU_API cudaError_t cudaFreeHost(void* ptr) { return emu_free(ptr, "cudaFreeHost"); }
 
 // Live streams: handles are checked here before any use, so a bogus or destroyed handle is an

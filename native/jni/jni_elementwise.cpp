@@ -1,4 +1,4 @@
-// JNI for kernels/elementwise.h: fill, copy (32-bit words), scale, axpy, add, mul.
+// JNI for kernels/elementwise.h: fill, copy (32-bit words), scale, axpy, add, mul, sqrt, add-sign, strided row copy.
 #include "elementwise.h"
 #include "jni_common.h"
 
@@ -49,6 +49,44 @@ void JNICALL elementwiseMul(JNIEnv* env, jclass, jlong a, jlong b, jlong out, jl
               jt::stream_of(stream));
 }
 
+void JNICALL elementwiseSqrt(JNIEnv* env, jclass, jlong x, jlong out, jlong n, jlong stream) {
+    jt::Check ck(env, "elementwiseSqrt");
+    if (!jt::require_stream(env, "elementwiseSqrt", "stream", stream)) return;
+    if (!ck.nonneg("n", n).f32("x", x, n).f32("out", out, n)) return;
+    JT_LAUNCH(ck, jt_elementwise_sqrt, jt::dptr<const float>(x), jt::dptr<float>(out), n, jt::stream_of(stream));
+}
+
+void JNICALL elementwiseAddSign(JNIEnv* env, jclass, jfloat lambda, jlong w, jlong grad, jlong n, jlong stream) {
+    jt::Check ck(env, "elementwiseAddSign");
+    if (!jt::require_stream(env, "elementwiseAddSign", "stream", stream)) return;
+    if (!ck.nonneg("n", n).f32("w", w, n).f32("grad", grad, n)) return;
+    JT_LAUNCH(ck, jt_elementwise_add_sign, lambda, jt::dptr<const float>(w), jt::dptr<float>(grad), n,
+              jt::stream_of(stream));
+}
+
+void JNICALL elementwiseCopyRows(JNIEnv* env, jclass, jlong src, jlong srcRowStride, jlong dst, jlong dstRowStride,
+                                 jint rows, jlong cols, jlong stream) {
+    jt::Check ck(env, "elementwiseCopyRows");
+    if (!jt::require_stream(env, "elementwiseCopyRows", "stream", stream)) return;
+    if (!ck.nonneg("rows", rows).nonneg("cols", cols)) return;
+    if (!ck.at_least("srcRowStride", srcRowStride, cols, "cols").at_least("dstRowStride", dstRowStride, cols, "cols")) {
+        return;
+    }
+    // Extent of each side: (rows - 1) full strides plus the last row's cols.
+    int64_t src_span = 0, dst_span = 0;
+    if (rows > 0 && cols > 0) {
+        if (!ck.product("(rows - 1) * srcRowStride", {rows - 1, srcRowStride}, &src_span)
+                 .product("(rows - 1) * dstRowStride", {rows - 1, dstRowStride}, &dst_span)) {
+            return;
+        }
+        src_span += cols;
+        dst_span += cols;
+    }
+    if (!ck.f32("src", src, src_span).f32("dst", dst, dst_span)) return;
+    JT_LAUNCH(ck, jt_elementwise_copy_rows, jt::dptr<const float>(src), srcRowStride, jt::dptr<float>(dst),
+              dstRowStride, rows, cols, jt::stream_of(stream));
+}
+
 }  // namespace
 
 bool jt::register_elementwise(JNIEnv* env, jclass cls) {
@@ -60,5 +98,8 @@ bool jt::register_elementwise(JNIEnv* env, jclass cls) {
                                 method("elementwiseAxpy", elementwiseAxpy),
                                 method("elementwiseAdd", elementwiseAdd),
                                 method("elementwiseMul", elementwiseMul),
+                                method("elementwiseSqrt", elementwiseSqrt),
+                                method("elementwiseAddSign", elementwiseAddSign),
+                                method("elementwiseCopyRows", elementwiseCopyRows),
                             });
 }

@@ -80,6 +80,25 @@ void JNICALL reduceBiasGrad(JNIEnv* env, jclass, jlong dy, jint n, jint c, jint 
               jt::stream_of(stream));
 }
 
+void JNICALL reduceRowNorms(JNIEnv* env, jclass, jlong w, jint rows, jlong cols, jlong norms, jlong stream) {
+    jt::Check ck(env, "reduceRowNorms");
+    if (!jt::require_stream(env, "reduceRowNorms", "stream", stream)) return;
+    int64_t total = 0;
+    if (!ck.nonneg("rows", rows).nonneg("cols", cols).product("rows * cols", {rows, cols}, &total)) return;
+    if (!ck.f32("w", w, total).f32("norms", norms, rows)) return;
+    JT_LAUNCH(ck, jt_reduce_row_norms, jt::dptr<const float>(w), rows, cols, jt::dptr<float>(norms),
+              jt::stream_of(stream));
+}
+
+void JNICALL reduceMaxNormRows(JNIEnv* env, jclass, jlong w, jint rows, jlong cols, jfloat c, jlong stream) {
+    jt::Check ck(env, "reduceMaxNormRows");
+    if (!jt::require_stream(env, "reduceMaxNormRows", "stream", stream)) return;
+    int64_t total = 0;
+    if (!ck.nonneg("rows", rows).nonneg("cols", cols).product("rows * cols", {rows, cols}, &total)) return;
+    if (!ck.f32("w", w, total)) return;
+    JT_LAUNCH(ck, jt_reduce_max_norm_rows, jt::dptr<float>(w), rows, cols, c, jt::stream_of(stream));
+}
+
 }  // namespace
 
 bool jt::register_reduce(JNIEnv* env, jclass cls) {
@@ -93,5 +112,7 @@ bool jt::register_reduce(JNIEnv* env, jclass cls) {
                                 method("reduceArgmaxRows", reduceArgmaxRows),
                                 method("reduceAddBias", reduceAddBias),
                                 method("reduceBiasGrad", reduceBiasGrad),
+                                method("reduceRowNorms", reduceRowNorms),
+                                method("reduceMaxNormRows", reduceMaxNormRows),
                             });
 }

@@ -143,7 +143,8 @@ jlong JNICALL deviceTotalMemory(JNIEnv* env, jclass, jint device) {
     }
     return (jlong)prop.totalGlobalMem;
 #else
-    return (jlong)sysconf(_SC_PHYS_PAGES) * (jlong)sysconf(_SC_PAGESIZE);
+    const size_t limit = jt_emu_memory_limit();  // the emu's memory limit when one is set, else host memory
+    return limit != 0 ? (jlong)limit : (jlong)sysconf(_SC_PHYS_PAGES) * (jlong)sysconf(_SC_PAGESIZE);
 #endif
 }
 
@@ -301,6 +302,30 @@ void JNICALL streamSynchronize(JNIEnv* env, jclass, jlong stream) {
     jt::check_cuda(env, cudaStreamSynchronize(jt::stream_of(stream)), "cudaStreamSynchronize", "streamSynchronize");
 }
 
+// ------------------------------------------------------------------ emu memory limit
+
+// Sets the emulated device's memory limit (0 = none; JTRAIN_EMU_MEMORY sets it at start). Emu only:
+// a real GPU's memory is what it is.
+void JNICALL emuSetMemoryLimit(JNIEnv* env, jclass, jlong bytes) {
+    const char* op = "emuSetMemoryLimit";
+    if (!jt::require_nonneg(env, op, "bytes", bytes)) return;
+#ifdef JT_JNI_EMU
+    jt_emu_set_memory_limit((size_t)bytes);
+#else
+    jt::throw_unsupported(env, op, "a memory limit exists on emu only");
+#endif
+}
+
+jlong JNICALL emuMemoryLimit(JNIEnv* env, jclass) {
+#ifdef JT_JNI_EMU
+    (void)env;
+    return (jlong)jt_emu_memory_limit();
+#else
+    jt::throw_unsupported(env, "emuMemoryLimit", "a memory limit exists on emu only");
+    return 0;
+#endif
+}
+
 // ------------------------------------------------------------------ self-test of the error path
 
 #ifdef JT_JNI_EMU
@@ -333,6 +358,8 @@ bool jt::register_runtime(JNIEnv* env, jclass cls) {
                                 method("driverVersion", driverVersion),
                                 method("methodTable", methodTable),
                                 method("lastErrorDetail", lastErrorDetail),
+                                method("emuSetMemoryLimit", emuSetMemoryLimit),
+                                method("emuMemoryLimit", emuMemoryLimit),
                                 method("deviceCount", deviceCount),
                                 method("deviceName", deviceName),
                                 method("deviceComputeCapability", deviceComputeCapability),

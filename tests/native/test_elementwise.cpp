@@ -1,4 +1,4 @@
-// kernels/elementwise.cu: fill, copy, scale, axpy, add, mul at awkward sizes, with aligned and
+// kernels/elementwise.cu: fill, copy, scale, axpy, add, mul, sqrt, add-sign at awkward sizes, with aligned and
 // misaligned pointers (float4 path and scalar path), in place, and guard elements around the range
 // that must stay untouched.
 #include <math.h>
@@ -86,7 +86,21 @@ void test_sizes(jt_test::Rng& rng) {
             }
             CHECK_EQ(bad, 0u, "axpy " + what);
 
-            CHECK(A.guards_intact() && B.guards_intact() && O.guards_intact() && Y.guards_intact(),
+            // sqrt: correctly rounded on both sides (IEEE sqrtf; nvcc's default -prec-sqrt=true), so exact.
+            std::vector<float> sq_in(b);
+            for (float& x : sq_in) x = fabsf(x);
+            Arr SQ(sq_in, off[0]);
+            CHECK_CUDA(jt_elementwise_sqrt(SQ.p(), O.p(), n, 0));
+            for (int64_t i = 0; i < n; ++i) ref[i] = (float)sqrt((double)sq_in[i]);  // double sqrt rounded once = sqrtf
+            CHECK_ALL_CLOSE(O.get(), ref, 0.0, 0.0, "sqrt " + what);
+
+            // add-sign: lambda * sign(w) is exact, so grad + it is one float rounding on both sides.
+            Arr G(b, off[2]);
+            CHECK_CUDA(jt_elementwise_add_sign(0.25f, A.p(), G.p(), n, 0));
+            for (int64_t i = 0; i < n; ++i) ref[i] = b[i] + 0.25f * (a[i] > 0 ? 1.f : (a[i] < 0 ? -1.f : a[i]));
+            CHECK_ALL_CLOSE(G.get(), ref, 0.0, 0.0, "add_sign " + what);
+
+            CHECK(A.guards_intact() && B.guards_intact() && O.guards_intact() && Y.guards_intact() && G.guards_intact(),
                   "guards untouched " + what);
         }
     }
@@ -121,6 +135,42 @@ void test_copy_bits() {
     CHECK(ld.download() == longs, "copy of int64 data as 2n words");
 }
 
+void test_add_sign_special() {
+    // sign(+-0) = +-0 leaves grad as it is; NaN weights make NaN gradients (Java's Math.signum).
+    const std::vector<float> w = {0.f, -0.f, NAN, 3.f, -2.f, 1e-40f, -1e-40f};
+    const std::vector<float> g = {1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f};
+    jt_test::DeviceBuffer<float> W(w), G(g);
+    CHECK_CUDA(jt_elementwise_add_sign(0.5f, W, G, 7, 0));
+    const std::vector<float> got = G.download();
+    CHECK(got[0] == 1.f && got[1] == 2.f, "sign(+-0) adds nothing");
+    CHECK(isnan(got[2]), "sign(NaN) is NaN");
+    CHECK(got[3] == 4.5f && got[4] == 4.5f, "sign of +-x");
+    CHECK(got[5] == 6.5f && got[6] == 6.5f, "denormal weights have a sign");
+    CHECK_STATUS(jt_elementwise_add_sign(1.f, nullptr, G, 7, 0), cudaErrorInvalidValue);
+}
+
+void test_copy_rows(jt_test::Rng& rng) {
+    // One part of a concatenation along dim 1: rows x cols taken from a src of stride ss into a dst of
+    // stride ds at a column offset; everything else in dst stays as it was.
+    struct Case { int rows; int64_t cols, ss, ds, off; };
+    for (const Case& c : {Case{1, 1, 1, 1, 0}, Case{7, 3, 3, 10, 4}, Case{33, 127, 130, 300, 170}, Case{5, 1000, 1000, 1001, 1},
+                          Case{1000, 7, 9, 7, 0}}) {
+        const std::vector<float> src = rng.uniform_vector((size_t)c.rows * c.ss);
+        const std::vector<float> dst0 = rng.uniform_vector((size_t)c.rows * c.ds + c.off);
+        jt_test::DeviceBuffer<float> S(src), D(dst0);
+        CHECK_CUDA(jt_elementwise_copy_rows(S.get(), c.ss, D.get() + c.off, c.ds, c.rows, c.cols, 0));
+        std::vector<float> ref(dst0);
+        for (int r = 0; r < c.rows; ++r)
+            for (int64_t k = 0; k < c.cols; ++k) ref[c.off + r * c.ds + k] = src[r * c.ss + k];
+        CHECK_ALL_CLOSE(D.download(), ref, 0.0, 0.0,
+                        "copy_rows rows=" + std::to_string(c.rows) + " cols=" + std::to_string(c.cols));
+    }
+    jt_test::DeviceBuffer<float> b(8);
+    CHECK_STATUS(jt_elementwise_copy_rows(b, 2, b, 3, 2, 3, 0), cudaErrorInvalidValue);  // src stride < cols
+    CHECK_STATUS(jt_elementwise_copy_rows(nullptr, 3, b, 3, 2, 3, 0), cudaErrorInvalidValue);
+    CHECK_CUDA(jt_elementwise_copy_rows(nullptr, 0, nullptr, 0, 0, 0, 0));  // empty is a no-op
+}
+
 void test_invalid() {
     jt_test::DeviceBuffer<float> b(8);
     CHECK_STATUS(jt_elementwise_fill(nullptr, 8, 0.f, 0), cudaErrorInvalidValue);
@@ -139,6 +189,8 @@ int main() {
     jt_test::Rng rng(13);
     test_invalid();
     test_copy_bits();
+    test_add_sign_special();
+    test_copy_rows(rng);
     test_in_place(rng);
     test_sizes(rng);
     return jt_test::finish("test_elementwise");

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include <string>
+#include <algorithm>
 #include <vector>
 
 #include "common.cuh"
@@ -237,6 +238,45 @@ void test_argmax_huge_row() {
 
 }  // namespace
 
+// Row norms and the max-norm constraint against a float64 reference. The kernel sums in double in a
+// different order than the reference, so the float results may differ by 1 ulp (rtol 2^-23).
+void test_row_norms(jt_test::Rng& rng) {
+    struct Case { int rows; int64_t cols; };
+    for (const Case& c : {Case{1, 1}, Case{7, 3}, Case{10, 784}, Case{33, 127}, Case{3, 4099}, Case{200, 1}}) {
+        const std::string what = "rows=" + std::to_string(c.rows) + " cols=" + std::to_string(c.cols);
+        const std::vector<float> w = rng.uniform_vector((size_t)c.rows * c.cols, -1.f, 1.f);
+        std::vector<double> norm(c.rows);
+        for (int r = 0; r < c.rows; ++r) {
+            double s = 0;
+            for (int64_t k = 0; k < c.cols; ++k) s += (double)w[r * c.cols + k] * w[r * c.cols + k];
+            norm[r] = sqrt(s);
+        }
+        jt_test::DeviceBuffer<float> W(w), N(c.rows);
+        CHECK_CUDA(jt_reduce_row_norms(W, c.rows, c.cols, N, 0));
+        std::vector<float> ref(c.rows);
+        for (int r = 0; r < c.rows; ++r) ref[r] = (float)norm[r];
+        CHECK_ALL_CLOSE(N.download(), ref, 0x1p-23, 0.0, "row_norms " + what);
+
+        // c = the median norm: about half the rows are scaled to norm c, the rest untouched (bit-exact).
+        std::vector<double> sorted(norm);
+        std::sort(sorted.begin(), sorted.end());
+        const float cap = (float)sorted[c.rows / 2];
+        CHECK_CUDA(jt_reduce_max_norm_rows(W, c.rows, c.cols, cap, 0));
+        const std::vector<float> got = W.download();
+        std::vector<float> expect(w);
+        for (int r = 0; r < c.rows; ++r) {
+            if (norm[r] > cap) {
+                for (int64_t k = 0; k < c.cols; ++k) expect[r * c.cols + k] = (float)(w[r * c.cols + k] * (cap / norm[r]));
+            }
+        }
+        CHECK_ALL_CLOSE(got, expect, 0x1p-22, 0.0, "max_norm_rows " + what);
+    }
+    jt_test::DeviceBuffer<float> b(4);
+    CHECK_STATUS(jt_reduce_row_norms(nullptr, 2, 2, b, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_max_norm_rows(b, -1, 2, 1.f, 0), cudaErrorInvalidValue);
+    CHECK_CUDA(jt_reduce_max_norm_rows(nullptr, 0, 5, 1.f, 0));  // no rows: a no-op
+}
+
 int main() {
     jt_test::Rng rng(17);
     test_invalid();
@@ -245,5 +285,6 @@ int main() {
     test_count_equal(rng);
     test_argmax();
     test_bias(rng);
+    test_row_norms(rng);
     return jt_test::finish("test_reduce");
 }

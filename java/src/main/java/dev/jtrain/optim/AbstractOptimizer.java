@@ -133,6 +133,20 @@ public abstract class AbstractOptimizer implements Optimizer {
     }
 
     /**
+     * Creates the zero state tensors {@code names} of every parameter now (subclass constructors call it),
+     * rather than inside the first step: lazily created state would take the blocks that step's
+     * temporaries returned to the device cache, and step 2 would then ask the device for memory again.
+     * The values are the same either way (every update rule starts from zero state).
+     */
+    protected final void createStates(String... names) {
+        for (Parameter p : params) {
+            for (String name : names) {
+                state(p, name);
+            }
+        }
+    }
+
+    /**
      * The state tensor {@code name} of {@code p}, created as zeros like its value on first use, and moved
      * to the parameter's device when the model has moved since (so a moved model keeps its momentum).
      */

@@ -25,6 +25,7 @@ public final class Adagrad extends AbstractOptimizer {
         this.lrDecay = lrDecay;
         this.weightDecay = weightDecay;
         this.eps = eps;
+        createStates(SUM);
     }
 
     /** PyTorch defaults: lr_decay 0, weight_decay 0, eps 1e-10. */

@@ -51,6 +51,7 @@ public class Adam extends AbstractOptimizer {
         this.weightDecay = weightDecay;
         this.amsgrad = amsgrad;
         this.decoupled = decoupled;
+        createStates(amsgrad ? new String[] {EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ} : new String[] {EXP_AVG, EXP_AVG_SQ});
     }
 
     @Override

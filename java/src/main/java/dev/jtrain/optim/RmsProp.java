@@ -30,6 +30,7 @@ public final class RmsProp extends AbstractOptimizer {
         this.eps = eps;
         this.weightDecay = weightDecay;
         this.momentum = momentum;
+        createStates(momentum > 0 ? new String[] {SQUARE_AVG, MOMENTUM_BUFFER} : new String[] {SQUARE_AVG});
     }
 
     /** PyTorch defaults: alpha 0.99, eps 1e-8, no weight decay, no momentum. */

@@ -33,6 +33,9 @@ public final class Sgd extends AbstractOptimizer {
         this.dampening = dampening;
         this.weightDecay = weightDecay;
         this.nesterov = nesterov;
+        if (momentum != 0) {
+            createStates(MOMENTUM_BUFFER);
+        }
     }
 
     /** Plain SGD (no momentum, no weight decay). */

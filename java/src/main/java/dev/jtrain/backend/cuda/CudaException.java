@@ -51,6 +51,14 @@ public class CudaException extends RuntimeException {
         return sb.toString();
     }
 
+    /**
+     * True when the device (or the emu's memory limit) is out of memory: cudaErrorMemoryAllocation, or a
+     * vendor library's allocation failure (CUBLAS_STATUS_ALLOC_FAILED, CUDNN_STATUS_ALLOC_FAILED).
+     */
+    public boolean isOutOfMemory() {
+        return statusName.equals("cudaErrorMemoryAllocation") || statusName.endsWith("_STATUS_ALLOC_FAILED");
+    }
+
     /** The failing native call, e.g. "cudaMalloc", "jt_gemm_sgemm_config", "cublasSgemm_v2". */
     public String call() {
         return call;

@@ -31,6 +31,10 @@ public final class EmuNative {
 
     static native String lastErrorDetail();
 
+    static native void emuSetMemoryLimit(long bytes);
+
+    static native long emuMemoryLimit();
+
     static native int deviceCount();
 
     static native String deviceName(int device);
@@ -155,11 +159,11 @@ public final class EmuNative {
 
     static native void elementwiseAddSign(float lambda, long w, long grad, long n, long stream);
 
-    static native void elementwiseMaxNormRows(long w, int rows, long cols, float c, long stream);
-
     static native void elementwiseCopyRows(long src, long srcRowStride, long dst, long dstRowStride, int rows, long cols, long stream);
 
     static native void reduceRowNorms(long w, int rows, long cols, long norms, long stream);
+
+    static native void reduceMaxNormRows(long w, int rows, long cols, float c, long stream);
 
     static native void batchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean, long runningVar, long y, long saveMean, long saveVar, int n, int c, long inner, long stream);
 
@@ -245,6 +249,16 @@ public final class EmuNative {
         @Override
         public String lastErrorDetail() {
             return EmuNative.lastErrorDetail();
+        }
+
+        @Override
+        public void emuSetMemoryLimit(long bytes) {
+            EmuNative.emuSetMemoryLimit(bytes);
+        }
+
+        @Override
+        public long emuMemoryLimit() {
+            return EmuNative.emuMemoryLimit();
         }
 
         @Override
@@ -558,11 +572,6 @@ public final class EmuNative {
         }
 
         @Override
-        public void elementwiseMaxNormRows(long w, int rows, long cols, float c, long stream) {
-            EmuNative.elementwiseMaxNormRows(w, rows, cols, c, stream);
-        }
-
-        @Override
         public void elementwiseCopyRows(long src, long srcRowStride, long dst, long dstRowStride, int rows, long cols, long stream) {
             EmuNative.elementwiseCopyRows(src, srcRowStride, dst, dstRowStride, rows, cols, stream);
         }
@@ -570,6 +579,11 @@ public final class EmuNative {
         @Override
         public void reduceRowNorms(long w, int rows, long cols, long norms, long stream) {
             EmuNative.reduceRowNorms(w, rows, cols, norms, stream);
+        }
+
+        @Override
+        public void reduceMaxNormRows(long w, int rows, long cols, float c, long stream) {
+            EmuNative.reduceMaxNormRows(w, rows, cols, c, stream);
         }
 
         @Override

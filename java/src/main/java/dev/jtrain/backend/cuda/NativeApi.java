@@ -39,6 +39,16 @@ public interface NativeApi {
     /** The emu's description of the last failure on this thread (kernel, block, barrier site), or "". */
     String lastErrorDetail();
 
+    /**
+     * Emu only: the emulated device's memory limit in bytes (0 = none), so out-of-memory paths run without
+     * a GPU; cudaMalloc fails once live allocations would exceed it. The environment variable
+     * {@code JTRAIN_EMU_MEMORY} (e.g. "64m") sets it at start. On cuda: UnsupportedOperationException.
+     */
+    void emuSetMemoryLimit(long bytes);
+
+    /** Emu only: the current memory limit in bytes, 0 = none. */
+    long emuMemoryLimit();
+
     // ------------------------------------------------------------------ devices
 
     /** Devices visible (0 without a GPU or driver); emu has exactly 1. */
@@ -231,15 +241,25 @@ public interface NativeApi {
 
     void elementwiseMul(long a, long b, long out, long n, long stream);
 
+    /** out = sqrtf(x), correctly rounded. */
     void elementwiseSqrt(long x, long out, long n, long stream);
 
+    /** grad += lambda * sign(w) with sign(+-0) = +-0 (the L1 subgradient). */
     void elementwiseAddSign(float lambda, long w, long grad, long n, long stream);
 
-    void elementwiseMaxNormRows(long w, int rows, long cols, float c, long stream);
-
+    /**
+     * dst[r * dstRowStride + c] = src[r * srcRowStride + c] for r &lt; rows, c &lt; cols (strides &gt;= cols,
+     * no overlap): one part of a concatenation or split along dim 1.
+     */
     void elementwiseCopyRows(long src, long srcRowStride, long dst, long dstRowStride, int rows, long cols, long stream);
 
+    // ------------------------------------------------------------------ row norms (weight constraints)
+
+    /** norms[r] = ||w[r, :]||, summed in double: w [rows, cols], norms [rows]. */
     void reduceRowNorms(long w, int rows, long cols, long norms, long stream);
+
+    /** Rows of w [rows, cols] with norm &gt; c scaled by c / norm (the max-norm constraint). */
+    void reduceMaxNormRows(long w, int rows, long cols, float c, long stream);
 
     // ------------------------------------------------------------------ batchnorm ([n, c, inner])
 

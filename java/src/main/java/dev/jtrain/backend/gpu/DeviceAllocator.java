@@ -93,7 +93,7 @@ public final class DeviceAllocator implements AutoCloseable {
             mallocs++;
             return a;
         } catch (CudaException first) {
-            if (!isOutOfMemory(first)) {
+            if (!first.isOutOfMemory()) {
                 throw first;
             }
             long flushed = cached;
@@ -104,7 +104,7 @@ public final class DeviceAllocator implements AutoCloseable {
                 oomRetries++;
                 return a;
             } catch (CudaException second) {
-                if (!isOutOfMemory(second)) {
+                if (!second.isOutOfMemory()) {
                     throw second;
                 }
                 MemoryStats s = statsLocked();
@@ -114,10 +114,6 @@ public final class DeviceAllocator implements AutoCloseable {
                         + "use a smaller batch.", bytes, s, second);
             }
         }
-    }
-
-    static boolean isOutOfMemory(CudaException e) {
-        return e.statusCode() == 2; // cudaErrorMemoryAllocation
     }
 
     /** Called by {@link DeviceBuffer} exactly once per block. */

@@ -648,7 +648,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     public void maxNormRows(Tensor w, float c) {
         int rows = w.dim(0);
         if (rows > 0) {
-            api.elementwiseMaxNormRows(ptr(w), rows, w.numel() / rows, c, stream);
+            api.reduceMaxNormRows(ptr(w), rows, w.numel() / rows, c, stream);
         }
     }
 
