@@ -1,5 +1,7 @@
 // The emu device: launch configuration, indexing over 3-D grids and blocks, error codes, memory,
 // streams, dynamic shared memory, launches from several host threads at once.
+#include <stdlib.h>
+
 #include <atomic>
 #include <string>
 #include <thread>
@@ -330,7 +332,32 @@ static void test_host_threads() {
     CHECK_EQ(bad.load(), 0, "launches from 4 host threads at once");
 }
 
+// JTRAIN_EMU_MEMORY limits the emulated device's memory (read at the first allocation, so it is set
+// before anything else in this process): cudaMalloc beyond it fails with cudaErrorMemoryAllocation
+// (not sticky), pinned host memory does not count, and freeing makes room again.
+void test_memory_limit_from_environment() {
+    setenv("JTRAIN_EMU_MEMORY", "1m", 1);
+    CHECK_EQ(jt_emu_memory_limit(), (size_t)1 << 20, "JTRAIN_EMU_MEMORY=1m");
+    void* a = nullptr;
+    void* b = nullptr;
+    void* pinned = nullptr;
+    CHECK_CUDA(cudaMalloc(&a, 768 << 10));
+    CHECK_STATUS(cudaMalloc(&b, 512 << 10), cudaErrorMemoryAllocation);
+    CHECK(b == nullptr, "a refused allocation returns NULL");
+    CHECK_STATUS(cudaGetLastError(), cudaErrorMemoryAllocation);  // reported once, then cleared
+    CHECK_CUDA(cudaGetLastError());
+    CHECK_CUDA(cudaMallocHost(&pinned, 2 << 20));  // host memory: not limited
+    CHECK_EQ(jt_emu_memory_in_use(), (size_t)768 << 10, "pinned memory does not count");
+    CHECK_CUDA(cudaFree(a));
+    CHECK_CUDA(cudaMalloc(&b, 512 << 10));
+    CHECK_CUDA(cudaFree(b));
+    CHECK_CUDA(cudaFreeHost(pinned));
+    jt_emu_set_memory_limit(0);
+    CHECK_EQ(jt_emu_memory_in_use(), (size_t)0, "everything freed");
+}
+
 int main() {
+    test_memory_limit_from_environment();
     test_indexing(dim3(1), dim3(1));
     test_indexing(dim3(3), dim3(7));
     test_indexing(dim3(2, 3, 4), dim3(5, 3, 2));

@@ -5,6 +5,8 @@ import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.CheckedBackend;
 import dev.jtrain.backend.DeviceUnavailableException;
 import dev.jtrain.backend.cuda.EmuNative;
+import dev.jtrain.backend.cuda.EmuTestSupport;
+import dev.jtrain.backend.cuda.NativeApi;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.layers.BatchNorm1d;
 import dev.jtrain.nn.layers.Dropout;
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -43,6 +46,51 @@ class GpuMemoryTest {
     /** A fresh backend over the emu library, with its own allocator and stream (not the shared registry's). */
     private static GpuBackend freshEmu(Boolean sync) {
         return new GpuBackend(EmuNative.api(), EMU, "emu (test)", sync);
+    }
+
+    /**
+     * Out of memory on emu with a memory limit (what JTRAIN_EMU_MEMORY sets): the first refusal flushes the
+     * cache and retries once; a request that still does not fit throws a DeviceOutOfMemoryException naming
+     * the request and the pool, and the backend keeps working afterwards.
+     */
+    @Test
+    void outOfMemoryFlushesTheCacheRetriesOnceThenNamesTheRequestAndKeepsWorking() {
+        NativeApi api = EmuTestSupport.emu();
+        long previousLimit = api.emuMemoryLimit();
+        long mib = 1L << 20;
+        try (GpuBackend gpu = freshEmu(false)) {
+            DeviceAllocator alloc = gpu.allocator();
+            api.emuSetMemoryLimit(api.allocatedBytes() + 8 * mib); // 8 MiB above what the process holds now
+            alloc.allocate(4 * mib).close();                       // a 4 MiB block, now cached
+            assertEquals(4 * mib, alloc.stats().cachedBytes());
+
+            DeviceBuffer six = alloc.allocate(6 * mib);            // 4 cached + 6 > 8: refused, cache flushed, retried
+            MemoryStats afterRetry = alloc.stats();
+            assertEquals(1, afterRetry.oomRetries(), afterRetry.toString());
+            assertEquals(0, afterRetry.cachedBytes(), "the cache was returned to the device");
+
+            DeviceOutOfMemoryException e = assertThrows(DeviceOutOfMemoryException.class, () -> alloc.allocate(6 * mib));
+            assertEquals(6 * mib, e.requestedBytes());
+            assertTrue(e.getMessage().contains("request of " + (6 * mib) + " bytes"), e.getMessage());
+            assertTrue(e.getMessage().contains("in use 6.0 MiB"), e.getMessage());
+            assertEquals(6 * mib, e.stats().inUseBytes());
+
+            six.close();                                           // the engine keeps working
+            try (Tensor a = Tensor.of(new float[] {1, 2, 3}, 3).to(EMU);
+                 Tensor b = gpu.zeros(3)) {
+                gpu.add(a, a, b);
+                assertArrayEquals(new float[] {2, 4, 6}, b.to(Device.CPU).floats());
+            }
+        } finally {
+            api.emuSetMemoryLimit(previousLimit);
+        }
+        assertEquals(previousLimit, api.emuMemoryLimit());
+    }
+
+    @Test
+    void emuMemoryLimitIsAnEmuOnlySettingThatRejectsNegativeSizes() {
+        NativeApi api = EmuTestSupport.emu();
+        assertThrows(IllegalArgumentException.class, () -> api.emuSetMemoryLimit(-1));
     }
 
     @Test
