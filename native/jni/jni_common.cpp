@@ -422,7 +422,8 @@ extern "C" JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
               jt::register_activations(env, cls) && jt::register_softmax_xent(env, cls) &&
               jt::register_reduce(env, cls) && jt::register_elementwise(env, cls) &&
               jt::register_batchnorm(env, cls) && jt::register_dropout(env, cls) && jt::register_optim(env, cls) &&
-              jt::register_conv_im2col(env, cls) && jt::register_pool(env, cls);
+              jt::register_conv_im2col(env, cls) && jt::register_pool(env, cls) &&
+              jt::register_transfer(env, cls);
     env->DeleteLocalRef(cls);
     return ok ? JNI_VERSION_1_8 : JNI_ERR;
 }

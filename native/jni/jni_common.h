@@ -62,6 +62,7 @@ template <> struct JniSig<jfloatArray> { static constexpr const char* s = "[F"; 
 template <> struct JniSig<jlongArray> { static constexpr const char* s = "[J"; };
 template <> struct JniSig<jintArray> { static constexpr const char* s = "[I"; };
 template <> struct JniSig<jbyteArray> { static constexpr const char* s = "[B"; };
+template <> struct JniSig<jdoubleArray> { static constexpr const char* s = "[D"; };
 
 template <class R, class... A>
 std::string jni_signature(R (*)(JNIEnv*, jclass, A...)) {
@@ -101,6 +102,7 @@ bool register_dropout(JNIEnv* env, jclass cls);
 bool register_optim(JNIEnv* env, jclass cls);
 bool register_conv_im2col(JNIEnv* env, jclass cls);
 bool register_pool(JNIEnv* env, jclass cls);
+bool register_transfer(JNIEnv* env, jclass cls);
 
 // "family name signature" lines of every registered method, for the Java test that checks the Java
 // declarations and the native tables agree.

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "jni_common.h"
 
@@ -196,21 +198,53 @@ jlong JNICALL allocatedBytes(JNIEnv*, jclass) {
     return bytes;
 }
 
-// Host array <-> device copies. The array is pinned with GetPrimitiveArrayCritical for the copy only.
+// Host array <-> device copies through pageable memory: the array is copied in bounded chunks into a
+// malloc'd bounce buffer (Get/Set<Type>ArrayRegion) around each synchronous cudaMemcpy, so no JNI
+// critical section (which would stall the GC) is held across a copy. The fast path is the pinned
+// stager of jni_transfer.cpp; these stay for callers without a stager and as the pageable baseline.
+constexpr int64_t kBounceBytes = 1 << 20;
+
+template <class T, class JArray>
+bool bounce_get(JNIEnv* env, JArray a, jint off, jint n, T* to);
+template <>
+bool bounce_get<float, jfloatArray>(JNIEnv* env, jfloatArray a, jint off, jint n, float* to) {
+    env->GetFloatArrayRegion(a, off, n, to);
+    return !env->ExceptionCheck();
+}
+template <>
+bool bounce_get<int64_t, jlongArray>(JNIEnv* env, jlongArray a, jint off, jint n, int64_t* to) {
+    env->GetLongArrayRegion(a, off, n, reinterpret_cast<jlong*>(to));
+    return !env->ExceptionCheck();
+}
+template <class T, class JArray>
+bool bounce_set(JNIEnv* env, JArray a, jint off, jint n, const T* from);
+template <>
+bool bounce_set<float, jfloatArray>(JNIEnv* env, jfloatArray a, jint off, jint n, const float* from) {
+    env->SetFloatArrayRegion(a, off, n, from);
+    return !env->ExceptionCheck();
+}
+template <>
+bool bounce_set<int64_t, jlongArray>(JNIEnv* env, jlongArray a, jint off, jint n, const int64_t* from) {
+    env->SetLongArrayRegion(a, off, n, reinterpret_cast<const jlong*>(from));
+    return !env->ExceptionCheck();
+}
+
 template <class T, class JArray>
 void copy_to_device(JNIEnv* env, const char* op, JArray src, jint src_offset, jlong dst, jint count) {
     if (!require_array_range(env, op, "src", src, src_offset, count)) return;
     if (!require_device(env, op, "dst", dst, count, sizeof(T))) return;
     if (count == 0) return;
-    void* host = env->GetPrimitiveArrayCritical(src, nullptr);
-    if (host == nullptr) {
-        jt::throw_oom(env, op, "cannot access the Java array");
-        return;
+    const int64_t per = kBounceBytes / (int64_t)sizeof(T);
+    std::vector<T> bounce((size_t)std::min<int64_t>(per, count));
+    for (int64_t done = 0; done < count; done += per) {
+        const jint n = (jint)std::min<int64_t>(per, count - done);
+        if (!bounce_get<T, JArray>(env, src, src_offset + (jint)done, n, bounce.data())) return;
+        if (!jt::check_cuda(env, cudaMemcpy(jt::dptr<T>(dst) + done, bounce.data(), (size_t)n * sizeof(T),
+                                            cudaMemcpyHostToDevice),
+                            "cudaMemcpy", op)) {
+            return;
+        }
     }
-    cudaError_t e = cudaMemcpy(jt::dptr<T>(dst), static_cast<T*>(host) + src_offset, (size_t)count * sizeof(T),
-                               cudaMemcpyHostToDevice);
-    env->ReleasePrimitiveArrayCritical(src, host, JNI_ABORT);  // src was only read
-    jt::check_cuda(env, e, "cudaMemcpy", op);
 }
 
 template <class T, class JArray>
@@ -218,15 +252,17 @@ void copy_to_host(JNIEnv* env, const char* op, jlong src, JArray dst, jint dst_o
     if (!require_array_range(env, op, "dst", dst, dst_offset, count)) return;
     if (!require_device(env, op, "src", src, count, sizeof(T))) return;
     if (count == 0) return;
-    void* host = env->GetPrimitiveArrayCritical(dst, nullptr);
-    if (host == nullptr) {
-        jt::throw_oom(env, op, "cannot access the Java array");
-        return;
+    const int64_t per = kBounceBytes / (int64_t)sizeof(T);
+    std::vector<T> bounce((size_t)std::min<int64_t>(per, count));
+    for (int64_t done = 0; done < count; done += per) {
+        const jint n = (jint)std::min<int64_t>(per, count - done);
+        if (!jt::check_cuda(env, cudaMemcpy(bounce.data(), jt::dptr<T>(src) + done, (size_t)n * sizeof(T),
+                                            cudaMemcpyDeviceToHost),
+                            "cudaMemcpy", op)) {
+            return;
+        }
+        if (!bounce_set<T, JArray>(env, dst, dst_offset + (jint)done, n, bounce.data())) return;
     }
-    cudaError_t e = cudaMemcpy(static_cast<T*>(host) + dst_offset, jt::dptr<T>(src), (size_t)count * sizeof(T),
-                               cudaMemcpyDeviceToHost);
-    env->ReleasePrimitiveArrayCritical(dst, host, 0);
-    jt::check_cuda(env, e, "cudaMemcpy", op);
 }
 
 void JNICALL copyFloatsToDevice(JNIEnv* env, jclass, jfloatArray src, jint srcOffset, jlong dst, jint count) {

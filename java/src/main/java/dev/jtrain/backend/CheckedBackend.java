@@ -95,6 +95,11 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public boolean stagesThroughPinnedMemory() {
+        return impl.stagesThroughPinnedMemory();
+    }
+
+    @Override
     public void copyFromHost(Tensor host, Tensor dst) {
         String op = "copyFromHost";
         Checks.onDevice(op, "host", host, Device.CPU);

@@ -154,8 +154,9 @@ public final class Tensor implements AutoCloseable {
             result = TensorDevice.of(target).fromHost(TensorDevice.of(here).toHost(this));
             dir = TransferStats.Direction.DEVICE_TO_DEVICE;
         }
-        TransferStats.record(here.isHost() ? target : here, dir, (long) numel() * dtype.bytes(),
-                System.nanoTime() - t0);
+        Device counted = here.isHost() ? target : here;
+        TransferStats.record(counted, dir, (long) numel() * dtype.bytes(), System.nanoTime() - t0,
+                TensorDevice.of(counted).stagesThroughPinnedMemory());
         return result;
     }
 
@@ -192,7 +193,8 @@ public final class Tensor implements AutoCloseable {
             dir = TransferStats.Direction.DEVICE_TO_DEVICE;
             counted = here;
         }
-        TransferStats.record(counted, dir, (long) numel() * dtype.bytes(), System.nanoTime() - t0);
+        TransferStats.record(counted, dir, (long) numel() * dtype.bytes(), System.nanoTime() - t0,
+                TensorDevice.of(counted).stagesThroughPinnedMemory());
         return this;
     }
 

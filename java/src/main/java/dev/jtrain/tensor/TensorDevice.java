@@ -25,6 +25,11 @@ public interface TensorDevice {
     /** dst = src, both on this device. */
     void copy(Tensor src, Tensor dst);
 
+    /** Whether host copies go through pinned (page-locked) staging memory, for {@link TransferStats}. */
+    default boolean stagesThroughPinnedMemory() {
+        return false;
+    }
+
     /** Resolves devices to their implementation (META-INF/services/dev.jtrain.tensor.TensorDevice$Provider). */
     interface Provider {
         TensorDevice forDevice(Device device);

@@ -22,7 +22,7 @@ import java.util.Map;
  * samples / total training seconds; epoch 1 when it is the only one), and {@code history} with one
  * object per epoch ({@code epoch, train_loss, train_accuracy, test_loss, test_accuracy,
  * samples_per_sec, seconds, eval_seconds, alloc_bytes_per_step, alloc_bytes_per_step_all_threads}).
- * On a device, {@code transfers} ({@code h2d_bytes, d2h_bytes, h2d_seconds, d2h_seconds}: the whole run
+ * On a device, {@code transfers} ({@code h2d_bytes, d2h_bytes, h2d_seconds, d2h_seconds, pinned_bytes}: the whole run
  * at top level, the epoch's in {@code history}) and {@code device_memory} ({@code in_use_bytes,
  * peak_bytes, cached_bytes, device_mallocs}, at the end of the run / the epoch) are added.
  * NaN values (no test set) are written as null.
@@ -82,7 +82,7 @@ public final class TrainingReport {
         root.put("alloc_bytes_per_step", last.allocBytesPerStep());
         root.put("alloc_bytes_per_step_all_threads", last.allocBytesPerStepAllThreads());
         if (last.transfers() != null) {
-            TransferStats.Totals sum = new TransferStats.Totals(0, 0, 0, 0, 0, 0);
+            TransferStats.Totals sum = TransferStats.Totals.ZERO;
             for (EpochMetrics m : history) {
                 sum = sum.plus(m.transfers());
             }
@@ -121,6 +121,7 @@ public final class TrainingReport {
         n.put("d2h_bytes", t.d2hBytes());
         n.put("h2d_seconds", t.h2dSeconds());
         n.put("d2h_seconds", t.d2hSeconds());
+        n.put("pinned_bytes", t.pinnedBytes());
     }
 
     private static void putMemory(ObjectNode o, MemoryStats s) {

@@ -65,6 +65,20 @@ public final class CudaNative {
 
     static native void synchronize();
 
+    static native long transferStagerCreate(long chunkBytes);
+
+    static native void transferStagerDestroy(long stager);
+
+    static native void transferFloatsToDevice(long stager, float[] src, int srcOffset, long dst, int count, long stream);
+
+    static native void transferFloatsToHost(long stager, long src, float[] dst, int dstOffset, int count, long stream);
+
+    static native void transferLongsToDevice(long stager, long[] src, int srcOffset, long dst, int count, long stream);
+
+    static native void transferLongsToHost(long stager, long src, long[] dst, int dstOffset, int count, long stream);
+
+    static native double[] transferBenchMemcpy(long bytes, boolean h2d, boolean pinned, int reps);
+
     static native long streamCreate();
 
     static native void streamDestroy(long stream);
@@ -334,6 +348,41 @@ public final class CudaNative {
         @Override
         public void synchronize() {
             CudaNative.synchronize();
+        }
+
+        @Override
+        public long transferStagerCreate(long chunkBytes) {
+            return CudaNative.transferStagerCreate(chunkBytes);
+        }
+
+        @Override
+        public void transferStagerDestroy(long stager) {
+            CudaNative.transferStagerDestroy(stager);
+        }
+
+        @Override
+        public void transferFloatsToDevice(long stager, float[] src, int srcOffset, long dst, int count, long stream) {
+            CudaNative.transferFloatsToDevice(stager, src, srcOffset, dst, count, stream);
+        }
+
+        @Override
+        public void transferFloatsToHost(long stager, long src, float[] dst, int dstOffset, int count, long stream) {
+            CudaNative.transferFloatsToHost(stager, src, dst, dstOffset, count, stream);
+        }
+
+        @Override
+        public void transferLongsToDevice(long stager, long[] src, int srcOffset, long dst, int count, long stream) {
+            CudaNative.transferLongsToDevice(stager, src, srcOffset, dst, count, stream);
+        }
+
+        @Override
+        public void transferLongsToHost(long stager, long src, long[] dst, int dstOffset, int count, long stream) {
+            CudaNative.transferLongsToHost(stager, src, dst, dstOffset, count, stream);
+        }
+
+        @Override
+        public double[] transferBenchMemcpy(long bytes, boolean h2d, boolean pinned, int reps) {
+            return CudaNative.transferBenchMemcpy(bytes, h2d, pinned, reps);
         }
 
         @Override

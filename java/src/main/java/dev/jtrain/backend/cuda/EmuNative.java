@@ -65,6 +65,20 @@ public final class EmuNative {
 
     static native void synchronize();
 
+    static native long transferStagerCreate(long chunkBytes);
+
+    static native void transferStagerDestroy(long stager);
+
+    static native void transferFloatsToDevice(long stager, float[] src, int srcOffset, long dst, int count, long stream);
+
+    static native void transferFloatsToHost(long stager, long src, float[] dst, int dstOffset, int count, long stream);
+
+    static native void transferLongsToDevice(long stager, long[] src, int srcOffset, long dst, int count, long stream);
+
+    static native void transferLongsToHost(long stager, long src, long[] dst, int dstOffset, int count, long stream);
+
+    static native double[] transferBenchMemcpy(long bytes, boolean h2d, boolean pinned, int reps);
+
     static native long streamCreate();
 
     static native void streamDestroy(long stream);
@@ -334,6 +348,41 @@ public final class EmuNative {
         @Override
         public void synchronize() {
             EmuNative.synchronize();
+        }
+
+        @Override
+        public long transferStagerCreate(long chunkBytes) {
+            return EmuNative.transferStagerCreate(chunkBytes);
+        }
+
+        @Override
+        public void transferStagerDestroy(long stager) {
+            EmuNative.transferStagerDestroy(stager);
+        }
+
+        @Override
+        public void transferFloatsToDevice(long stager, float[] src, int srcOffset, long dst, int count, long stream) {
+            EmuNative.transferFloatsToDevice(stager, src, srcOffset, dst, count, stream);
+        }
+
+        @Override
+        public void transferFloatsToHost(long stager, long src, float[] dst, int dstOffset, int count, long stream) {
+            EmuNative.transferFloatsToHost(stager, src, dst, dstOffset, count, stream);
+        }
+
+        @Override
+        public void transferLongsToDevice(long stager, long[] src, int srcOffset, long dst, int count, long stream) {
+            EmuNative.transferLongsToDevice(stager, src, srcOffset, dst, count, stream);
+        }
+
+        @Override
+        public void transferLongsToHost(long stager, long src, long[] dst, int dstOffset, int count, long stream) {
+            EmuNative.transferLongsToHost(stager, src, dst, dstOffset, count, stream);
+        }
+
+        @Override
+        public double[] transferBenchMemcpy(long bytes, boolean h2d, boolean pinned, int reps) {
+            return EmuNative.transferBenchMemcpy(bytes, h2d, pinned, reps);
         }
 
         @Override

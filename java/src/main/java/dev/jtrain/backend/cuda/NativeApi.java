@@ -74,6 +74,7 @@ public interface NativeApi {
 
     long allocatedBytes();
 
+    /** Pageable copies (a bounded bounce buffer, synchronous); the staged transfer* methods are the fast path. */
     void copyFloatsToDevice(float[] src, int srcOffset, long dst, int count);
 
     void copyFloatsToHost(long src, float[] dst, int dstOffset, int count);
@@ -88,6 +89,33 @@ public interface NativeApi {
     void memset(long dst, int value, long bytes);
 
     void synchronize();
+
+    // ------------------------------------------------------------------ pinned transfers (jni_transfer.cpp)
+
+    /**
+     * A stager: two pinned (page-locked) host chunks of {@code chunkBytes} each, used alternately for
+     * host-device copies of Java arrays with cudaMemcpyAsync. Free with {@link #transferStagerDestroy}.
+     */
+    long transferStagerCreate(long chunkBytes);
+
+    void transferStagerDestroy(long stager);
+
+    /** Host to device through the stager, on {@code stream}: returns once {@code src} has been read. */
+    void transferFloatsToDevice(long stager, float[] src, int srcOffset, long dst, int count, long stream);
+
+    /** Device to host through the stager, after the stream's earlier work: returns with {@code dst} filled. */
+    void transferFloatsToHost(long stager, long src, float[] dst, int dstOffset, int count, long stream);
+
+    void transferLongsToDevice(long stager, long[] src, int srcOffset, long dst, int count, long stream);
+
+    void transferLongsToHost(long stager, long src, long[] dst, int dstOffset, int count, long stream);
+
+    /**
+     * The native reference for transfer benchmarks: {@code reps} synchronous cudaMemcpy calls of {@code bytes}
+     * (after one warm-up), host to device or back, from pinned or pageable host memory; {best, median}
+     * seconds per copy.
+     */
+    double[] transferBenchMemcpy(long bytes, boolean h2d, boolean pinned, int reps);
 
     long streamCreate();
 

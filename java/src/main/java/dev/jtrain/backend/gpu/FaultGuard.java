@@ -120,12 +120,16 @@ public final class FaultGuard implements InvocationHandler {
     }
 
     /** A kernel entry point: its last parameter is the stream. */
+    /** Work queued on a stream (its last argument): kernel launches and staged copies. */
     private static boolean isLaunch(Method m) {
         Class<?>[] p = m.getParameterTypes();
-        return p.length > 0 && p[p.length - 1] == long.class && !m.getName().startsWith("stream")
-                && !m.getName().startsWith("copy") && !m.getName().equals("memset") && !m.getName().equals("free")
-                && !m.getName().equals("malloc");
+        String n = m.getName();
+        return p.length > 0 && p[p.length - 1] == long.class && !n.startsWith("stream") && !n.startsWith("copy")
+                && !n.startsWith("transferStager") && !n.startsWith("emu") && !NOT_ON_A_STREAM.contains(n);
     }
+
+    /** Calls whose last argument is a long but not a stream. */
+    private static final Set<String> NOT_ON_A_STREAM = Set.of("memset", "free", "malloc");
 
     private Throwable classify(String op, Throwable t) {
         if (t instanceof CudaException c && FATAL.contains(c.statusCode())) {

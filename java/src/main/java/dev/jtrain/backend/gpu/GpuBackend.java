@@ -23,10 +23,11 @@ import java.util.Objects;
  * and shapes) and never reads tensor values on the host: a label out of range gives NaN for its row, a
  * pooling index outside its plane is ignored (kernels/*.h say what each kernel does with bad values).
  *
- * <p>Ordering: kernels run on the stream in issue order; host copies use the legacy default stream, which
- * waits for the (blocking) stream's earlier work, so a host read sees every earlier op's result and a
- * batch upload never overwrites a buffer a queued kernel still reads. Emu completes each launch before the
- * call returns.
+ * <p>Transfers and ordering: host copies go through this backend's pinned stager (two page-locked chunks,
+ * {@link #STAGING_CHUNK_BYTES} each) as asynchronous copies on the same stream as the kernels, so a
+ * host-to-device copy returns once the Java array has been read (the device copy overlaps host work), a
+ * device-to-host copy sees every earlier op's result, and a batch upload never overwrites a buffer a queued
+ * kernel still reads. Emu completes each launch and copy before the call returns.
  */
 public final class GpuBackend implements Backend, AutoCloseable {
     private final NativeApi api;
@@ -35,6 +36,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     private final long stream;
     private final long reduceWorkspace;
     private final long squaresWorkspace;
+    private final long stager;
     private final String description;
     private volatile KernelChoice kernels = KernelChoice.CUSTOM;
     private volatile boolean gemmOnCublas;
@@ -52,8 +54,12 @@ public final class GpuBackend implements Backend, AutoCloseable {
         this.stream = api.streamCreate();
         this.reduceWorkspace = allocator.reserve(api.reduceWorkspaceBytes());
         this.squaresWorkspace = allocator.reserve(api.optimSumSquaresWorkspaceBytes());
+        this.stager = api.transferStagerCreate(STAGING_CHUNK_BYTES);
         this.description = description;
     }
+
+    /** Size of each of the stager's two pinned chunks: large enough for full PCIe speed, small to pin. */
+    public static final long STAGING_CHUNK_BYTES = 4L << 20;
 
     /** The guard of this backend's native calls: lost state and profiling counters. */
     public FaultGuard guard() {
@@ -113,6 +119,12 @@ public final class GpuBackend implements Backend, AutoCloseable {
         return device;
     }
 
+    /** Host copies go through pinned staging memory (counted as pinned in {@link dev.jtrain.tensor.TransferStats}). */
+    @Override
+    public boolean stagesThroughPinnedMemory() {
+        return true;
+    }
+
     @Override
     public String describe() {
         return description;
@@ -133,6 +145,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
             return;
         }
         synchronize();
+        api.transferStagerDestroy(stager);
         allocator.close();
         api.streamDestroy(stream);
     }
@@ -189,18 +202,18 @@ public final class GpuBackend implements Backend, AutoCloseable {
     @Override
     public void copyFromHost(Tensor host, Tensor dst) {
         if (host.dtype() == DType.FLOAT32) {
-            api.copyFloatsToDevice(host.floats(), 0, ptr(dst), host.numel());
+            api.transferFloatsToDevice(stager, host.floats(), 0, ptr(dst), host.numel(), stream);
         } else {
-            api.copyLongsToDevice(host.longs(), 0, ptr(dst), host.numel());
+            api.transferLongsToDevice(stager, host.longs(), 0, ptr(dst), host.numel(), stream);
         }
     }
 
     @Override
     public void copyToHost(Tensor src, Tensor host) {
         if (src.dtype() == DType.FLOAT32) {
-            api.copyFloatsToHost(ptr(src), host.floats(), 0, src.numel());
+            api.transferFloatsToHost(stager, ptr(src), host.floats(), 0, src.numel(), stream);
         } else {
-            api.copyLongsToHost(ptr(src), host.longs(), 0, src.numel());
+            api.transferLongsToHost(stager, ptr(src), host.longs(), 0, src.numel(), stream);
         }
     }
 
