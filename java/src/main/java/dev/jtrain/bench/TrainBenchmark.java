@@ -84,7 +84,7 @@ public final class TrainBenchmark {
         Layer net = Models.build(model, inDims, data.numClasses(), Models.defaultHidden(model), 0f, gen, d);
         SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy(0f);
         Optimizer opt = new Sgd(net.parameters(), 0.01, 0.9);
-        try (BatchIterator it = new BatchIterator(data, o.batch(), true, d); net; loss; opt) {
+        try (BatchIterator it = new BatchIterator(data, o.batch(), true, d, !d.isHost()); net; loss; opt) {
             Tensor l = null;
             it.startEpoch(gen);
             for (int i = 0; i < o.warmupSteps(); i++) {

@@ -5,6 +5,12 @@ import dev.jtrain.random.Philox;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
+import java.util.NoSuchElementException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
 /**
  * Walks a {@link Dataset} in mini-batches, one epoch at a time, filling <b>reusable</b> batch tensors
  * (one pair for full batches, one for the last partial batch, which is included): after the first
@@ -19,6 +25,13 @@ import dev.jtrain.tensor.Tensor;
  * <p>On a non-cpu device each batch is assembled on the host and copied into persistent device tensors
  * with {@link Tensor#copyFrom} (a counted transfer into existing memory: no device allocation after the
  * first batch of each size). {@link #close()} releases those device tensors.
+ *
+ * <p>With prefetching (the five-argument constructor), one background thread assembles and uploads batch
+ * k+1 while the caller trains on batch k: two full-batch slots are used alternately (double buffering), so
+ * the batch handed out is never the one being filled. On a GPU device the upload goes through the
+ * backend's pinned staging memory as an asynchronous copy on the compute stream, which orders it after the
+ * kernels already queued (those of batch k-1, the slot's previous user). Batches, order and values are
+ * exactly those of the iterator without prefetching.
  */
 public final class BatchIterator implements AutoCloseable {
     private final Dataset data;
@@ -28,8 +41,13 @@ public final class BatchIterator implements AutoCloseable {
     private final int[] order;
     private final int[] words = new int[4];
     private final Batch full;
+    private final Batch fullAlt;      // the second full-batch slot when prefetching, else null
     private final Batch partial;
-    private int position;
+    private final boolean prefetch;
+    private ExecutorService loader;   // one daemon thread, started on the first prefetch
+    private Future<Batch> pending;    // the next batch, being filled (prefetching only)
+    private boolean useAlt;           // which full slot the next full batch goes to
+    private int position;             // samples handed out or being prepared
     private int epochs;
 
     /** One batch: features [size, sampleDims...] and int64 labels [size], both on the iterator's device. */
@@ -90,6 +108,11 @@ public final class BatchIterator implements AutoCloseable {
     }
 
     public BatchIterator(Dataset data, int batchSize, boolean shuffle, Device device) {
+        this(data, batchSize, shuffle, device, false);
+    }
+
+    /** As above; {@code prefetch}: prepare the next batch on a background thread (see the class comment). */
+    public BatchIterator(Dataset data, int batchSize, boolean shuffle, Device device, boolean prefetch) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
@@ -103,9 +126,16 @@ public final class BatchIterator implements AutoCloseable {
         this.order = new int[data.size()];
         int[] dims = data.sampleDims();
         this.full = new Batch(this.batchSize, dims);
+        this.fullAlt = prefetch ? new Batch(this.batchSize, dims) : null;
         int rest = data.size() % this.batchSize;
         this.partial = rest == 0 ? null : new Batch(rest, dims);
+        this.prefetch = prefetch;
         this.position = order.length; // nothing to read before startEpoch
+    }
+
+    /** Whether batches are prepared on a background thread. */
+    public boolean prefetches() {
+        return prefetch;
     }
 
     public Dataset dataset() {
@@ -140,6 +170,7 @@ public final class BatchIterator implements AutoCloseable {
 
     /** Starts an epoch whose permutation comes from (seed, offset) (ignored when not shuffling). */
     public void startEpoch(long seed, long offset) {
+        awaitPending(); // an abandoned epoch's prefetch still reads the order
         int n = order.length;
         for (int i = 0; i < n; i++) {
             order[i] = i;
@@ -158,6 +189,9 @@ public final class BatchIterator implements AutoCloseable {
         }
         position = 0;
         epochs++;
+        if (prefetch) {
+            schedule();
+        }
     }
 
     /** The sample order of the current epoch (a copy). */
@@ -166,40 +200,132 @@ public final class BatchIterator implements AutoCloseable {
     }
 
     public boolean hasNext() {
-        return position < order.length;
+        return prefetch ? pending != null : position < order.length;
     }
 
     /**
-     * Fills and returns the next batch. The returned object and its tensors are reused by later calls
+     * Returns the next batch, filled. The returned object and its tensors are reused by later calls
      * (copy what must outlive the next call).
      */
     public Batch next() {
         if (!hasNext()) {
-            throw new java.util.NoSuchElementException("epoch finished: call startEpoch for the next one");
+            throw new NoSuchElementException("epoch finished: call startEpoch for the next one");
         }
-        int n = Math.min(batchSize, order.length - position);
-        Batch b = n == batchSize ? full : partial;
+        if (!prefetch) {
+            int n = Math.min(batchSize, order.length - position);
+            Batch b = slotFor(n);
+            fill(b, position, n);
+            position += n;
+            return b;
+        }
+        Batch b = await(pending);
+        pending = null;
+        schedule();
+        return b;
+    }
+
+    private Batch slotFor(int n) {
+        if (n != batchSize) {
+            return partial;
+        }
+        if (fullAlt == null) {
+            return full;
+        }
+        useAlt = !useAlt;
+        return useAlt ? fullAlt : full;
+    }
+
+    /** Starts filling the epoch's next batch on the loader thread, if there is one. */
+    private void schedule() {
+        if (position >= order.length) {
+            return;
+        }
+        int start = position;
+        int n = Math.min(batchSize, order.length - start);
+        Batch b = slotFor(n);
+        position += n;
+        if (loader == null) {
+            loader = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "jtrain-batch-loader");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        pending = loader.submit(() -> {
+            fill(b, start, n);
+            return b;
+        });
+    }
+
+    /** Gathers samples order[start .. start+n) into the batch's host tensors and uploads them to the device. */
+    private void fill(Batch b, int start, int n) {
         float[] src = data.features();
         long[] labels = data.labels();
         float[] dst = b.hostX.floats();
         long[] yd = b.hostY.longs();
         int d = data.sampleSize();
         for (int r = 0; r < n; r++) {
-            int i = order[position + r];
+            int i = order[start + r];
             System.arraycopy(src, i * d, dst, r * d, d);
             yd[r] = labels[i];
         }
-        position += n;
         if (!device.isHost()) {
             b.upload(device);
         }
-        return b;
     }
 
-    /** Releases the device copies of the batches (the iterator can still be used: they come back on demand). */
+    private static Batch await(Future<Batch> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the next batch", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("preparing the next batch failed: " + cause, cause);
+        }
+    }
+
+    /** Waits for a batch still being prepared (its result is dropped; a failure is not hidden). */
+    private void awaitPending() {
+        if (pending != null) {
+            Future<Batch> f = pending;
+            pending = null;
+            await(f);
+        }
+    }
+
+    /**
+     * Releases the device copies of the batches and stops the loader thread. The iterator can still be used:
+     * device tensors come back on demand; when prefetching, the current epoch ends (call startEpoch).
+     */
     @Override
     public void close() {
+        try {
+            awaitPending();
+        } finally {
+            if (loader != null) {
+                loader.shutdown();
+                loader = null;
+            }
+            if (prefetch) {
+                position = order.length;
+            }
+            closeSlots();
+        }
+    }
+
+    private void closeSlots() {
         full.close();
+        if (fullAlt != null) {
+            fullAlt.close();
+        }
         if (partial != null) {
             partial.close();
         }

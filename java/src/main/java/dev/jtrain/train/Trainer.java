@@ -85,8 +85,8 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
         Objects.requireNonNull(gen, "gen");
-        BatchIterator trainIt = new BatchIterator(train, batchSize, true, device);
-        BatchIterator testIt = test == null || test.size() == 0 ? null : new BatchIterator(test, batchSize, false, device);
+        BatchIterator trainIt = new BatchIterator(train, batchSize, true, device, !device.isHost());
+        BatchIterator testIt = test == null || test.size() == 0 ? null : new BatchIterator(test, batchSize, false, device, !device.isHost());
         int steps = trainIt.batchesPerEpoch();
         for (TrainingListener l : listeners) {
             l.onTrainStart(epochs, steps, train.size());

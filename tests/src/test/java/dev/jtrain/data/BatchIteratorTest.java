@@ -118,4 +118,89 @@ class BatchIteratorTest {
         }
         assertEquals(3000, sum);
     }
+
+    /** Every batch of two epochs, copied to the host: x values then labels, in order. */
+    private static java.util.List<float[]> allBatches(BatchIterator it, Generator gen, int epochs, int stopAfter) {
+        java.util.List<float[]> out = new java.util.ArrayList<>();
+        for (int e = 0; e < epochs; e++) {
+            it.startEpoch(gen);
+            int k = 0;
+            while (it.hasNext() && k++ < stopAfter) {
+                BatchIterator.Batch b = it.next();
+                float[] x = b.x().to(Device.CPU).floats();
+                long[] y = b.y().to(Device.CPU).longs();
+                float[] row = Arrays.copyOf(x, x.length + y.length);
+                for (int r = 0; r < y.length; r++) {
+                    row[x.length + r] = y[r];
+                }
+                out.add(row);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void prefetchingGivesExactlyTheBatchesOfThePlainIteratorOnCpuAndEmu() {
+        dev.jtrain.backend.cuda.EmuTestSupport.emu();
+        Dataset d = toy(37);
+        java.util.List<float[]> plain = allBatches(new BatchIterator(d, 8, true, Device.CPU), new Generator(5), 3,
+                Integer.MAX_VALUE);
+        assertEquals(15, plain.size());
+        for (Device dev : new Device[] {Device.CPU, Device.EMU}) {
+            try (BatchIterator it = new BatchIterator(d, 8, true, dev, true)) {
+                assertTrue(it.prefetches());
+                java.util.List<float[]> pre = allBatches(it, new Generator(5), 3, Integer.MAX_VALUE);
+                assertEquals(plain.size(), pre.size(), dev.toString());
+                for (int i = 0; i < plain.size(); i++) {
+                    assertArrayEquals(plain.get(i), pre.get(i), dev + " batch " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void prefetchingAlternatesTwoSlotsSoTheBatchInHandIsNeverTheOneBeingFilled() {
+        try (BatchIterator it = new BatchIterator(toy(32), 8, false, Device.CPU, true)) {
+            it.startEpoch(0, 0);
+            BatchIterator.Batch first = it.next();
+            float firstValue = first.x().floats()[0];
+            BatchIterator.Batch second = it.next();   // the loader is now filling batch 3
+            assertNotEquals(System.identityHashCode(first), System.identityHashCode(second));
+            assertEquals(8f, second.x().floats()[0]);
+            assertEquals(0f, firstValue);
+            BatchIterator.Batch third = it.next();
+            assertSame(first, third, "two full slots, used alternately");
+            assertEquals(16f, third.x().floats()[0]);
+        }
+    }
+
+    @Test
+    void anAbandonedPrefetchedEpochRestartsCleanlyAndCloseStopsTheLoader() {
+        Dataset d = toy(40);
+        java.util.List<float[]> plain = allBatches(new BatchIterator(d, 6, true, Device.CPU), new Generator(9), 2, 2);
+        BatchIterator it = new BatchIterator(d, 6, true, Device.CPU, true);
+        java.util.List<float[]> pre = allBatches(it, new Generator(9), 2, 2); // 2 of 7 batches, then a new epoch
+        for (int i = 0; i < plain.size(); i++) {
+            assertArrayEquals(plain.get(i), pre.get(i), "batch " + i);
+        }
+        it.close();
+        assertFalse(it.hasNext(), "close ends a prefetched epoch");
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("jtrain-batch-loader")) {
+                assertFalse(stillAliveAfter(t, 2000), "a closed iterator's loader thread ends");
+            }
+        }
+        it.startEpoch(new Generator(9));                  // still usable after close
+        assertTrue(it.hasNext());
+        it.close();
+    }
+
+    private static boolean stillAliveAfter(Thread t, long millis) {
+        try {
+            t.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return t.isAlive();
+    }
 }
