@@ -35,12 +35,24 @@ mkdir -p "$dir/data" "$dir/tests"
 cp -r data/mnist-10k "$dir/data/"
 cp -r tests/conformance "$dir/tests/"
 cp bench/bundle/run.sh "$dir/run.sh"
+# The JUnit classes run.sh runs on the device (those of them the tests jar has).
+suites="dev.jtrain.backend.gpu.GpuBackendParityTest dev.jtrain.train.TrainingParityTest dev.jtrain.check.EmuConformanceTest
+  dev.jtrain.backend.gpu.GpuMemoryTest dev.jtrain.backend.gpu.DropoutMaskParityTest dev.jtrain.backend.gpu.PinnedTransferTest
+  dev.jtrain.backend.gpu.DeviceErrorTest dev.jtrain.interop.JCudaInteropTest"
+: >"$dir/gpu-suites.txt"
+listing=$(unzip -l "$dir/tests.jar")   # once: `unzip | grep -q` fails under pipefail when grep stops early
+for c in $suites; do
+  if grep -q " ${c//.//}.class\$" <<<"$listing"; then echo "$c" >>"$dir/gpu-suites.txt"
+  else echo "gpu_bundle: $c is not in the tests jar" >&2; fi
+done
 chmod +x "$dir/run.sh"
 
 echo "gpu_bundle: jlink (java.base, java.sql, jdk.incubator.vector, jdk.management)" >&2
 jlink --add-modules java.base,java.sql,jdk.incubator.vector,jdk.management,jdk.unsupported \
   --strip-debug --no-man-pages --no-header-files --compress=2 --output "$dir/jre" 2>&1 \
   | grep -v 'incubator modules' || true
+# The JDK's libjvm.so keeps its symbol table (about 4 MiB): not needed to run, and the bundle must stay small.
+command -v strip >/dev/null && find "$dir/jre" -name '*.so' -exec strip --strip-unneeded {} \;
 
 size=$(du -sm "$dir" | cut -f1)
 echo "gpu_bundle: $dir ($size MiB)"
