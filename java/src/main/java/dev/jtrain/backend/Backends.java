@@ -58,6 +58,11 @@ public final class Backends {
         }
     }
 
+    /** Whether the backend of {@code device} exists already (the cpu always does); creates nothing. */
+    public static boolean isCreated(Device device) {
+        return device.isHost() || DEVICES.containsKey(device);
+    }
+
     /** The GPU backend of a device (emu or cuda:n), for its allocator, stream and native entry points. */
     public static GpuBackend gpu(Device device) {
         if (device.isHost()) {

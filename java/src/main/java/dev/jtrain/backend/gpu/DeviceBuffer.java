@@ -14,6 +14,12 @@ import java.lang.ref.Cleaner;
 public final class DeviceBuffer implements DeviceStorage {
     private static final Cleaner CLEANER = Cleaner.create();
 
+    /**
+     * {@code -Djtrain.debug.leaks=true}: remember where each buffer was allocated and print that stack when
+     * the GC safety net has to free it (a tensor that was never closed). Off by default: a stack per buffer.
+     */
+    private static final boolean TRACE_LEAKS = Boolean.getBoolean("jtrain.debug.leaks");
+
     private final Device device;
     private final long address;
     private final long bytes;
@@ -25,6 +31,7 @@ public final class DeviceBuffer implements DeviceStorage {
         private final DeviceAllocator allocator;
         private final long address;
         private final long blockBytes;
+        private final Throwable origin;
         private volatile boolean explicit;
         private volatile boolean released;
 
@@ -32,11 +39,17 @@ public final class DeviceBuffer implements DeviceStorage {
             this.allocator = allocator;
             this.address = address;
             this.blockBytes = blockBytes;
+            this.origin = TRACE_LEAKS ? new Throwable("allocated here") : null;
         }
 
         @Override
         public void run() {
             released = true;
+            if (!explicit && origin != null) {
+                System.err.println("jtrain: a " + blockBytes + "-byte block of " + allocator.device()
+                        + " was never closed; the GC safety net freed it. It was allocated at:");
+                origin.printStackTrace();
+            }
             allocator.release(address, blockBytes, !explicit);
         }
     }
