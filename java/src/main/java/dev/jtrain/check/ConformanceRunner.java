@@ -1,7 +1,10 @@
 package dev.jtrain.check;
 
+import dev.jtrain.tensor.TensorScope;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jtrain.tensor.Device;
+import dev.jtrain.tensor.TensorScope;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -167,7 +170,8 @@ public final class ConformanceRunner {
                     "op '" + op + "' is not known to this runner");
         }
         CaseContext ctx = new CaseContext(c, device);
-        try {
+        // The case's device tensors (inputs, layers, optimizer state, outputs) go back to the pool at its end.
+        try (TensorScope scope = TensorScope.open()) {
             validateTensors(c);
             handler.run(ctx);
             return compare(fileLabel, c, ctx);

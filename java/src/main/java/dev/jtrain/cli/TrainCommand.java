@@ -253,75 +253,79 @@ public final class TrainCommand implements Callable<Integer> {
         // ---- model, loss, optimizer
         Generator gen = new Generator(seed);
         Layer net = Models.build(model, inDims, train.numClasses(), hiddenSizes, dropout, gen, dev);
-        Optimizer opt = Optimizers.create(optimizer, net.parameters(),
-                new Optimizers.Settings(lr, momentum, nesterov, weightDecay));
-        Trainer trainer = new Trainer(net, new SoftmaxCrossEntropy(0f), opt, dev);
-        String description = Models.describe(model, inDims,
-                hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes, train.numClasses());
-        int nThreads = CpuThreads.threads();
-        if (!quiet) {
-            out.printf(Locale.ROOT, "jtrain train: %s (%,d parameters), %s lr %s, batch %d, %d epoch%s, %s with %d thread%s, "
-                            + "data %s (%d train, %d test; mean %.4f, std %.4f)%n",
-                    description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()), batch, epochs, epochs == 1 ? "" : "s",
-                    dev, nThreads, nThreads == 1 ? "" : "s", dataDir, train.size(), test.size(), norm.mean(), norm.std());
-            out.flush();
-            trainer.addListener(new ConsoleReporter(out));
-            if (ProgressBarListener.wanted()) {
-                trainer.addListener(new ProgressBarListener());
+        SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
+        // Everything on the device is closed when the run ends, also when it fails.
+        try (net; lossFn;
+             Optimizer opt = Optimizers.create(optimizer, net.parameters(),
+                     new Optimizers.Settings(lr, momentum, nesterov, weightDecay));
+             Trainer trainer = new Trainer(net, lossFn, opt, dev)) {
+            String description = Models.describe(model, inDims,
+                    hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes, train.numClasses());
+            int nThreads = CpuThreads.threads();
+            if (!quiet) {
+                out.printf(Locale.ROOT, "jtrain train: %s (%,d parameters), %s lr %s, batch %d, %d epoch%s, %s with %d thread%s, "
+                                + "data %s (%d train, %d test; mean %.4f, std %.4f)%n",
+                        description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()), batch, epochs, epochs == 1 ? "" : "s",
+                        dev, nThreads, nThreads == 1 ? "" : "s", dataDir, train.size(), test.size(), norm.mean(), norm.std());
+                out.flush();
+                trainer.addListener(new ConsoleReporter(out));
+                if (ProgressBarListener.wanted()) {
+                    trainer.addListener(new ProgressBarListener());
+                }
             }
-        }
 
-        trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
+            trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
 
-        // ---- train
-        List<EpochMetrics> history;
-        try {
-            history = trainer.fit(train, test, epochs, batch, gen);
-        } catch (IllegalArgumentException e) {
-            // The flags were valid; a bad value met during the run (e.g. a label outside the classes) is a run failure.
-            throw new RunFailure(e.getMessage(), e);
-        }
-
-        Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("device", dev.toString());
-        settings.put("kernels", dev.isHost() ? "java" : kernelChoice.toString());
-        settings.put("model", model.toLowerCase(Locale.ROOT));
-        settings.put("architecture", description);
-        settings.put("hidden", hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes);
-        settings.put("parameters", net.parameterCount());
-        settings.put("epochs", epochs);
-        settings.put("batch", batch);
-        settings.put("threads", nThreads);
-        settings.put("optimizer", optimizer.toLowerCase(Locale.ROOT));
-        settings.put("lr", opt.lr());
-        settings.put("momentum", momentum != null ? momentum
-                : optimizer.equalsIgnoreCase("sgd") ? 0.9 : 0.0);
-        settings.put("nesterov", nesterov);
-        settings.put("weight_decay", weightDecay != null ? weightDecay
-                : optimizer.equalsIgnoreCase("adamw") ? 0.01 : 0.0);
-        settings.put("dropout", dropout);
-        settings.put("seed", seed);
-        settings.put("data", dataDir.toString());
-        settings.put("train_samples", train.size());
-        settings.put("test_samples", test.size());
-        settings.put("normalize_mean", norm.mean());
-        settings.put("normalize_std", norm.std());
-        settings.put("java", Runtime.version().toString());
-        TrainingReport report = new TrainingReport(settings, history);
-        if (!quiet) {
-            out.printf(Locale.ROOT, "test accuracy %.2f%%, final train loss %.4f, %.0f samples/s (epochs %s)%n",
-                    100 * report.last().testAccuracy(), report.last().trainLoss(), report.samplesPerSec(),
-                    history.size() > 1 ? "2-" + history.size() : "1");
-            out.flush();
-        }
-        if (metricsPath != null) {
+            // ---- train
+            List<EpochMetrics> history;
             try {
-                report.write(metricsPath);
-            } catch (IOException e) {
-                throw new DataFileException(metricsPath, "cannot write the metrics file: " + e.getMessage(), e);
+                history = trainer.fit(train, test, epochs, batch, gen);
+            } catch (IllegalArgumentException e) {
+                // The flags were valid; a bad value met during the run (e.g. a label outside the classes) is a run failure.
+                throw new RunFailure(e.getMessage(), e);
             }
+
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("device", dev.toString());
+            settings.put("kernels", dev.isHost() ? "java" : kernelChoice.toString());
+            settings.put("model", model.toLowerCase(Locale.ROOT));
+            settings.put("architecture", description);
+            settings.put("hidden", hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes);
+            settings.put("parameters", net.parameterCount());
+            settings.put("epochs", epochs);
+            settings.put("batch", batch);
+            settings.put("threads", nThreads);
+            settings.put("optimizer", optimizer.toLowerCase(Locale.ROOT));
+            settings.put("lr", opt.lr());
+            settings.put("momentum", momentum != null ? momentum
+                    : optimizer.equalsIgnoreCase("sgd") ? 0.9 : 0.0);
+            settings.put("nesterov", nesterov);
+            settings.put("weight_decay", weightDecay != null ? weightDecay
+                    : optimizer.equalsIgnoreCase("adamw") ? 0.01 : 0.0);
+            settings.put("dropout", dropout);
+            settings.put("seed", seed);
+            settings.put("data", dataDir.toString());
+            settings.put("train_samples", train.size());
+            settings.put("test_samples", test.size());
+            settings.put("normalize_mean", norm.mean());
+            settings.put("normalize_std", norm.std());
+            settings.put("java", Runtime.version().toString());
+            TrainingReport report = new TrainingReport(settings, history);
+            if (!quiet) {
+                out.printf(Locale.ROOT, "test accuracy %.2f%%, final train loss %.4f, %.0f samples/s (epochs %s)%n",
+                        100 * report.last().testAccuracy(), report.last().trainLoss(), report.samplesPerSec(),
+                        history.size() > 1 ? "2-" + history.size() : "1");
+                out.flush();
+            }
+            if (metricsPath != null) {
+                try {
+                    report.write(metricsPath);
+                } catch (IOException e) {
+                    throw new DataFileException(metricsPath, "cannot write the metrics file: " + e.getMessage(), e);
+                }
+            }
+            return 0;
         }
-        return 0;
     }
 
     private static String fmt(double v) {

@@ -25,6 +25,9 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("storage of " + storage.bytes() + " bytes is too small for "
                     + dtype + " " + shape);
         }
+        if (!storage.device().isHost()) {
+            TensorScope.track(this);
+        }
     }
 
     // ---- host constructors (cpu device) ----

@@ -57,15 +57,9 @@ class EmuConformanceTest {
     }
 
     /**
-     * Running cases on a device must give its memory back. It does not: ConformanceRunner.runCase
-     * (ConformanceRunner.java:169-172) never releases what a case put on the device, CaseContext.input/labels
-     * (CaseContext.java:199, :226) copy every input there without closing it, and the handlers (LinearCase,
-     * BatchNormCases, TrainingRunCase, ...) never close their layers, losses and optimizers; the allocator's GC
-     * safety net frees them later. 76 KiB stay in use after the examples on emu, 22 MiB after the generated
-     * cases. Fixing it touches every handler (a per-case owner of device tensors, closed by runCase).
+     * Running cases on a device gives its memory back: each case runs in a TensorScope (ConformanceRunner.runCase)
+     * that closes its inputs, layers, optimizer state and outputs at the case's end.
      */
-    @org.junit.jupiter.api.Disabled("the conformance runner leaks device memory: ConformanceRunner.java:169-172, "
-            + "CaseContext.java:199 and :226, and the OpCase handlers never close their device tensors/layers")
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"examples", "generated"})
     void theRunnerGivesDeviceMemoryBack(String family) {

@@ -266,9 +266,11 @@ class GpuMemoryTest {
         assertTrue(Backends.forDevice(EMU) instanceof CheckedBackend);
         assertTrue(Backends.cpu() instanceof CheckedBackend);
         assertNull(Backends.memoryStats(Device.CPU));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Backends.forDevice(EMU).gemm(false, false, 1f, Tensor.of(new float[4], 2, 2),
-                        Backends.forDevice(EMU).zeros(2, 2), 0f, Backends.forDevice(EMU).zeros(2, 2)));
+        IllegalArgumentException e;
+        try (Tensor b = Backends.forDevice(EMU).zeros(2, 2); Tensor c = Backends.forDevice(EMU).zeros(2, 2)) {
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> Backends.forDevice(EMU).gemm(false, false, 1f, Tensor.of(new float[4], 2, 2), b, 0f, c));
+        }
         assertTrue(e.getMessage().contains("gemm: a is on cpu but this backend is emu"), e.getMessage());
     }
 }

@@ -1,7 +1,6 @@
 package dev.jtrain.backend.gpu;
 
 import dev.jtrain.backend.Backends;
-import dev.jtrain.backend.cuda.EmuTestSupport;
 import dev.jtrain.backend.cuda.NativeApi;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
@@ -16,16 +15,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Host-device copies through the pinned stager (native/jni/jni_transfer.cpp) on emu: round trips at sizes
+ * Host-device copies through the pinned stager (native/jni/jni_transfer.cpp) on the GPU test device
+ * ({@link TestDevices}: emu unless -Djtrain.test.gpu names another): round trips at sizes
  * around the chunk size (so both chunks alternate and the last chunk is partial), with array offsets, for
  * floats and longs; argument errors; pinned bytes counted by TransferStats; the native memcpy reference.
  */
 class PinnedTransferTest {
     private static final long CHUNK = 4096; // 1024 floats or 512 longs per chunk: many chunks at small sizes
 
+    private static NativeApi api() {
+        return Backends.gpu(TestDevices.gpu()).api();
+    }
+
     @Test
     void floatsAndLongsRoundTripThroughBothChunksAtAwkwardSizesAndOffsets() {
-        NativeApi api = EmuTestSupport.emu();
+        NativeApi api = api();
         long stager = api.transferStagerCreate(CHUNK);
         SplittableRandom rnd = new SplittableRandom(3);
         try {
@@ -67,7 +71,7 @@ class PinnedTransferTest {
 
     @Test
     void badArgumentsAreNamedAndAClosedStagerIsRejected() {
-        NativeApi api = EmuTestSupport.emu();
+        NativeApi api = api();
         assertThrows(IllegalArgumentException.class, () -> api.transferStagerCreate(100));
         assertThrows(IllegalArgumentException.class, () -> api.transferStagerCreate(4100));
         long stager = api.transferStagerCreate(CHUNK);
@@ -91,8 +95,7 @@ class PinnedTransferTest {
 
     @Test
     void tensorCopiesToAGpuDeviceAreCountedAsPinned() {
-        EmuTestSupport.emu();
-        Device emu = Device.EMU;
+        Device emu = TestDevices.gpu();
         Backends.forDevice(emu);
         long pinnedBefore = TransferStats.pinnedBytes(emu, TransferStats.Direction.HOST_TO_DEVICE);
         long pinnedBackBefore = TransferStats.pinnedBytes(emu, TransferStats.Direction.DEVICE_TO_HOST);
@@ -110,7 +113,7 @@ class PinnedTransferTest {
 
     @Test
     void theNativeMemcpyReferenceTimesEachDirectionAndKind() {
-        NativeApi api = EmuTestSupport.emu();
+        NativeApi api = api();
         for (boolean h2d : new boolean[] {true, false}) {
             for (boolean pinned : new boolean[] {true, false}) {
                 double[] s = api.transferBenchMemcpy(1 << 16, h2d, pinned, 3);

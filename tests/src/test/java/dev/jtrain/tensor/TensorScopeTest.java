@@ -1,0 +1,56 @@
+package dev.jtrain.tensor;
+
+import dev.jtrain.backend.Backends;
+import dev.jtrain.backend.gpu.TestDevices;
+import dev.jtrain.nn.layers.Linear;
+import dev.jtrain.random.Generator;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** TensorScope on the GPU test device: what it closes, what it keeps, nesting, misuse. */
+class TensorScopeTest {
+
+    private static long inUse(Device d) {
+        return Backends.memoryStats(d).inUseBytes();
+    }
+
+    @Test
+    void closesTheDeviceTensorsMadeInsideItAndKeepsWhatItIsAskedTo() {
+        Device d = TestDevices.gpu();
+        long before = inUse(d);
+        Tensor kept;
+        Tensor hostKept;
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 1, 4).to(d);
+            Linear layer = new Linear(4, 2, true, new Generator(1), d);   // parameters and buffers on d
+            Tensor y = layer.forward(x, false);
+            kept = scope.keep(y.reshape(2));                             // a view: keeps y's storage
+            hostKept = y.to(Device.CPU);
+        }
+        assertArrayEquals(hostKept.floats(), kept.to(Device.CPU).floats(), "a kept tensor stays usable");
+        kept.close();
+        assertEquals(before, inUse(d), "everything else went back to the pool");
+    }
+
+    @Test
+    void scopesNestAndMustBeClosedInnermostFirst() {
+        Device d = TestDevices.gpu();
+        long before = inUse(d);
+        TensorScope outer = TensorScope.open();
+        Tensor a = Backends.forDevice(d).zeros(16);
+        TensorScope inner = TensorScope.open();
+        Tensor b = Backends.forDevice(d).zeros(16);
+        assertEquals(1, outer.size());
+        assertEquals(1, inner.size());
+        assertThrows(IllegalStateException.class, outer::close);
+        inner.close();
+        assertThrows(IllegalStateException.class, () -> b.to(Device.CPU), "b was closed with the inner scope");
+        assertArrayEquals(new float[16], a.to(Device.CPU).floats(), "a still belongs to the open outer scope");
+        outer.close();
+        outer.close(); // twice is harmless
+        assertEquals(before, inUse(d));
+    }
+}
