@@ -65,6 +65,14 @@ step "JUnit GPU suites on $dev" 240 "$out/junit.txt" "$java" "${jopts[@]}" -Djtr
   --class-path "$here/tests.jar:$here/jtrain.jar:$(ls "$here"/lib/*.jar | tr '\n' ':')" "${selected[@]}" \
   --reports-dir "$out/junit-reports" --details summary --disable-banner
 grep -E 'tests (successful|failed)' "$out/junit.txt" | sed 's/^/  /' >>"$summary"
+if [ "${dev%%:*}" = cuda ]; then   # the same parity suites with cuBLAS/cuDNN in place of our kernels
+  step "JUnit parity suites on $dev, vendor kernels" 180 "$out/junit-vendor.txt" "$java" "${jopts[@]}" \
+    -Djtrain.test.gpu="$dev" -Djtrain.test.kernels=vendor -jar "$here/junit-platform-console-standalone.jar" execute \
+    --class-path "$here/tests.jar:$here/jtrain.jar:$(ls "$here"/lib/*.jar | tr '\n' ':')" \
+    --select-class dev.jtrain.backend.gpu.GpuBackendParityTest --select-class dev.jtrain.train.TrainingParityTest \
+    --reports-dir "$out/junit-vendor-reports" --details summary --disable-banner
+  grep -E 'tests (successful|failed)' "$out/junit-vendor.txt" | sed 's/^/  /' >>"$summary"
+fi
 
 for d in cpu "$dev"; do
   step "jtrain train --device $d (2 epochs)" 120 "$out/train-$d.txt" "${jtrain[@]}" train --device "$d" --epochs 2 \

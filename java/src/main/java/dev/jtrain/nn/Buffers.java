@@ -16,7 +16,8 @@ import java.util.Set;
  * replaced only when the wanted shape, dtype or device changes (a new batch size, a move to another
  * device), so the training hot path allocates nothing after the first step. A replaced buffer is closed at
  * once (on a device its memory goes back to the allocator's cache), and {@link #close()} releases them all:
- * a tensor a layer returned stays valid until that layer's next call that replaces it, or its close.
+ * a tensor a layer returned stays valid until that layer's next call that replaces it, or its close. A
+ * buffer something else released (a {@link dev.jtrain.tensor.TensorScope} the call ran in) is replaced.
  */
 public final class Buffers implements AutoCloseable {
     private final Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -24,7 +25,7 @@ public final class Buffers implements AutoCloseable {
     /** {@code current} when it already has this dtype, shape and device, else a new zero tensor from {@code backend}. */
     public Tensor ensure(Tensor current, Backend backend, DType dtype, Shape shape) {
         if (current != null && current.dtype() == dtype && current.shape().equals(shape)
-                && current.device().equals(backend.device())) {
+                && current.device().equals(backend.device()) && !current.isReleased()) { // a TensorScope may have closed it
             return current;
         }
         if (current != null && owned.remove(current)) {

@@ -16,4 +16,9 @@ public interface Storage extends AutoCloseable {
     @Override
     default void close() {
     }
+
+    /** Whether {@link #close()} released the memory (host memory never is: the GC owns it). */
+    default boolean isReleased() {
+        return false;
+    }
 }

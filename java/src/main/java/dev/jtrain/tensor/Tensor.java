@@ -207,6 +207,11 @@ public final class Tensor implements AutoCloseable {
         storage.close();
     }
 
+    /** Whether this tensor's memory was released (by its close, a view's, or a {@link TensorScope}'s). */
+    public boolean isReleased() {
+        return storage.isReleased();
+    }
+
     @Override
     public String toString() {
         return "Tensor(" + dtype + " " + shape + " on " + device() + ")";

@@ -19,7 +19,9 @@ import java.util.Map;
  * }                                    // x, the layer's parameters and buffers: returned to the pool
  * }</pre>
  *
- * Scopes nest (the innermost open scope of the thread owns a new tensor) and must be closed in reverse
+ * Build models outside a scope and run them inside: a layer made inside one loses its parameters with it;
+ * a layer made outside keeps them and simply re-creates the work buffers (outputs, gradients) a scope
+ * closed. Scopes nest (the innermost open scope of the thread owns a new tensor) and must be closed in reverse
  * order of opening (try-with-resources does that). Host tensors are not tracked: the JVM heap frees them.
  * Closing a tensor the scope also closes is harmless (close is idempotent). Views share their base's
  * memory: keeping one keeps the other.

@@ -53,4 +53,19 @@ class TensorScopeTest {
         outer.close(); // twice is harmless
         assertEquals(before, inUse(d));
     }
+
+    @Test
+    void aModelBuiltOutsideAScopeKeepsWorkingAfterRunningInsideOne() {
+        Device d = TestDevices.gpu();
+        float[] two = {1, -2, 0.5f, 3, 0, -1};
+        try (Linear layer = new Linear(3, 2, true, new Generator(2), d);
+             Tensor x = Tensor.of(two, 2, 3).to(d)) {
+            float[] inside;
+            try (TensorScope scope = TensorScope.open()) {
+                inside = layer.forward(x, false).to(Device.CPU).floats(); // the output buffer is made here
+            }
+            Tensor y = layer.forward(x, false);                          // same shape: the closed buffer is replaced
+            assertArrayEquals(inside, y.to(Device.CPU).floats(), "parameters intact, output re-created");
+        }
+    }
 }

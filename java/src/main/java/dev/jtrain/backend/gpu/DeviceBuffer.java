@@ -82,6 +82,7 @@ public final class DeviceBuffer implements DeviceStorage {
         return address;
     }
 
+    @Override
     public boolean isReleased() {
         return release.released;
     }

@@ -40,6 +40,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     private final String description;
     private volatile KernelChoice kernels = KernelChoice.CUSTOM;
     private volatile boolean gemmOnCublas;
+    private volatile boolean cudnnOps;     // convolution, average pooling, relu/sigmoid/tanh/elu through cuDNN
 
     /** A backend on {@code device} over {@code rawApi}, guarded against fatal faults ({@link FaultGuard}). */
     public GpuBackend(NativeApi rawApi, Device device, String description) {
@@ -91,23 +92,36 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     /**
      * Chooses whose kernels run ({@link KernelChoice}). {@code vendor} needs a real GPU and cuBLAS: on emu, or
-     * where cuBLAS was not found, it throws {@link IllegalArgumentException} saying why.
+     * where cuBLAS was not found, it throws {@link IllegalArgumentException} saying why. With {@code vendor},
+     * GEMM runs on cuBLAS (pedantic FP32) and, where cuDNN was found, convolutions, average pooling and the
+     * relu/sigmoid/tanh/elu activations run on cuDNN (FP32, TF32 off). BatchNorm and max pooling stay ours
+     * under every choice: cuDNN saves 1/std where the Backend contract saves the biased variance, and its max
+     * pooling backward needs x and y where the contract passes the argmax indices.
      */
     public void useKernels(KernelChoice choice) {
+        boolean cudnn = false;
         if (choice == KernelChoice.VENDOR) {
             if (!"cuda".equals(api.buildKind())) {
                 throw new IllegalArgumentException("--kernels vendor needs a CUDA device: cuBLAS/cuDNN do not run on "
                         + device + " (emu runs our kernels only)");
             }
-            var cublas = dev.jtrain.backend.cuda.VendorLibraries.find(
-                    dev.jtrain.backend.cuda.VendorLibraries.report(api), "cublas");
+            var report = dev.jtrain.backend.cuda.VendorLibraries.report(api);
+            var cublas = dev.jtrain.backend.cuda.VendorLibraries.find(report, "cublas");
             if (cublas == null || !cublas.found()) {
                 throw new IllegalArgumentException("--kernels vendor: "
                         + (cublas == null ? "cuBLAS is not known to the native library" : cublas.describe()));
             }
+            var found = dev.jtrain.backend.cuda.VendorLibraries.find(report, "cudnn");
+            cudnn = found != null && found.found();
         }
         kernels = choice;
         gemmOnCublas = choice == KernelChoice.VENDOR;
+        cudnnOps = cudnn;
+    }
+
+    /** Whether convolutions, average pooling and the cuDNN activations run on cuDNN (vendor kernels, cuDNN found). */
+    public boolean usesCudnn() {
+        return cudnnOps;
     }
 
     public KernelChoice kernels() {
@@ -320,13 +334,31 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     // ---------------------------------------------------------------- activations
 
+    /** Kinds cuDNN computes (relu, sigmoid, tanh, elu); the rest are ours under every kernel choice. */
+    private boolean onCudnn(Activation act) {
+        return cudnnOps && switch (act.kind()) {
+            case RELU, SIGMOID, TANH, ELU -> true;
+            default -> false;
+        };
+    }
+
     @Override
     public void activationForward(Activation act, Tensor x, Tensor y) {
+        if (onCudnn(act)) {
+            api.cudnnActivationForward(act.kind().ordinal(), ptr(x), ptr(y), x.numel(), act.alpha(), stream);
+            return;
+        }
         api.activationsForward(act.kind().ordinal(), ptr(x), ptr(y), x.numel(), act.alpha(), act.beta(), stream);
     }
 
     @Override
     public void activationBackward(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        // cuDNN's ELU backward reads x and y; with one of them absent it stays ours.
+        if (onCudnn(act) && (act.kind() != Activation.Kind.ELU || (x != null && y != null))) {
+            api.cudnnActivationBackward(act.kind().ordinal(), opt(x), opt(y), ptr(dy), ptr(dx), dy.numel(), act.alpha(),
+                    stream);
+            return;
+        }
         api.activationsBackward(act.kind().ordinal(), opt(x), opt(y), ptr(dy), ptr(dx), dy.numel(), act.alpha(),
                 act.beta(), stream);
     }
@@ -430,6 +462,11 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor b, ConvSpec s, Tensor y) {
+        if (cudnnOps) {
+            api.cudnnConv2dForward(ptr(x), ptr(w), opt(b), ptr(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0),
+                    s.kernelH(), s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+            return;
+        }
         int n = x.dim(0);
         int cout = w.dim(0);
         int k = w.dim(1) * w.dim(2) * w.dim(3);
@@ -449,6 +486,21 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
+        if (cudnnOps) {   // parameter gradients accumulate, dx is overwritten: the Backend contract
+            int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), k = w.dim(0);
+            if (dw != null) {
+                api.cudnnConv2dBackwardFilter(ptr(x), ptr(dy), ptr(dw), n, c, h, wd, k, s.kernelH(), s.kernelW(),
+                        s.strideH(), s.strideW(), s.padH(), s.padW(), true, stream);
+            }
+            if (db != null) {
+                api.cudnnConv2dBackwardBias(ptr(dy), ptr(db), n, k, dy.dim(2), dy.dim(3), true, stream);
+            }
+            if (dx != null) {
+                api.cudnnConv2dBackwardData(ptr(w), ptr(dy), ptr(dx), n, c, h, wd, k, s.kernelH(), s.kernelW(),
+                        s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+            }
+            return;
+        }
         int n = x.dim(0);
         int cout = w.dim(0);
         int k = w.dim(1) * w.dim(2) * w.dim(3);
@@ -495,12 +547,22 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void avgPool2dForward(Tensor x, ConvSpec s, Tensor y) {
+        if (cudnnOps) {
+            api.cudnnPoolForward(false, ptr(x), ptr(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3), s.kernelH(),
+                    s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+            return;
+        }
         api.poolAvgForward(ptr(x), ptr(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(),
                 s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
     }
 
     @Override
     public void avgPool2dBackward(Tensor dy, ConvSpec s, Tensor dx) {
+        if (cudnnOps) {
+            api.cudnnPoolBackward(false, 0L, 0L, ptr(dy), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3),
+                    s.kernelH(), s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+            return;
+        }
         api.poolAvgBackward(ptr(dy), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3), s.kernelH(), s.kernelW(),
                 s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
     }

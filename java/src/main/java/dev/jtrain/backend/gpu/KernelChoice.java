@@ -4,10 +4,10 @@ import java.util.Locale;
 
 /**
  * Whose kernels a GPU backend runs ({@code --kernels}): ours ({@code custom}, the default and the only
- * choice on emu), the vendor's ({@code vendor}: GEMM through cuBLAS with TF32 off; convolution,
- * BatchNorm, pooling and activations stay ours until their cuDNN paths are wired into the backend), or
- * {@code auto}: the faster where a measurement on this device kind says so, else ours (no such
- * measurement is recorded yet, so auto runs ours).
+ * choice on emu), the vendor's ({@code vendor}: GEMM through cuBLAS with TF32 off; convolutions, average
+ * pooling and relu/sigmoid/tanh/elu through cuDNN where it is found; BatchNorm and max pooling stay ours,
+ * see {@link GpuBackend#useKernels}), or {@code auto}: the faster where a measurement on this device kind
+ * says so, else ours (no GPU has measured them yet, so auto runs ours).
  */
 public enum KernelChoice {
     CUSTOM, VENDOR, AUTO;

@@ -11,9 +11,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * whose backend cannot be created fails the test with the reason; the one exception is the default emu
  * device with an explicit {@code -Djtrain.native.skip=true} (no native build), which skips, like
  * {@code EmuTestSupport.emu()}. An explicitly requested cuda device that is missing is a failure.
+ * {@code -Djtrain.test.kernels=vendor} runs the device's shared backend on cuBLAS/cuDNN instead of our
+ * kernels ({@link GpuBackend#useKernels}), so the same parity suites check the vendor paths on a GPU.
  */
 public final class TestDevices {
     public static final String PROPERTY = "jtrain.test.gpu";
+    public static final String KERNELS = "jtrain.test.kernels";
 
     private TestDevices() {
     }
@@ -26,6 +29,10 @@ public final class TestDevices {
         }
         try {
             Backends.forDevice(d);
+            String kernels = System.getProperty(KERNELS);
+            if (kernels != null && Backends.gpu(d).kernels() != KernelChoice.parse(kernels)) {
+                Backends.gpu(d).useKernels(KernelChoice.parse(kernels));
+            }
             return d;
         } catch (RuntimeException e) {
             String why = "device " + d + " cannot be used: " + e.getMessage();
