@@ -266,7 +266,7 @@ void test_maxout(jt_test::Rng& rng) {
         size_t wrong = 0;
         for (size_t i = 0; i < piece.size(); ++i) wrong += piece[i] != pref[i];
         CHECK_EQ(wrong, 0u, what + " piece indices (first maximum wins)");
-        CHECK_CUDA(jt_activations_maxout_backward(dDy, dP, s.n, s.pieces, s.d, dDz, 0));
+        CHECK_CUDA(jt_activations_maxout_backward(dDy, dP, s.n, s.pieces, s.d, dDz, nullptr, 0));
         std::vector<float> dy = dDy.download(), dz = dDz.download(), dzref(z.size(), 0.f);
         for (int r = 0; r < s.n; ++r)
             for (int j = 0; j < s.d; ++j)

@@ -97,13 +97,13 @@ void test_max(const Geo& g, Data data) {
         }
     jt_test::DeviceBuffer<float> dgy(gy), ddx(planes * hw);
     ddx.fill_bytes(0xff);  // overwritten
-    CHECK_CUDA(jt_pool_max_backward(dgy, di, ddx, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, 0));
+    CHECK_CUDA(jt_pool_max_backward(dgy, di, ddx, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, nullptr, 0));
     // A float sum of at most kH kW values of |dy| < 1: |err| <= hits 2^-24 per addition.
     const std::vector<float> gx = ddx.download();
     for (size_t e = 0; e < gx.size(); ++e)
         CHECK_CLOSE(gx[e], dxref[e], 0.0, hits[e] * 6e-8, tag + " dx gather [" + std::to_string(e) + "]");
     ddx.fill_bytes(0xff);
-    CHECK_CUDA(jt_pool_max_backward_scatter(dgy, di, ddx, g.n, g.c, g.h, g.w, oh, ow, 0));
+    CHECK_CUDA(jt_pool_max_backward_scatter(dgy, di, ddx, g.n, g.c, g.h, g.w, oh, ow, nullptr, 0));
     const std::vector<float> sx = ddx.download();
     for (size_t e = 0; e < sx.size(); ++e)
         CHECK_CLOSE(sx[e], dxref[e], 0.0, hits[e] * 6e-8, tag + " dx scatter (atomics) [" + std::to_string(e) + "]");
@@ -166,7 +166,7 @@ void test_overlap_by_hand() {
     const std::vector<int64_t> idx = di.download();
     for (int o = 0; o < 4; ++o) CHECK_EQ(idx[o], 12, "overlap: every window picks the centre");
     jt_test::DeviceBuffer<float> gy(std::vector<float>{1.0f, 2.0f, 4.0f, 8.0f}), gx(25);
-    CHECK_CUDA(jt_pool_max_backward(gy, di, gx, 1, 1, 5, 5, 3, 3, 2, 2, 0, 0, 0));
+    CHECK_CUDA(jt_pool_max_backward(gy, di, gx, 1, 1, 5, 5, 3, 3, 2, 2, 0, 0, nullptr, 0));
     const std::vector<float> g = gx.download();
     CHECK_CLOSE(g[12], 15.0, 0.0, 0.0, "overlap: the centre gets 1 + 2 + 4 + 8 (exact)");
     double rest = 0;
@@ -189,7 +189,8 @@ void test_covering_overflow() {
     CHECK_CUDA(cudaDeviceSynchronize());
     CHECK_CLOSE(dx.download()[0], 0.0, 0.0, 0.0, "avg backward huge stride/padding: pixel in no window");
     dx.upload(std::vector<float>{-1.0f});
-    CHECK_CUDA(jt_pool_max_backward(dybuf.ptr + 1, ibuf.ptr + 1, dx, 1, 1, 1, 1, 1, 1, 1073741826, 1, 1073741823, 0, 0));
+    CHECK_CUDA(jt_pool_max_backward(dybuf.ptr + 1, ibuf.ptr + 1, dx, 1, 1, 1, 1, 1, 1, 1073741826, 1, 1073741823, 0,
+                                    nullptr, 0));
     CHECK_CUDA(cudaDeviceSynchronize());
     CHECK_CLOSE(dx.download()[0], 0.0, 0.0, 0.0, "max backward huge stride/padding: pixel in no window");
 }
@@ -229,8 +230,8 @@ void test_bad_arguments() {
     jt_test::DeviceBuffer<float> a(64), b(64);
     jt_test::DeviceBuffer<int64_t> i(64);
     CHECK_STATUS(jt_pool_max_forward(a, b, i, 1, 1, 2, 2, 3, 3, 1, 1, 0, 0, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_pool_max_backward(a, nullptr, b, 1, 1, 4, 4, 2, 2, 2, 2, 0, 0, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_pool_max_backward_scatter(a, i, b, 1, 1, 4, 4, 0, 2, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_pool_max_backward(a, nullptr, b, 1, 1, 4, 4, 2, 2, 2, 2, 0, 0, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_pool_max_backward_scatter(a, i, b, 1, 1, 4, 4, 0, 2, nullptr, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_pool_avg_forward(a, b, 1, 0, 4, 4, 2, 2, 2, 2, 0, 0, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_pool_avg_backward(a, b, 1, 1, 4, 4, 2, 2, 0, 2, 0, 0, 0), cudaErrorInvalidValue);
 }

@@ -35,7 +35,7 @@ void test_softmax_xent(jt_test::Rng& rng) {
         for (int r = 0; r < n; ++r) y[r] = r == 0 ? 0 : (r == 1 ? c - 1 : (int64_t)(rng.uniform() * c));
         jt_test::DeviceBuffer<float> dX(x), dP((size_t)n * c), dL(n), dG((size_t)n * c);
         jt_test::DeviceBuffer<int64_t> dY(y);
-        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, cs.eps, dP, dL, 0));
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, cs.eps, dP, dL, nullptr, 0));
         std::vector<float> p = dP.download(), loss = dL.download();
 
         std::vector<double> pref((size_t)n * c), lref(n);
@@ -61,7 +61,7 @@ void test_softmax_xent(jt_test::Rng& rng) {
         CHECK_ALL_CLOSE(loss, lref, 1e-5, 1e-6, what + " loss");
 
         const float scale = 1.f / n;
-        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, cs.eps, scale, dG, 0));
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, cs.eps, scale, dG, nullptr, 0));
         std::vector<float> g = dG.download();
         std::vector<double> gref((size_t)n * c);
         for (int r = 0; r < n; ++r)
@@ -73,7 +73,7 @@ void test_softmax_xent(jt_test::Rng& rng) {
         // max(p, q) scaled, i.e. atol 2.4e-7 * scale, rtol 2.4e-7.
         CHECK_ALL_CLOSE(g, gref, 2.4e-7, 2.4e-7 * scale, what + " dlogits");
         // In place: dlogits may alias probs.
-        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, cs.eps, scale, dP, 0));
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, cs.eps, scale, dP, nullptr, 0));
         CHECK_ALL_CLOSE(dP.download(), gref, 2.4e-7, 2.4e-7 * scale, what + " dlogits in place");
     }
 }
@@ -84,8 +84,8 @@ void test_smoothing_convention() {
     std::vector<float> x(4, 1.5f);
     jt_test::DeviceBuffer<float> dX(x), dP(4), dL(1), dG(4);
     jt_test::DeviceBuffer<int64_t> dY(std::vector<int64_t>{2});
-    CHECK_CUDA(jt_softmax_xent_forward(dX, dY, 1, 4, 0.2f, dP, dL, 0));
-    CHECK_CUDA(jt_softmax_xent_backward(dP, dY, 1, 4, 0.2f, 1.f, dG, 0));
+    CHECK_CUDA(jt_softmax_xent_forward(dX, dY, 1, 4, 0.2f, dP, dL, nullptr, 0));
+    CHECK_CUDA(jt_softmax_xent_backward(dP, dY, 1, 4, 0.2f, 1.f, dG, nullptr, 0));
     std::vector<float> g = dG.download();
     const double want[] = {0.25 - 0.05, 0.25 - 0.05, 0.25 - 0.85, 0.25 - 0.05};
     // float32 of the exact value: 2 ulp
@@ -99,10 +99,10 @@ void test_bad_labels() {
     std::vector<float> x = {0.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f, 8.f};
     jt_test::DeviceBuffer<float> dX(x), dP(9), dL(3), dG(9);
     jt_test::DeviceBuffer<int64_t> dY(std::vector<int64_t>{3, 1, -1});
-    CHECK_CUDA(jt_softmax_xent_forward(dX, dY, 3, 3, 0.f, dP, dL, 0));
+    CHECK_CUDA(jt_softmax_xent_forward(dX, dY, 3, 3, 0.f, dP, dL, nullptr, 0));
     std::vector<float> l = dL.download();
     CHECK_EQ(isnan(l[0]) && !isnan(l[1]) && isnan(l[2]), true, "loss NaN exactly for the rows with bad labels");
-    CHECK_CUDA(jt_softmax_xent_backward(dP, dY, 3, 3, 0.f, 1.f, dG, 0));
+    CHECK_CUDA(jt_softmax_xent_backward(dP, dY, 3, 3, 0.f, 1.f, dG, nullptr, 0));
     std::vector<float> g = dG.download();
     CHECK_EQ(isnan(g[0]) && isnan(g[2]) && !isnan(g[3]) && !isnan(g[5]) && isnan(g[6]) && isnan(g[8]), true,
              "dlogits NaN exactly for the rows with bad labels");
@@ -162,14 +162,14 @@ void test_sqerr(jt_test::Rng& rng) {
 void test_invalid() {
     jt_test::DeviceBuffer<float> b(16);
     jt_test::DeviceBuffer<int64_t> y(4);
-    CHECK_STATUS(jt_softmax_xent_forward(b, y, 2, 0, 0.f, b, b, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_forward(b, y, -1, 2, 0.f, b, b, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_forward(b, y, 2, 2, 1.5f, b, b, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_forward(b, nullptr, 2, 2, 0.f, b, b, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_backward(b, y, 2, 2, -0.1f, 1.f, b, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_forward(b, y, 2, 0, 0.f, b, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_forward(b, y, -1, 2, 0.f, b, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_forward(b, y, 2, 2, 1.5f, b, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_forward(b, nullptr, 2, 2, 0.f, b, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_backward(b, y, 2, 2, -0.1f, 1.f, b, nullptr, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_softmax_xent_bce_forward(nullptr, b, 4, b, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_softmax_xent_sqerr_backward(b, b, -4, 1.f, b, 0), cudaErrorInvalidValue);
-    CHECK_CUDA(jt_softmax_xent_forward(nullptr, nullptr, 0, 3, 0.f, nullptr, nullptr, 0));  // empty batch
+    CHECK_CUDA(jt_softmax_xent_forward(nullptr, nullptr, 0, 3, 0.f, nullptr, nullptr, nullptr, 0));  // empty batch
 }
 
 }  // namespace
