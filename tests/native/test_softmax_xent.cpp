@@ -108,6 +108,69 @@ void test_bad_labels() {
              "dlogits NaN exactly for the rows with bad labels");
 }
 
+// Bad labels are recorded in the device error record (kernels/device_error.h): the smallest bad row with its
+// value (clamped to int32), how many, and c; good labels record nothing and give the same bits as no record.
+void test_device_error(jt_test::Rng& rng) {
+    struct Case {
+        int n, c;
+    };
+    const Case cases[] = {{1, 1}, {7, 10}, {33, 3}, {127, 1000}, {1000, 7}, {2, 2049}};
+    for (const Case& cs : cases) {
+        const int n = cs.n, c = cs.c;
+        const std::string what = "device error n=" + std::to_string(n) + " c=" + std::to_string(c);
+        const std::vector<float> x = rng.uniform_vector((size_t)n * c, -4.f, 4.f);
+        std::vector<int64_t> y(n);
+        for (auto& v : y) v = (int64_t)(rng.uniform() * c);
+        jt_test::DeviceBuffer<float> dX(x), dP(x.size()), dL(n), dG(x.size()), dP0(x.size()), dL0(n), dG0(x.size());
+        jt_test::DeviceBuffer<int64_t> dY(y);
+        jt_test::ErrorRecord rec;
+
+        // Good labels: nothing recorded; the results are those of a launch without a record (bit for bit).
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, 0.1f, dP, dL, rec, 0));
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, 0.1f, 0.5f, dG, rec, 0));
+        CHECK_NO_DEVICE_ERROR(rec, what + " good labels");
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, 0.1f, dP0, dL0, nullptr, 0));
+        CHECK_CUDA(jt_softmax_xent_backward(dP0, dY, n, c, 0.1f, 0.5f, dG0, nullptr, 0));
+        CHECK_ALL_CLOSE(dL.download(), dL0.download(), 0.0, 0.0, what + " loss with and without a record");
+        CHECK_ALL_CLOSE(dG.download(), dG0.download(), 0.0, 0.0, what + " dlogits with and without a record");
+
+        // Bad labels: c at the last row, -1 in the middle (n > 2), 2^40 (clamped to INT32_MAX) at row 0 (n > 1).
+        std::vector<int64_t> bad = y;
+        bad[n - 1] = c;
+        uint64_t count = 1;
+        int64_t first = n - 1;
+        int32_t value = c;
+        if (n > 2) {
+            bad[n / 2] = -1;
+            ++count;
+            first = n / 2;
+            value = -1;
+        }
+        if (n > 1) {
+            bad[0] = (int64_t)1 << 40;
+            ++count;
+            first = 0;
+            value = INT32_MAX;
+        }
+        dY.upload(bad);
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, 0.f, dP, dL, rec, 0));
+        CHECK_DEVICE_ERROR(rec, JT_DEVERR_SOFTMAX_XENT_FORWARD_LABEL, first, value, count, c, what + " forward");
+        const std::vector<float> l = dL.download();
+        size_t wrong = 0;
+        for (int r = 0; r < n; ++r) wrong += (bool)isnan(l[r]) != (bad[r] < 0 || bad[r] >= c);
+        CHECK_EQ(wrong, 0u, what + " loss NaN exactly for the bad rows");
+        // First launch wins: a later failing launch (another op, or the same op again) leaves the record alone.
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, 0.f, 1.f, dG, rec, 0));
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, 0.f, dP, dL, rec, 0));
+        CHECK_DEVICE_ERROR(rec, JT_DEVERR_SOFTMAX_XENT_FORWARD_LABEL, first, value, count, c,
+                           what + " forward, then later failing launches");
+        rec.clear();
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, 0.f, 1.f, dG, rec, 0));
+        // Once per bad row, although c elements of the row see the label.
+        CHECK_DEVICE_ERROR(rec, JT_DEVERR_SOFTMAX_XENT_BACKWARD_LABEL, first, value, count, c, what + " backward");
+    }
+}
+
 void test_bce(jt_test::Rng& rng) {
     for (int n : {1, 7, 33, 127, 1000, 4099}) {
         const std::string what = "bce n=" + std::to_string(n);
@@ -180,6 +243,7 @@ int main() {
     test_smoothing_convention();
     test_bad_labels();
     test_softmax_xent(rng);
+    test_device_error(rng);
     test_bce(rng);
     test_sqerr(rng);
     return jt_test::finish("test_softmax_xent");
