@@ -89,26 +89,32 @@ public final class DeviceErrors {
         long limit = r[3];
         String op;
         String arg;
+        String result;   // what the kernel wrote instead of reading out of bounds
         switch (code) {
             case SOFTMAX_XENT_FORWARD_LABEL -> {
                 op = "softmaxCrossEntropy";
                 arg = "labels";
+                result = "the loss of a bad row is NaN";
             }
             case SOFTMAX_XENT_BACKWARD_LABEL -> {
                 op = "softmaxCrossEntropyBackward";
                 arg = "labels";
+                result = "the gradient of a bad row is NaN";
             }
             case MAXOUT_BACKWARD_PIECE -> {
                 op = "maxoutBackward";
                 arg = "piece";
+                result = "a bad piece routes no gradient";
             }
             case POOL_MAX_BACKWARD_INDEX, POOL_MAX_SCATTER_INDEX -> {
                 op = "maxPool2dBackward";
                 arg = "indices";
+                result = "a bad index routes no gradient";
             }
             default -> {
                 op = "unknown op (device error code " + code + ")";
                 arg = "value";
+                result = "the result is undefined";
             }
         }
         // The kernel stores the value clamped to int32: at a bound the real value may lie further out.
@@ -119,7 +125,7 @@ public final class DeviceErrors {
         String message = op + ": " + arg + "[" + index + "] = " + shown + " is outside " + range
                 + (count > 1 ? " (" + count + " bad values in that call; this is the first)" : "")
                 + ". Detected on " + device + " at the next sync (" + where + "), so it may be reported after "
-                + "later ops; the op wrote NaN or 0 where the value was bad. The error record is cleared.";
+                + "later ops (" + result + "). The device error record is cleared.";
         return new DeviceValueException(message, op, index, value, limit, count);
     }
 }
