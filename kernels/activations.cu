@@ -152,7 +152,7 @@ __global__ void maxout_forward_kernel(const float* z, int64_t rows, int pieces, 
 }
 
 __global__ void maxout_backward_kernel(const float* dy, const int64_t* piece, int64_t rows, int pieces, int d,
-                                       float* dz) {
+                                       float* dz, JtDeviceError* err, unsigned long long tag) {
     const int64_t width = (int64_t)pieces * d;
     const int64_t total = rows * width;
     const JtBlockRange range = jt_block_range(total);
@@ -162,7 +162,10 @@ __global__ void maxout_backward_kernel(const float* dy, const int64_t* piece, in
         const int64_t p = col / d;
         const int64_t j = col - p * d;
         const int64_t o = r * d + j;
-        dz[i] = piece[o] == p ? dy[o] : 0.f;
+        const int64_t chosen = piece[o];
+        // A bad piece matches no p, so it routes nothing; the p = 0 element reports it (once per piece).
+        if (p == 0 && (chosen < 0 || chosen >= pieces)) jt_device_error_record(err, tag, o, chosen, pieces);
+        dz[i] = chosen == p ? dy[o] : 0.f;
     }
 }
 
@@ -264,11 +267,13 @@ extern "C" cudaError_t jt_activations_maxout_forward(const float* z, int n, int 
 }
 
 extern "C" cudaError_t jt_activations_maxout_backward(const float* dy, const int64_t* piece, int n, int pieces, int d,
-                                                      float* dz, cudaStream_t stream) {
+                                                      float* dz, JtDeviceError* err, cudaStream_t stream) {
     JT_REQUIRE(n >= 0 && pieces >= 1 && d >= 0);
     const int64_t total = (int64_t)n * pieces * d;
     if (total == 0) return cudaSuccess;
     JT_REQUIRE(dy != nullptr && piece != nullptr && dz != nullptr);
-    LAUNCH(maxout_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, piece, n, pieces, d, dz);
+    const unsigned long long tag = err ? jt_device_error_tag(JT_DEVERR_MAXOUT_BACKWARD_PIECE) : 0ull;
+    LAUNCH(maxout_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, piece, n, pieces, d, dz, err,
+                                                                                      tag);
     return JT_LAUNCH_STATUS();
 }

@@ -3,6 +3,7 @@
 
 #include "common.cuh"
 #include "activation_math.h"
+#include "device_error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,9 +36,10 @@ cudaError_t jt_activations_maxout_forward(const float* z, int n, int pieces, int
                                           cudaStream_t stream);
 
 // dz [n, pieces * d] (overwritten) = dy[r, j] at the chosen piece, 0 elsewhere (a piece index outside
-// [0, pieces) routes nothing).
+// [0, pieces) routes nothing and, when err is not null, is recorded there: JT_DEVERR_MAXOUT_BACKWARD_PIECE,
+// index = the flat index into piece [n, d], limit = pieces).
 cudaError_t jt_activations_maxout_backward(const float* dy, const int64_t* piece, int n, int pieces, int d, float* dz,
-                                           cudaStream_t stream);
+                                           JtDeviceError* err, cudaStream_t stream);
 
 #ifdef __cplusplus
 }

@@ -59,12 +59,21 @@ __global__ void max_forward_kernel(const float* __restrict__ x, float* __restric
     }
 }
 
+// Also checks the indices when err is set: thread e checks indices[e] for e < checks (= the output count), so
+// every index is read once, even one whose window no input element covers (a gather never looks at it).
 __global__ void max_backward_kernel(const float* __restrict__ dy, const int64_t* __restrict__ idx,
-                                    float* __restrict__ dx, int64_t total, Geom g) {
+                                    float* __restrict__ dx, int64_t total, Geom g, int64_t checks,
+                                    JtDeviceError* err, unsigned long long tag) {
     const int64_t hw = (int64_t)g.h * g.w;
     const int64_t ohw = (int64_t)g.oh * g.ow;
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-    for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
+    const int64_t end = total > checks ? total : checks;
+    for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < end; e += stride) {
+        if (e < checks) {
+            const int64_t at = idx[e];
+            if (at < 0 || at >= hw) jt_device_error_record(err, tag, e, at, hw);
+        }
+        if (e >= total) continue;
         const int ww = (int)(e % g.w);
         const int hh = (int)((e / g.w) % g.h);
         const int64_t plane = e / hw;
@@ -86,11 +95,15 @@ __global__ void max_backward_kernel(const float* __restrict__ dy, const int64_t*
 }
 
 __global__ void max_backward_scatter_kernel(const float* __restrict__ dy, const int64_t* __restrict__ idx,
-                                            float* __restrict__ dx, int64_t total, int64_t hw, int64_t ohw) {
+                                            float* __restrict__ dx, int64_t total, int64_t hw, int64_t ohw,
+                                            JtDeviceError* err, unsigned long long tag) {
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t o = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; o < total; o += stride) {
         const int64_t at = idx[o];
-        if (at < 0 || at >= hw) continue;
+        if (at < 0 || at >= hw) {  // never an atomicAdd outside the plane
+            jt_device_error_record(err, tag, o, at, hw);
+            continue;
+        }
         atomicAdd(dx + (o / ohw) * hw + at, dy[o]);
     }
 }
@@ -163,18 +176,22 @@ extern "C" cudaError_t jt_pool_max_forward(const float* x, float* y, int64_t* in
 }
 
 extern "C" cudaError_t jt_pool_max_backward(const float* dy, const int64_t* indices, float* dx, int n, int c, int h,
-                                            int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                                            int w, int kh, int kw, int sh, int sw, int ph, int pw, JtDeviceError* err,
                                             cudaStream_t stream) {
     Geom g;
     JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
     JT_REQUIRE(dy != nullptr && indices != nullptr && dx != nullptr);
     const int64_t total = (int64_t)n * c * h * w;
-    LAUNCH(max_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, indices, dx, total, g);
+    const int64_t checks = err ? (int64_t)n * c * g.oh * g.ow : 0;
+    const unsigned long long tag = err ? jt_device_error_tag(JT_DEVERR_POOL_MAX_BACKWARD_INDEX) : 0ull;
+    LAUNCH(max_backward_kernel, jt_grid_1d(total > checks ? total : checks, kThreads), kThreads, 0, stream)(
+        dy, indices, dx, total, g, checks, err, tag);
     return JT_LAUNCH_STATUS();
 }
 
 extern "C" cudaError_t jt_pool_max_backward_scatter(const float* dy, const int64_t* indices, float* dx, int n, int c,
-                                                    int h, int w, int oh, int ow, cudaStream_t stream) {
+                                                    int h, int w, int oh, int ow, JtDeviceError* err,
+                                                    cudaStream_t stream) {
     JT_REQUIRE(n >= 1 && c >= 1 && h >= 1 && w >= 1 && oh >= 1 && ow >= 1);
     JT_REQUIRE(dy != nullptr && indices != nullptr && dx != nullptr);
     const int64_t planes = (int64_t)n * c;
@@ -183,8 +200,9 @@ extern "C" cudaError_t jt_pool_max_backward_scatter(const float* dy, const int64
     LAUNCH(zero_kernel, jt_grid_1d(planes * hw, kThreads), kThreads, 0, stream)(dx, planes * hw);
     cudaError_t e = JT_LAUNCH_STATUS();
     if (e != cudaSuccess) return e;
+    const unsigned long long tag = err ? jt_device_error_tag(JT_DEVERR_POOL_MAX_SCATTER_INDEX) : 0ull;
     LAUNCH(max_backward_scatter_kernel, jt_grid_1d(planes * ohw, kThreads), kThreads, 0, stream)(
-        dy, indices, dx, planes * ohw, hw, ohw);
+        dy, indices, dx, planes * ohw, hw, ohw, err, tag);
     return JT_LAUNCH_STATUS();
 }
 

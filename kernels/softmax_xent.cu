@@ -28,7 +28,8 @@ __device__ __forceinline__ float warp_sum(float v) {
 // Every lane of a warp walks the same rows, so the shuffles always see the full warp.
 __global__ void softmax_xent_forward_kernel(const float* __restrict__ logits, const int64_t* __restrict__ labels,
                                             int n, int c, float eps, float* __restrict__ probs,
-                                            float* __restrict__ loss) {
+                                            float* __restrict__ loss, JtDeviceError* err,
+                                            unsigned long long tag) {
     const int lane = threadIdx.x & 31;
     const int64_t warpsInGrid = (int64_t)gridDim.x * kRowsPerBlock;
     for (int64_t row = (int64_t)blockIdx.x * kRowsPerBlock + (threadIdx.x >> 5); row < n; row += warpsInGrid) {
@@ -52,7 +53,8 @@ __global__ void softmax_xent_forward_kernel(const float* __restrict__ logits, co
             const int64_t y = labels[row];
             float l;
             if (y < 0 || y >= c) {
-                l = NAN;
+                l = NAN;  // never x[y] out of the row
+                jt_device_error_record(err, tag, row, y, c);
             } else {
                 l = logf(s) + (1.f - eps) * (m - x[y]);
                 if (eps != 0.f) l += (eps / (float)c) * sd;
@@ -63,7 +65,8 @@ __global__ void softmax_xent_forward_kernel(const float* __restrict__ logits, co
 }
 
 __global__ void softmax_xent_backward_kernel(const float* probs, const int64_t* __restrict__ labels, int c, float eps,
-                                             float scale, float* dlogits, int64_t total) {
+                                             float scale, float* dlogits, int64_t total, JtDeviceError* err,
+                                             unsigned long long tag) {
     const float off = eps / (float)c;
     const float on = (1.f - eps) + off;
     const JtBlockRange range = jt_block_range(total);
@@ -71,7 +74,9 @@ __global__ void softmax_xent_backward_kernel(const float* probs, const int64_t* 
         const int64_t r = i / c;
         const int64_t k = i - r * c;
         const int64_t y = labels[r];
-        const float q = (y < 0 || y >= c) ? NAN : (k == y ? on : off);
+        const bool bad = y < 0 || y >= c;
+        const float q = bad ? NAN : (k == y ? on : off);
+        if (bad && k == 0) jt_device_error_record(err, tag, r, y, c);  // once per row: its first element
         dlogits[i] = scale * (probs[i] - q);
     }
 }
@@ -114,25 +119,28 @@ __global__ void sqerr_backward_kernel(const float* p, const float* t, int64_t n,
 }  // namespace
 
 extern "C" cudaError_t jt_softmax_xent_forward(const float* logits, const int64_t* labels, int n, int c, float eps,
-                                               float* probs, float* loss, cudaStream_t stream) {
+                                               float* probs, float* loss, JtDeviceError* err, cudaStream_t stream) {
     JT_REQUIRE(n >= 0 && c >= 1);
     JT_REQUIRE(eps >= 0.f && eps <= 1.f);
     if (n == 0) return cudaSuccess;
     JT_REQUIRE(logits != nullptr && labels != nullptr && probs != nullptr && loss != nullptr);
+    const unsigned long long tag = err ? jt_device_error_tag(JT_DEVERR_SOFTMAX_XENT_FORWARD_LABEL) : 0ull;
     LAUNCH(softmax_xent_forward_kernel, jt_grid_1d(n, kRowsPerBlock), kThreads, 0, stream)(logits, labels, n, c, eps,
-                                                                                           probs, loss);
+                                                                                           probs, loss, err, tag);
     return JT_LAUNCH_STATUS();
 }
 
 extern "C" cudaError_t jt_softmax_xent_backward(const float* probs, const int64_t* labels, int n, int c, float eps,
-                                                float scale, float* dlogits, cudaStream_t stream) {
+                                                float scale, float* dlogits, JtDeviceError* err,
+                                                cudaStream_t stream) {
     JT_REQUIRE(n >= 0 && c >= 1);
     JT_REQUIRE(eps >= 0.f && eps <= 1.f);
     const int64_t total = (int64_t)n * c;
     if (total == 0) return cudaSuccess;
     JT_REQUIRE(probs != nullptr && labels != nullptr && dlogits != nullptr);
+    const unsigned long long tag = err ? jt_device_error_tag(JT_DEVERR_SOFTMAX_XENT_BACKWARD_LABEL) : 0ull;
     LAUNCH(softmax_xent_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(probs, labels, c, eps, scale,
-                                                                                           dlogits, total);
+                                                                                           dlogits, total, err, tag);
     return JT_LAUNCH_STATUS();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common.cuh"
+#include "device_error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -12,13 +13,15 @@ extern "C" {
 // logits [n, c], labels int64 [n] in [0, c); q = (1 - eps) onehot + eps / c (eps spread over all c
 // classes). Writes probs [n, c] = softmax(logits) and loss [n] = logsumexp(row) - sum_k q_k x_k, computed
 // as log(sum exp(x - m)) + (1 - eps)(m - x_y) + eps/c sum_k (m - x_k), m = row max (no cancellation).
-// A label outside [0, c) gives loss NaN for its row (kernels cannot raise; callers validate on the host).
+// A label outside [0, c) gives loss NaN for its row (never an out-of-bounds read) and, when err is not null,
+// is recorded there (device_error.h: JT_DEVERR_SOFTMAX_XENT_FORWARD_LABEL, index = the row, limit = c).
 cudaError_t jt_softmax_xent_forward(const float* logits, const int64_t* labels, int n, int c, float eps, float* probs,
-                                    float* loss, cudaStream_t stream);
+                                    float* loss, JtDeviceError* err, cudaStream_t stream);
 
-// dlogits [n, c] = scale * (probs - q) (overwritten; may alias probs). An invalid label gives NaN for its row.
+// dlogits [n, c] = scale * (probs - q) (overwritten; may alias probs). An invalid label gives NaN for its row and,
+// when err is not null, is recorded once per row (JT_DEVERR_SOFTMAX_XENT_BACKWARD_LABEL, index = the row).
 cudaError_t jt_softmax_xent_backward(const float* probs, const int64_t* labels, int n, int c, float eps, float scale,
-                                     float* dlogits, cudaStream_t stream);
+                                     float* dlogits, JtDeviceError* err, cudaStream_t stream);
 
 // loss[i] = max(z, 0) - z t + log(1 + exp(-|z|)) over n elements (targets may be soft).
 cudaError_t jt_softmax_xent_bce_forward(const float* logits, const float* targets, int64_t n, float* loss,

@@ -88,15 +88,16 @@ void JNICALL activationsMaxoutForward(JNIEnv* env, jclass, jlong z, jint n, jint
 }
 
 void JNICALL activationsMaxoutBackward(JNIEnv* env, jclass, jlong dy, jlong piece, jint n, jint pieces, jint d,
-                                       jlong dz, jlong stream) {
+                                       jlong dz, jlong err, jlong stream) {
     jt::Check ck(env, "activationsMaxoutBackward");
     if (!jt::require_stream(env, "activationsMaxoutBackward", "stream", stream)) return;
     int64_t zn = 0, yn = 0;
-    if (!maxout_shape(ck, n, pieces, d, &zn, &yn) || !ck.f32("dy", dy, yn).i64("piece", piece, yn).f32("dz", dz, zn)) {
+    if (!maxout_shape(ck, n, pieces, d, &zn, &yn) || !ck.f32("dy", dy, yn).i64("piece", piece, yn).f32("dz", dz, zn)
+                                                          .err_record("err", err)) {
         return;
     }
     JT_LAUNCH(ck, jt_activations_maxout_backward, jt::dptr<const float>(dy), jt::dptr<const int64_t>(piece), n,
-              pieces, d, jt::dptr<float>(dz), jt::stream_of(stream));
+              pieces, d, jt::dptr<float>(dz), jt::dptr<JtDeviceError>(err), jt::stream_of(stream));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common.cuh"  // the CUDA runtime: real under nvcc, emulated (native/emu/cuda_emu.h) otherwise
+#include "device_error.h"
 
 // Which build this translation unit belongs to. The CUDA library compiles its JNI sources with the host
 // compiler and JT_CUDA_REAL defined (cmake/JtrainCuda.cmake), so common.cuh -> cuda_emu.h hands them the
@@ -221,6 +222,15 @@ public:
     }
     Check& bytes(const char* name, jlong p, int64_t count, bool nullable = false) {
         return dev(name, p, count, 1, nullable);
+    }
+    // The device error record of a value-checking kernel (kernels/device_error.h): 0 = no checks, else one whole
+    // JtDeviceError inside a live allocation, 8-byte aligned (its 64-bit atomics fault on a GPU otherwise).
+    Check& err_record(const char* name, jlong p) {
+        if (ok_ && p != 0 && (p & 7) != 0) {
+            ok_ = throw_iae(env_, op_, "%s (the device error record) must be 8-byte aligned, got 0x%llx", name,
+                            (unsigned long long)p);
+        }
+        return dev(name, p, p == 0 ? 0 : 1, sizeof(JtDeviceError), true);
     }
     Check& dev(const char* name, jlong p, int64_t elements, size_t elem_size, bool nullable) {
         ok_ = ok_ && require_device(env_, op_, name, p, elements, elem_size, nullable || elements == 0);

@@ -16,20 +16,25 @@ void JNICALL poolMaxForward(JNIEnv* env, jclass, jlong x, jlong y, jlong indices
               h, w, kh, kw, sh, sw, ph, pw, jt::stream_of(stream));
 }
 
+// err: the device error record for indices outside the plane (kernels/device_error.h), 0 = not recorded.
 void JNICALL poolMaxBackward(JNIEnv* env, jclass, jlong dy, jlong indices, jlong dx, jint n, jint c, jint h, jint w,
-                             jint kh, jint kw, jint sh, jint sw, jint ph, jint pw, jlong stream) {
+                             jint kh, jint kw, jint sh, jint sw, jint ph, jint pw, jlong err, jlong stream) {
     jt::Check ck(env, "poolMaxBackward");
     if (!jt::require_stream(env, "poolMaxBackward", "stream", stream)) return;
     jt::Window g;
     if (!jt::window(ck, n, c, h, w, kh, kw, sh, sw, ph, pw, &g)) return;
-    if (!ck.f32("dy", dy, g.y_elems).i64("indices", indices, g.y_elems).f32("dx", dx, g.x_elems)) return;
+    if (!ck.f32("dy", dy, g.y_elems).i64("indices", indices, g.y_elems).f32("dx", dx, g.x_elems)
+             .err_record("err", err)) {
+        return;
+    }
     JT_LAUNCH(ck, jt_pool_max_backward, jt::dptr<const float>(dy), jt::dptr<const int64_t>(indices),
-              jt::dptr<float>(dx), n, c, h, w, kh, kw, sh, sw, ph, pw, jt::stream_of(stream));
+              jt::dptr<float>(dx), n, c, h, w, kh, kw, sh, sw, ph, pw, jt::dptr<JtDeviceError>(err),
+              jt::stream_of(stream));
 }
 
 // Without the window geometry (Backend.maxPool2dBackward(dy, indices, dx)): dy, indices [n, c, oh, ow].
 void JNICALL poolMaxBackwardScatter(JNIEnv* env, jclass, jlong dy, jlong indices, jlong dx, jint n, jint c, jint h,
-                                    jint w, jint oh, jint ow, jlong stream) {
+                                    jint w, jint oh, jint ow, jlong err, jlong stream) {
     jt::Check ck(env, "poolMaxBackwardScatter");
     if (!jt::require_stream(env, "poolMaxBackwardScatter", "stream", stream)) return;
     int64_t xe = 0, ye = 0;
@@ -38,9 +43,9 @@ void JNICALL poolMaxBackwardScatter(JNIEnv* env, jclass, jlong dy, jlong indices
              .product("n * c * oh * ow", {n, c, oh, ow}, &ye)) {
         return;
     }
-    if (!ck.f32("dy", dy, ye).i64("indices", indices, ye).f32("dx", dx, xe)) return;
+    if (!ck.f32("dy", dy, ye).i64("indices", indices, ye).f32("dx", dx, xe).err_record("err", err)) return;
     JT_LAUNCH(ck, jt_pool_max_backward_scatter, jt::dptr<const float>(dy), jt::dptr<const int64_t>(indices),
-              jt::dptr<float>(dx), n, c, h, w, oh, ow, jt::stream_of(stream));
+              jt::dptr<float>(dx), n, c, h, w, oh, ow, jt::dptr<JtDeviceError>(err), jt::stream_of(stream));
 }
 
 void JNICALL poolAvgForward(JNIEnv* env, jclass, jlong x, jlong y, jint n, jint c, jint h, jint w, jint kh, jint kw,

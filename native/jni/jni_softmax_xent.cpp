@@ -5,31 +5,35 @@
 namespace {
 
 // logits, probs [n, c]; labels int64 [n]; loss [n]. Labels are not range-checked here (that needs a device
-// read): an invalid label gives NaN for its row, as softmax_xent.h says; the backend validates on the host.
+// read): an invalid label gives NaN for its row, as softmax_xent.h says, and is recorded in the device error
+// record err (kernels/device_error.h; 0 = not recorded), which the backend reads at its next sync.
 void JNICALL softmaxXentForward(JNIEnv* env, jclass, jlong logits, jlong labels, jint n, jint c, jfloat eps,
-                                jlong probs, jlong loss, jlong stream) {
+                                jlong probs, jlong loss, jlong err, jlong stream) {
     jt::Check ck(env, "softmaxXentForward");
     if (!jt::require_stream(env, "softmaxXentForward", "stream", stream)) return;
     int64_t total = 0;
     if (!ck.nonneg("n", n).positive("c", c).product("n * c", {n, c}, &total)) return;
     if (!ck.that(eps >= 0.0f && eps <= 1.0f, "eps (label smoothing) must be in [0, 1] (NaN is not)")) return;
-    if (!ck.f32("logits", logits, total).i64("labels", labels, n).f32("probs", probs, total).f32("loss", loss, n)) {
+    if (!ck.f32("logits", logits, total).i64("labels", labels, n).f32("probs", probs, total).f32("loss", loss, n)
+             .err_record("err", err)) {
         return;
     }
     JT_LAUNCH(ck, jt_softmax_xent_forward, jt::dptr<const float>(logits), jt::dptr<const int64_t>(labels), n, c, eps,
-              jt::dptr<float>(probs), jt::dptr<float>(loss), jt::stream_of(stream));
+              jt::dptr<float>(probs), jt::dptr<float>(loss), jt::dptr<JtDeviceError>(err), jt::stream_of(stream));
 }
 
 void JNICALL softmaxXentBackward(JNIEnv* env, jclass, jlong probs, jlong labels, jint n, jint c, jfloat eps,
-                                 jfloat scale, jlong dlogits, jlong stream) {
+                                 jfloat scale, jlong dlogits, jlong err, jlong stream) {
     jt::Check ck(env, "softmaxXentBackward");
     if (!jt::require_stream(env, "softmaxXentBackward", "stream", stream)) return;
     int64_t total = 0;
     if (!ck.nonneg("n", n).positive("c", c).product("n * c", {n, c}, &total)) return;
     if (!ck.that(eps >= 0.0f && eps <= 1.0f, "eps (label smoothing) must be in [0, 1] (NaN is not)")) return;
-    if (!ck.f32("probs", probs, total).i64("labels", labels, n).f32("dlogits", dlogits, total)) return;
+    if (!ck.f32("probs", probs, total).i64("labels", labels, n).f32("dlogits", dlogits, total).err_record("err", err)) {
+        return;
+    }
     JT_LAUNCH(ck, jt_softmax_xent_backward, jt::dptr<const float>(probs), jt::dptr<const int64_t>(labels), n, c, eps,
-              scale, jt::dptr<float>(dlogits), jt::stream_of(stream));
+              scale, jt::dptr<float>(dlogits), jt::dptr<JtDeviceError>(err), jt::stream_of(stream));
 }
 
 void JNICALL softmaxXentBceForward(JNIEnv* env, jclass, jlong logits, jlong targets, jlong n, jlong loss,

@@ -266,13 +266,44 @@ void test_maxout(jt_test::Rng& rng) {
         size_t wrong = 0;
         for (size_t i = 0; i < piece.size(); ++i) wrong += piece[i] != pref[i];
         CHECK_EQ(wrong, 0u, what + " piece indices (first maximum wins)");
-        CHECK_CUDA(jt_activations_maxout_backward(dDy, dP, s.n, s.pieces, s.d, dDz, 0));
+        CHECK_CUDA(jt_activations_maxout_backward(dDy, dP, s.n, s.pieces, s.d, dDz, nullptr, 0));
         std::vector<float> dy = dDy.download(), dz = dDz.download(), dzref(z.size(), 0.f);
         for (int r = 0; r < s.n; ++r)
             for (int j = 0; j < s.d; ++j)
                 dzref[r * width + (size_t)pref[(size_t)r * s.d + j] * s.d + j] = dy[(size_t)r * s.d + j];
         // routing only: exact
         CHECK_ALL_CLOSE(dz, dzref, 0.0, 0.0, what + " dz");
+
+        // With a device error record: good pieces record nothing and route the same.
+        jt_test::ErrorRecord rec;
+        dDz.fill_bytes(0x7f);
+        CHECK_CUDA(jt_activations_maxout_backward(dDy, dP, s.n, s.pieces, s.d, dDz, rec, 0));
+        CHECK_NO_DEVICE_ERROR(rec, what + " good pieces");
+        CHECK_ALL_CLOSE(dDz.download(), dzref, 0.0, 0.0, what + " dz with a record");
+        // Bad pieces: `pieces` at the last unit, -1 in the middle, -2^40 (clamped to INT32_MIN) at unit 0.
+        std::vector<int64_t> bad = pref;
+        const size_t last = bad.size() - 1, mid = bad.size() / 2;
+        bad[last] = s.pieces;
+        if (mid != last && mid != 0) bad[mid] = -1;
+        if (last != 0) bad[0] = -((int64_t)1 << 40);
+        uint64_t count = 0;
+        int64_t first = -1;
+        for (size_t i = 0; i < bad.size(); ++i) {
+            if (bad[i] >= 0 && bad[i] < s.pieces) continue;
+            if (first < 0) first = (int64_t)i;
+            ++count;
+        }
+        const int32_t value = first == 0 && last != 0 ? INT32_MIN : (first == (int64_t)last ? s.pieces : -1);
+        dP.upload(bad);
+        CHECK_CUDA(jt_activations_maxout_backward(dDy, dP, s.n, s.pieces, s.d, dDz, rec, 0));
+        CHECK_DEVICE_ERROR(rec, JT_DEVERR_MAXOUT_BACKWARD_PIECE, first, value, count, s.pieces, what + " bad pieces");
+        // A bad piece routes nothing: its unit's dz is 0 in every piece.
+        for (size_t i = 0; i < bad.size(); ++i) {
+            if (bad[i] >= 0 && bad[i] < s.pieces) continue;
+            const size_t r = i / s.d, j = i % s.d;
+            for (int p = 0; p < s.pieces; ++p) dzref[r * width + (size_t)p * s.d + j] = 0.f;
+        }
+        CHECK_ALL_CLOSE(dDz.download(), dzref, 0.0, 0.0, what + " dz with bad pieces");
     }
 }
 

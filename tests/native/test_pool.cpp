@@ -97,16 +97,86 @@ void test_max(const Geo& g, Data data) {
         }
     jt_test::DeviceBuffer<float> dgy(gy), ddx(planes * hw);
     ddx.fill_bytes(0xff);  // overwritten
-    CHECK_CUDA(jt_pool_max_backward(dgy, di, ddx, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, 0));
+    CHECK_CUDA(jt_pool_max_backward(dgy, di, ddx, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, nullptr, 0));
     // A float sum of at most kH kW values of |dy| < 1: |err| <= hits 2^-24 per addition.
     const std::vector<float> gx = ddx.download();
     for (size_t e = 0; e < gx.size(); ++e)
         CHECK_CLOSE(gx[e], dxref[e], 0.0, hits[e] * 6e-8, tag + " dx gather [" + std::to_string(e) + "]");
     ddx.fill_bytes(0xff);
-    CHECK_CUDA(jt_pool_max_backward_scatter(dgy, di, ddx, g.n, g.c, g.h, g.w, oh, ow, 0));
+    CHECK_CUDA(jt_pool_max_backward_scatter(dgy, di, ddx, g.n, g.c, g.h, g.w, oh, ow, nullptr, 0));
     const std::vector<float> sx = ddx.download();
     for (size_t e = 0; e < sx.size(); ++e)
         CHECK_CLOSE(sx[e], dxref[e], 0.0, hits[e] * 6e-8, tag + " dx scatter (atomics) [" + std::to_string(e) + "]");
+
+    // With a device error record: the forward's indices are good except -1 (a window entirely in the padding,
+    // which the cpu rejects too); the smallest such output is reported, by the gather as well, although no
+    // input element's windows include it. dx is the same with and without the record.
+    int64_t first = -1;
+    uint64_t minus = 0;
+    for (size_t o = 0; o < iref.size(); ++o) {
+        if (iref[o] >= 0) continue;
+        if (first < 0) first = (int64_t)o;
+        ++minus;
+    }
+    jt_test::ErrorRecord rec;
+    ddx.fill_bytes(0xff);
+    CHECK_CUDA(jt_pool_max_backward(dgy, di, ddx, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, rec, 0));
+    CHECK_ALL_CLOSE(ddx.download(), gx, 0.0, 0.0, tag + " dx gather with a record (same bits)");
+    if (first < 0) {
+        CHECK_NO_DEVICE_ERROR(rec, tag + " gather, forward's indices");
+    } else {
+        CHECK_DEVICE_ERROR(rec, JT_DEVERR_POOL_MAX_BACKWARD_INDEX, first, -1, minus, (int64_t)hw,
+                           tag + " gather, windows in the padding");
+    }
+    rec.clear();
+    CHECK_CUDA(jt_pool_max_backward_scatter(dgy, di, ddx, g.n, g.c, g.h, g.w, oh, ow, rec, 0));
+    if (first < 0) {
+        CHECK_NO_DEVICE_ERROR(rec, tag + " scatter, forward's indices");
+    } else {
+        CHECK_DEVICE_ERROR(rec, JT_DEVERR_POOL_MAX_SCATTER_INDEX, first, -1, minus, (int64_t)hw,
+                           tag + " scatter, windows in the padding");
+    }
+
+    // Bad indices: hw at the last output, -1 in the middle, 2^40 at output 0 (each when distinct).
+    std::vector<int64_t> bad = iref;
+    const size_t last = bad.size() - 1, mid = bad.size() / 2;
+    bad[last] = (int64_t)hw;
+    if (mid != last && mid != 0) bad[mid] = -1;
+    if (last != 0) bad[0] = (int64_t)1 << 40;
+    uint64_t count = 0;
+    int64_t want_first = -1;
+    int32_t want_value = 0;
+    for (size_t o = 0; o < bad.size(); ++o) {
+        if (bad[o] >= 0 && bad[o] < (int64_t)hw) continue;
+        if (want_first < 0) {
+            want_first = (int64_t)o;
+            want_value = bad[o] > INT32_MAX ? INT32_MAX : (int32_t)bad[o];
+        }
+        ++count;
+    }
+    // The reference: the good indices' dy only (a bad index routes nothing).
+    std::vector<double> badref(planes * hw, 0.0);
+    for (size_t pl = 0; pl < planes; ++pl)
+        for (size_t o = 0; o < ohw; ++o) {
+            const int64_t at = bad[pl * ohw + o];
+            if (at >= 0 && at < (int64_t)hw) badref[pl * hw + (size_t)at] += gy[pl * ohw + o];
+        }
+    jt_test::DeviceBuffer<int64_t> dbad(bad);
+    for (int scatter = 0; scatter < 2; ++scatter) {
+        const std::string how = scatter ? " scatter" : " gather";
+        rec.clear();
+        ddx.fill_bytes(0xff);
+        if (scatter) {
+            CHECK_CUDA(jt_pool_max_backward_scatter(dgy, dbad, ddx, g.n, g.c, g.h, g.w, oh, ow, rec, 0));
+        } else {
+            CHECK_CUDA(jt_pool_max_backward(dgy, dbad, ddx, g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
+                                            rec, 0));
+        }
+        CHECK_DEVICE_ERROR(rec, scatter ? JT_DEVERR_POOL_MAX_SCATTER_INDEX : JT_DEVERR_POOL_MAX_BACKWARD_INDEX,
+                           want_first, want_value, count, (int64_t)hw, tag + how + " bad indices");
+        // Sums of at most kH kW values of |dy| < 1 (float): |err| <= kH kW 6e-8.
+        CHECK_ALL_CLOSE(ddx.download(), badref, 0.0, g.kh * g.kw * 6e-8, tag + how + " dx ignores bad indices");
+    }
 }
 
 void test_avg(const Geo& g) {
@@ -166,7 +236,7 @@ void test_overlap_by_hand() {
     const std::vector<int64_t> idx = di.download();
     for (int o = 0; o < 4; ++o) CHECK_EQ(idx[o], 12, "overlap: every window picks the centre");
     jt_test::DeviceBuffer<float> gy(std::vector<float>{1.0f, 2.0f, 4.0f, 8.0f}), gx(25);
-    CHECK_CUDA(jt_pool_max_backward(gy, di, gx, 1, 1, 5, 5, 3, 3, 2, 2, 0, 0, 0));
+    CHECK_CUDA(jt_pool_max_backward(gy, di, gx, 1, 1, 5, 5, 3, 3, 2, 2, 0, 0, nullptr, 0));
     const std::vector<float> g = gx.download();
     CHECK_CLOSE(g[12], 15.0, 0.0, 0.0, "overlap: the centre gets 1 + 2 + 4 + 8 (exact)");
     double rest = 0;
@@ -189,7 +259,8 @@ void test_covering_overflow() {
     CHECK_CUDA(cudaDeviceSynchronize());
     CHECK_CLOSE(dx.download()[0], 0.0, 0.0, 0.0, "avg backward huge stride/padding: pixel in no window");
     dx.upload(std::vector<float>{-1.0f});
-    CHECK_CUDA(jt_pool_max_backward(dybuf.ptr + 1, ibuf.ptr + 1, dx, 1, 1, 1, 1, 1, 1, 1073741826, 1, 1073741823, 0, 0));
+    CHECK_CUDA(jt_pool_max_backward(dybuf.ptr + 1, ibuf.ptr + 1, dx, 1, 1, 1, 1, 1, 1, 1073741826, 1, 1073741823, 0,
+                                    nullptr, 0));
     CHECK_CUDA(cudaDeviceSynchronize());
     CHECK_CLOSE(dx.download()[0], 0.0, 0.0, 0.0, "max backward huge stride/padding: pixel in no window");
 }
@@ -229,8 +300,8 @@ void test_bad_arguments() {
     jt_test::DeviceBuffer<float> a(64), b(64);
     jt_test::DeviceBuffer<int64_t> i(64);
     CHECK_STATUS(jt_pool_max_forward(a, b, i, 1, 1, 2, 2, 3, 3, 1, 1, 0, 0, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_pool_max_backward(a, nullptr, b, 1, 1, 4, 4, 2, 2, 2, 2, 0, 0, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_pool_max_backward_scatter(a, i, b, 1, 1, 4, 4, 0, 2, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_pool_max_backward(a, nullptr, b, 1, 1, 4, 4, 2, 2, 2, 2, 0, 0, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_pool_max_backward_scatter(a, i, b, 1, 1, 4, 4, 0, 2, nullptr, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_pool_avg_forward(a, b, 1, 0, 4, 4, 2, 2, 2, 2, 0, 0, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_pool_avg_backward(a, b, 1, 1, 4, 4, 2, 2, 0, 2, 0, 0, 0), cudaErrorInvalidValue);
 }

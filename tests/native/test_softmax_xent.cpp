@@ -35,7 +35,7 @@ void test_softmax_xent(jt_test::Rng& rng) {
         for (int r = 0; r < n; ++r) y[r] = r == 0 ? 0 : (r == 1 ? c - 1 : (int64_t)(rng.uniform() * c));
         jt_test::DeviceBuffer<float> dX(x), dP((size_t)n * c), dL(n), dG((size_t)n * c);
         jt_test::DeviceBuffer<int64_t> dY(y);
-        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, cs.eps, dP, dL, 0));
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, cs.eps, dP, dL, nullptr, 0));
         std::vector<float> p = dP.download(), loss = dL.download();
 
         std::vector<double> pref((size_t)n * c), lref(n);
@@ -61,7 +61,7 @@ void test_softmax_xent(jt_test::Rng& rng) {
         CHECK_ALL_CLOSE(loss, lref, 1e-5, 1e-6, what + " loss");
 
         const float scale = 1.f / n;
-        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, cs.eps, scale, dG, 0));
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, cs.eps, scale, dG, nullptr, 0));
         std::vector<float> g = dG.download();
         std::vector<double> gref((size_t)n * c);
         for (int r = 0; r < n; ++r)
@@ -73,7 +73,7 @@ void test_softmax_xent(jt_test::Rng& rng) {
         // max(p, q) scaled, i.e. atol 2.4e-7 * scale, rtol 2.4e-7.
         CHECK_ALL_CLOSE(g, gref, 2.4e-7, 2.4e-7 * scale, what + " dlogits");
         // In place: dlogits may alias probs.
-        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, cs.eps, scale, dP, 0));
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, cs.eps, scale, dP, nullptr, 0));
         CHECK_ALL_CLOSE(dP.download(), gref, 2.4e-7, 2.4e-7 * scale, what + " dlogits in place");
     }
 }
@@ -84,8 +84,8 @@ void test_smoothing_convention() {
     std::vector<float> x(4, 1.5f);
     jt_test::DeviceBuffer<float> dX(x), dP(4), dL(1), dG(4);
     jt_test::DeviceBuffer<int64_t> dY(std::vector<int64_t>{2});
-    CHECK_CUDA(jt_softmax_xent_forward(dX, dY, 1, 4, 0.2f, dP, dL, 0));
-    CHECK_CUDA(jt_softmax_xent_backward(dP, dY, 1, 4, 0.2f, 1.f, dG, 0));
+    CHECK_CUDA(jt_softmax_xent_forward(dX, dY, 1, 4, 0.2f, dP, dL, nullptr, 0));
+    CHECK_CUDA(jt_softmax_xent_backward(dP, dY, 1, 4, 0.2f, 1.f, dG, nullptr, 0));
     std::vector<float> g = dG.download();
     const double want[] = {0.25 - 0.05, 0.25 - 0.05, 0.25 - 0.85, 0.25 - 0.05};
     // float32 of the exact value: 2 ulp
@@ -99,13 +99,76 @@ void test_bad_labels() {
     std::vector<float> x = {0.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f, 8.f};
     jt_test::DeviceBuffer<float> dX(x), dP(9), dL(3), dG(9);
     jt_test::DeviceBuffer<int64_t> dY(std::vector<int64_t>{3, 1, -1});
-    CHECK_CUDA(jt_softmax_xent_forward(dX, dY, 3, 3, 0.f, dP, dL, 0));
+    CHECK_CUDA(jt_softmax_xent_forward(dX, dY, 3, 3, 0.f, dP, dL, nullptr, 0));
     std::vector<float> l = dL.download();
     CHECK_EQ(isnan(l[0]) && !isnan(l[1]) && isnan(l[2]), true, "loss NaN exactly for the rows with bad labels");
-    CHECK_CUDA(jt_softmax_xent_backward(dP, dY, 3, 3, 0.f, 1.f, dG, 0));
+    CHECK_CUDA(jt_softmax_xent_backward(dP, dY, 3, 3, 0.f, 1.f, dG, nullptr, 0));
     std::vector<float> g = dG.download();
     CHECK_EQ(isnan(g[0]) && isnan(g[2]) && !isnan(g[3]) && !isnan(g[5]) && isnan(g[6]) && isnan(g[8]), true,
              "dlogits NaN exactly for the rows with bad labels");
+}
+
+// Bad labels are recorded in the device error record (kernels/device_error.h): the smallest bad row with its
+// value (clamped to int32), how many, and c; good labels record nothing and give the same bits as no record.
+void test_device_error(jt_test::Rng& rng) {
+    struct Case {
+        int n, c;
+    };
+    const Case cases[] = {{1, 1}, {7, 10}, {33, 3}, {127, 1000}, {1000, 7}, {2, 2049}};
+    for (const Case& cs : cases) {
+        const int n = cs.n, c = cs.c;
+        const std::string what = "device error n=" + std::to_string(n) + " c=" + std::to_string(c);
+        const std::vector<float> x = rng.uniform_vector((size_t)n * c, -4.f, 4.f);
+        std::vector<int64_t> y(n);
+        for (auto& v : y) v = (int64_t)(rng.uniform() * c);
+        jt_test::DeviceBuffer<float> dX(x), dP(x.size()), dL(n), dG(x.size()), dP0(x.size()), dL0(n), dG0(x.size());
+        jt_test::DeviceBuffer<int64_t> dY(y);
+        jt_test::ErrorRecord rec;
+
+        // Good labels: nothing recorded; the results are those of a launch without a record (bit for bit).
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, 0.1f, dP, dL, rec, 0));
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, 0.1f, 0.5f, dG, rec, 0));
+        CHECK_NO_DEVICE_ERROR(rec, what + " good labels");
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, 0.1f, dP0, dL0, nullptr, 0));
+        CHECK_CUDA(jt_softmax_xent_backward(dP0, dY, n, c, 0.1f, 0.5f, dG0, nullptr, 0));
+        CHECK_ALL_CLOSE(dL.download(), dL0.download(), 0.0, 0.0, what + " loss with and without a record");
+        CHECK_ALL_CLOSE(dG.download(), dG0.download(), 0.0, 0.0, what + " dlogits with and without a record");
+
+        // Bad labels: c at the last row, -1 in the middle (n > 2), 2^40 (clamped to INT32_MAX) at row 0 (n > 1).
+        std::vector<int64_t> bad = y;
+        bad[n - 1] = c;
+        uint64_t count = 1;
+        int64_t first = n - 1;
+        int32_t value = c;
+        if (n > 2) {
+            bad[n / 2] = -1;
+            ++count;
+            first = n / 2;
+            value = -1;
+        }
+        if (n > 1) {
+            bad[0] = (int64_t)1 << 40;
+            ++count;
+            first = 0;
+            value = INT32_MAX;
+        }
+        dY.upload(bad);
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, 0.f, dP, dL, rec, 0));
+        CHECK_DEVICE_ERROR(rec, JT_DEVERR_SOFTMAX_XENT_FORWARD_LABEL, first, value, count, c, what + " forward");
+        const std::vector<float> l = dL.download();
+        size_t wrong = 0;
+        for (int r = 0; r < n; ++r) wrong += (bool)isnan(l[r]) != (bad[r] < 0 || bad[r] >= c);
+        CHECK_EQ(wrong, 0u, what + " loss NaN exactly for the bad rows");
+        // First launch wins: a later failing launch (another op, or the same op again) leaves the record alone.
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, 0.f, 1.f, dG, rec, 0));
+        CHECK_CUDA(jt_softmax_xent_forward(dX, dY, n, c, 0.f, dP, dL, rec, 0));
+        CHECK_DEVICE_ERROR(rec, JT_DEVERR_SOFTMAX_XENT_FORWARD_LABEL, first, value, count, c,
+                           what + " forward, then later failing launches");
+        rec.clear();
+        CHECK_CUDA(jt_softmax_xent_backward(dP, dY, n, c, 0.f, 1.f, dG, rec, 0));
+        // Once per bad row, although c elements of the row see the label.
+        CHECK_DEVICE_ERROR(rec, JT_DEVERR_SOFTMAX_XENT_BACKWARD_LABEL, first, value, count, c, what + " backward");
+    }
 }
 
 void test_bce(jt_test::Rng& rng) {
@@ -163,14 +226,14 @@ void test_sqerr(jt_test::Rng& rng) {
 void test_invalid() {
     jt_test::DeviceBuffer<float> b(16);
     jt_test::DeviceBuffer<int64_t> y(4);
-    CHECK_STATUS(jt_softmax_xent_forward(b, y, 2, 0, 0.f, b, b, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_forward(b, y, -1, 2, 0.f, b, b, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_forward(b, y, 2, 2, 1.5f, b, b, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_forward(b, nullptr, 2, 2, 0.f, b, b, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_backward(b, y, 2, 2, -0.1f, 1.f, b, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_forward(b, y, 2, 0, 0.f, b, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_forward(b, y, -1, 2, 0.f, b, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_forward(b, y, 2, 2, 1.5f, b, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_forward(b, nullptr, 2, 2, 0.f, b, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_softmax_xent_backward(b, y, 2, 2, -0.1f, 1.f, b, nullptr, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_softmax_xent_bce_forward(nullptr, b, 4, b, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_softmax_xent_sqerr_backward(b, b, -4, 1.f, b, 0), cudaErrorInvalidValue);
-    CHECK_CUDA(jt_softmax_xent_forward(nullptr, nullptr, 0, 3, 0.f, nullptr, nullptr, 0));  // empty batch
+    CHECK_CUDA(jt_softmax_xent_forward(nullptr, nullptr, 0, 3, 0.f, nullptr, nullptr, nullptr, 0));  // empty batch
 }
 
 }  // namespace
@@ -181,6 +244,7 @@ int main() {
     test_smoothing_convention();
     test_bad_labels();
     test_softmax_xent(rng);
+    test_device_error(rng);
     test_bce(rng);
     test_sqerr(rng);
     return jt_test::finish("test_softmax_xent");

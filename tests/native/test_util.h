@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common.cuh"
+#include "device_error.h"
 
 namespace jt_test {
 
@@ -214,7 +215,51 @@ struct DeviceBuffer {
     operator T*() const { return ptr; }
 };
 
+// The device error record of the value-checking kernels (kernels/device_error.h), zeroed at creation.
+struct ErrorRecord {
+    DeviceBuffer<JtDeviceError> buf{1};
+    ErrorRecord() { clear(); }
+    void clear() { buf.fill_bytes(0); }
+    JtDeviceError read() const { return buf.download()[0]; }
+    operator JtDeviceError*() const { return buf.ptr; }
+};
+
+// The record holds exactly this error: op code, smallest bad index, its value (int32-clamped), the number of
+// bad values and the valid range's limit.
+inline void check_device_error(const ErrorRecord& rec, int op, int64_t index, int32_t value, uint64_t count,
+                               int64_t limit, const std::string& what, const char* file, int line) {
+    const JtDeviceError r = rec.read();
+    ++counters().checks;
+    const int got_op = (int)(r.tag & 0xFF);
+    const int64_t got_index = jt_device_error_index(r.first);
+    const int32_t got_value = jt_device_error_value(r.first);
+    if (r.tag == 0 || got_op != op || got_index != index || got_value != value || r.count != count ||
+        (int64_t)r.limit != limit) {
+        report_failure(file, line,
+                       "%s: device error record is op %d (tag %llx) index %lld value %d count %llu limit %lld; expected "
+                       "op %d index %lld value %d count %llu limit %lld",
+                       what.c_str(), got_op, (unsigned long long)r.tag, (long long)got_index, got_value,
+                       (unsigned long long)r.count, (long long)r.limit, op, (long long)index, value,
+                       (unsigned long long)count, (long long)limit);
+    }
+}
+
+// The record is all zero (good inputs record nothing).
+inline void check_no_device_error(const ErrorRecord& rec, const std::string& what, const char* file, int line) {
+    const JtDeviceError r = rec.read();
+    ++counters().checks;
+    if (r.tag != 0 || r.first != 0 || r.count != 0 || r.limit != 0) {
+        report_failure(file, line, "%s: device error record set on good input: op %d index %lld value %d count %llu",
+                       what.c_str(), (int)(r.tag & 0xFF), (long long)jt_device_error_index(r.first),
+                       jt_device_error_value(r.first), (unsigned long long)r.count);
+    }
+}
+
 }  // namespace jt_test
+
+#define CHECK_DEVICE_ERROR(rec, op, index, value, count, limit, what) \
+    ::jt_test::check_device_error((rec), (op), (index), (value), (count), (limit), (what), __FILE__, __LINE__)
+#define CHECK_NO_DEVICE_ERROR(rec, what) ::jt_test::check_no_device_error((rec), (what), __FILE__, __LINE__)
 
 #define JT_TEST_STR2(x) #x
 #define JT_TEST_STR(x) JT_TEST_STR2(x)

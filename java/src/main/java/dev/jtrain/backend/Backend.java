@@ -57,7 +57,12 @@ public interface Backend extends TensorDevice {
     /** Copies a tensor on this device into an existing cpu tensor (same shape and dtype); not counted here. */
     void copyToHost(Tensor src, Tensor host);
 
-    /** Waits until every op issued on this device so far has finished (a no-op on the cpu). */
+    /**
+     * Waits until every op issued on this device so far has finished (a no-op on the cpu). On a GPU this, like
+     * {@link #toHost}/{@link #copyToHost}, reports a bad value a kernel found since the last sync (a label
+     * outside [0, C), a maxout piece or pooling index out of range) as an {@link IllegalArgumentException}; the
+     * cpu rejects such values in the op itself.
+     */
     default void synchronize() {
     }
 

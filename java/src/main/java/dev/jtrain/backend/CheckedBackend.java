@@ -16,7 +16,8 @@ import java.util.Objects;
  *
  * <p>Checks here look at metadata only, never at tensor values (that would be a host synchronisation per
  * op on a GPU): a label out of range, a maxout piece or a pooling index is the implementation's concern
- * (the cpu checks them at once; a device kernel writes NaN or ignores them, see kernels/*.h).
+ * (the cpu checks them at once; a device kernel writes NaN or ignores them and records the first bad value on
+ * the device, reported as an IllegalArgumentException at the next sync: {@code GpuBackend}, {@code DeviceErrors}).
  */
 public final class CheckedBackend implements Backend {
     private final Backend impl;

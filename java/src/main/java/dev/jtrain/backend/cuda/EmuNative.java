@@ -127,11 +127,11 @@ public final class EmuNative {
 
     static native void activationsMaxoutForward(long z, int n, int pieces, int d, long y, long piece, long stream);
 
-    static native void activationsMaxoutBackward(long dy, long piece, int n, int pieces, int d, long dz, long stream);
+    static native void activationsMaxoutBackward(long dy, long piece, int n, int pieces, int d, long dz, long err, long stream);
 
-    static native void softmaxXentForward(long logits, long labels, int n, int c, float eps, long probs, long loss, long stream);
+    static native void softmaxXentForward(long logits, long labels, int n, int c, float eps, long probs, long loss, long err, long stream);
 
-    static native void softmaxXentBackward(long probs, long labels, int n, int c, float eps, float scale, long dlogits, long stream);
+    static native void softmaxXentBackward(long probs, long labels, int n, int c, float eps, float scale, long dlogits, long err, long stream);
 
     static native void softmaxXentBceForward(long logits, long targets, long n, long loss, long stream);
 
@@ -223,9 +223,9 @@ public final class EmuNative {
 
     static native void poolMaxForward(long x, long y, long indices, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream);
 
-    static native void poolMaxBackward(long dy, long indices, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream);
+    static native void poolMaxBackward(long dy, long indices, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long err, long stream);
 
-    static native void poolMaxBackwardScatter(long dy, long indices, long dx, int n, int c, int h, int w, int oh, int ow, long stream);
+    static native void poolMaxBackwardScatter(long dy, long indices, long dx, int n, int c, int h, int w, int oh, int ow, long err, long stream);
 
     static native void poolAvgForward(long x, long y, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream);
 
@@ -506,18 +506,18 @@ public final class EmuNative {
         }
 
         @Override
-        public void activationsMaxoutBackward(long dy, long piece, int n, int pieces, int d, long dz, long stream) {
-            EmuNative.activationsMaxoutBackward(dy, piece, n, pieces, d, dz, stream);
+        public void activationsMaxoutBackward(long dy, long piece, int n, int pieces, int d, long dz, long err, long stream) {
+            EmuNative.activationsMaxoutBackward(dy, piece, n, pieces, d, dz, err, stream);
         }
 
         @Override
-        public void softmaxXentForward(long logits, long labels, int n, int c, float eps, long probs, long loss, long stream) {
-            EmuNative.softmaxXentForward(logits, labels, n, c, eps, probs, loss, stream);
+        public void softmaxXentForward(long logits, long labels, int n, int c, float eps, long probs, long loss, long err, long stream) {
+            EmuNative.softmaxXentForward(logits, labels, n, c, eps, probs, loss, err, stream);
         }
 
         @Override
-        public void softmaxXentBackward(long probs, long labels, int n, int c, float eps, float scale, long dlogits, long stream) {
-            EmuNative.softmaxXentBackward(probs, labels, n, c, eps, scale, dlogits, stream);
+        public void softmaxXentBackward(long probs, long labels, int n, int c, float eps, float scale, long dlogits, long err, long stream) {
+            EmuNative.softmaxXentBackward(probs, labels, n, c, eps, scale, dlogits, err, stream);
         }
 
         @Override
@@ -746,13 +746,13 @@ public final class EmuNative {
         }
 
         @Override
-        public void poolMaxBackward(long dy, long indices, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream) {
-            EmuNative.poolMaxBackward(dy, indices, dx, n, c, h, w, kh, kw, sh, sw, ph, pw, stream);
+        public void poolMaxBackward(long dy, long indices, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long err, long stream) {
+            EmuNative.poolMaxBackward(dy, indices, dx, n, c, h, w, kh, kw, sh, sw, ph, pw, err, stream);
         }
 
         @Override
-        public void poolMaxBackwardScatter(long dy, long indices, long dx, int n, int c, int h, int w, int oh, int ow, long stream) {
-            EmuNative.poolMaxBackwardScatter(dy, indices, dx, n, c, h, w, oh, ow, stream);
+        public void poolMaxBackwardScatter(long dy, long indices, long dx, int n, int c, int h, int w, int oh, int ow, long err, long stream) {
+            EmuNative.poolMaxBackwardScatter(dy, indices, dx, n, c, h, w, oh, ow, err, stream);
         }
 
         @Override

@@ -16,6 +16,11 @@ package dev.jtrain.backend.cuda;
  *
  * <p>The kernel methods are named {@code <family><Op>} after the launchers {@code jt_<family>_<op>} in
  * {@code kernels/<family>.h}, whose comments give the exact semantics.
+ *
+ * <p>Kernels that check tensor values (labels, maxout pieces, pooling indices) take {@code long err}: the
+ * device error record ({@code kernels/device_error.h}, 32 bytes, 8-byte aligned, zeroed = no error) where a
+ * bad value is recorded on the device instead of being read on the host, or 0 for no record. The caller reads
+ * it at a sync it makes anyway ({@code dev.jtrain.backend.gpu.DeviceErrors}).
  */
 public interface NativeApi {
 
@@ -219,13 +224,17 @@ public interface NativeApi {
 
     void activationsMaxoutForward(long z, int n, int pieces, int d, long y, long piece, long stream);
 
-    void activationsMaxoutBackward(long dy, long piece, int n, int pieces, int d, long dz, long stream);
+    /** A piece outside [0, pieces) routes nothing and is recorded in {@code err} (0 = not recorded; see below). */
+    void activationsMaxoutBackward(long dy, long piece, int n, int pieces, int d, long dz, long err, long stream);
 
     // ------------------------------------------------------------------ softmax_xent (losses)
 
-    void softmaxXentForward(long logits, long labels, int n, int c, float eps, long probs, long loss, long stream);
+    /** A label outside [0, c) gives NaN for its row and is recorded in {@code err} (0 = not recorded). */
+    void softmaxXentForward(long logits, long labels, int n, int c, float eps, long probs, long loss, long err,
+                            long stream);
 
-    void softmaxXentBackward(long probs, long labels, int n, int c, float eps, float scale, long dlogits, long stream);
+    void softmaxXentBackward(long probs, long labels, int n, int c, float eps, float scale, long dlogits, long err,
+                             long stream);
 
     void softmaxXentBceForward(long logits, long targets, long n, long loss, long stream);
 
@@ -360,10 +369,11 @@ public interface NativeApi {
     void poolMaxForward(long x, long y, long indices, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
                         int ph, int pw, long stream);
 
+    /** Indices outside the h x w plane are ignored and recorded in {@code err} (0 = not recorded). */
     void poolMaxBackward(long dy, long indices, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
-                         int ph, int pw, long stream);
+                         int ph, int pw, long err, long stream);
 
-    void poolMaxBackwardScatter(long dy, long indices, long dx, int n, int c, int h, int w, int oh, int ow,
+    void poolMaxBackwardScatter(long dy, long indices, long dx, int n, int c, int h, int w, int oh, int ow, long err,
                                 long stream);
 
     void poolAvgForward(long x, long y, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,

@@ -20,8 +20,15 @@ import java.util.Objects;
  * kernel sources; only the {@link NativeApi} (libjtrain_emu or libjtrain_cuda) differs.
  *
  * <p>It receives <b>checked</b> arguments (the op front {@code CheckedBackend} validated devices, dtypes
- * and shapes) and never reads tensor values on the host: a label out of range gives NaN for its row, a
- * pooling index outside its plane is ignored (kernels/*.h say what each kernel does with bad values).
+ * and shapes) and never reads tensor values on the host (that would be a sync per op). The kernels that must
+ * check values do it on the device: a label outside [0, C) ({@code softmaxCrossEntropy} and its backward), a
+ * maxout piece outside [0, pieces) ({@code maxoutBackward}) or a pooling index outside the input plane
+ * ({@code maxPool2dBackward}) gives a defined result (NaN for the label's row; nothing routed for a piece or
+ * index) and is recorded in this backend's device error record ({@link DeviceErrors}). The record is read at
+ * the syncs the run makes anyway, {@link #synchronize()} and every device-to-host copy ({@link #copyToHost},
+ * which {@code Tensor.to(cpu)} uses), with one 32-byte copy each; a set record is cleared and reported as a
+ * {@link DeviceValueException} (an IllegalArgumentException, like the cpu's immediate check), possibly after
+ * later ops. {@link #close()} does not report it.
  *
  * <p>Transfers and ordering: host copies go through this backend's pinned stager (two page-locked chunks,
  * {@link #STAGING_CHUNK_BYTES} each) as asynchronous copies on the same stream as the kernels, so a
@@ -37,6 +44,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     private final long reduceWorkspace;
     private final long squaresWorkspace;
     private final long stager;
+    private final DeviceErrors errors;
     private final String description;
     private volatile KernelChoice kernels = KernelChoice.CUSTOM;
     private volatile boolean gemmOnCublas;
@@ -56,6 +64,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
         this.reduceWorkspace = allocator.reserve(api.reduceWorkspaceBytes());
         this.squaresWorkspace = allocator.reserve(api.optimSumSquaresWorkspaceBytes());
         this.stager = api.transferStagerCreate(STAGING_CHUNK_BYTES);
+        this.errors = new DeviceErrors(api, device, allocator.reserve(DeviceErrors.RECORD_BYTES));
         this.description = description;
     }
 
@@ -88,6 +97,11 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     public MemoryStats memoryStats() {
         return allocator.stats();
+    }
+
+    /** The device error record of this backend's value-checking kernels (address, read count). */
+    public DeviceErrors deviceErrors() {
+        return errors;
     }
 
     /**
@@ -144,21 +158,28 @@ public final class GpuBackend implements Backend, AutoCloseable {
         return description;
     }
 
+    /**
+     * Waits for every op issued so far, then reads the device error record.
+     *
+     * @throws DeviceValueException when a kernel since the last check saw a bad value (the record is cleared)
+     */
     @Override
     public void synchronize() {
         api.streamSynchronize(stream);
+        errors.check("synchronize()");
     }
 
     /**
      * Waits for the stream, returns the cached and reserved memory and the stream to the device. On a lost
      * device nothing can be freed any more (the process must restart), so this only drops the references.
+     * A bad value still in the device error record is not reported (closing must not throw for it).
      */
     @Override
     public void close() {
         if (lostReason() != null) {
             return;
         }
-        synchronize();
+        api.streamSynchronize(stream);
         api.transferStagerDestroy(stager);
         allocator.close();
         api.streamDestroy(stream);
@@ -222,6 +243,13 @@ public final class GpuBackend implements Backend, AutoCloseable {
         }
     }
 
+    /**
+     * Copies to the host, which waits for every op issued before (the copy runs on the legacy default stream);
+     * then reads the device error record, so {@code Tensor.to(cpu)} and {@code item()} report bad values.
+     *
+     * @throws DeviceValueException when a kernel since the last check saw a bad value (the record is cleared;
+     *                              the copy itself was made)
+     */
     @Override
     public void copyToHost(Tensor src, Tensor host) {
         if (src.dtype() == DType.FLOAT32) {
@@ -229,6 +257,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
         } else {
             api.transferLongsToHost(stager, ptr(src), host.longs(), 0, src.numel(), stream);
         }
+        errors.check("a device-to-host copy");
     }
 
     /** 32-bit words of a tensor (an int64 element is two). */
@@ -390,7 +419,8 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void maxoutBackward(Tensor dy, Tensor piece, int pieces, Tensor dz) {
-        api.activationsMaxoutBackward(ptr(dy), ptr(piece), dz.dim(0), pieces, dz.dim(1) / pieces, ptr(dz), stream);
+        api.activationsMaxoutBackward(ptr(dy), ptr(piece), dz.dim(0), pieces, dz.dim(1) / pieces, ptr(dz),
+                errors.address(), stream);
     }
 
     // ---------------------------------------------------------------- losses
@@ -399,14 +429,14 @@ public final class GpuBackend implements Backend, AutoCloseable {
     public void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor probs,
                                     Tensor lossPerSample) {
         api.softmaxXentForward(ptr(logits), ptr(labels), logits.dim(0), logits.dim(1), labelSmoothing, ptr(probs),
-                ptr(lossPerSample), stream);
+                ptr(lossPerSample), errors.address(), stream);
     }
 
     @Override
     public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, float labelSmoothing, float scale,
                                             Tensor dlogits) {
         api.softmaxXentBackward(ptr(probs), ptr(labels), probs.dim(0), probs.dim(1), labelSmoothing, scale,
-                ptr(dlogits), stream);
+                ptr(dlogits), errors.address(), stream);
     }
 
     @Override
@@ -542,7 +572,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     @Override
     public void maxPool2dBackward(Tensor dy, Tensor indices, ConvSpec s, Tensor dx) {
         api.poolMaxBackward(ptr(dy), ptr(indices), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3), s.kernelH(),
-                s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+                s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), errors.address(), stream);
     }
 
     @Override

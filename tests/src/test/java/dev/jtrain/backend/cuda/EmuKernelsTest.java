@@ -200,7 +200,7 @@ class EmuKernelsTest {
         Tensor gz = t(new float[rows * pieces * d], rows, pieces * d);
         CPU.maxoutBackward(t(g, rows, d), piece, pieces, gz);
         long dgz = dev.zeros(rows * pieces * d);
-        api.activationsMaxoutBackward(dev.floats(g), dpiece, rows, pieces, d, dgz, 0);
+        api.activationsMaxoutBackward(dev.floats(g), dpiece, rows, pieces, d, dgz, 0, 0);
         assertBits("maxout backward", gz.floats(), dev.get(dgz, rows * pieces * d));
     }
 
@@ -218,14 +218,14 @@ class EmuKernelsTest {
             Tensor probs = t(new float[n * c], n, c), loss = t(new float[n], n);
             CPU.softmaxCrossEntropy(t(logits, n, c), Tensor.ofLongs(labels.clone(), n), eps, probs, loss);
             long dlog = dev.floats(logits), dlab = dev.longs(labels), dprobs = dev.zeros(n * c), dloss = dev.zeros(n);
-            api.softmaxXentForward(dlog, dlab, n, c, eps, dprobs, dloss, 0);
+            api.softmaxXentForward(dlog, dlab, n, c, eps, dprobs, dloss, 0, 0);
             assertClose("softmax probs eps " + eps, probs.floats(), dev.get(dprobs, n * c), 1e-6, 1e-7);
             assertClose("softmax loss eps " + eps, loss.floats(), dev.get(dloss, n), 1e-6, 1e-6);
 
             Tensor dl = t(new float[n * c], n, c);
             CPU.softmaxCrossEntropyBackward(probs, Tensor.ofLongs(labels.clone(), n), eps, 1f / n, dl);
             long ddl = dev.zeros(n * c);
-            api.softmaxXentBackward(dprobs, dlab, n, c, eps, 1f / n, ddl, 0);
+            api.softmaxXentBackward(dprobs, dlab, n, c, eps, 1f / n, ddl, 0, 0);
             assertClose("softmax backward eps " + eps, dl.floats(), dev.get(ddl, n * c), 1e-6, 1e-7);
         }
 
@@ -535,9 +535,9 @@ class EmuKernelsTest {
             Tensor gx = t(new float[xs], n, c, h, w);
             CPU.maxPool2dBackward(t(dy, n, c, oh, ow), idx, spec, gx);
             long ddy = dev.floats(dy), dgx = dev.zeros(xs);
-            api.poolMaxBackward(ddy, didx, dgx, n, c, h, w, kh, kw, sh, sw, ph, pw, 0);
+            api.poolMaxBackward(ddy, didx, dgx, n, c, h, w, kh, kw, sh, sw, ph, pw, 0, 0);
             assertBits("max pool backward" + what, gx.floats(), dev.get(dgx, xs));
-            api.poolMaxBackwardScatter(ddy, didx, dgx, n, c, h, w, oh, ow, 0);
+            api.poolMaxBackwardScatter(ddy, didx, dgx, n, c, h, w, oh, ow, 0, 0);
             assertClose("max pool backward scatter" + what, gx.floats(), dev.get(dgx, xs), 1e-6, 1e-7);
 
             Tensor ya = t(new float[ys], n, c, oh, ow);

@@ -262,9 +262,9 @@ class EmuRuntimeTest {
             api.memset(l, 0, 64);
             for (float eps : new float[] {Float.NaN, -0.5f, 1.5f}) {
                 assertMessage(IllegalArgumentException.class, "eps",
-                        () -> api.softmaxXentForward(f, l, 2, 2, eps, f + 16, f + 32, 0));
+                        () -> api.softmaxXentForward(f, l, 2, 2, eps, f + 16, f + 32, 0, 0));
                 assertMessage(IllegalArgumentException.class, "eps",
-                        () -> api.softmaxXentBackward(f, l, 2, 2, eps, 1f, f + 16, 0));
+                        () -> api.softmaxXentBackward(f, l, 2, 2, eps, 1f, f + 16, 0, 0));
             }
             for (float p : new float[] {Float.NaN, -0.1f, 1.5f}) {
                 assertMessage(IllegalArgumentException.class, "p must be",
@@ -284,7 +284,7 @@ class EmuRuntimeTest {
                         () -> api.activationsForward(softplus, f, f + 16, 4, a, 20f, 0));
             }
             // The boundaries are accepted.
-            api.softmaxXentForward(f, l, 2, 2, 1f, f + 16, f + 32, 0);
+            api.softmaxXentForward(f, l, 2, 2, 1f, f + 16, f + 32, 0, 0);
             api.dropoutForward(f, f + 16, 0, 4, 1f, 1, 0, 0);
             api.dropoutRandomUniform(f, 4, 1f, 1f, 1, 0, 0);
             api.dropoutRandomNormal(f, 4, 0f, 0f, 1, 0, 0);
