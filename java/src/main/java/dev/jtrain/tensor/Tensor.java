@@ -157,7 +157,7 @@ public final class Tensor implements AutoCloseable {
             result = TensorDevice.of(target).fromHost(TensorDevice.of(here).toHost(this));
             dir = TransferStats.Direction.DEVICE_TO_DEVICE;
         }
-        Device counted = here.isHost() ? target : here;
+        Device counted = target.isHost() ? here : target; // device-to-device: under the destination
         TransferStats.record(counted, dir, (long) numel() * dtype.bytes(), System.nanoTime() - t0,
                 TensorDevice.of(counted).stagesThroughPinnedMemory());
         return result;

@@ -120,7 +120,7 @@ class CpuChecksAndRegularizersTest {
         fails(() -> B.dropoutForward(zerosT(3), 1.5f, 1, 0, zerosT(3), null), "dropoutForward: p must be in [0, 1]");
         fails(() -> B.dropoutForward(zerosT(3), Float.NaN, 1, 0, zerosT(3), null), "p must be in [0, 1]");
         fails(() -> B.maxoutBackward(zerosT(1, 2), longs(new long[] {0, 2}, 1, 2), 2, zerosT(1, 4)), "piece[1] = 2");
-        fails(() -> B.maxPool2dBackward(zerosT(1, 1, 1, 1), longs(new long[] {16}, 1, 1, 1, 1), ConvSpec.square(2, 2, 0), zerosT(1, 1, 4, 4)),
+        fails(() -> B.maxPool2dBackward(zerosT(1, 1, 1, 1), longs(new long[] {16}, 1, 1, 1, 1), ConvSpec.square(2, 2, 0), zerosT(1, 1, 2, 2)),
                 "maxPool2dBackward", "indices[0] = 16");
         fails(() -> B.adamStep(zerosT(2), zerosT(2), zerosT(2), zerosT(2), null, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f,
                 false, 0), "adamStep: step must be >= 1");
