@@ -9,6 +9,7 @@ import dev.jtrain.tensor.Tensor;
 import jcuda.Pointer;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -68,6 +69,46 @@ class JCudaInteropTest {
             DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class,
                     () -> JCudaInterop.wrap(JCudaInterop.pointerAt(4096), DType.FLOAT32, Shape.of(4), Device.cuda(0)));
             assertTrue(e.getMessage().contains("cuda:0"), e.getMessage());
+        }
+    }
+
+    /**
+     * On a real GPU (-Djtrain.test.gpu=cuda[:N], as the GPU bundle runs it): memory JCuda allocated and filled is
+     * read and written by a jtrain op through a wrapped tensor, jtrain's result is read back by JCuda through
+     * pointer(tensor), and JCuda synchronises jtrain's stream. Skipped on emu (JCuda shares memory with CUDA
+     * devices only) and where JCuda's own native library cannot load (the reason is printed).
+     */
+    @Test
+    void onAGpuJCudaAndJtrainShareDeviceMemoryAndTheStream() {
+        String requested = System.getProperty("jtrain.test.gpu", "emu");
+        org.junit.jupiter.api.Assumptions.assumeTrue(requested.startsWith("cuda"),
+                "needs -Djtrain.test.gpu=cuda[:N] (a real GPU); this run uses " + requested);
+        Device gpu = dev.jtrain.backend.gpu.TestDevices.gpu();
+        try {
+            JCudaInterop.jcudaDeviceCount();
+        } catch (DeviceUnavailableException e) {
+            org.junit.jupiter.api.Assumptions.abort("JCuda is not usable here: " + e.getMessage());
+        }
+        float[] host = {-2f, -0.5f, 0f, 1.5f, 3f};
+        jcuda.Pointer mem = new jcuda.Pointer();
+        assertEquals(0, jcuda.runtime.JCuda.cudaMalloc(mem, 4L * host.length));
+        try {
+            assertEquals(0, jcuda.runtime.JCuda.cudaMemcpy(mem, jcuda.Pointer.to(host), 4L * host.length,
+                    jcuda.runtime.cudaMemcpyKind.cudaMemcpyHostToDevice));
+            try (Tensor wrapped = JCudaInterop.wrap(mem, DType.FLOAT32, Shape.of(host.length), gpu);
+                 Tensor out = Backends.forDevice(gpu).zeros(host.length)) {
+                Backends.forDevice(gpu).activationForward(dev.jtrain.backend.Activation.relu(), wrapped, out);
+                assertArrayEquals(new float[] {0f, 0f, 0f, 1.5f, 3f}, out.to(Device.CPU).floats(),
+                        "jtrain read JCuda's memory");
+                Backends.forDevice(gpu).scale(wrapped, 2f);           // jtrain writes into JCuda's memory
+                assertEquals(0, jcuda.runtime.JCuda.cudaStreamSynchronize(JCudaInterop.stream(gpu)));
+                float[] back = new float[host.length];
+                assertEquals(0, jcuda.runtime.JCuda.cudaMemcpy(jcuda.Pointer.to(back), JCudaInterop.pointer(wrapped),
+                        4L * host.length, jcuda.runtime.cudaMemcpyKind.cudaMemcpyDeviceToHost));
+                assertArrayEquals(new float[] {-4f, -1f, 0f, 3f, 6f}, back, "JCuda read what jtrain wrote");
+            }
+        } finally {
+            jcuda.runtime.JCuda.cudaFree(mem);
         }
     }
 }
