@@ -33,7 +33,7 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.println("threads: " + CpuThreads.threads() + " (set with --threads)");
         System.out.println("simd: " + Sgemm.simdPath());
         System.out.println("devices:");
-        System.out.println("  cpu   available   " + Backends.cpu().describe());
+        System.out.printf("  %-6s %s%n", "cpu", "available   " + Backends.cpu().describe());
         for (Device d : devices()) {
             String status;
             try {
