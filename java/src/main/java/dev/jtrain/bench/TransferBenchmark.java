@@ -25,8 +25,9 @@ import java.util.function.Consumer;
  * pinned / native pinned: the Java array has to be staged, so it measures what the staging costs.
  *
  * <p>Each cell: one warm-up copy, then {@code reps} copies, each timed on the host until the data is where
- * it goes (a host-to-device copy is followed by a stream synchronisation); best and median are kept, GB/s
- * are computed from the median.
+ * it goes (a host-to-device copy is followed by a stream synchronisation); GB/s are computed from the
+ * median. A jtrain device-to-host copy includes its read of the device error record (32 bytes): that is
+ * what {@link Tensor#to} costs.
  */
 public final class TransferBenchmark {
 
@@ -85,7 +86,9 @@ public final class TransferBenchmark {
                     double pinned = median(reps, () -> {
                         if (h2d) {
                             dev.copyFrom(hostTensor);
-                            gpu.synchronize(); // the staged copy returns early: time it until it landed
+                            // the staged copy returns early: time it until it landed (a plain stream sync, not
+                            // synchronize(), which also reads the device error record)
+                            gpu.api().streamSynchronize(gpu.stream());
                         } else {
                             hostTensor.copyFrom(dev);
                         }
