@@ -112,8 +112,8 @@ class EmuKernelsTest {
 
     @Test
     void gemmBatchedRejectsBadArgumentsNamingThem() {
-        long p = dev.zeros(64);   // room for 4 items of 2x2 in each of a, b, c at 16, 32, 48 floats
-        long a = p, b = p + 4L * 16, c = p + 4L * 32;
+        long p = dev.zeros(64);   // 4 items of 2x2 (stride 4) in each of a [0, 16), b [16, 32), c [48, 64)
+        long a = p, b = p + 4L * 16, c = p + 4L * 48;
         api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 4, b, 2, 4, 0f, c, 2, 4, 4, 0);   // fits exactly
         api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, 0, 2, 4, 0, 2, 4, 0f, 0, 2, 4, 0, 0);   // batch 0: no-op
         assertIae("batch must be >= 0",
@@ -128,7 +128,7 @@ class EmuKernelsTest {
         assertIae("c needs",
                 () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 4, b, 2, 4, 0f, c, 2, 4, 5, 0));
         assertIae("b needs",
-                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 0, b, 2, 12, 0f, a, 2, 4, 2, 0));
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 0, b, 2, 16, 0f, c, 2, 4, 4, 0));
         assertIae("a is a null device pointer",
                 () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, 0, 2, 4, b, 2, 4, 0f, c, 2, 4, 1, 0));
         assertIae("size overflow",
