@@ -106,13 +106,16 @@ __device__ __forceinline__ void load_tile(const float* __restrict__ G, int ld, i
     }
 }
 
-// One block computes the BM x BN tile of C at (blockIdx.y * BM, blockIdx.x * BN); thread (ty, tx)
-// computes its rows ty*TM .. ty*TM+TM-1 and columns tx*TN .. tx*TN+TN-1 of that tile.
+// One block computes the BM x BN tile of C at (blockIdx.y * BM, blockIdx.x * BN) of batch item
+// blockIdx.z (A, B and C advanced by blockIdx.z times their element strides; a single GEMM is the batch of
+// one, z = 0); thread (ty, tx) computes its rows ty*TM .. ty*TM+TM-1 and columns tx*TN .. tx*TN+TN-1 of
+// that tile. The item offset is the only batched part: tiling, loads and the k order of every sum are
+// those of a single GEMM, so an item's result is bit for bit that of jt_gemm_sgemm_config on it.
 template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB>
 __global__ void JT_GEMM_BOUNDS((BM / TM) * (BN / TN))
-    sgemm_kernel(int M, int N, int K, float alpha, const float* __restrict__ A, int lda, const float* __restrict__ B,
-                 int ldb, float beta, float* __restrict__ C, int ldc, const float* __restrict__ bias, int relu,
-                 int vecA, int vecB, int vecC) {
+    sgemm_kernel(int M, int N, int K, float alpha, const float* __restrict__ A, int lda, int64_t strideA,
+                 const float* __restrict__ B, int ldb, int64_t strideB, float beta, float* __restrict__ C, int ldc,
+                 int64_t strideC, const float* __restrict__ bias, int relu, int vecA, int vecB, int vecC) {
     constexpr int NT = (BM / TM) * (BN / TN);
     static_assert(TM % 4 == 0 && TN % 4 == 0, "per-thread tiles are read as float4");
     // float4 storage guarantees 16-byte alignment for the float4 reads of the inner loop.
@@ -120,6 +123,12 @@ __global__ void JT_GEMM_BOUNDS((BM / TM) * (BN / TN))
     __shared__ float4 Bs4[BK * BN / 4];
     float* As = reinterpret_cast<float*>(As4);  // As[k * BM + m] = op(A)[m0 + m][k0 + k]
     float* Bs = reinterpret_cast<float*>(Bs4);  // Bs[k * BN + n] = op(B)[k0 + k][n0 + n]
+
+    // This block's batch item; 64-bit products: z * stride exceeds 2^31 elements for large batches.
+    const int64_t z = blockIdx.z;
+    A += z * strideA;
+    B += z * strideB;
+    C += z * strideC;
 
     const int tid = threadIdx.x;
     const int tx = tid % (BN / TN);
@@ -217,71 +226,117 @@ __global__ void JT_GEMM_BOUNDS((BM / TM) * (BN / TN))
 
 inline bool aligned16(const void* p) { return ((uintptr_t)p & 15u) == 0; }
 
+// The largest gridDim.z (CUDA's limit; emu enforces the same).
+constexpr int kMaxGridZ = 65535;
+
 template <int BM, int BN, int BK, int TM, int TN>
 cudaError_t launch_config(int transA, int transB, int m, int n, int k, float alpha, const float* A, int lda,
-                          const float* B, int ldb, float beta, float* C, int ldc, const float* bias, int relu,
-                          cudaStream_t stream) {
+                          int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C, int ldc,
+                          int64_t strideC, int batch, const float* bias, int relu, cudaStream_t stream) {
     const int64_t gridX = jt_ceil_div(n, BN);
     const int64_t gridY = jt_ceil_div(m, BM);
     if (gridY > 65535) return cudaErrorInvalidValue;  // m beyond 65535 * BM rows
-    const dim3 grid((unsigned)gridX, (unsigned)gridY, 1);
     const dim3 block((BM / TM) * (BN / TN), 1, 1);
-    const int vecA = aligned16(A) && lda % 4 == 0;
-    const int vecB = aligned16(B) && ldb % 4 == 0;
-    const int vecC = aligned16(C) && ldc % 4 == 0;
-    if (!transA && !transB) {
-        LAUNCH((sgemm_kernel<BM, BN, BK, TM, TN, false, false>), grid, block, 0, stream)(
-            m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias, relu, vecA, vecB, vecC);
-    } else if (!transA && transB) {
-        LAUNCH((sgemm_kernel<BM, BN, BK, TM, TN, false, true>), grid, block, 0, stream)(
-            m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias, relu, vecA, vecB, vecC);
-    } else if (transA && !transB) {
-        LAUNCH((sgemm_kernel<BM, BN, BK, TM, TN, true, false>), grid, block, 0, stream)(
-            m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias, relu, vecA, vecB, vecC);
-    } else {
-        LAUNCH((sgemm_kernel<BM, BN, BK, TM, TN, true, true>), grid, block, 0, stream)(
-            m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias, relu, vecA, vecB, vecC);
+    // float4 loads need every item's base aligned too: the base, and the stride a multiple of 4 floats.
+    const int vecA = aligned16(A) && lda % 4 == 0 && strideA % 4 == 0;
+    const int vecB = aligned16(B) && ldb % 4 == 0 && strideB % 4 == 0;
+    const int vecC = aligned16(C) && ldc % 4 == 0 && strideC % 4 == 0;
+    // The batch runs on blockIdx.z, whose grid limit is 65535: larger batches take one launch per 65535
+    // items (the pointers advanced to the chunk's first item), never one launch per item.
+    for (int z0 = 0; z0 < batch; z0 += kMaxGridZ) {
+        const int items = batch - z0 < kMaxGridZ ? batch - z0 : kMaxGridZ;
+        const dim3 grid((unsigned)gridX, (unsigned)gridY, (unsigned)items);
+        const float* Az = A + z0 * strideA;  // z0 * stride: int64_t, no wrap
+        const float* Bz = B + z0 * strideB;
+        float* Cz = C + z0 * strideC;
+        if (!transA && !transB) {
+            LAUNCH((sgemm_kernel<BM, BN, BK, TM, TN, false, false>), grid, block, 0, stream)(
+                m, n, k, alpha, Az, lda, strideA, Bz, ldb, strideB, beta, Cz, ldc, strideC, bias, relu, vecA, vecB,
+                vecC);
+        } else if (!transA && transB) {
+            LAUNCH((sgemm_kernel<BM, BN, BK, TM, TN, false, true>), grid, block, 0, stream)(
+                m, n, k, alpha, Az, lda, strideA, Bz, ldb, strideB, beta, Cz, ldc, strideC, bias, relu, vecA, vecB,
+                vecC);
+        } else if (transA && !transB) {
+            LAUNCH((sgemm_kernel<BM, BN, BK, TM, TN, true, false>), grid, block, 0, stream)(
+                m, n, k, alpha, Az, lda, strideA, Bz, ldb, strideB, beta, Cz, ldc, strideC, bias, relu, vecA, vecB,
+                vecC);
+        } else {
+            LAUNCH((sgemm_kernel<BM, BN, BK, TM, TN, true, true>), grid, block, 0, stream)(
+                m, n, k, alpha, Az, lda, strideA, Bz, ldb, strideB, beta, Cz, ldc, strideC, bias, relu, vecA, vecB,
+                vecC);
+        }
+        const cudaError_t st = JT_LAUNCH_STATUS();
+        if (st != cudaSuccess) return st;  // later chunks are not launched after a failed one
     }
-    return JT_LAUNCH_STATUS();
+    return cudaSuccess;
 }
 
 // Size heuristic. On a GPU: the 128x128 tile only when it still gives enough blocks to fill a large
 // GPU. On emu the 64x64 tile is always at least as fast (a 256-thread block pays 4x the fiber
 // switches per barrier for the same work per thread), so 128x128 is never chosen there (tests still
 // run it through jt_gemm_sgemm_config). A short output (m <= 32) uses the 32-row tile, which computes
-// fewer padded rows.
-int choose_config(int m, int n) {
+// fewer padded rows. A batch multiplies the blocks (all items run in one grid), so it counts towards filling
+// the GPU (so on CUDA the automatic choice for a batch may differ from that for one of its items).
+int choose_config(int m, int n, int batch) {
 #ifdef __CUDACC__
-    const int64_t big = jt_ceil_div(m, 128) * jt_ceil_div(n, 128);
+    const int64_t big = jt_ceil_div(m, 128) * jt_ceil_div(n, 128) * (int64_t)batch;
     if (big >= 256) return JT_GEMM_CONFIG_128x128;
 #endif
     if (m <= 32) return JT_GEMM_CONFIG_32x64;
     return JT_GEMM_CONFIG_64x64;
 }
 
-}  // namespace
-
-extern "C" cudaError_t jt_gemm_sgemm_config(int config, int transA, int transB, int m, int n, int k, float alpha,
-                                            const float* A, int lda, const float* B, int ldb, float beta, float* C,
-                                            int ldc, const float* bias, int relu, cudaStream_t stream) {
+// Validates and dispatches one (strided-batched) GEMM; the single GEMM is the batch of one with zero strides.
+cudaError_t sgemm_batched(int config, int transA, int transB, int m, int n, int k, float alpha, const float* A,
+                          int lda, int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C,
+                          int ldc, int64_t strideC, int batch, const float* bias, int relu, cudaStream_t stream) {
     JT_REQUIRE(m >= 1 && n >= 1 && k >= 1);
-    JT_REQUIRE(A != nullptr && B != nullptr && C != nullptr);
     JT_REQUIRE(lda >= (transA ? m : k));
     JT_REQUIRE(ldb >= (transB ? k : n));
     JT_REQUIRE(ldc >= n);
     JT_REQUIRE(config >= 0 && config < JT_GEMM_CONFIG_COUNT);
-    if (config == JT_GEMM_CONFIG_AUTO) config = choose_config(m, n);
+    JT_REQUIRE(batch >= 0);
+    JT_REQUIRE(strideA >= 0 && strideB >= 0 && strideC >= 0);
+    // Two items writing the same element of C would race (and an accumulation into a shared C would lose
+    // updates): strideC = 0 is rejected for batch > 1, and so is any other stride that makes items overlap.
+    JT_REQUIRE(batch <= 1 || jt_gemm_batch_c_disjoint(m, n, ldc, strideC, batch));
+    if (batch == 0) return cudaSuccess;  // nothing to compute; pointers may be null
+    JT_REQUIRE(A != nullptr && B != nullptr && C != nullptr);
+    if (config == JT_GEMM_CONFIG_AUTO) config = choose_config(m, n, batch);
     switch (config) {
         case JT_GEMM_CONFIG_128x128:
-            return launch_config<128, 128, 16, 8, 8>(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
-                                                    bias, relu, stream);
+            return launch_config<128, 128, 16, 8, 8>(transA, transB, m, n, k, alpha, A, lda, strideA, B, ldb, strideB,
+                                                    beta, C, ldc, strideC, batch, bias, relu, stream);
         case JT_GEMM_CONFIG_64x64:
-            return launch_config<64, 64, 32, 8, 8>(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
-                                                   bias, relu, stream);
+            return launch_config<64, 64, 32, 8, 8>(transA, transB, m, n, k, alpha, A, lda, strideA, B, ldb, strideB,
+                                                   beta, C, ldc, strideC, batch, bias, relu, stream);
         default:
-            return launch_config<32, 64, 32, 4, 8>(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
-                                                   bias, relu, stream);
+            return launch_config<32, 64, 32, 4, 8>(transA, transB, m, n, k, alpha, A, lda, strideA, B, ldb, strideB,
+                                                   beta, C, ldc, strideC, batch, bias, relu, stream);
     }
+}
+
+}  // namespace
+
+extern "C" int jt_gemm_batch_c_disjoint(int m, int n, int ldc, int64_t strideC, int batch) {
+    if (m < 1 || n < 1 || ldc < n || strideC < 0 || batch < 0) return 0;
+    if (batch <= 1) return 1;
+    // Items one after another: each starts past the last element of the previous one.
+    const int64_t extent = (int64_t)(m - 1) * ldc + n;
+    if (strideC >= extent) return 1;
+    // Items interleaved within each row: item b's row i is [i ldc + b strideC, + n); with strideC >= n these are
+    // disjoint, and they all end before row i + 1 starts when (batch - 1) strideC + n <= ldc.
+    // (batch - 1) strideC <= ldc - n is tested by division: the product could overflow int64_t.
+    if (strideC >= n && strideC <= ((int64_t)ldc - n) / (batch - 1)) return 1;
+    return 0;
+}
+
+extern "C" cudaError_t jt_gemm_sgemm_config(int config, int transA, int transB, int m, int n, int k, float alpha,
+                                            const float* A, int lda, const float* B, int ldb, float beta, float* C,
+                                            int ldc, const float* bias, int relu, cudaStream_t stream) {
+    return sgemm_batched(config, transA, transB, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1, bias, relu,
+                         stream);
 }
 
 extern "C" cudaError_t jt_gemm_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float* A, int lda,
@@ -289,4 +344,12 @@ extern "C" cudaError_t jt_gemm_sgemm(int transA, int transB, int m, int n, int k
                                      int relu, cudaStream_t stream) {
     return jt_gemm_sgemm_config(JT_GEMM_CONFIG_AUTO, transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
                                 bias, relu, stream);
+}
+
+extern "C" cudaError_t jt_gemm_sgemm_batched(int config, int transA, int transB, int m, int n, int k, float alpha,
+                                             const float* A, int lda, int64_t strideA, const float* B, int ldb,
+                                             int64_t strideB, float beta, float* C, int ldc, int64_t strideC,
+                                             int batch, cudaStream_t stream) {
+    return sgemm_batched(config, transA, transB, m, n, k, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,
+                         strideC, batch, nullptr, 0, stream);
 }

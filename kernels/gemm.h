@@ -33,6 +33,26 @@ cudaError_t jt_gemm_sgemm_config(int config, int transA, int transB, int m, int 
                                  int lda, const float* B, int ldb, float beta, float* C, int ldc, const float* bias,
                                  int relu, cudaStream_t stream);
 
+// Strided-batched SGEMM: for b in [0, batch), C_b = alpha * op(A_b) * op(B_b) + beta * C_b, where
+// X_b = X + b * strideX (element strides, 64-bit). Each C_b is as in jt_gemm_sgemm (m, n, k >= 1, the same
+// leading-dimension rules, beta == 0 never reads C_b) without bias or ReLU, and is bit for bit what
+// jt_gemm_sgemm_config with the same configuration computes on that item alone. All items run in one grid
+// (blockIdx.z; batches over 65535 items take one launch per 65535). config: JT_GEMM_CONFIG_*.
+// Strides are >= 0; a stride of 0 shares one matrix between all items (e.g. the weights of a convolution
+// applied to every sample). Items must not write the same element of C: batch > 1 needs
+// jt_gemm_batch_c_disjoint(m, n, ldc, strideC, batch) (strideC = 0 is rejected; sum per-item results
+// into separate C_b and reduce them instead). batch == 0 does nothing (the pointers may then be null);
+// batch < 0 and every other bad argument give cudaErrorInvalidValue before anything is launched.
+cudaError_t jt_gemm_sgemm_batched(int config, int transA, int transB, int m, int n, int k, float alpha,
+                                  const float* A, int lda, int64_t strideA, const float* B, int ldb, int64_t strideB,
+                                  float beta, float* C, int ldc, int64_t strideC, int batch, cudaStream_t stream);
+
+// 1 when the batch items of C ([m, n] with leading dimension ldc, item b at b * strideC) never share an
+// element, as jt_gemm_sgemm_batched requires; else 0. Accepted layouts: items one after another
+// (strideC >= (m - 1) * ldc + n), or interleaved within the rows (strideC >= n and
+// (batch - 1) * strideC + n <= ldc). batch <= 1 is always disjoint.
+int jt_gemm_batch_c_disjoint(int m, int n, int ldc, int64_t strideC, int batch);
+
 #ifdef __cplusplus
 }
 #endif

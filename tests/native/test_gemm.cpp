@@ -2,8 +2,12 @@
 // tile configuration, every transposition, awkward sizes, padded leading dimensions, aligned and
 // misaligned pointers. Padding of A, B and C holds NaN / a sentinel, so a read outside the matrix
 // shows up as NaN and a write outside it as a changed sentinel.
+// jt_gemm_sgemm_batched: every item bit for bit equal to jt_gemm_sgemm_config on that item alone (same
+// configuration), against the float64 reference, shared (stride 0) A or B, gaps between C items untouched,
+// the invalid arguments, batch 0, and a batch beyond the grid's z limit.
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <string>
 #include <vector>
@@ -205,11 +209,295 @@ void test_invalid() {
     CHECK_CUDA(jt_gemm_sgemm(0, 0, 4, 4, 4, 1.f, p, 4, p + 16, 4, 0.f, p + 32, 4, nullptr, 0, 0));
 }
 
+
+// ------------------------------------------------------------------ strided-batched
+
+struct BOpts {
+    int config = JT_GEMM_CONFIG_AUTO;
+    int ta = 0, tb = 0;
+    int m = 1, n = 1, k = 1, batch = 1;
+    bool shareA = false, shareB = false;  // stride 0: one matrix for every item
+    int gapA = 0, gapB = 0, gapC = 0;      // elements between consecutive items (odd gaps misalign them)
+    int pad = 0;                           // extra columns in every leading dimension
+    float alpha = 1.f, beta = 0.f;
+    bool integer = false;
+};
+
+std::string describe(const BOpts& o) {
+    char buf[256];
+    snprintf(buf, sizeof buf,
+             "batched cfg=%d %c%c m=%d n=%d k=%d batch=%d shareA=%d shareB=%d gaps=%d/%d/%d pad=%d alpha=%g "
+             "beta=%g int=%d",
+             o.config, o.ta ? 'T' : 'N', o.tb ? 'T' : 'N', o.m, o.n, o.k, o.batch, o.shareA, o.shareB, o.gapA, o.gapB,
+             o.gapC, o.pad, o.alpha, o.beta, o.integer);
+    return buf;
+}
+
+bool same_bits(const std::vector<float>& x, const std::vector<float>& y) {
+    return x.size() == y.size() && (x.empty() || memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
+}
+
+void run_batched(const BOpts& o, jt_test::Rng& rng) {
+    const int rowsA = o.ta ? o.k : o.m, colsA = o.ta ? o.m : o.k;
+    const int rowsB = o.tb ? o.n : o.k, colsB = o.tb ? o.k : o.n;
+    const int lda = colsA + o.pad, ldb = colsB + o.pad, ldc = o.n + o.pad;
+    const int64_t extA = (int64_t)(rowsA - 1) * lda + colsA;
+    const int64_t extB = (int64_t)(rowsB - 1) * ldb + colsB;
+    const int64_t extC = (int64_t)(o.m - 1) * ldc + o.n;
+    const int64_t sA = o.shareA ? 0 : extA + o.gapA, sB = o.shareB ? 0 : extB + o.gapB, sC = extC + o.gapC;
+    const int items = o.batch > 0 ? o.batch : 1;
+    auto value = [&]() { return o.integer ? (float)((int)(rng.uniform() * 7.0) - 3) : rng.uniform(-1.f, 1.f); };
+
+    // Everything outside the items' matrices is NaN in A and B (a stray read poisons a result) and the
+    // sentinel in C (a stray write shows).
+    std::vector<float> a((size_t)((items - 1) * sA + extA), NAN), b((size_t)((items - 1) * sB + extB), NAN);
+    std::vector<float> c0((size_t)((items - 1) * sC + extC), kSentinel);
+    for (int t = 0; t < items; ++t) {
+        for (int r = 0; r < rowsA; ++r)
+            for (int c = 0; c < colsA; ++c) a[t * sA + (size_t)r * lda + c] = value();
+        for (int r = 0; r < rowsB; ++r)
+            for (int c = 0; c < colsB; ++c) b[t * sB + (size_t)r * ldb + c] = value();
+        for (int i = 0; i < o.m; ++i)
+            for (int j = 0; j < o.n; ++j) c0[t * sC + (size_t)i * ldc + j] = o.beta == 0.f ? NAN : value();
+    }
+
+    const std::string what = describe(o);
+    jt_test::DeviceBuffer<float> dA(a), dB(b), dC(c0), dSingle(c0);
+    CHECK_CUDA(jt_gemm_sgemm_batched(o.config, o.ta, o.tb, o.m, o.n, o.k, o.alpha, dA.get(), lda, sA, dB.get(), ldb, sB,
+                                     o.beta, dC.get(), ldc, sC, o.batch, 0));
+    const std::vector<float> c = dC.download();
+    if (o.batch == 0) {
+        CHECK(same_bits(c, c0), what + ": batch 0 changed C");
+        return;
+    }
+
+    // The same items one GEMM at a time, with the same configuration: identical bits everywhere (items and gaps).
+    for (int t = 0; t < o.batch; ++t) {
+        CHECK_CUDA(jt_gemm_sgemm_config(o.config, o.ta, o.tb, o.m, o.n, o.k, o.alpha, dA.get() + t * sA, lda,
+                                        dB.get() + t * sB, ldb, o.beta, dSingle.get() + t * sC, ldc, nullptr, 0, 0));
+    }
+    CHECK(same_bits(c, dSingle.download()), what + ": differs from per-item jt_gemm_sgemm_config");
+
+    size_t bad = 0;
+    double worstExcess = -1, worstGot = 0, worstWant = 0;
+    int worstT = 0, worstI = 0, worstJ = 0;
+    for (int t = 0; t < o.batch; ++t) {
+        const float* at = a.data() + t * sA;
+        const float* bt = b.data() + t * sB;
+        for (int i = 0; i < o.m; ++i) {
+            for (int j = 0; j < o.n; ++j) {
+                double dot = 0, mag = 0;
+                for (int p = 0; p < o.k; ++p) {
+                    const double x = o.ta ? at[(size_t)p * lda + i] : at[(size_t)i * lda + p];
+                    const double y = o.tb ? bt[(size_t)j * ldb + p] : bt[(size_t)p * ldb + j];
+                    dot += x * y;
+                    mag += fabs(x * y);
+                }
+                const size_t ci = t * sC + (size_t)i * ldc + j;
+                double want = o.alpha * dot;
+                mag *= fabs(o.alpha);
+                if (o.beta != 0.f) {
+                    want += (double)o.beta * c0[ci];
+                    mag += fabs((double)o.beta * c0[ci]);
+                }
+                // Tolerance as in run(): exact for integers; else ~30 ulp of the magnitude scale, far below
+                // one missing or doubled term.
+                const double tol = o.integer ? 0.0 : 2e-6 * mag + 1e-30;
+                const double got = c[ci];
+                const double excess = isnan(got) ? INFINITY : fabs(got - want) - tol;
+                if (excess > 0) {
+                    if (excess > worstExcess) {
+                        worstExcess = excess;
+                        worstT = t, worstI = i, worstJ = j;
+                        worstGot = got;
+                        worstWant = want;
+                    }
+                    ++bad;
+                }
+            }
+        }
+    }
+    if (!CHECK(bad == 0, what)) {
+        fprintf(stderr, "  %zu bad elements; worst item %d (%d, %d): got %.9g want %.9g\n", bad, worstT, worstI, worstJ,
+                worstGot, worstWant);
+    }
+    // C outside the items (row padding and the gaps between items) keeps the sentinel.
+    std::vector<char> inside(c.size(), 0);
+    for (int t = 0; t < o.batch; ++t)
+        for (int i = 0; i < o.m; ++i)
+            for (int j = 0; j < o.n; ++j) inside[t * sC + (size_t)i * ldc + j] = 1;
+    size_t touched = 0;
+    for (size_t q = 0; q < c.size(); ++q) touched += !inside[q] && c[q] != kSentinel;
+    CHECK_EQ(touched, 0u, what + ": C outside the items written");
+}
+
+void test_batched_shapes() {
+    jt_test::Rng rng(23);
+    const int dims[] = {1, 7, 33, 127, 130};
+    const int batches[] = {1, 3, 17};
+    // Every (m, n, k) and transposition; the batch, configuration and layout variants rotate with the case
+    // number, so each of them meets small and large sizes (the full cross product is too slow on emu).
+    int idx = 0;
+    for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb)
+            for (int m : dims)
+                for (int n : dims)
+                    for (int k : dims) {
+                        BOpts o;
+                        o.ta = ta;
+                        o.tb = tb;
+                        o.m = m;
+                        o.n = n;
+                        o.k = k;
+                        o.batch = batches[idx % 3];
+                        o.config = 1 + (idx / 3) % 3;  // explicit, so per-item calls use the very same kernel
+                        switch (idx % 5) {
+                            case 0: o.integer = true; break;  // exact: any indexing slip is a wrong integer
+                            case 1: o.shareA = true; o.gapC = 5; break;  // shared weights, odd gaps in C
+                            case 2: o.shareB = true; o.gapA = 4; o.gapC = 8; o.beta = 0.5f; break;  // aligned gaps
+                            case 3: o.gapA = 1; o.gapB = 3; o.pad = 3; o.alpha = -0.75f; o.beta = 1.f; break;
+                            default: o.pad = 4; o.gapB = 4; o.integer = true; o.shareA = idx % 2; break;
+                        }
+                        run_batched(o, rng);
+                        ++idx;
+                    }
+}
+
+void test_batched_auto_and_special() {
+    jt_test::Rng rng(29);
+    // The automatic configuration (checked against the reference and per-item AUTO calls, which on emu pick
+    // the same tile), and the convolution's shapes: y_i = W col_i, dcol_i = W^T dy_i, dW_i = dy_i col_i^T.
+    const int shapes[][6] = {// m, n, k, ta, tb, batch
+                             {8, 196, 9, 0, 0, 17},   {16, 49, 72, 0, 0, 5},  {72, 49, 16, 1, 0, 5},
+                             {16, 72, 49, 0, 1, 5},   {130, 7, 33, 1, 1, 3},  {1, 130, 127, 0, 0, 3}};
+    for (const auto& s : shapes) {
+        BOpts o;
+        o.m = s[0];
+        o.n = s[1];
+        o.k = s[2];
+        o.ta = s[3];
+        o.tb = s[4];
+        o.batch = s[5];
+        o.shareA = s[3] == 0 && s[4] == 0;
+        run_batched(o, rng);
+        o.integer = true;
+        o.beta = 1.f;
+        run_batched(o, rng);
+    }
+    // Both operands shared: every item computes the same product into its own C.
+    BOpts o;
+    o.m = 33, o.n = 7, o.k = 130, o.batch = 3, o.shareA = true, o.shareB = true, o.config = JT_GEMM_CONFIG_64x64;
+    run_batched(o, rng);
+    // Batch 0: nothing happens (C keeps NaN / sentinel bits).
+    o.batch = 0;
+    run_batched(o, rng);
+}
+
+// C items interleaved within the rows (strideC = n, ldc = batch n): accepted, and each item lands in its columns.
+void test_batched_interleaved_c() {
+    const int m = 5, n = 3, k = 4, batch = 4, ldc = batch * n;
+    std::vector<float> a(m * k), b(batch * k * n), c0(m * ldc, kSentinel);
+    for (size_t q = 0; q < a.size(); ++q) a[q] = (float)(q % 5) - 2.f;
+    for (size_t q = 0; q < b.size(); ++q) b[q] = (float)(q % 7) - 3.f;
+    jt_test::DeviceBuffer<float> dA(a), dB(b), dC(c0);
+    CHECK_CUDA(jt_gemm_sgemm_batched(JT_GEMM_CONFIG_AUTO, 0, 0, m, n, k, 1.f, dA.get(), k, 0, dB.get(), n, k * n, 0.f,
+                                     dC.get(), ldc, n, batch, 0));
+    const std::vector<float> c = dC.download();
+    size_t bad = 0;
+    for (int t = 0; t < batch; ++t)
+        for (int i = 0; i < m; ++i)
+            for (int j = 0; j < n; ++j) {
+                double want = 0;  // small integers: exact
+                for (int p = 0; p < k; ++p) want += (double)a[i * k + p] * b[t * k * n + p * n + j];
+                bad += c[i * ldc + t * n + j] != (float)want;
+            }
+    CHECK_EQ(bad, 0u, "batched interleaved C");
+}
+
+// Beyond gridDim.z's 65535: the launcher splits the batch into chunks; every item computed exactly once.
+void test_batched_huge_batch() {
+    const int batch = 65535 + 65535 / 2 + 7;  // two chunks, the second partial
+    std::vector<float> a(batch), b(batch), c0(batch);
+    for (int t = 0; t < batch; ++t) {
+        a[t] = (float)(t % 13) - 6.f;
+        b[t] = (float)(t % 11) - 5.f;
+        c0[t] = (float)(t % 7);
+    }
+    jt_test::DeviceBuffer<float> dA(a), dB(b), dC(c0);
+    CHECK_CUDA(jt_gemm_sgemm_batched(JT_GEMM_CONFIG_32x64, 0, 0, 1, 1, 1, 2.f, dA.get(), 1, 1, dB.get(), 1, 1, 1.f,
+                                     dC.get(), 1, 1, batch, 0));
+    const std::vector<float> c = dC.download();
+    size_t bad = 0;
+    for (int t = 0; t < batch; ++t) bad += c[t] != 2.f * a[t] * b[t] + c0[t];  // small integers: exact
+    CHECK_EQ(bad, 0u, "batched m = n = k = 1 over 65535 items");
+}
+
+void test_batched_invalid() {
+    jt_test::DeviceBuffer<float> buf(256);
+    float* p = buf.get();
+    const cudaError_t bad = cudaErrorInvalidValue;
+    // The valid call everything below varies: 4 items of 4x4x4 with separate A, B and C.
+    CHECK_CUDA(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, 4, 0));
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, -1, 0), bad);
+    // Items accumulating into one C would race: strideC = 0 with batch > 1, and overlapping items.
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 1.f, p + 128, 4, 0, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 12, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 3, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 8, 4, 4, 0), bad);
+    // ... while strideC = 0 for a single item is fine, and so is strideC = extent exactly (13 = 3 * 4 + 1 with n 1).
+    CHECK_CUDA(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 0, 1, 0));
+    CHECK_CUDA(jt_gemm_sgemm_batched(0, 0, 0, 4, 1, 4, 1.f, p, 4, 16, p + 64, 1, 4, 0.f, p + 128, 4, 13, 4, 0));
+    // Negative strides.
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p + 64, 4, -16, p, 4, 16, 0.f, p + 128, 4, 16, 2, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, -16, 0.f, p + 128, 4, 16, 2, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 192, 4, -16, 2, 0), bad);
+    // Null pointers.
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, nullptr, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, 4, 0),
+                 bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, nullptr, 4, 16, 0.f, p + 128, 4, 16, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, nullptr, 4, 16, 4, 0), bad);
+    // The single-GEMM rules: sizes, leading dimensions, configuration.
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 0, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 0, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 0, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, p, 3, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 1, 0, 5, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 1, 4, 4, 5, 1.f, p, 5, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 5, 4, 1.f, p, 4, 16, p + 64, 5, 16, 0.f, p + 128, 4, 16, 4, 0), bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(JT_GEMM_CONFIG_COUNT, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128,
+                                       4, 16, 4, 0),
+                 bad);
+    CHECK_STATUS(jt_gemm_sgemm_batched(-1, 0, 0, 4, 4, 4, 1.f, p, 4, 16, p + 64, 4, 16, 0.f, p + 128, 4, 16, 4, 0), bad);
+    // Batch 0 is a no-op, with or without operands; its scalar arguments are still checked.
+    CHECK_CUDA(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, nullptr, 4, 16, nullptr, 4, 16, 0.f, nullptr, 4, 0, 0, 0));
+    CHECK_STATUS(jt_gemm_sgemm_batched(0, 0, 0, 4, 4, 4, 1.f, nullptr, 3, 16, nullptr, 4, 16, 0.f, nullptr, 4, 0, 0, 0),
+                 bad);
+
+    // The disjointness rule itself.
+    CHECK(jt_gemm_batch_c_disjoint(4, 4, 4, 16, 1000) == 1, "contiguous items");
+    CHECK(jt_gemm_batch_c_disjoint(4, 4, 4, 0, 1) == 1, "one item");
+    CHECK(jt_gemm_batch_c_disjoint(4, 4, 4, 0, 2) == 0, "strideC 0");
+    CHECK(jt_gemm_batch_c_disjoint(4, 4, 6, 22, 2) == 1, "strideC = extent (3 * 6 + 4)");
+    CHECK(jt_gemm_batch_c_disjoint(4, 4, 6, 21, 2) == 0, "strideC one short of the extent");
+    CHECK(jt_gemm_batch_c_disjoint(4, 4, 12, 4, 3) == 1, "interleaved columns");
+    CHECK(jt_gemm_batch_c_disjoint(4, 4, 12, 4, 4) == 0, "interleaved columns spilling into the next row");
+    CHECK(jt_gemm_batch_c_disjoint(4, 4, 12, 3, 3) == 0, "interleaved columns overlapping");
+    CHECK(jt_gemm_batch_c_disjoint(2, 1, 2147483647, 1, 2147483647) == 1, "huge batch interleaved, no overflow");
+    CHECK(jt_gemm_batch_c_disjoint(2, 1, 2147483647, 2147483648LL, 2147483647) == 1, "huge stride, no overflow");
+    CHECK(jt_gemm_batch_c_disjoint(2, 1, 2147483647, 2147483647, 2) == 0, "item 1 row 0 is item 0 row 1");
+    CHECK(jt_gemm_batch_c_disjoint(2, 2, 2147483647, 1073741824, 3) == 0, "(batch - 1) strideC + n > ldc");
+}
+
 }  // namespace
 
 int main() {
     test_invalid();
     test_all_shapes();
     test_larger();
+    test_batched_invalid();
+    test_batched_interleaved_c();
+    test_batched_shapes();
+    test_batched_auto_and_special();
+    test_batched_huge_batch();
     return jt_test::finish("test_gemm");
 }

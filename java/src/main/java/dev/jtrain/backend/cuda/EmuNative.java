@@ -117,6 +117,8 @@ public final class EmuNative {
 
     static native void gemmSgemm(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long stream);
 
+    static native void gemmSgemmBatched(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA, long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch, long stream);
+
     static native void activationsForward(int kind, long x, long y, long n, float a, float b, long stream);
 
     static native void activationsBackward(int kind, long x, long y, long dy, long dx, long n, float a, float b, long stream);
@@ -478,6 +480,11 @@ public final class EmuNative {
         @Override
         public void gemmSgemm(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long stream) {
             EmuNative.gemmSgemm(config, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, stream);
+        }
+
+        @Override
+        public void gemmSgemmBatched(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA, long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch, long stream) {
+            EmuNative.gemmSgemmBatched(config, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, stream);
         }
 
         @Override

@@ -208,6 +208,28 @@ public interface NativeApi {
     void gemmSgemm(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda,
                    long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long stream);
 
+    /**
+     * Strided-batched SGEMM, all items in one kernel launch (batches over 65535 items: one per 65535): for i in
+     * [0, batch), {@code c_i = alpha op(a_i) op(b_i) + beta c_i} with {@code x_i = x + i * strideX} (strides in
+     * float elements, not bytes), each item exactly as {@link #gemmSgemm} (same rules for m, n, k and the leading
+     * dimensions, no bias or ReLU, beta 0 never reads c) and bit for bit what gemmSgemm with the same config
+     * computes on that item alone. A stride of 0 shares one matrix among all items (e.g. convolution weights).
+     * The items of c must not overlap, since they are written concurrently: strideC &gt;= (m - 1) ldc + n, or
+     * strideC &gt;= n with (batch - 1) strideC + n &lt;= ldc; strideC 0 is allowed only for batch &lt;= 1 (to sum
+     * items, write them apart and reduce). Batch 0 does nothing (pointers may be 0). Throws
+     * IllegalArgumentException naming the argument for a negative batch or stride, overlapping c items, or an
+     * operand whose whole extent {@code (batch - 1) * stride + one matrix} is not inside its allocation.
+     *
+     * @param config  0 = auto, 1..3 = JT_GEMM_CONFIG_*
+     * @param strideA elements from one a item to the next, &gt;= 0
+     * @param strideB elements from one b item to the next, &gt;= 0
+     * @param strideC elements from one c item to the next, &gt;= 0 (see above)
+     * @param batch   number of items, &gt;= 0
+     */
+    void gemmSgemmBatched(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a,
+                          int lda, long strideA, long b, int ldb, long strideB, float beta, long c, int ldc,
+                          long strideC, int batch, long stream);
+
     // ------------------------------------------------------------------ activations
 
     /** y = f(x); kind = {@code Activation.Kind} ordinal; a, b = the activation's alpha and beta. */

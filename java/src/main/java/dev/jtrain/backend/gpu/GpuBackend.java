@@ -488,7 +488,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
         api.reduceCountEqual(ptr(a), ptr(b), a.numel(), ptr(out), reduceWorkspace, stream);
     }
 
-    // ---------------------------------------------------------------- convolution (im2col + GEMM per sample)
+    // ---------------------------------------------------------------- convolution (im2col + batched GEMM)
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor b, ConvSpec s, Tensor y) {
@@ -504,10 +504,9 @@ public final class GpuBackend implements Backend, AutoCloseable {
         try (Tensor col = scratch((long) n * k * p)) {
             api.convIm2col(ptr(x), ptr(col), n, x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(), s.strideH(),
                     s.strideW(), s.padH(), s.padW(), stream);
-            for (int i = 0; i < n; i++) {            // y[i] [Cout, P] = W [Cout, K] col[i] [K, P]
-                api.gemmSgemm(0, false, false, cout, p, k, 1f, ptr(w), k, ptr(col) + 4L * i * k * p, p, 0f,
-                        ptr(y) + 4L * i * cout * p, p, 0L, false, stream);
-            }
+            // y[i] [Cout, P] = W [Cout, K] col[i] [K, P] for every sample i: one batched GEMM, W shared (stride 0).
+            api.gemmSgemmBatched(0, false, false, cout, p, k, 1f, ptr(w), k, 0L, ptr(col), p, (long) k * p, 0f,
+                    ptr(y), p, (long) cout * p, n, stream);
         }
         if (b != null) {
             api.reduceAddBias(ptr(y), ptr(b), n, cout, p, stream);
@@ -540,10 +539,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
             try (Tensor col = scratch(colFloats)) {
                 api.convIm2col(ptr(x), ptr(col), n, x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(),
                         s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
-                for (int i = 0; i < n; i++) {        // dW [Cout, K] += dy[i] [Cout, P] col[i]^T [P, K]
-                    api.gemmSgemm(0, false, true, cout, k, p, 1f, ptr(dy) + 4L * i * cout * p, p,
-                            ptr(col) + 4L * i * k * p, p, 1f, ptr(dw), k, 0L, false, stream);
-                }
+                convWeightGrad(dy, col, n, cout, k, p, colFloats, dw);
             }
         }
         if (db != null) {
@@ -551,12 +547,46 @@ public final class GpuBackend implements Backend, AutoCloseable {
         }
         if (dx != null) {
             try (Tensor dcol = scratch(colFloats)) {
-                for (int i = 0; i < n; i++) {        // dcol[i] [K, P] = W^T [K, Cout] dy[i] [Cout, P]
-                    api.gemmSgemm(0, true, false, k, p, cout, 1f, ptr(w), k, ptr(dy) + 4L * i * cout * p, p, 0f,
-                            ptr(dcol) + 4L * i * k * p, p, 0L, false, stream);
-                }
+                // dcol[i] [K, P] = W^T [K, Cout] dy[i] [Cout, P] for every sample i: one batched GEMM, W shared.
+                api.gemmSgemmBatched(0, true, false, k, p, cout, 1f, ptr(w), k, 0L, ptr(dy), p, (long) cout * p, 0f,
+                        ptr(dcol), p, (long) k * p, n, stream);
                 api.convCol2im(ptr(dcol), ptr(dx), n, x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(),
                         s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+            }
+        }
+    }
+
+    /** Floats of per-sample weight gradients kept at once when they would exceed the im2col buffer. */
+    private static final long WEIGHT_GRAD_PARTIALS_MIN = 1L << 24;   // 64 MiB
+
+    /**
+     * dW [Cout, K] += sum over samples i of dy[i] [Cout, P] col[i]^T [P, K], with dy [N, Cout, P] and col [N, K, P].
+     *
+     * <p>The samples cannot share one C in a batched GEMM (items accumulating into the same dW would race), so each
+     * sample's product goes to its own slice of a scratch [N, Cout, K] (one batched GEMM, beta 0) and those are summed
+     * over N into dW by reduceBiasGrad viewed as [N, Cout K, 1] (a column sum, accumulated into dW). Chosen over
+     * transposing dy and col to [Cout, N P] and [K, N P] for one GEMM with the batch folded into k because: it needs
+     * no new kernel and no second copy of col, the sum is deterministic (a fixed-order tree in double, no atomics),
+     * and it keeps the GPU busy: the folded GEMM has a small [Cout, K] output (a handful of blocks) and a very long k,
+     * while the batched one runs N times as many blocks. The cost is the scratch, N Cout K floats: where that would
+     * exceed both the im2col buffer and 64 MiB, the samples go in chunks (two launches per chunk), so memory stays
+     * bounded; for usual layers (Cout &lt;= P, or small) it is one chunk, two launches whatever the batch.
+     */
+    private void convWeightGrad(Tensor dy, Tensor col, int n, int cout, int k, int p, long colFloats, Tensor dw) {
+        long perSample = (long) cout * k;
+        if (perSample > Integer.MAX_VALUE) {   // reduceBiasGrad's channel count is an int
+            throw new IllegalArgumentException("conv2d weight gradient of " + perSample + " floats is too large on "
+                    + device);
+        }
+        long budget = Math.max(colFloats, WEIGHT_GRAD_PARTIALS_MIN);
+        int chunk = (int) Math.max(1, Math.min(n, budget / perSample));
+        try (Tensor partial = scratch(perSample * chunk)) {
+            for (int i0 = 0; i0 < n; i0 += chunk) {
+                int items = Math.min(chunk, n - i0);
+                // partial[j] [Cout, K] = dy[i0 + j] [Cout, P] col[i0 + j]^T [P, K]
+                api.gemmSgemmBatched(0, false, true, cout, k, p, 1f, ptr(dy) + 4L * i0 * cout * p, p, (long) cout * p,
+                        ptr(col) + 4L * i0 * k * p, p, (long) k * p, 0f, ptr(partial), k, perSample, items, stream);
+                api.reduceBiasGrad(ptr(partial), items, (int) perSample, 1, ptr(dw), stream);   // dW += sum over j
             }
         }
     }

@@ -17,6 +17,8 @@ import static dev.jtrain.backend.cuda.EmuTestSupport.emu;
 import static dev.jtrain.backend.cuda.EmuTestSupport.rand;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every bound kernel family run on the emu device through JNI, on small inputs at awkward sizes, against
@@ -83,6 +85,62 @@ class EmuKernelsTest {
                 }
             }
         }
+    }
+
+    @Test
+    void gemmBatchedMatchesPerItemGemmBitForBit() {
+        // Items of a shared a (stride 0, the conv weights) times separate b, into c items with a gap between them.
+        int m = 7, n = 33, k = 13, batch = 5;
+        for (int ta = 0; ta < 2; ta++) {
+            for (int tb = 0; tb < 2; tb++) {
+                boolean transA = ta == 1, transB = tb == 1;
+                int lda = transA ? m : k, ldb = transB ? k : n;
+                long strideB = (long) k * n + 3, strideC = (long) m * n + 5;
+                float[] a = r(m * k), b = r((int) (strideB * batch)), c0 = r((int) (strideC * batch));
+                long da = dev.floats(a), db = dev.floats(b), dc = dev.floats(c0), single = dev.floats(c0);
+                api.gemmSgemmBatched(0, transA, transB, m, n, k, 0.75f, da, lda, 0, db, ldb, strideB, 0.5f, dc, n,
+                        strideC, batch, 0);
+                for (int i = 0; i < batch; i++) {
+                    api.gemmSgemm(0, transA, transB, m, n, k, 0.75f, da, lda, db + 4L * i * strideB, ldb, 0.5f,
+                            single + 4L * i * strideC, n, 0, false, 0);
+                }
+                assertBits("batched gemm tA=" + transA + " tB=" + transB, dev.get(single, c0.length),
+                        dev.get(dc, c0.length));
+            }
+        }
+    }
+
+    @Test
+    void gemmBatchedRejectsBadArgumentsNamingThem() {
+        long p = dev.zeros(64);   // 4 items of 2x2 (stride 4) in each of a [0, 16), b [16, 32), c [48, 64)
+        long a = p, b = p + 4L * 16, c = p + 4L * 48;
+        api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 4, b, 2, 4, 0f, c, 2, 4, 4, 0);   // fits exactly
+        api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, 0, 2, 4, 0, 2, 4, 0f, 0, 2, 4, 0, 0);   // batch 0: no-op
+        assertIae("batch must be >= 0",
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 4, b, 2, 4, 0f, c, 2, 4, -1, 0));
+        assertIae("strideA must be >= 0",
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, -4, b, 2, 4, 0f, c, 2, 4, 2, 0));
+        assertIae("strideC = 0 makes the 2 items of c",
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 4, b, 2, 4, 1f, c, 2, 0, 2, 0));
+        assertIae("strideC = 3 makes",
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 4, b, 2, 4, 1f, c, 2, 3, 2, 0));
+        // The last item's extent, not just the first matrix, must lie inside the allocation.
+        assertIae("c needs",
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 4, b, 2, 4, 0f, c, 2, 4, 5, 0));
+        assertIae("b needs",
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 0, b, 2, 16, 0f, c, 2, 4, 4, 0));
+        assertIae("a is a null device pointer",
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, 0, 2, 4, b, 2, 4, 0f, c, 2, 4, 1, 0));
+        assertIae("size overflow",
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, Long.MAX_VALUE / 2, b, 2, 4, 0f, c, 2,
+                        4, 4, 0));
+        assertIae("ldc must be >= n",
+                () -> api.gemmSgemmBatched(0, false, false, 2, 2, 2, 1f, a, 2, 4, b, 2, 4, 0f, c, 1, 4, 1, 0));
+    }
+
+    private static void assertIae(String fragment, org.junit.jupiter.api.function.Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(fragment), () -> "expected '" + fragment + "' in: " + e.getMessage());
     }
 
     @Test
