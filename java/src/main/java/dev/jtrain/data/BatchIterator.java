@@ -8,8 +8,10 @@ import dev.jtrain.tensor.Tensor;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Walks a {@link Dataset} in mini-batches, one epoch at a time, filling <b>reusable</b> batch tensors
@@ -245,11 +247,16 @@ public final class BatchIterator implements AutoCloseable {
         Batch b = slotFor(n);
         position += n;
         if (loader == null) {
-            loader = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "jtrain-batch-loader");
-                t.setDaemon(true);
-                return t;
-            });
+            // One daemon thread that also ends after a few idle seconds, so an iterator dropped without
+            // close() leaves no thread behind.
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                    r -> {
+                        Thread t = new Thread(r, "jtrain-batch-loader");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            pool.allowCoreThreadTimeOut(true);
+            loader = pool;
         }
         pending = loader.submit(() -> {
             fill(b, start, n);
