@@ -271,7 +271,38 @@ bool sizes_ok(int n, int c, int64_t inner) {
     return n >= 1 && c >= 1 && inner >= 1 && (int64_t)n * inner <= INT64_MAX / c;
 }
 
+// The two directions of the saved-statistic conversion, one thread per channel.
+__global__ void bn_invstd_to_var_kernel(float* s, int c, float eps) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < c; i += gridDim.x * blockDim.x) {
+        const double inv = (double)s[i];
+        s[i] = (float)(1.0 / (inv * inv) - (double)eps);
+    }
+}
+
+__global__ void bn_var_to_invstd_kernel(const float* __restrict__ var, float* __restrict__ invstd, int c, float eps) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < c; i += gridDim.x * blockDim.x) {
+        invstd[i] = (float)(1.0 / sqrt((double)var[i] + (double)eps));
+    }
+}
+
 }  // namespace
+
+extern "C" cudaError_t jt_batchnorm_invstd_to_var(float* s, int c, float eps, cudaStream_t stream) {
+    JT_REQUIRE(c >= 0);
+    if (c == 0) return cudaSuccess;
+    JT_REQUIRE(s != nullptr);
+    LAUNCH(bn_invstd_to_var_kernel, jt_grid_1d(c, 256), 256, 0, stream)(s, c, eps);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_batchnorm_var_to_invstd(const float* var, float* invstd, int c, float eps,
+                                                  cudaStream_t stream) {
+    JT_REQUIRE(c >= 0);
+    if (c == 0) return cudaSuccess;
+    JT_REQUIRE(var != nullptr && invstd != nullptr);
+    LAUNCH(bn_var_to_invstd_kernel, jt_grid_1d(c, 256), 256, 0, stream)(var, invstd, c, eps);
+    return JT_LAUNCH_STATUS();
+}
 
 extern "C" cudaError_t jt_batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float eps,
                                                   float momentum, float* running_mean, float* running_var, float* y,

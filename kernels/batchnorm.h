@@ -35,6 +35,12 @@ cudaError_t jt_batchnorm_backward(const float* x, const float* dy, const float* 
                                   const float* var, float eps, int training, float* dx, float* dgamma,
                                   float* dbeta, int n, int c, int64_t inner, cudaStream_t stream);
 
+// The saved statistic in cuDNN's form and in ours, converted in place or into another buffer (the vendor
+// path: cuDNN saves 1 / sqrt(var + eps), the Backend contract the biased variance). Per channel, in double:
+// var = 1 / invstd^2 - eps; invstd = 1 / sqrt(var + eps). c >= 0.
+cudaError_t jt_batchnorm_invstd_to_var(float* s, int c, float eps, cudaStream_t stream);
+cudaError_t jt_batchnorm_var_to_invstd(const float* var, float* invstd, int c, float eps, cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

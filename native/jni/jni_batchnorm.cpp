@@ -79,6 +79,22 @@ void JNICALL batchnormBackward(JNIEnv* env, jclass, jlong x, jlong dy, jlong gam
               jt::stream_of(stream));
 }
 
+// cuDNN's saved 1/sqrt(var + eps) <-> our biased variance (the vendor BatchNorm path), per channel.
+void JNICALL batchnormInvStdToVar(JNIEnv* env, jclass, jlong s, jint c, jfloat eps, jlong stream) {
+    jt::Check ck(env, "batchnormInvStdToVar");
+    if (!jt::require_stream(env, "batchnormInvStdToVar", "stream", stream)) return;
+    if (!ck.nonneg("c", c).f32("s", s, c)) return;
+    JT_LAUNCH(ck, jt_batchnorm_invstd_to_var, jt::dptr<float>(s), c, eps, jt::stream_of(stream));
+}
+
+void JNICALL batchnormVarToInvStd(JNIEnv* env, jclass, jlong var, jlong invStd, jint c, jfloat eps, jlong stream) {
+    jt::Check ck(env, "batchnormVarToInvStd");
+    if (!jt::require_stream(env, "batchnormVarToInvStd", "stream", stream)) return;
+    if (!ck.nonneg("c", c).f32("var", var, c).f32("invStd", invStd, c)) return;
+    JT_LAUNCH(ck, jt_batchnorm_var_to_invstd, jt::dptr<const float>(var), jt::dptr<float>(invStd), c, eps,
+              jt::stream_of(stream));
+}
+
 }  // namespace
 
 bool jt::register_batchnorm(JNIEnv* env, jclass cls) {
@@ -87,5 +103,7 @@ bool jt::register_batchnorm(JNIEnv* env, jclass cls) {
                                 method("batchnormForwardTrain", batchnormForwardTrain),
                                 method("batchnormForwardEval", batchnormForwardEval),
                                 method("batchnormBackward", batchnormBackward),
+                                method("batchnormInvStdToVar", batchnormInvStdToVar),
+                                method("batchnormVarToInvStd", batchnormVarToInvStd),
                             });
 }

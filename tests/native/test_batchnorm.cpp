@@ -264,7 +264,31 @@ void test_bad_arguments() {
 
 }  // namespace
 
+// The saved-statistic conversions of the vendor path, against float64: var -> invstd -> var returns the
+// variance to within a few ulp of (var + eps) (the float invstd carries one rounding, squared).
+void test_stat_conversions() {
+    const float eps = 1e-5f;
+    for (int c : {1, 7, 257}) {
+        std::vector<float> var(c);
+        for (int i = 0; i < c; ++i) var[i] = (i % 3 == 0) ? 0.f : 0.01f * (float)(i * i) + 1e-3f;  // zero included
+        jt_test::DeviceBuffer<float> V(var), I(c);
+        CHECK_CUDA(jt_batchnorm_var_to_invstd(V, I, c, eps, 0));
+        std::vector<float> inv = I.download(), want(c);
+        for (int i = 0; i < c; ++i) want[i] = (float)(1.0 / sqrt((double)var[i] + eps));
+        CHECK_ALL_CLOSE(inv, want, 0x1p-23, 0.0, "var_to_invstd c=" + std::to_string(c));
+        CHECK_CUDA(jt_batchnorm_invstd_to_var(I, c, eps, 0));
+        std::vector<float> back = I.download();
+        size_t bad = 0;
+        for (int i = 0; i < c; ++i) bad += fabs((double)back[i] - var[i]) > 4 * 0x1p-24 * ((double)var[i] + eps);
+        CHECK_EQ(bad, (size_t)0, "invstd_to_var round trip c=" + std::to_string(c));
+    }
+    CHECK_STATUS(jt_batchnorm_var_to_invstd(nullptr, nullptr, 3, 1e-5f, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_batchnorm_invstd_to_var(nullptr, -1, 1e-5f, 0), cudaErrorInvalidValue);
+    CHECK_CUDA(jt_batchnorm_invstd_to_var(nullptr, 0, 1e-5f, 0));
+}
+
 int main() {
+    test_stat_conversions();
     for (const Shape& s : kShapes) {
         test_forward_train(s, true);
         test_forward_eval(s, true);

@@ -100,7 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
     String device = "cpu";
 
     @Option(names = "--kernels", paramLabel = "WHO", description = "on emu/cuda: custom (our kernels), vendor "
-            + "(cuBLAS GEMM and cuDNN conv/avg-pool/activations; cuda only) or auto (default: ${DEFAULT-VALUE})")
+            + "(cuBLAS GEMM; cuDNN conv, pooling, BatchNorm, activations; cuda only) or auto (default: ${DEFAULT-VALUE})")
     String kernels = "custom";
 
     @Option(names = "--data", paramLabel = "DIR",

@@ -187,6 +187,10 @@ public final class EmuNative {
 
     static native void batchnormBackward(long x, long dy, long gamma, long mean, long var, float eps, boolean training, long dx, long dgamma, long dbeta, int n, int c, long inner, long stream);
 
+    static native void batchnormInvStdToVar(long s, int c, float eps, long stream);
+
+    static native void batchnormVarToInvStd(long var, long invStd, int c, float eps, long stream);
+
     static native void dropoutForward(long x, long y, long mask, long n, float p, long seed, long offset, long stream);
 
     static native void dropoutRandomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream);
@@ -655,6 +659,16 @@ public final class EmuNative {
         @Override
         public void batchnormBackward(long x, long dy, long gamma, long mean, long var, float eps, boolean training, long dx, long dgamma, long dbeta, int n, int c, long inner, long stream) {
             EmuNative.batchnormBackward(x, dy, gamma, mean, var, eps, training, dx, dgamma, dbeta, n, c, inner, stream);
+        }
+
+        @Override
+        public void batchnormInvStdToVar(long s, int c, float eps, long stream) {
+            EmuNative.batchnormInvStdToVar(s, c, eps, stream);
+        }
+
+        @Override
+        public void batchnormVarToInvStd(long var, long invStd, int c, float eps, long stream) {
+            EmuNative.batchnormVarToInvStd(var, invStd, c, eps, stream);
         }
 
         @Override

@@ -332,6 +332,12 @@ public interface NativeApi {
     void batchnormBackward(long x, long dy, long gamma, long mean, long var, float eps, boolean training, long dx,
                            long dgamma, long dbeta, int n, int c, long inner, long stream);
 
+    /** In place, per channel: s = 1 / s^2 - eps (cuDNN's saved inverse std to our biased variance). */
+    void batchnormInvStdToVar(long s, int c, float eps, long stream);
+
+    /** Per channel: invStd = 1 / sqrt(var + eps) (our biased variance to cuDNN's saved inverse std). */
+    void batchnormVarToInvStd(long var, long invStd, int c, float eps, long stream);
+
     // ------------------------------------------------------------------ dropout and random fills (Philox)
 
     void dropoutForward(long x, long y, long mask, long n, float p, long seed, long offset, long stream);

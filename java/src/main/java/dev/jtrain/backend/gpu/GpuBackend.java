@@ -48,7 +48,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     private final String description;
     private volatile KernelChoice kernels = KernelChoice.CUSTOM;
     private volatile boolean gemmOnCublas;
-    private volatile boolean cudnnOps;     // convolution, average pooling, relu/sigmoid/tanh/elu through cuDNN
+    private volatile boolean cudnnOps;     // conv, pooling, BatchNorm and relu/sigmoid/tanh/elu through cuDNN
 
     /** A backend on {@code device} over {@code rawApi}, guarded against fatal faults ({@link FaultGuard}). */
     public GpuBackend(NativeApi rawApi, Device device, String description) {
@@ -107,10 +107,11 @@ public final class GpuBackend implements Backend, AutoCloseable {
     /**
      * Chooses whose kernels run ({@link KernelChoice}). {@code vendor} needs a real GPU and cuBLAS: on emu, or
      * where cuBLAS was not found, it throws {@link IllegalArgumentException} saying why. With {@code vendor},
-     * GEMM runs on cuBLAS (pedantic FP32) and, where cuDNN was found, convolutions, average pooling and the
-     * relu/sigmoid/tanh/elu activations run on cuDNN (FP32, TF32 off). BatchNorm and max pooling stay ours
-     * under every choice: cuDNN saves 1/std where the Backend contract saves the biased variance, and its max
-     * pooling backward needs x and y where the contract passes the argmax indices.
+     * GEMM runs on cuBLAS (pedantic FP32) and, where cuDNN was found, convolutions, average pooling, the
+     * relu/sigmoid/tanh/elu activations and BatchNorm (training forward, inference, training backward; its
+     * saved statistic converted between cuDNN's 1/std and the contract's biased variance) run on cuDNN (FP32,
+     * TF32 off). Max pooling runs on cuDNN in inference only: its backward needs x and y where the Backend
+     * contract passes the forward's argmax indices, so training keeps our kernels.
      */
     public void useKernels(KernelChoice choice) {
         boolean cudnn = false;
@@ -133,7 +134,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
         cudnnOps = cudnn;
     }
 
-    /** Whether convolutions, average pooling and the cuDNN activations run on cuDNN (vendor kernels, cuDNN found). */
+    /** Whether convolutions, pooling, BatchNorm and the cuDNN activations run on cuDNN (vendor kernels, cuDNN found). */
     public boolean usesCudnn() {
         return cudnnOps;
     }
@@ -595,6 +596,11 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void maxPool2dForward(Tensor x, ConvSpec s, Tensor y, Tensor indices) {
+        if (cudnnOps && indices == null) {   // inference; training keeps our argmax indices for the backward
+            api.cudnnPoolForward(true, ptr(x), ptr(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(),
+                    s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+            return;
+        }
         api.poolMaxForward(ptr(x), ptr(y), opt(indices), x.dim(0), x.dim(1), x.dim(2), x.dim(3), s.kernelH(),
                 s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
     }
@@ -629,9 +635,31 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     // ---------------------------------------------------------------- batch normalisation
 
+    /** cuDNN's smallest epsilon (CUDNN_BN_MIN_EPSILON); a smaller one stays on our kernels. */
+    private static final float CUDNN_BN_MIN_EPSILON = 1e-5f;
+
+    /**
+     * Whether a BatchNorm op runs on cuDNN: vendor kernels with cuDNN found, the affine parameters present
+     * (cuDNN's spatial mode always scales and shifts), eps within cuDNN's range and at least two values per
+     * channel (the unbiased running variance divides by M - 1).
+     */
+    private boolean bnOnCudnn(Tensor x, Tensor gamma, Tensor beta, float eps) {
+        return cudnnOps && gamma != null && beta != null && eps >= CUDNN_BN_MIN_EPSILON
+                && (long) x.dim(0) * inner(x) >= 2;
+    }
+
     @Override
     public void batchNormForwardTrain(Tensor x, Tensor gamma, Tensor beta, float eps, float momentum,
                                       Tensor runningMean, Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveVar) {
+        if (bnOnCudnn(x, gamma, beta, eps)) {
+            // cuDNN saves 1/sqrt(var + eps) where the Backend contract saves the biased variance: convert in place
+            api.cudnnBatchnormForwardTrain(ptr(x), ptr(gamma), ptr(beta), eps, momentum, opt(runningMean),
+                    opt(runningVar), ptr(y), opt(saveMean), opt(saveVar), x.dim(0), x.dim(1), inner(x), 1, stream);
+            if (saveVar != null) {
+                api.batchnormInvStdToVar(ptr(saveVar), x.dim(1), eps, stream);
+            }
+            return;
+        }
         api.batchnormForwardTrain(ptr(x), opt(gamma), opt(beta), eps, momentum, opt(runningMean), opt(runningVar),
                 ptr(y), opt(saveMean), opt(saveVar), x.dim(0), x.dim(1), inner(x), stream);
     }
@@ -639,6 +667,11 @@ public final class GpuBackend implements Backend, AutoCloseable {
     @Override
     public void batchNormForwardEval(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                      float eps, Tensor y) {
+        if (bnOnCudnn(x, gamma, beta, eps)) {
+            api.cudnnBatchnormForwardInference(ptr(x), ptr(gamma), ptr(beta), ptr(runningMean), ptr(runningVar), eps,
+                    ptr(y), x.dim(0), x.dim(1), inner(x), 1, stream);
+            return;
+        }
         api.batchnormForwardEval(ptr(x), opt(gamma), opt(beta), ptr(runningMean), ptr(runningVar), eps, ptr(y),
                 x.dim(0), x.dim(1), inner(x), stream);
     }
@@ -646,6 +679,14 @@ public final class GpuBackend implements Backend, AutoCloseable {
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor var, float eps,
                                   boolean training, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        if (training && dx != null && bnOnCudnn(x, gamma, gamma, eps)) {  // cuDNN has no eval-mode backward
+            try (Tensor invStd = scratch(x.dim(1))) {
+                api.batchnormVarToInvStd(ptr(var), ptr(invStd), x.dim(1), eps, stream);
+                api.cudnnBatchnormBackward(ptr(x), ptr(dy), ptr(gamma), ptr(mean), ptr(invStd), eps, ptr(dx),
+                        opt(dgamma), opt(dbeta), x.dim(0), x.dim(1), inner(x), 1, stream);
+            }
+            return;
+        }
         api.batchnormBackward(ptr(x), ptr(dy), opt(gamma), ptr(mean), ptr(var), eps, training, opt(dx), opt(dgamma),
                 opt(dbeta), x.dim(0), x.dim(1), inner(x), stream);
     }

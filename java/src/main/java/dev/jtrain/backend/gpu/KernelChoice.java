@@ -4,9 +4,9 @@ import java.util.Locale;
 
 /**
  * Whose kernels a GPU backend runs ({@code --kernels}): ours ({@code custom}, the default and the only
- * choice on emu), the vendor's ({@code vendor}: GEMM through cuBLAS with TF32 off; convolutions, average
- * pooling and relu/sigmoid/tanh/elu through cuDNN where it is found; BatchNorm and max pooling stay ours,
- * see {@link GpuBackend#useKernels}), or {@code auto}: the faster where a measurement on this device kind
+ * choice on emu), the vendor's ({@code vendor}: GEMM through cuBLAS with TF32 off; convolutions, pooling,
+ * BatchNorm and relu/sigmoid/tanh/elu through cuDNN where it is found, max pooling in inference only, see
+ * {@link GpuBackend#useKernels}), or {@code auto}: the faster where a measurement on this device kind
  * says so, else ours (no GPU has measured them yet, so auto runs ours).
  */
 public enum KernelChoice {
