@@ -189,6 +189,15 @@ public interface Backend extends TensorDevice {
      */
     void maxPool2dBackward(Tensor dy, Tensor indices, ConvSpec spec, Tensor dx);
 
+    /**
+     * The same backward given also the forward's input {@code x} and output {@code y}: a backend that routes
+     * the gradient by values (cuDNN, under vendor kernels) uses them instead of the indices; the result is the
+     * indices' routing (ties: the first maximum). Layers call this form.
+     */
+    default void maxPool2dBackward(Tensor x, Tensor y, Tensor dy, Tensor indices, ConvSpec spec, Tensor dx) {
+        maxPool2dBackward(dy, indices, spec, dx);
+    }
+
     /** Average pooling, dividing by kH * kW (padding counts, like count_include_pad = true). */
     void avgPool2dForward(Tensor x, ConvSpec spec, Tensor y);
 

@@ -584,6 +584,21 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void maxPool2dBackward(Tensor x, Tensor y, Tensor dy, Tensor indices, ConvSpec spec, Tensor dx) {
+        String op = "maxPool2dBackward";
+        Shape out = poolShape(op, "dx", dx, spec);
+        f32(op, "x", x);
+        Checks.sameShape(op, "x", x, "dx", dx);
+        f32(op, "y", y);
+        Checks.shape(op, "y", y, out, "the output of x " + x.shape() + " with " + spec);
+        f32(op, "dy", dy);
+        Checks.shape(op, "dy", dy, out, "the output of dx " + dx.shape() + " with " + spec);
+        i64(op, "indices", indices);
+        Checks.sameShape(op, "dy", dy, "indices", indices);
+        impl.maxPool2dBackward(x, y, dy, indices, spec, dx);
+    }
+
+    @Override
     public void avgPool2dForward(Tensor x, ConvSpec spec, Tensor y) {
         String op = "avgPool2dForward";
         Shape out = poolShape(op, "x", x, spec);

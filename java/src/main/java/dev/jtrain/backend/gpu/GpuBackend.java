@@ -110,8 +110,8 @@ public final class GpuBackend implements Backend, AutoCloseable {
      * GEMM runs on cuBLAS (pedantic FP32) and, where cuDNN was found, convolutions, average pooling, the
      * relu/sigmoid/tanh/elu activations and BatchNorm (training forward, inference, training backward; its
      * saved statistic converted between cuDNN's 1/std and the contract's biased variance) run on cuDNN (FP32,
-     * TF32 off). Max pooling runs on cuDNN in inference only: its backward needs x and y where the Backend
-     * contract passes the forward's argmax indices, so training keeps our kernels.
+     * TF32 off), and max pooling's backward when given the forward's x and y (layers do); the max-pooling
+     * forward stays ours whenever argmax indices are asked for (cuDNN does not produce them).
      */
     public void useKernels(KernelChoice choice) {
         boolean cudnn = false;
@@ -596,7 +596,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void maxPool2dForward(Tensor x, ConvSpec s, Tensor y, Tensor indices) {
-        if (cudnnOps && indices == null) {   // inference; training keeps our argmax indices for the backward
+        if (cudnnOps && indices == null) {   // cuDNN gives no argmax indices: only when none are wanted
             api.cudnnPoolForward(true, ptr(x), ptr(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3), s.kernelH(), s.kernelW(),
                     s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
             return;
@@ -609,6 +609,16 @@ public final class GpuBackend implements Backend, AutoCloseable {
     public void maxPool2dBackward(Tensor dy, Tensor indices, ConvSpec s, Tensor dx) {
         api.poolMaxBackward(ptr(dy), ptr(indices), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3), s.kernelH(),
                 s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), errors.address(), stream);
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor x, Tensor y, Tensor dy, Tensor indices, ConvSpec s, Tensor dx) {
+        if (cudnnOps) {   // cuDNN routes by comparing x with y; the indices are not needed
+            api.cudnnPoolBackward(true, ptr(x), ptr(y), ptr(dy), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3),
+                    s.kernelH(), s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
+            return;
+        }
+        maxPool2dBackward(dy, indices, s, dx);
     }
 
     @Override

@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Whose kernels a GPU backend runs ({@code --kernels}): ours ({@code custom}, the default and the only
  * choice on emu), the vendor's ({@code vendor}: GEMM through cuBLAS with TF32 off; convolutions, pooling,
- * BatchNorm and relu/sigmoid/tanh/elu through cuDNN where it is found, max pooling in inference only, see
+ * BatchNorm and relu/sigmoid/tanh/elu through cuDNN where it is found (the max-pooling forward stays ours), see
  * {@link GpuBackend#useKernels}), or {@code auto}: the faster where a measurement on this device kind
  * says so, else ours (no GPU has measured them yet, so auto runs ours).
  */

@@ -19,6 +19,7 @@ public class MaxPool2d extends Layer {
     private Tensor y;
     private Tensor indices;
     private Tensor dx;
+    private Tensor x;       // the last input: a backend routing by values (cuDNN) reads it in backward
     private Shape xShape;
 
     public MaxPool2d(int kernel, int stride) {
@@ -49,6 +50,7 @@ public class MaxPool2d extends Layer {
         y = buffers.ensure(y, be, ys);
         indices = buffers.ensure(indices, be, DType.INT64, ys);
         be.maxPool2dForward(x, spec, y, indices);
+        this.x = x;
         xShape = x.shape();
         return y;
     }
@@ -63,7 +65,7 @@ public class MaxPool2d extends Layer {
         }
         Backend be = Backends.of(dy);
         dx = buffers.ensure(dx, be, xShape);
-        be.maxPool2dBackward(dy, indices, spec, dx);
+        be.maxPool2dBackward(x, y, dy, indices, spec, dx);
         return dx;
     }
 }

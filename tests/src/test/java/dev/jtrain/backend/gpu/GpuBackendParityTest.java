@@ -794,7 +794,9 @@ class GpuBackendParityTest {
                 on.be.maxPool2dForward(on.f(x, n, c, h, w), spec, y2, null);
                 Tensor dx = on.f(gauss(rnd("junk"), x.length, 0, 1), n, c, h, w);
                 on.be.maxPool2dBackward(on.f(dy, n, c, oh, ow), idx, spec, dx);
-                return out("y", y, "indices", idx, "yNoIndices", y2, "dx", dx);
+                Tensor dxXY = on.f(gauss(rnd("junk"), x.length, 0, 1), n, c, h, w);   // the layers' form (cuDNN: by x, y)
+                on.be.maxPool2dBackward(on.f(x, n, c, h, w), y, on.f(dy, n, c, oh, ow), idx, spec, dxXY);
+                return out("y", y, "indices", idx, "yNoIndices", y2, "dx", dx, "dxFromXY", dxXY);
             };
             t.add(test("maxPool2d forward/backward" + s, () -> {
                 Body absBody = on -> {
@@ -806,7 +808,7 @@ class GpuBackendParityTest {
                     return out("dx", dx);
                 };
                 check("maxPool2d" + s, maxBody, tols("y", exact(), "yNoIndices", exact(),
-                        "dx", sumBound(absBody, "dx", overlap)));
+                        "dx", sumBound(absBody, "dx", overlap), "dxFromXY", sumBound(absBody, "dx", overlap)));
             }));
             // avg: kH kW terms per output, then / (kH kW); backward: each input gets dy / (kH kW) from each window
             float[] xf = gauss(r, x.length, 0, 2);
