@@ -37,7 +37,28 @@ target_compile_definitions(jtrain_cuda PRIVATE
   JT_CUDA_ARCHITECTURES="${_jt_archs}")
 target_compile_options(jtrain_cuda PRIVATE
   $<$<COMPILE_LANGUAGE:CXX>:${JTRAIN_CXX_WARNINGS}>
-  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall>)
+  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall>
+  $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
+
+# The kernel resource report (static evidence while no GPU is at hand): ptxas's per-kernel registers,
+# shared memory, stack and spills for every architecture, kept by a compiler launcher and gathered into
+# native/kernel-resources.json in the build folder; the build fails when a kernel spills on sm_90 and
+# kernels/spills-allowed.txt does not give the reason.
+find_program(JTRAIN_PERL perl)
+if(JTRAIN_PERL)
+  set(_jt_ptxas_dir "${CMAKE_BINARY_DIR}/ptxas")
+  set_target_properties(jtrain_cuda PROPERTIES
+    CUDA_COMPILER_LAUNCHER "${JTRAIN_PERL};${JTRAIN_ROOT}/cmake/ptxas_capture.pl;${_jt_ptxas_dir}")
+  target_compile_options(jtrain_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--resource-usage>)
+  add_custom_command(TARGET jtrain_cuda POST_BUILD
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${CMAKE_BINARY_DIR}/native"
+    COMMAND "${JTRAIN_PERL}" "${JTRAIN_ROOT}/cmake/kernel_resources.pl" "${_jt_ptxas_dir}"
+            "${JTRAIN_ROOT}/kernels/spills-allowed.txt" "${CMAKE_BINARY_DIR}/native/kernel-resources.json" sm_90
+    COMMENT "jtrain: kernel resource report (native/kernel-resources.json)"
+    VERBATIM)
+else()
+  message(STATUS "jtrain: perl not found; no kernel resource report")
+endif()
 if(JNI_FOUND)
   target_include_directories(jtrain_cuda PRIVATE ${JNI_INCLUDE_DIRS})
 endif()
