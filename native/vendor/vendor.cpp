@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #if !defined(__CUDACC__) && !defined(JT_CUDA_REAL)
@@ -119,6 +121,7 @@ struct Cudnn {
     cudnnCreate_t create = nullptr;
     cudnnDestroy_t destroy = nullptr;
     cudnnGetErrorString_t error_string = nullptr;
+    int cudart_major = 0;  // the CUDA major version cuDNN was built for (cudnnGetCudartVersion), 0 = unknown
 };
 
 Cublas& cublas_state() {
@@ -263,13 +266,46 @@ bool sym(void* h, const char* name, F* out, std::string* missing) {
     return true;
 }
 
+std::once_flag g_cublas_once, g_cudnn_once;
+void load_cudnn();
+
+// The cuBLAS candidates, best first: cuDNN loads the cublasLt of the CUDA it was built for (a cuDNN for
+// CUDA 12 needs libcublasLt.so.12), and one process should hold one cuBLAS generation, so when cuDNN is
+// found its CUDA major goes first, from cuDNN's own installation (a wheel's nvidia/cudnn/lib has its
+// cuBLAS in the sibling nvidia/cublas/lib) before the loader path.
+std::vector<std::string> cublas_candidates(std::string* why) {
+    std::call_once(g_cudnn_once, load_cudnn);
+    const Cudnn& dnn = cudnn_state();
+    std::vector<std::string> out;
+    const int major = dnn.info.found ? dnn.cudart_major : 0;
+    if (major == 12 || major == 13) {
+        const std::string so = "libcublas.so." + std::to_string(major);
+        const std::string& path = dnn.info.path;
+        const size_t at = path.rfind("/cudnn/lib/");
+        if (at != std::string::npos) {
+            const std::string sibling = path.substr(0, at) + "/cublas/lib/" + so;
+            struct stat st;
+            if (stat(sibling.c_str(), &st) == 0) out.push_back(sibling);
+        }
+        out.push_back(so);
+        *why = "CUDA " + std::to_string(major) + " first, to match cuDNN";
+    }
+    for (const char* so : {"libcublas.so.13", "libcublas.so.12"}) {
+        if (std::find(out.begin(), out.end(), so) == out.end()) out.push_back(so);
+    }
+    return out;
+}
+
 void load_cublas() {
     Cublas& c = cublas_state();
     c.info.name = "cublas";
     c.info.applicable = true;
-    std::string how, tried;
+    std::string how, tried, order;
+    const std::vector<std::string> names = cublas_candidates(&order);
+    std::vector<const char*> sonames;
+    for (const std::string& n : names) sonames.push_back(n.c_str());
     void* h = open_library(
-        "JTRAIN_CUBLAS", {"libcublas.so.13", "libcublas.so.12"},
+        "JTRAIN_CUBLAS", sonames,
         [&](void* lib) -> std::string {
             std::string missing;
             sym(lib, "cublasCreate_v2", &c.create, &missing);
@@ -299,7 +335,7 @@ void load_cublas() {
         }
     }
     if (c.info.version.empty()) c.info.version = "unknown (needs a handle: cublasGetVersion_v2)";
-    c.info.detail = "found through " + how;
+    c.info.detail = "found through " + how + (order.empty() ? "" : " (" + order + ")");
 }
 
 void load_cudnn() {
@@ -333,10 +369,13 @@ void load_cudnn() {
     c.info.path = loaded_path(h, reinterpret_cast<void*>(c.get_version), how);
     size_t v = c.get_version();
     c.info.version = std::to_string(v / 10000) + "." + std::to_string((v % 10000) / 100) + "." + std::to_string(v % 100);
+    typedef size_t (*cudnnGetCudartVersion_t)(void);
+    cudnnGetCudartVersion_t cudart = nullptr;
+    std::string ignored;
+    if (sym(h, "cudnnGetCudartVersion", &cudart, &ignored)) c.cudart_major = (int)(cudart() / 1000);
     c.info.detail = "found through " + how + "; " + cudnn_bind_ops();
 }
 
-std::once_flag g_cublas_once, g_cudnn_once;
 
 }  // namespace
 
