@@ -203,8 +203,17 @@ JT_EMU_API void jt_emu_set_memory_limit(size_t bytes);
 JT_EMU_API size_t jt_emu_memory_limit(void);
 // Bytes of live device allocations (cudaMalloc, as requested).
 JT_EMU_API size_t jt_emu_memory_in_use(void);
-// Number of worker threads (JTRAIN_EMU_WORKERS, default: hardware threads).
+// Number of worker threads (JTRAIN_EMU_WORKERS, default: hardware threads; fewer when the system
+// would not start them all; at least 1 is reported even while none could start).
 JT_EMU_API int jt_emu_worker_count(void);
+// FOR TESTS OF THE ERROR PATHS ONLY: makes the emulator's own resource acquisition fail as if the
+// system had refused it, until called again with 0. Bits: JT_EMU_FAIL_WORKER_STATE (a worker cannot
+// allocate its block state or reserve its fiber stacks: launches fail with cudaErrorMemoryAllocation),
+// JT_EMU_FAIL_THREAD_START (pthread_create of the workers fails: while no worker runs, launches fail
+// with cudaErrorLaunchFailure). Returns the previous bits.
+#define JT_EMU_FAIL_WORKER_STATE 1
+#define JT_EMU_FAIL_THREAD_START 2
+JT_EMU_API int jt_emu_test_inject_failures(int bits);
 // Order in which the fibers of a block run between barriers: 0 forward (thread 0 first),
 // 1 reversed, 2 rotated (a different start per block and phase). Default from JTRAIN_EMU_SHUFFLE.
 // Returns the previous order. Process-wide; meant for tests.
