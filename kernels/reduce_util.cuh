@@ -8,16 +8,13 @@
 
 #define JT_FULL_MASK 0xffffffffu
 
-// Sum over the 32 lanes of a warp (all lanes active), valid in lane 0. A double travels through the
-// float-only shuffles as hi + lo (hi = (float)v, lo = (float)(v - hi)): about 48 significant bits.
+// Sum over the 32 lanes of a warp (all lanes active), valid in lane 0. The double is shuffled whole
+// (CUDA's double overload of __shfl_down_sync; the emu moves all 64 bits too), so the tree is exact
+// double arithmetic: partials beyond the float range stay finite (or give the right +-inf), and
+// partials below it are not flushed. (Splitting into float hi + lo shuffles, as this once did, turned
+// a partial above FLT_MAX into inf - inf = NaN, flushed partials below ~1e-38 and kept ~48 bits.)
 __device__ __forceinline__ double jt_warp_sum_double(double v) {
-    for (int off = 16; off > 0; off >>= 1) {
-        const float hi = (float)v;
-        const float lo = (float)(v - (double)hi);
-        const float ohi = __shfl_down_sync(JT_FULL_MASK, hi, off);
-        const float olo = __shfl_down_sync(JT_FULL_MASK, lo, off);
-        v += (double)ohi + (double)olo;
-    }
+    for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(JT_FULL_MASK, v, off);
     return v;
 }
 

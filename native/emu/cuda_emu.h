@@ -203,8 +203,17 @@ JT_EMU_API void jt_emu_set_memory_limit(size_t bytes);
 JT_EMU_API size_t jt_emu_memory_limit(void);
 // Bytes of live device allocations (cudaMalloc, as requested).
 JT_EMU_API size_t jt_emu_memory_in_use(void);
-// Number of worker threads (JTRAIN_EMU_WORKERS, default: hardware threads).
+// Number of worker threads (JTRAIN_EMU_WORKERS, default: hardware threads; fewer when the system
+// would not start them all; at least 1 is reported even while none could start).
 JT_EMU_API int jt_emu_worker_count(void);
+// FOR TESTS OF THE ERROR PATHS ONLY: makes the emulator's own resource acquisition fail as if the
+// system had refused it, until called again with 0. Bits: JT_EMU_FAIL_WORKER_STATE (a worker cannot
+// allocate its block state or reserve its fiber stacks: launches fail with cudaErrorMemoryAllocation),
+// JT_EMU_FAIL_THREAD_START (pthread_create of the workers fails: while no worker runs, launches fail
+// with cudaErrorLaunchFailure). Returns the previous bits.
+#define JT_EMU_FAIL_WORKER_STATE 1
+#define JT_EMU_FAIL_THREAD_START 2
+JT_EMU_API int jt_emu_test_inject_failures(int bits);
 // Order in which the fibers of a block run between barriers: 0 forward (thread 0 first),
 // 1 reversed, 2 rotated (a different start per block and phase). Default from JTRAIN_EMU_SHUFFLE.
 // Returns the previous order. Process-wide; meant for tests.
@@ -367,31 +376,58 @@ static __forceinline__ unsigned jt_emu_lane() {
     return (t.x + b.x * (t.y + b.y * t.z)) & 31u;
 }
 
-template <class T>
-static __forceinline__ T __shfl_sync(unsigned mask, T var, int srcLane, int width = warpSize) {
+// The shuffles, with CUDA's overload set (int, unsigned, long, unsigned long, long long, unsigned long
+// long, float, double): plain overloads rather than one template, so argument conversions resolve as
+// under nvcc (a short promotes to int) and a type CUDA cannot shuffle (float2, a struct) does not
+// compile here either. Every value travels through the warp exchange as its bit pattern in a 64-bit
+// slot, so 8-byte types are moved whole, bit-exactly (NaN payloads, -0.0, subnormals, values beyond
+// the float range), as CUDA moves them (two 32-bit shuffles of the halves).
+namespace jt_emu {
+static __forceinline__ int shfl_src_idx(int srcLane, int width) {
     const int lane = static_cast<int>(jt_emu_lane());
-    const int src = (lane & ~(width - 1)) + (srcLane & (width - 1));
-    return ::jt_emu::from_bits<T>(::jt_emu::warp_exchange(::jt_emu::kShfl, mask, ::jt_emu::to_bits(var), src));
+    return (lane & ~(width - 1)) + (srcLane & (width - 1));
+}
+static __forceinline__ int shfl_src_up(unsigned delta, int width) {
+    const int lane = static_cast<int>(jt_emu_lane());
+    return ((lane & (width - 1)) >= static_cast<int>(delta)) ? lane - static_cast<int>(delta) : lane;
+}
+static __forceinline__ int shfl_src_down(unsigned delta, int width) {
+    const int lane = static_cast<int>(jt_emu_lane());
+    return ((lane & (width - 1)) + static_cast<int>(delta) < width) ? lane + static_cast<int>(delta) : lane;
+}
+static __forceinline__ int shfl_src_xor(int laneMask, int width) {
+    const int lane = static_cast<int>(jt_emu_lane());
+    const int src = lane ^ laneMask;
+    return src >= (lane & ~(width - 1)) + width ? lane : src;  // later groups are not reachable
 }
 template <class T>
-static __forceinline__ T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {
-    const int lane = static_cast<int>(jt_emu_lane());
-    const int src = ((lane & (width - 1)) >= static_cast<int>(delta)) ? lane - static_cast<int>(delta) : lane;
-    return ::jt_emu::from_bits<T>(::jt_emu::warp_exchange(::jt_emu::kShfl, mask, ::jt_emu::to_bits(var), src));
+static __forceinline__ T shfl(unsigned mask, T var, int src) {
+    return from_bits<T>(warp_exchange(kShfl, mask, to_bits(var), src));
 }
-template <class T>
-static __forceinline__ T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {
-    const int lane = static_cast<int>(jt_emu_lane());
-    const int src = ((lane & (width - 1)) + static_cast<int>(delta) < width) ? lane + static_cast<int>(delta) : lane;
-    return ::jt_emu::from_bits<T>(::jt_emu::warp_exchange(::jt_emu::kShfl, mask, ::jt_emu::to_bits(var), src));
-}
-template <class T>
-static __forceinline__ T __shfl_xor_sync(unsigned mask, T var, int laneMask, int width = warpSize) {
-    const int lane = static_cast<int>(jt_emu_lane());
-    int src = lane ^ laneMask;
-    if (src >= (lane & ~(width - 1)) + width) src = lane;  // later groups are not reachable
-    return ::jt_emu::from_bits<T>(::jt_emu::warp_exchange(::jt_emu::kShfl, mask, ::jt_emu::to_bits(var), src));
-}
+}  // namespace jt_emu
+
+#define JT_EMU_SHFL_OVERLOADS(T)                                                                          \
+    static __forceinline__ T __shfl_sync(unsigned mask, T var, int srcLane, int width = warpSize) {        \
+        return ::jt_emu::shfl<T>(mask, var, ::jt_emu::shfl_src_idx(srcLane, width));                      \
+    }                                                                                                     \
+    static __forceinline__ T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {  \
+        return ::jt_emu::shfl<T>(mask, var, ::jt_emu::shfl_src_up(delta, width));                         \
+    }                                                                                                     \
+    static __forceinline__ T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {\
+        return ::jt_emu::shfl<T>(mask, var, ::jt_emu::shfl_src_down(delta, width));                       \
+    }                                                                                                     \
+    static __forceinline__ T __shfl_xor_sync(unsigned mask, T var, int laneMask, int width = warpSize) {   \
+        return ::jt_emu::shfl<T>(mask, var, ::jt_emu::shfl_src_xor(laneMask, width));                     \
+    }
+JT_EMU_SHFL_OVERLOADS(int)
+JT_EMU_SHFL_OVERLOADS(unsigned)
+JT_EMU_SHFL_OVERLOADS(long)
+JT_EMU_SHFL_OVERLOADS(unsigned long)
+JT_EMU_SHFL_OVERLOADS(long long)
+JT_EMU_SHFL_OVERLOADS(unsigned long long)
+JT_EMU_SHFL_OVERLOADS(float)
+JT_EMU_SHFL_OVERLOADS(double)
+#undef JT_EMU_SHFL_OVERLOADS
 
 static __forceinline__ void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 static __forceinline__ void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }

@@ -198,7 +198,12 @@ static cudaError_t emu_alloc(void** ptr, size_t bytes, const char* what, bool de
     size_t rounded = (bytes + jt_emu::kAlign - 1) / jt_emu::kAlign * jt_emu::kAlign;
     void* p = aligned_alloc(jt_emu::kAlign, rounded);
     if (!p) return set_error(cudaErrorMemoryAllocation, "%s: cannot allocate %zu bytes", what, bytes);
-    a.live[p] = jt_emu::Allocations::Entry{bytes, device};
+    try {  // the tracking map may not grow (bad_alloc): an allocation failure, not an exception into the caller
+        a.live[p] = jt_emu::Allocations::Entry{bytes, device};
+    } catch (...) {
+        free(p);
+        return set_error(cudaErrorMemoryAllocation, "%s: cannot record an allocation of %zu bytes", what, bytes);
+    }
     if (device) a.device_bytes += bytes;
     *ptr = p;
     return cudaSuccess;
@@ -409,6 +414,10 @@ JT_EMU_API cudaError_t jt_emu_func_set_attribute(const void* kernel, cudaFuncAtt
         return set_error(cudaErrorInvalidValue, "cudaFuncSetAttribute: %d bytes of dynamic shared memory (max %zu)", value, jt_emu::kOptinSmem);
     jt_emu::KernelAttributes& a = jt_emu::kernel_attributes();
     std::lock_guard<std::mutex> lock(a.mu);
-    a.max_dynamic_smem[kernel] = static_cast<size_t>(value);
+    try {
+        a.max_dynamic_smem[kernel] = static_cast<size_t>(value);
+    } catch (...) {
+        return set_error(cudaErrorMemoryAllocation, "cudaFuncSetAttribute: cannot record the attribute");
+    }
     return cudaSuccess;
 }

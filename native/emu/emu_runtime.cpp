@@ -1,5 +1,6 @@
 // The emulated execution model: a pool of worker threads runs the blocks of a launch; a worker
 // runs one block at a time as blockDim.x*y*z fibers that switch cooperatively (native/emu/README.md).
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 
 #include "emu_internal.h"
@@ -172,8 +174,25 @@ struct Job {
     std::atomic<bool> failed{false};
     std::atomic<uint32_t> done{0};
     std::mutex err_mu;
+    cudaError_t error = cudaErrorLaunchFailure;  // the launch's status once `failed` (under err_mu)
     char detail[1024];
 };
+
+// Fails the launch with `err` and a detail, unless it already failed (the first failure wins).
+__attribute__((format(printf, 3, 4))) void fail_job(Job& j, cudaError_t err, const char* fmt, ...) {
+    std::lock_guard<std::mutex> lock(j.err_mu);
+    if (j.failed.load(std::memory_order_relaxed)) return;
+    j.error = err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j.detail, sizeof j.detail, fmt, ap);
+    va_end(ap);
+    j.failed.store(true, std::memory_order_release);
+}
+
+// jt_emu_test_inject_failures: simulated refusals of the emulator's own resources (tests only).
+std::atomic<int> g_inject{0};
+bool injected(int bit) { return (g_inject.load(std::memory_order_relaxed) & bit) != 0; }
 
 // ---- small helpers ------------------------------------------------------------------------------
 
@@ -477,9 +496,8 @@ bool prepare_block(Worker& wk, Job& j, uint64_t linear) {
     const LaunchConfig& c = j.cfg;
     const int n = static_cast<int>(c.block.x * c.block.y * c.block.z);
     if (!wk.stacks.ensure(n)) {
-        std::lock_guard<std::mutex> lock(j.err_mu);
-        if (!j.failed.exchange(true))
-            snprintf(j.detail, sizeof j.detail, "kernel %s: cannot map %d fiber stacks (mprotect failed)", c.name, n);
+        fail_job(j, cudaErrorMemoryAllocation, "kernel %s: emu worker %d cannot map %d fiber stacks (mprotect: %s)",
+                 c.name, wk.id, n, strerror(errno));
         return false;
     }
     if (c.smem > wk.smem_capacity) {
@@ -488,9 +506,8 @@ bool prepare_block(Worker& wk, Job& j, uint64_t linear) {
         wk.smem = aligned_alloc(256, cap);
         wk.smem_capacity = wk.smem ? cap : 0;
         if (!wk.smem) {
-            std::lock_guard<std::mutex> lock(j.err_mu);
-            if (!j.failed.exchange(true))
-                snprintf(j.detail, sizeof j.detail, "kernel %s: cannot allocate %zu bytes of shared memory", c.name, c.smem);
+            fail_job(j, cudaErrorMemoryAllocation, "kernel %s: emu worker %d cannot allocate %zu bytes of shared memory",
+                     c.name, wk.id, c.smem);
             return false;
         }
     }
@@ -571,8 +588,7 @@ void run_block(Worker& wk, Job& j, uint64_t linear) {
     // Back on the worker: the block finished or was aborted.
     if (b->failed) {
         wk.dirty_stacks = true;
-        std::lock_guard<std::mutex> lock(j.err_mu);
-        if (!j.failed.exchange(true)) snprintf(j.detail, sizeof j.detail, "%s", b->msg);
+        fail_job(j, cudaErrorLaunchFailure, "%s", b->msg);
     }
 }
 
@@ -584,8 +600,8 @@ struct Pool {
     std::deque<std::shared_ptr<Job>> jobs;
     std::atomic<int> queued{0};
     int sleepers = 0;
-    int nworkers = 0;
-    bool stacks_ok = true;
+    std::mutex start_mu;          // starting the workers (start_workers)
+    std::atomic<int> nworkers{0};  // workers started
 };
 
 int env_int(const char* name, int fallback) {
@@ -624,19 +640,20 @@ void spin_until(Pred done, std::chrono::microseconds budget) {
     }
 }
 
-void worker_main(Pool* pool, int id) {
-    Worker wk;
-    wk.id = id;
-    pthread_once(&g_worker_once, make_worker_key);
-    pthread_setspecific(g_worker_key, &wk);
-    wk.block = static_cast<Block*>(aligned_alloc(64, (sizeof(Block) + 63) & ~size_t(63)));
-    if (!wk.block || !wk.stacks.reserve()) {
-        fprintf(stderr, "jtrain emu: worker %d cannot allocate its block state or stack region\n", id);
-        abort();
-    }
-    memset(static_cast<void*>(wk.block), 0, sizeof(Block));
+// A worker's own resources, acquired when it first takes a launch rather than when it starts, so that a
+// refusal (no memory for the block state, no address space for the stacks) fails that launch with
+// cudaErrorMemoryAllocation instead of ending the process; the worker tries again at its next launch.
+bool acquire_worker_state(Worker& wk, char* why, size_t cap) {
+    if (!wk.block) {
+        Block* b = injected(JT_EMU_FAIL_WORKER_STATE)
+                       ? nullptr
+                       : static_cast<Block*>(aligned_alloc(64, (sizeof(Block) + 63) & ~size_t(63)));
+        if (!b) {
+            snprintf(why, cap, "emu worker %d cannot allocate its block state (%zu bytes)", wk.id, sizeof(Block));
+            return false;
+        }
+        memset(static_cast<void*>(b), 0, sizeof(Block));
 #if JT_EMU_ASAN
-    {
         pthread_attr_t attr;
         void* addr = nullptr;
         size_t size = 0;
@@ -644,10 +661,24 @@ void worker_main(Pool* pool, int id) {
             pthread_attr_getstack(&attr, &addr, &size);
             pthread_attr_destroy(&attr);
         }
-        wk.block->sched_stack_bottom = addr;
-        wk.block->sched_stack_size = size;
-    }
+        b->sched_stack_bottom = addr;
+        b->sched_stack_size = size;
 #endif
+        wk.block = b;
+    }
+    if (!wk.stacks.base && (injected(JT_EMU_FAIL_WORKER_STATE) || !wk.stacks.reserve())) {
+        snprintf(why, cap, "emu worker %d cannot reserve %zu bytes of address space for its fiber stacks", wk.id,
+                 size_t(kMaxThreads + 1) * kSlotBytes);
+        return false;
+    }
+    return true;
+}
+
+void worker_main(Pool* pool, int id) {
+    Worker wk;
+    wk.id = id;
+    pthread_once(&g_worker_once, make_worker_key);
+    pthread_setspecific(g_worker_key, &wk);
     for (;;) {
         spin_until([&] { return pool->queued.load(std::memory_order_acquire) > 0; }, std::chrono::microseconds(kWorkerSpinUs));
         std::shared_ptr<Job> j;
@@ -660,7 +691,10 @@ void worker_main(Pool* pool, int id) {
             }
             j = pool->jobs.front();
         }
-        for (;;) {
+        char why[200];
+        if (!j->failed.load(std::memory_order_relaxed) && !acquire_worker_state(wk, why, sizeof why))
+            fail_job(*j, cudaErrorMemoryAllocation, "kernel %s: %s", j->cfg.name ? j->cfg.name : "?", why);
+        for (;;) {  // a failed launch's blocks are counted off without running
             const uint64_t i = j->next.fetch_add(1, std::memory_order_relaxed);
             if (i >= j->total) break;
             if (!j->failed.load(std::memory_order_relaxed)) run_block(wk, *j, i);
@@ -678,25 +712,55 @@ void worker_main(Pool* pool, int id) {
     }
 }
 
+// The pool is created at the first use and never destroyed (the workers park forever and die with the
+// process). Creating it may fail (no memory): then nullptr, and the next call tries again.
+std::atomic<Pool*> g_pool{nullptr};
+std::mutex g_pool_mu;
 Pool* pool() {
-    static Pool* p = [] {
-        Pool* q = new Pool();  // never destroyed: the workers park forever and die with the process
-        int n = env_int("JTRAIN_EMU_WORKERS", 0);
-        if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
-        if (n <= 0) n = 1;
-        n = std::min(n, 256);
-        q->nworkers = n;
-        for (int i = 0; i < n; ++i) {
+    Pool* p = g_pool.load(std::memory_order_acquire);
+    if (p) return p;
+    std::lock_guard<std::mutex> lock(g_pool_mu);
+    p = g_pool.load(std::memory_order_relaxed);
+    if (!p) {
+        try {
+            p = new Pool();
+        } catch (...) {
+            return nullptr;
+        }
+        g_pool.store(p, std::memory_order_release);
+    }
+    return p;
+}
+
+int configured_workers() {
+    int n = env_int("JTRAIN_EMU_WORKERS", 0);
+    if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+    if (n <= 0) n = 1;
+    return std::min(n, 256);
+}
+
+// Starts the workers unless some run already. A system that refuses some of the threads leaves the pool
+// with the ones that started (it runs on fewer workers, for good); one that refuses the first leaves
+// none: false with the reason in `why`, and the next launch tries again.
+bool start_workers(Pool* q, char* why, size_t cap) {
+    if (q->nworkers.load(std::memory_order_acquire) > 0) return true;
+    std::lock_guard<std::mutex> lock(q->start_mu);
+    if (q->nworkers.load(std::memory_order_relaxed) > 0) return true;
+    const int n = configured_workers();
+    int started = 0;
+    for (int i = 0; i < n; ++i) {
+        struct Arg {
+            Pool* p;
+            int id;
+        };
+        Arg* arg = new (std::nothrow) Arg{q, i};
+        int rc = ENOMEM;
+        if (arg && !injected(JT_EMU_FAIL_THREAD_START)) {
             pthread_attr_t attr;
             pthread_attr_init(&attr);
             pthread_attr_setstacksize(&attr, 1 << 20);
             pthread_t t;
-            struct Arg {
-                Pool* p;
-                int id;
-            };
-            Arg* arg = new Arg{q, i};
-            int rc = pthread_create(
+            rc = pthread_create(
                 &t, &attr,
                 [](void* a) -> void* {
                     Arg* x = static_cast<Arg*>(a);
@@ -711,25 +775,29 @@ Pool* pool() {
                 },
                 arg);
             pthread_attr_destroy(&attr);
-            if (rc != 0) {
-                delete arg;
-                if (i == 0) {
-                    fprintf(stderr, "jtrain emu: cannot start a worker thread\n");
-                    abort();
-                }
-                q->nworkers = i;
-                break;
-            }
-            pthread_detach(t);
+            if (rc == 0) pthread_detach(t);
+        } else if (arg) {
+            rc = EAGAIN;  // injected: what pthread_create answers when the system is out of threads
         }
-        return q;
-    }();
-    return p;
+        if (rc != 0) {
+            delete arg;
+            if (started == 0) snprintf(why, cap, "cannot start an emu worker thread: %s", strerror(rc));
+            break;
+        }
+        ++started;
+    }
+    q->nworkers.store(started, std::memory_order_release);
+    return started > 0;
 }
 
 }  // namespace
 
-int worker_count() { return pool()->nworkers; }
+int worker_count() {
+    Pool* p = pool();
+    char why[200];
+    if (!p || !start_workers(p, why, sizeof why)) return 1;  // a device has at least one multiprocessor
+    return p->nworkers.load(std::memory_order_acquire);
+}
 
 cudaError_t launch(const LaunchConfig& c, void (*run)(const void*), const void* payload) {
     const char* name = c.name ? c.name : "?";
@@ -752,27 +820,36 @@ cudaError_t launch(const LaunchConfig& c, void (*run)(const void*), const void* 
     if (on_worker_thread())
         return set_error(cudaErrorNotSupported, "kernel %s: launched from inside a kernel (no dynamic parallelism)", name);
 
+    // Nothing here may end the process (a JVM hosts the library): a refused resource fails the launch.
     Pool* p = pool();
-    auto j = std::make_shared<Job>();
-    j->cfg = c;
-    j->run = run;
-    j->payload = payload;
-    j->total = uint64_t(c.grid.x) * c.grid.y * c.grid.z;
-    j->order = g_order.load(std::memory_order_relaxed);
-    j->detail[0] = 0;
-    {
+    if (!p) return set_error(cudaErrorMemoryAllocation, "kernel %s: cannot allocate the emu worker pool", name);
+    char why[200];
+    if (!start_workers(p, why, sizeof why)) return set_error(cudaErrorLaunchFailure, "kernel %s: %s", name, why);
+    std::shared_ptr<Job> j;
+    try {
+        j = std::make_shared<Job>();
+        j->cfg = c;
+        j->run = run;
+        j->payload = payload;
+        j->total = uint64_t(c.grid.x) * c.grid.y * c.grid.z;
+        j->order = g_order.load(std::memory_order_relaxed);
+        j->detail[0] = 0;
         std::lock_guard<std::mutex> lock(p->mu);
-        p->jobs.push_back(j);
+        p->jobs.push_back(j);  // strong guarantee: on bad_alloc the queue is unchanged
         p->queued.store(static_cast<int>(p->jobs.size()), std::memory_order_release);
         const uint64_t wake = std::min<uint64_t>(static_cast<uint64_t>(p->sleepers), j->total);
         for (uint64_t i = 0; i < wake; ++i) p->cv.notify_one();
+    } catch (const std::bad_alloc&) {
+        return set_error(cudaErrorMemoryAllocation, "kernel %s: cannot allocate the launch's record", name);
+    } catch (const std::exception& e) {  // std::system_error from a mutex: never seen, but not fatal either
+        return set_error(cudaErrorLaunchFailure, "kernel %s: %s", name, e.what());
     }
     spin_until([&] { return j->done.load(std::memory_order_acquire) != 0; }, std::chrono::microseconds(kLauncherSpinUs));
     while (j->done.load(std::memory_order_acquire) == 0) j->done.wait(0, std::memory_order_acquire);
 
     if (j->failed.load(std::memory_order_acquire)) {
         std::lock_guard<std::mutex> lock(j->err_mu);
-        return set_error(cudaErrorLaunchFailure, "%s", j->detail);
+        return set_error(j->error, "%s", j->detail);
     }
     return cudaSuccess;
 }
@@ -780,6 +857,10 @@ cudaError_t launch(const LaunchConfig& c, void (*run)(const void*), const void* 
 }  // namespace jt_emu
 
 JT_EMU_API int jt_emu_worker_count(void) { return jt_emu::worker_count(); }
+
+JT_EMU_API int jt_emu_test_inject_failures(int bits) {
+    return jt_emu::g_inject.exchange(bits & (JT_EMU_FAIL_WORKER_STATE | JT_EMU_FAIL_THREAD_START));
+}
 
 JT_EMU_API int jt_emu_set_order(int order) {
     if (order < 0 || order > 2) order = 0;

@@ -1,6 +1,8 @@
 // The emu device: warp shuffles (idx/up/down/xor, widths, 4- and 8-byte types), ballots and votes
 // with full and partial masks, partial warps, reads of non-participating lanes (poison), and atomics
 // across blocks.
+#include <string.h>
+
 #include <string>
 #include <vector>
 
@@ -110,6 +112,77 @@ static void test_shuffle_types() {
         bad += hu[t] != 0x80000000u + (l >= 2 ? l - 2 : l);
     }
     CHECK_EQ(bad, 0, "shuffles of double, long long, int, unsigned");
+}
+
+// Doubles through all four shuffle kinds, bit-exact: values a float cannot hold (beyond FLT_MAX, below
+// the float subnormals, 53-bit mantissas), subnormal doubles, infinities, NaNs with payloads (quiet and
+// signalling, either sign), -0.0. The emu moves the 64-bit pattern whole, as CUDA does (a float hi + lo
+// split would turn 1e300 into NaN, flush 1e-50 and lose bits). out[t*6 + k]: idx, up, down, xor, width 8
+// down, and the poison read of a lane outside the mask.
+static std::vector<unsigned long long> double_patterns() {
+    std::vector<unsigned long long> p = {
+        0x8000000000000000ull,  // -0.0
+        0x0000000000000000ull,  // +0.0
+        0x0000000000000001ull,  // the smallest subnormal double
+        0x800fffffffffffffull,  // the largest negative subnormal
+        0x0008000000000000ull,  // a subnormal
+        0x7ff0000000000000ull,  // +inf
+        0xfff0000000000000ull,  // -inf
+        0x7fefffffffffffffull,  // DBL_MAX
+        0x7ff8000000000000ull,  // the default quiet NaN
+        0x7ff0000000000001ull,  // signalling NaN, payload 1
+        0xfff8deadbeef1234ull,  // negative quiet NaN with a payload
+        0x7ff4000000000abcull,  // signalling NaN with a payload
+        0x47f0000000000000ull,  // 2^128, past FLT_MAX: (float) of it is +inf
+        0x3680000000000000ull,  // 2^-151, below the float subnormals: (float) of it is 0
+        0x3ff0000000000001ull,  // 1 + 2^-52: needs all 53 bits
+        0xbff0000000000001ull,  // -(1 + 2^-52)
+    };
+    for (int l = 16; l < 32; ++l) {  // large, tiny and full-mantissa values
+        const double v = (l % 3 == 0 ? 1e300 : l % 3 == 1 ? 1e-300 : 1.0) / (3.0 * l + 1.0) * (l % 2 ? -1.0 : 1.0);
+        unsigned long long b;
+        memcpy(&b, &v, 8);
+        p.push_back(b);
+    }
+    return p;
+}
+
+__global__ void double_shuffle_kernel(const long long* bits, long long* out) {
+    const int lane = threadIdx.x % 32;
+    const double v = __longlong_as_double(bits[lane]);
+    long long* o = out + threadIdx.x * 6;
+    o[0] = __double_as_longlong(__shfl_sync(0xffffffffu, v, (5 * lane + 3) % 32));
+    o[1] = __double_as_longlong(__shfl_up_sync(0xffffffffu, v, 3));
+    o[2] = __double_as_longlong(__shfl_down_sync(0xffffffffu, v, 5));
+    o[3] = __double_as_longlong(__shfl_xor_sync(0xffffffffu, v, 7));
+    o[4] = __double_as_longlong(__shfl_down_sync(0xffffffffu, v, 2, 8));
+    o[5] = 0;
+    if (lane < 16) o[5] = __double_as_longlong(__shfl_sync(0x0000ffffu, v, lane + 8));  // lanes 8..15 read 16..23
+}
+
+static void test_double_shuffles() {
+    const std::vector<unsigned long long> p = double_patterns();
+    std::vector<long long> in(p.begin(), p.end());
+    jt_test::DeviceBuffer<long long> bits(in), out(64 * 6);
+    LAUNCH(double_shuffle_kernel, 1, 64, 0, 0)(bits.get(), out.get());
+    CHECK_CUDA(cudaGetLastError());
+    const std::vector<long long> h = out.download();
+    long bad[6] = {0};
+    for (int t = 0; t < 64; ++t) {
+        const int l = t % 32;
+        const long long* o = &h[size_t(t) * 6];
+        bad[0] += o[0] != in[(5 * l + 3) % 32];
+        bad[1] += o[1] != in[l >= 3 ? l - 3 : l];
+        bad[2] += o[2] != in[l + 5 < 32 ? l + 5 : l];
+        bad[3] += o[3] != in[l ^ 7];
+        bad[4] += o[4] != in[l % 8 + 2 < 8 ? l + 2 : l];
+        if (l < 8) bad[5] += o[5] != in[l + 8];
+        else if (l < 16) bad[5] += o[5] != static_cast<long long>(0x7ff7badb7fbadbadull);  // the double poison (README)
+    }
+    const char* names[6] = {"double __shfl_sync", "double __shfl_up_sync", "double __shfl_down_sync",
+                            "double __shfl_xor_sync", "double __shfl_down_sync width 8",
+                            "double __shfl_sync partial mask (poison bits outside it)"};
+    for (int k = 0; k < 6; ++k) CHECK_EQ(bad[k], 0, std::string(names[k]) + ": bit-exact");
 }
 
 // Ballots and votes; partial masks in divergent code (two half-warp groups at once).
@@ -293,6 +366,7 @@ int main() {
     test_shuffles(dim3(256));
     test_shuffles(dim3(8, 4, 2));  // warps over a 3-D block follow the linear thread index
     test_shuffle_types();
+    test_double_shuffles();
     test_ballots();
     test_partial_and_poison();
     test_atomics();

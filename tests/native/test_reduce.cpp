@@ -51,7 +51,7 @@ void test_sums(jt_test::Rng& rng) {
                 out.fill_bytes(0x7f);  // overwritten (not accumulated)
                 const float got = run_sum((SumKind)kind, dX, n, out, 0, useWs ? ws.get() : nullptr);
                 // Summed in double, rounded once to float32: half an ulp (rtol 6e-8) plus the double
-                // summation error (<= n 2^-48 sum|terms| with the hi/lo shuffles): atol 1e-12 sum|terms|.
+                // summation error of a fixed-order tree (in practice far below 1e-12 sum|terms|).
                 CHECK_CLOSE(got, ref, 6e-8, 1e-12 * mag, what);
                 // Same inputs, same launch shape: bit-identical, whatever order the threads run in.
                 bool det = true;
@@ -277,6 +277,76 @@ void test_row_norms(jt_test::Rng& rng) {
     CHECK_CUDA(jt_reduce_max_norm_rows(nullptr, 0, 5, 1.f, 0));  // no rows: a no-op
 }
 
+// Partials beyond the float range: every input is a finite float, the double sums are finite, and only
+// the final rounding to float overflows. The warp trees shuffle whole doubles, so the result is the
+// correctly signed infinity (a float hi + lo split of a partial above FLT_MAX gave inf - inf = NaN), and
+// partials that cancel exactly give exactly 0. Partials below the float range (squares of 1e-30) are
+// not flushed: the row norms see all of them.
+void test_extreme_magnitudes() {
+    jt_test::DeviceBuffer<unsigned char> ws(jt_reduce_workspace_bytes());
+    const float big = 3e38f;
+    for (int64_t n : {1, 2, 7, 33, 1000, 100003}) {
+        jt_test::DeviceBuffer<float> out(1);
+        for (int useWs = 0; useWs < 2; ++useWs) {
+            void* w = useWs ? ws.get() : nullptr;
+            const std::string what = " n=" + std::to_string(n) + (useWs ? " (workspace)" : " (one block)");
+            // All equal: every partial k * 3e38 is exact in double; the float result is 3e38 for n = 1.
+            jt_test::DeviceBuffer<float> pos(std::vector<float>(n, big)), neg(std::vector<float>(n, -big));
+            const float want = n == 1 ? big : INFINITY;
+            CHECK(same_bits(run_sum(kSum, pos, n, out, 0, w), want), "sum of 3e38" + what + ": +inf (or 3e38), not NaN");
+            CHECK(same_bits(run_sum(kSum, neg, n, out, 0, w), -want), "sum of -3e38" + what + ": -inf (or -3e38)");
+            CHECK(same_bits(run_sum(kSumAbs, neg, n, out, 0, w), want), "sum_abs of -3e38" + what);
+            CHECK(same_bits(run_sum(kSumSquares, pos, n, out, 0, w), INFINITY), "sum_squares of 3e38" + what + ": +inf");
+            // Alternating signs: every partial is an integer multiple of 3e38, exact in double; they cancel.
+            std::vector<float> alt(n);
+            for (int64_t i = 0; i < n; ++i) alt[i] = i % 2 ? -big : big;
+            jt_test::DeviceBuffer<float> dalt(alt);
+            CHECK(same_bits(run_sum(kSum, dalt, n, out, 0, w), n % 2 ? big : 0.0f), "sum of +-3e38" + what + ": exact");
+            // Tiny values: summed as in double (half an ulp of the float result, as test_sums).
+            std::vector<float> tiny(n);
+            for (int64_t i = 0; i < n; ++i) tiny[i] = 1e-30f * (float)(1 + i % 13);
+            double ref = 0;
+            for (float v : tiny) ref += v;
+            jt_test::DeviceBuffer<float> dtiny(tiny);
+            CHECK_CLOSE(run_sum(kSum, dtiny, n, out, 0, w), ref, 6e-8, 0.0, "sum of ~1e-30" + what);
+        }
+    }
+    // Bias gradient over planes (one block tree per channel): 3e38 everywhere gives +inf, not NaN.
+    {
+        const int n = 4, c = 2, inner = 100;
+        jt_test::DeviceBuffer<float> dy(std::vector<float>((size_t)n * c * inner, big)), db(std::vector<float>(c, 0.f));
+        CHECK_CUDA(jt_reduce_bias_grad(dy, n, c, inner, db, 0));
+        const std::vector<float> g = db.download();
+        CHECK(same_bits(g[0], INFINITY) && same_bits(g[1], INFINITY), "bias_grad of 3e38: +inf");
+    }
+    // Row norms whose squares leave the float range in both directions; the norms themselves are floats.
+    for (float scale : {1e20f, 1e-30f}) {
+        const int rows = 3;
+        const int64_t cols = 1000;
+        std::vector<float> w((size_t)rows * cols);
+        for (size_t i = 0; i < w.size(); ++i) w[i] = scale * (float)(1 + i % 7) * (i % 2 ? -1.f : 1.f);
+        std::vector<float> ref(rows);
+        std::vector<double> norm(rows);
+        for (int r = 0; r < rows; ++r) {
+            double s = 0;
+            for (int64_t k = 0; k < cols; ++k) s += (double)w[r * cols + k] * w[r * cols + k];
+            norm[r] = sqrt(s);
+            ref[r] = (float)norm[r];
+        }
+        const std::string what = scale > 1 ? " of rows of ~1e20" : " of rows of ~1e-30";
+        jt_test::DeviceBuffer<float> W(w), N(rows);
+        CHECK_CUDA(jt_reduce_row_norms(W, rows, cols, N, 0));
+        CHECK_ALL_CLOSE(N.download(), ref, 0x1p-23, 0.0, "row_norms" + what);
+        // Every row's norm exceeds the cap: every row is scaled (a NaN norm would leave it untouched).
+        const float cap = (float)(norm[0] / 4);
+        CHECK_CUDA(jt_reduce_max_norm_rows(W, rows, cols, cap, 0));
+        std::vector<float> expect(w);
+        for (int r = 0; r < rows; ++r)
+            for (int64_t k = 0; k < cols; ++k) expect[r * cols + k] = (float)(w[r * cols + k] * (cap / norm[r]));
+        CHECK_ALL_CLOSE(W.download(), expect, 0x1p-22, 0.0, "max_norm_rows" + what);
+    }
+}
+
 int main() {
     jt_test::Rng rng(17);
     test_invalid();
@@ -286,5 +356,6 @@ int main() {
     test_argmax();
     test_bias(rng);
     test_row_norms(rng);
+    test_extreme_magnitudes();
     return jt_test::finish("test_reduce");
 }
