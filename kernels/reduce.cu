@@ -2,7 +2,6 @@
 // row argmax (one warp per row), bias add and bias gradient along dim 1 of [N, C, inner].
 #include "common.cuh"
 #include "block_range.cuh"
-#include "block_range.cuh"
 #include "reduce.h"
 #include "reduce_util.cuh"
 
