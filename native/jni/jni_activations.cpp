@@ -105,11 +105,11 @@ void JNICALL activationsMaxoutBackward(JNIEnv* env, jclass, jlong dy, jlong piec
 bool jt::register_activations(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "activations",
                             {
-                                method("activationsForward", activationsForward),
-                                method("activationsBackward", activationsBackward),
-                                method("activationsPreluForward", activationsPreluForward),
-                                method("activationsPreluBackward", activationsPreluBackward),
-                                method("activationsMaxoutForward", activationsMaxoutForward),
-                                method("activationsMaxoutBackward", activationsMaxoutBackward),
+                                method<activationsForward>("activationsForward"),
+                                method<activationsBackward>("activationsBackward"),
+                                method<activationsPreluForward>("activationsPreluForward"),
+                                method<activationsPreluBackward>("activationsPreluBackward"),
+                                method<activationsMaxoutForward>("activationsMaxoutForward"),
+                                method<activationsMaxoutBackward>("activationsMaxoutBackward"),
                             });
 }

@@ -100,10 +100,10 @@ void JNICALL batchnormVarToInvStd(JNIEnv* env, jclass, jlong var, jlong invStd, 
 bool jt::register_batchnorm(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "batchnorm",
                             {
-                                method("batchnormForwardTrain", batchnormForwardTrain),
-                                method("batchnormForwardEval", batchnormForwardEval),
-                                method("batchnormBackward", batchnormBackward),
-                                method("batchnormInvStdToVar", batchnormInvStdToVar),
-                                method("batchnormVarToInvStd", batchnormVarToInvStd),
+                                method<batchnormForwardTrain>("batchnormForwardTrain"),
+                                method<batchnormForwardEval>("batchnormForwardEval"),
+                                method<batchnormBackward>("batchnormBackward"),
+                                method<batchnormInvStdToVar>("batchnormInvStdToVar"),
+                                method<batchnormVarToInvStd>("batchnormVarToInvStd"),
                             });
 }

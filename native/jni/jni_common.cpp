@@ -108,6 +108,15 @@ bool throw_unsupported(JNIEnv* env, const char* op, const char* fmt, ...) {
     return false;
 }
 
+void guard_failure(JNIEnv* env, bool out_of_memory, const char* what) {
+    if (env->ExceptionCheck()) return;  // the entry point already threw: keep that one
+    if (out_of_memory) {
+        throw_oom(env, "native", "%s", what);
+    } else {
+        throw_ise(env, "native", "%s", what);
+    }
+}
+
 bool throw_oom(JNIEnv* env, const char* op, const char* fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -15,8 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <exception>
 #include <initializer_list>
+#include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common.cuh"  // the CUDA runtime: real under nvcc, emulated (native/emu/cuda_emu.h) otherwise
@@ -81,8 +84,34 @@ struct Method {
     void* fn;
 };
 
-template <class R, class... A>
-Method method(const char* name, R (*fn)(JNIEnv*, jclass, A...)) {
+// A C++ exception must never unwind into the JVM (that ends the process): every registered entry point
+// runs inside Guarded<F>::call, which turns std::bad_alloc into an OutOfMemoryError and any other
+// exception into an IllegalStateException (unless a Java exception is already pending).
+void guard_failure(JNIEnv* env, bool out_of_memory, const char* what);
+
+template <auto F>
+struct Guarded;
+
+template <class R, class... A, R (*F)(JNIEnv*, jclass, A...)>
+struct Guarded<F> {
+    static R JNICALL call(JNIEnv* env, jclass cls, A... args) {
+        try {
+            return F(env, cls, args...);
+        } catch (const std::bad_alloc&) {
+            guard_failure(env, true, "out of host memory (std::bad_alloc) in native code");
+        } catch (const std::exception& e) {
+            guard_failure(env, false, e.what());
+        } catch (...) {
+            guard_failure(env, false, "an unknown C++ exception in native code");
+        }
+        if constexpr (!std::is_void_v<R>) return R{};
+    }
+};
+
+// The entry point F registered under `name`, guarded; its JNI signature follows from its C++ types.
+template <auto F>
+Method method(const char* name) {
+    auto* fn = &Guarded<F>::call;
     return Method{name, jni_signature(fn), reinterpret_cast<void*>(fn)};
 }
 

@@ -38,7 +38,7 @@ void JNICALL convCol2im(JNIEnv* env, jclass, jlong col, jlong dx, jint n, jint c
 bool jt::register_conv_im2col(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "conv_im2col",
                             {
-                                method("convIm2col", convIm2col),
-                                method("convCol2im", convCol2im),
+                                method<convIm2col>("convIm2col"),
+                                method<convCol2im>("convCol2im"),
                             });
 }

@@ -49,8 +49,8 @@ void JNICALL dropoutRandomNormal(JNIEnv* env, jclass, jlong t, jlong n, jfloat m
 bool jt::register_dropout(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "dropout",
                             {
-                                method("dropoutForward", dropoutForward),
-                                method("dropoutRandomUniform", dropoutRandomUniform),
-                                method("dropoutRandomNormal", dropoutRandomNormal),
+                                method<dropoutForward>("dropoutForward"),
+                                method<dropoutRandomUniform>("dropoutRandomUniform"),
+                                method<dropoutRandomNormal>("dropoutRandomNormal"),
                             });
 }

@@ -92,14 +92,14 @@ void JNICALL elementwiseCopyRows(JNIEnv* env, jclass, jlong src, jlong srcRowStr
 bool jt::register_elementwise(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "elementwise",
                             {
-                                method("elementwiseFill", elementwiseFill),
-                                method("elementwiseCopy", elementwiseCopy),
-                                method("elementwiseScale", elementwiseScale),
-                                method("elementwiseAxpy", elementwiseAxpy),
-                                method("elementwiseAdd", elementwiseAdd),
-                                method("elementwiseMul", elementwiseMul),
-                                method("elementwiseSqrt", elementwiseSqrt),
-                                method("elementwiseAddSign", elementwiseAddSign),
-                                method("elementwiseCopyRows", elementwiseCopyRows),
+                                method<elementwiseFill>("elementwiseFill"),
+                                method<elementwiseCopy>("elementwiseCopy"),
+                                method<elementwiseScale>("elementwiseScale"),
+                                method<elementwiseAxpy>("elementwiseAxpy"),
+                                method<elementwiseAdd>("elementwiseAdd"),
+                                method<elementwiseMul>("elementwiseMul"),
+                                method<elementwiseSqrt>("elementwiseSqrt"),
+                                method<elementwiseAddSign>("elementwiseAddSign"),
+                                method<elementwiseCopyRows>("elementwiseCopyRows"),
                             });
 }

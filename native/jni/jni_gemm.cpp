@@ -104,5 +104,5 @@ void JNICALL gemmSgemmBatched(JNIEnv* env, jclass, jint config, jboolean transA,
 }  // namespace
 
 bool jt::register_gemm(JNIEnv* env, jclass cls) {
-    return register_methods(env, cls, "gemm", {method("gemmSgemm", gemmSgemm), method("gemmSgemmBatched", gemmSgemmBatched)});
+    return register_methods(env, cls, "gemm", {method<gemmSgemm>("gemmSgemm"), method<gemmSgemmBatched>("gemmSgemmBatched")});
 }

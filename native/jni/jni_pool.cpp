@@ -75,10 +75,10 @@ void JNICALL poolAvgBackward(JNIEnv* env, jclass, jlong dy, jlong dx, jint n, ji
 bool jt::register_pool(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "pool",
                             {
-                                method("poolMaxForward", poolMaxForward),
-                                method("poolMaxBackward", poolMaxBackward),
-                                method("poolMaxBackwardScatter", poolMaxBackwardScatter),
-                                method("poolAvgForward", poolAvgForward),
-                                method("poolAvgBackward", poolAvgBackward),
+                                method<poolMaxForward>("poolMaxForward"),
+                                method<poolMaxBackward>("poolMaxBackward"),
+                                method<poolMaxBackwardScatter>("poolMaxBackwardScatter"),
+                                method<poolAvgForward>("poolAvgForward"),
+                                method<poolAvgBackward>("poolAvgBackward"),
                             });
 }

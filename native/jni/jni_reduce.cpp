@@ -104,15 +104,15 @@ void JNICALL reduceMaxNormRows(JNIEnv* env, jclass, jlong w, jint rows, jlong co
 bool jt::register_reduce(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "reduce",
                             {
-                                method("reduceWorkspaceBytes", reduceWorkspaceBytes),
-                                method("reduceSum", reduceSum),
-                                method("reduceSumSquares", reduceSumSquares),
-                                method("reduceSumAbs", reduceSumAbs),
-                                method("reduceCountEqual", reduceCountEqual),
-                                method("reduceArgmaxRows", reduceArgmaxRows),
-                                method("reduceAddBias", reduceAddBias),
-                                method("reduceBiasGrad", reduceBiasGrad),
-                                method("reduceRowNorms", reduceRowNorms),
-                                method("reduceMaxNormRows", reduceMaxNormRows),
+                                method<reduceWorkspaceBytes>("reduceWorkspaceBytes"),
+                                method<reduceSum>("reduceSum"),
+                                method<reduceSumSquares>("reduceSumSquares"),
+                                method<reduceSumAbs>("reduceSumAbs"),
+                                method<reduceCountEqual>("reduceCountEqual"),
+                                method<reduceArgmaxRows>("reduceArgmaxRows"),
+                                method<reduceAddBias>("reduceAddBias"),
+                                method<reduceBiasGrad>("reduceBiasGrad"),
+                                method<reduceRowNorms>("reduceRowNorms"),
+                                method<reduceMaxNormRows>("reduceMaxNormRows"),
                             });
 }

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -383,37 +385,45 @@ void JNICALL selfTestDivergentBarrier(JNIEnv* env, jclass) {
 #endif
 }
 
+// Throws a C++ exception inside a native call (std::bad_alloc when outOfMemory): the entry-point guard must
+// turn it into OutOfMemoryError / IllegalStateException instead of letting it unwind into the JVM.
+void JNICALL selfTestCppException(JNIEnv*, jclass, jboolean outOfMemory) {
+    if (outOfMemory) throw std::bad_alloc();
+    throw std::runtime_error("jtrain self-test: a C++ exception inside a native call");
+}
+
 }  // namespace
 
 bool jt::register_runtime(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "runtime",
                             {
-                                method("buildKind", buildKind),
-                                method("buildInfo", buildInfo),
-                                method("cudaRuntimeVersion", cudaRuntimeVersion),
-                                method("driverVersion", driverVersion),
-                                method("methodTable", methodTable),
-                                method("lastErrorDetail", lastErrorDetail),
-                                method("emuSetMemoryLimit", emuSetMemoryLimit),
-                                method("emuMemoryLimit", emuMemoryLimit),
-                                method("deviceCount", deviceCount),
-                                method("deviceName", deviceName),
-                                method("deviceComputeCapability", deviceComputeCapability),
-                                method("deviceTotalMemory", deviceTotalMemory),
-                                method("malloc", malloc_),
-                                method("free", free_),
-                                method("allocationCount", allocationCount),
-                                method("allocatedBytes", allocatedBytes),
-                                method("copyFloatsToDevice", copyFloatsToDevice),
-                                method("copyFloatsToHost", copyFloatsToHost),
-                                method("copyLongsToDevice", copyLongsToDevice),
-                                method("copyLongsToHost", copyLongsToHost),
-                                method("copyDeviceToDevice", copyDeviceToDevice),
-                                method("memset", memset_),
-                                method("synchronize", synchronize),
-                                method("streamCreate", streamCreate),
-                                method("streamDestroy", streamDestroy),
-                                method("streamSynchronize", streamSynchronize),
-                                method("selfTestDivergentBarrier", selfTestDivergentBarrier),
+                                method<buildKind>("buildKind"),
+                                method<buildInfo>("buildInfo"),
+                                method<cudaRuntimeVersion>("cudaRuntimeVersion"),
+                                method<driverVersion>("driverVersion"),
+                                method<methodTable>("methodTable"),
+                                method<lastErrorDetail>("lastErrorDetail"),
+                                method<emuSetMemoryLimit>("emuSetMemoryLimit"),
+                                method<emuMemoryLimit>("emuMemoryLimit"),
+                                method<deviceCount>("deviceCount"),
+                                method<deviceName>("deviceName"),
+                                method<deviceComputeCapability>("deviceComputeCapability"),
+                                method<deviceTotalMemory>("deviceTotalMemory"),
+                                method<malloc_>("malloc"),
+                                method<free_>("free"),
+                                method<allocationCount>("allocationCount"),
+                                method<allocatedBytes>("allocatedBytes"),
+                                method<copyFloatsToDevice>("copyFloatsToDevice"),
+                                method<copyFloatsToHost>("copyFloatsToHost"),
+                                method<copyLongsToDevice>("copyLongsToDevice"),
+                                method<copyLongsToHost>("copyLongsToHost"),
+                                method<copyDeviceToDevice>("copyDeviceToDevice"),
+                                method<memset_>("memset"),
+                                method<synchronize>("synchronize"),
+                                method<streamCreate>("streamCreate"),
+                                method<streamDestroy>("streamDestroy"),
+                                method<streamSynchronize>("streamSynchronize"),
+                                method<selfTestDivergentBarrier>("selfTestDivergentBarrier"),
+                                method<selfTestCppException>("selfTestCppException"),
                             });
 }

@@ -77,11 +77,11 @@ void JNICALL softmaxXentSqerrBackward(JNIEnv* env, jclass, jlong pred, jlong tar
 bool jt::register_softmax_xent(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "softmax_xent",
                             {
-                                method("softmaxXentForward", softmaxXentForward),
-                                method("softmaxXentBackward", softmaxXentBackward),
-                                method("softmaxXentBceForward", softmaxXentBceForward),
-                                method("softmaxXentBceBackward", softmaxXentBceBackward),
-                                method("softmaxXentSqerrForward", softmaxXentSqerrForward),
-                                method("softmaxXentSqerrBackward", softmaxXentSqerrBackward),
+                                method<softmaxXentForward>("softmaxXentForward"),
+                                method<softmaxXentBackward>("softmaxXentBackward"),
+                                method<softmaxXentBceForward>("softmaxXentBceForward"),
+                                method<softmaxXentBceBackward>("softmaxXentBceBackward"),
+                                method<softmaxXentSqerrForward>("softmaxXentSqerrForward"),
+                                method<softmaxXentSqerrBackward>("softmaxXentSqerrBackward"),
                             });
 }

@@ -254,12 +254,12 @@ jdoubleArray JNICALL transferBenchMemcpy(JNIEnv* env, jclass, jlong bytes, jbool
 bool jt::register_transfer(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "transfer",
                             {
-                                method("transferStagerCreate", transferStagerCreate),
-                                method("transferStagerDestroy", transferStagerDestroy),
-                                method("transferFloatsToDevice", transferFloatsToDevice),
-                                method("transferFloatsToHost", transferFloatsToHost),
-                                method("transferLongsToDevice", transferLongsToDevice),
-                                method("transferLongsToHost", transferLongsToHost),
-                                method("transferBenchMemcpy", transferBenchMemcpy),
+                                method<transferStagerCreate>("transferStagerCreate"),
+                                method<transferStagerDestroy>("transferStagerDestroy"),
+                                method<transferFloatsToDevice>("transferFloatsToDevice"),
+                                method<transferFloatsToHost>("transferFloatsToHost"),
+                                method<transferLongsToDevice>("transferLongsToDevice"),
+                                method<transferLongsToHost>("transferLongsToHost"),
+                                method<transferBenchMemcpy>("transferBenchMemcpy"),
                             });
 }

@@ -87,6 +87,8 @@ public final class CudaNative {
 
     static native void selfTestDivergentBarrier();
 
+    static native void selfTestCppException(boolean outOfMemory);
+
     static native String vendorReport();
 
     static native void cublasSgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc, boolean pedantic, long stream);
@@ -409,6 +411,11 @@ public final class CudaNative {
         @Override
         public void selfTestDivergentBarrier() {
             CudaNative.selfTestDivergentBarrier();
+        }
+
+        @Override
+        public void selfTestCppException(boolean outOfMemory) {
+            CudaNative.selfTestCppException(outOfMemory);
         }
 
         @Override

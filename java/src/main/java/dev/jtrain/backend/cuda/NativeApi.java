@@ -135,6 +135,12 @@ public interface NativeApi {
      */
     void selfTestDivergentBarrier();
 
+    /**
+     * Throws a C++ exception inside a native call (std::bad_alloc when {@code outOfMemory}): must arrive as an
+     * OutOfMemoryError or IllegalStateException, never end the process (every entry point is guarded).
+     */
+    void selfTestCppException(boolean outOfMemory);
+
     // ------------------------------------------------------------------ vendor libraries (CUDA build only)
 
     /** One line per library: name, state (found / missing / n/a), path, version, detail, tab-separated. */

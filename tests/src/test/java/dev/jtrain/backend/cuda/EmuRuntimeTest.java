@@ -147,6 +147,17 @@ class EmuRuntimeTest {
     }
 
     @Test
+    void aCppExceptionInsideANativeCallBecomesAJavaExceptionNotACrash() {
+        NativeApi api = emu();
+        OutOfMemoryError oom = assertThrows(OutOfMemoryError.class, () -> api.selfTestCppException(true));
+        assertTrue(oom.getMessage().contains("std::bad_alloc"), oom.getMessage());
+        IllegalStateException other = assertThrows(IllegalStateException.class, () -> api.selfTestCppException(false));
+        assertTrue(other.getMessage().contains("a C++ exception inside a native call"), other.getMessage());
+        long p = api.malloc(16);   // the library keeps working
+        api.free(p);
+    }
+
+    @Test
     void divergentBarrierSurfacesAsCudaException() {
         NativeApi api = emu();
         CudaException e = assertThrows(CudaException.class, api::selfTestDivergentBarrier);
