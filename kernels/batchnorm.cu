@@ -17,11 +17,7 @@
 
 namespace {
 
-#ifdef __CUDACC__
-constexpr int kMaxThreads = 512;
-#else
-constexpr int kMaxThreads = 256;  // emu: fewer fibers with longer loops are faster
-#endif
+constexpr int kMaxThreads = 512;   // the same on emu and CUDA (launch_config.h)
 constexpr int kFlatThreads = 256;
 
 // Threads per channel block: a power of two in [32, kMaxThreads], about 8 or more elements each.
@@ -286,6 +282,8 @@ __global__ void bn_var_to_invstd_kernel(const float* __restrict__ var, float* __
 }
 
 }  // namespace
+
+extern "C" int jt_batchnorm_block_threads(int64_t m) { return block_threads(m); }
 
 extern "C" cudaError_t jt_batchnorm_invstd_to_var(float* s, int c, float eps, cudaStream_t stream) {
     JT_REQUIRE(c >= 0);

@@ -27,14 +27,10 @@ JT_HD int64_t jt_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // The status of the launch just made (launch-configuration errors surface here).
 #define JT_LAUNCH_STATUS() cudaGetLastError()
 
-// Blocks in a 1-D grid-stride launch over n elements: enough to fill the device, capped; kernels
-// loop with a grid stride, so any cap is correct. Under emu every CUDA thread is a fiber that costs
-// a start-up, so a few blocks per worker with long grid-stride loops is much faster.
-#ifdef __CUDACC__
+// Blocks in a 1-D launch over n elements: one per `threads` items, capped; kernels loop over their
+// chunk (block_range.cuh), so any cap is correct. The same on emu and CUDA: emu runs the program the
+// GPU runs (launch_config.h exposes these choices so a test compares the two libraries).
 #define JT_MAX_GRID_1D 65535
-#else
-#define JT_MAX_GRID_1D 64
-#endif
 static inline unsigned jt_grid_1d(int64_t n, int threads) {
     int64_t blocks = jt_ceil_div(n, threads);
     if (blocks < 1) blocks = 1;

@@ -272,17 +272,13 @@ cudaError_t launch_config(int transA, int transB, int m, int n, int k, float alp
     return cudaSuccess;
 }
 
-// Size heuristic. On a GPU: the 128x128 tile only when it still gives enough blocks to fill a large
-// GPU. On emu the 64x64 tile is always at least as fast (a 256-thread block pays 4x the fiber
-// switches per barrier for the same work per thread), so 128x128 is never chosen there (tests still
-// run it through jt_gemm_sgemm_config). A short output (m <= 32) uses the 32-row tile, which computes
-// fewer padded rows. A batch multiplies the blocks (all items run in one grid), so it counts towards filling
+// Size heuristic, the same on emu and CUDA (emu runs the program the GPU runs; launch_config.h): the
+// 128x128 tile only when it still gives enough blocks to fill a large GPU. A short output (m <= 32)
+// uses the 32-row tile, which computes fewer padded rows. A batch multiplies the blocks (all items run in one grid), so it counts towards filling
 // the GPU (so on CUDA the automatic choice for a batch may differ from that for one of its items).
 int choose_config(int m, int n, int batch) {
-#ifdef __CUDACC__
     const int64_t big = jt_ceil_div(m, 128) * jt_ceil_div(n, 128) * (int64_t)batch;
     if (big >= 256) return JT_GEMM_CONFIG_128x128;
-#endif
     if (m <= 32) return JT_GEMM_CONFIG_32x64;
     return JT_GEMM_CONFIG_64x64;
 }
@@ -318,6 +314,8 @@ cudaError_t sgemm_batched(int config, int transA, int transB, int m, int n, int 
 }
 
 }  // namespace
+
+extern "C" int jt_gemm_auto_config(int m, int n, int batch) { return choose_config(m, n, batch); }
 
 extern "C" int jt_gemm_batch_c_disjoint(int m, int n, int ldc, int64_t strideC, int batch) {
     if (m < 1 || n < 1 || ldc < n || strideC < 0 || batch < 0) return 0;

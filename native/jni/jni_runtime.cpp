@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "jni_common.h"
+#include "launch_config.h"
 
 namespace {
 
@@ -385,6 +386,37 @@ void JNICALL selfTestDivergentBarrier(JNIEnv* env, jclass) {
 #endif
 }
 
+// The launch decisions of this library (kernels/launch_config.h), for the test that emu and CUDA agree:
+// kind 0: blocks of a 1-D launch (a = items, b = threads); 1: BatchNorm threads per channel block (a = values
+// per channel); 2: the automatic GEMM tile (a = m, b = n, c = batch).
+jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlong c) {
+    const char* op = "launchConfig";
+    if (!jt::require_nonneg(env, op, "a", a) || !jt::require_nonneg(env, op, "b", b) ||
+        !jt::require_nonneg(env, op, "c", c)) {
+        return 0;
+    }
+    switch (kind) {
+        case 0:
+            if (b < 1 || b > 1024) {
+                jt::throw_iae(env, op, "threads must be in [1, 1024], got %lld", (long long)b);
+                return 0;
+            }
+            return (jint)jt_launch_grid_1d(a, (int)b);
+        case 1:
+            return jt_batchnorm_block_threads(a);
+        case 2:
+            if (a < 1 || b < 1 || c < 1 || a > INT32_MAX || b > INT32_MAX || c > INT32_MAX) {
+                jt::throw_iae(env, op, "m, n and batch must be in [1, 2^31), got %lld, %lld, %lld", (long long)a,
+                              (long long)b, (long long)c);
+                return 0;
+            }
+            return jt_gemm_auto_config((int)a, (int)b, (int)c);
+        default:
+            jt::throw_iae(env, op, "kind must be 0 (grid), 1 (batchnorm threads) or 2 (gemm tile), got %d", (int)kind);
+            return 0;
+    }
+}
+
 // Throws a C++ exception inside a native call (std::bad_alloc when outOfMemory): the entry-point guard must
 // turn it into OutOfMemoryError / IllegalStateException instead of letting it unwind into the JVM.
 void JNICALL selfTestCppException(JNIEnv*, jclass, jboolean outOfMemory) {
@@ -425,5 +457,6 @@ bool jt::register_runtime(JNIEnv* env, jclass cls) {
                                 method<streamSynchronize>("streamSynchronize"),
                                 method<selfTestDivergentBarrier>("selfTestDivergentBarrier"),
                                 method<selfTestCppException>("selfTestCppException"),
+                                method<launchConfig>("launchConfig"),
                             });
 }

@@ -89,6 +89,8 @@ public final class CudaNative {
 
     static native void selfTestCppException(boolean outOfMemory);
 
+    static native int launchConfig(int kind, long a, long b, long c);
+
     static native String vendorReport();
 
     static native void cublasSgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc, boolean pedantic, long stream);
@@ -416,6 +418,11 @@ public final class CudaNative {
         @Override
         public void selfTestCppException(boolean outOfMemory) {
             CudaNative.selfTestCppException(outOfMemory);
+        }
+
+        @Override
+        public int launchConfig(int kind, long a, long b, long c) {
+            return CudaNative.launchConfig(kind, a, b, c);
         }
 
         @Override
