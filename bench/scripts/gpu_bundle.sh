@@ -27,6 +27,14 @@ mvn -B -q -DskipTests "${cuda_flag[@]}" install
 rm -rf "$dir"
 mkdir -p "$dir/lib"
 cp java/target/jtrain-*-SNAPSHOT.jar "$dir/jtrain.jar"
+# The native libraries are built RelWithDebInfo (host debug info: half of libjtrain_cuda.so); the bundle
+# carries them without it (the kernels keep their -lineinfo for profilers and compute-sanitizer).
+if command -v strip >/dev/null && command -v jar >/dev/null; then
+  natives=$(mktemp -d)
+  (cd "$natives" && unzip -q "$dir/jtrain.jar" 'native/*' && find native -name '*.so' -exec strip --strip-debug {} \; \
+    && jar uf "$dir/jtrain.jar" native)
+  rm -rf "$natives"
+fi
 cp java/target/lib/*.jar "$dir/lib/"
 cp tests/target/*-tests.jar "$dir/tests.jar"
 mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_platform" \
