@@ -216,15 +216,18 @@ struct AdamOp {
     }
 };
 
-struct ClipOp {
-    const float* total;
-    double max_norm;
-    __device__ void operator()(const MtArgs& a, int t, int64_t i) const {
-        const double coef = max_norm / (sqrt((double)*total) + 1e-6);
-        if (coef >= 1.0) return;  // NaN scales by NaN, like the cpu
-        a.ptr[0][t][i] *= (float)coef;
-    }
-};
+// Clip: grad *= max_norm / (||g|| + 1e-6) when that is < 1. The coefficient (an FP64 sqrt and divide) is
+// computed once per thread, not per element; the bits are the same.
+__global__ void clip_kernel(MtArgs a, const float* __restrict__ total, double max_norm) {
+    const double coef = max_norm / (sqrt((double)*total) + 1e-6);
+    if (coef >= 1.0) return;  // NaN scales by NaN, like the cpu
+    const float c = (float)coef;
+    const int t = a.tensor[blockIdx.x];
+    const int64_t start = (int64_t)a.chunk[blockIdx.x] * kMtChunk;
+    const int64_t end = start + kMtChunk < a.size[t] ? start + kMtChunk : a.size[t];
+    float* g = a.ptr[0][t];
+    for (int64_t i = start + threadIdx.x; i < end; i += blockDim.x) g[i] *= c;
+}
 
 // ------------------------------------------------------------------------- sum of squares
 
@@ -370,12 +373,13 @@ extern "C" cudaError_t jt_optim_adam(float* param, const float* grad, float* exp
 extern "C" cudaError_t jt_optim_clip_scale_multi(int count, float* const* grads, const int64_t* sizes,
                                                  const float* total_squares, float max_norm, cudaStream_t stream) {
     JT_REQUIRE(total_squares != nullptr);
-    ClipOp op;
-    op.total = total_squares;
-    op.max_norm = max_norm;
     float* const* const lists[kMtLists] = {grads, nullptr, nullptr, nullptr, nullptr};
     const bool needed[kMtLists] = {true, false, false, false, false};
-    return mt_apply(count, lists, needed, sizes, op, stream);
+    if (!mt_valid(count, lists, needed, sizes)) return cudaErrorInvalidValue;
+    return mt_for_each(count, lists, sizes, [&](const MtArgs& a, int blocks) {
+        LAUNCH(clip_kernel, (unsigned)blocks, kMtThreads, 0, stream)(a, total_squares, (double)max_norm);
+        return JT_LAUNCH_STATUS();
+    });
 }
 
 extern "C" cudaError_t jt_optim_clip_scale(float* grad, int64_t n, const float* total_squares, float max_norm,
