@@ -10,14 +10,30 @@ namespace {
 
 constexpr int kThreads = 256;
 
-// x and y may alias (each element is read, then written, by one thread): no __restrict__ on them.
+inline bool aligned16(const void* q) { return q == nullptr || ((uintptr_t)q & 15u) == 0; }
+
+// x and y may alias (each element is read, then written, by one thread): no __restrict__ on them. With
+// vec (every pointer 16-byte aligned) a full block of four moves as one float4 load and store(s); the
+// arithmetic, and so every bit, is the same as element by element.
 __global__ void dropout_kernel(const float* x, float* y, float* __restrict__ mask,
-                               int64_t n, float p, float scale, uint64_t seed, uint64_t offset) {
+                               int64_t n, float p, float scale, uint64_t seed, uint64_t offset, int vec) {
     const int64_t blocks = (n + 3) >> 2;
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t b = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; b < blocks; b += stride) {
         const jt_philox_out w = jt_philox_block(seed, offset, (uint64_t)b);
         const int64_t base = b << 2;
+        if (vec && base + 3 < n) {
+            const float4 xv = reinterpret_cast<const float4*>(x)[b];
+            const bool k0 = jt_philox_to_uniform(w.w[0]) >= p, k1 = jt_philox_to_uniform(w.w[1]) >= p;
+            const bool k2 = jt_philox_to_uniform(w.w[2]) >= p, k3 = jt_philox_to_uniform(w.w[3]) >= p;
+            reinterpret_cast<float4*>(y)[b] = make_float4(k0 ? xv.x * scale : 0.0f, k1 ? xv.y * scale : 0.0f,
+                                                          k2 ? xv.z * scale : 0.0f, k3 ? xv.w * scale : 0.0f);
+            if (mask != nullptr) {
+                reinterpret_cast<float4*>(mask)[b] = make_float4(k0 ? scale : 0.0f, k1 ? scale : 0.0f,
+                                                                 k2 ? scale : 0.0f, k3 ? scale : 0.0f);
+            }
+            continue;
+        }
         for (int k = 0; k < 4; ++k) {
             const int64_t i = base + k;
             if (i < n) {
@@ -83,8 +99,9 @@ extern "C" cudaError_t jt_dropout_forward(const float* x, float* y, float* mask,
         return JT_LAUNCH_STATUS();
     }
     const float scale = p == 1.0f ? 0.0f : (float)(1.0 / (1.0 - (double)p));
+    const int vec = aligned16(x) && aligned16(y) && aligned16(mask);
     LAUNCH(dropout_kernel, jt_grid_1d((n + 3) / 4, kThreads), kThreads, 0, stream)(x, y, mask, n, p, scale, seed,
-                                                                                   offset);
+                                                                                   offset, vec);
     return JT_LAUNCH_STATUS();
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -152,10 +153,29 @@ static void test_normal() {
     }
 }
 
+// The float4 path (every pointer 16-byte aligned) and the element-by-element path (one pointer a float
+// off) give the same bits, tails included.
+void test_aligned_and_misaligned_agree(jt_test::Rng& rng) {
+    for (int64_t n : {1, 3, 4, 5, 1003, 4096}) {
+        const std::vector<float> x = rng.uniform_vector((size_t)n, -2.f, 2.f);
+        std::vector<float> padded(x.size() + 1, 0.f);
+        std::copy(x.begin(), x.end(), padded.begin() + 1);
+        jt_test::DeviceBuffer<float> xa(x), ya((size_t)n), ma((size_t)n);
+        jt_test::DeviceBuffer<float> xm(padded), ym((size_t)n + 1), mm((size_t)n + 1);
+        CHECK_CUDA(jt_dropout_forward(xa, ya, ma, n, 0.3f, 77, 5, 0));
+        CHECK_CUDA(jt_dropout_forward(xm.get() + 1, ym.get() + 1, mm.get() + 1, n, 0.3f, 77, 5, 0));
+        const std::vector<float> y1 = ya.download(), m1 = ma.download(), y2 = ym.download(), m2 = mm.download();
+        CHECK(std::equal(y1.begin(), y1.end(), y2.begin() + 1), "y aligned == misaligned, n=" + std::to_string(n));
+        CHECK(std::equal(m1.begin(), m1.end(), m2.begin() + 1), "mask aligned == misaligned, n=" + std::to_string(n));
+    }
+}
+
 int main() {
     test_forward();
     test_edges();
     test_uniform();
     test_normal();
+    jt_test::Rng rng(13);
+    test_aligned_and_misaligned_agree(rng);
     return jt_test::finish("test_dropout");
 }
