@@ -115,13 +115,16 @@ __global__ void argmax_rows_kernel(const float* __restrict__ x, int rows, int co
     }
 }
 
-__global__ void add_bias_kernel(float* y, const float* __restrict__ bias, int64_t total, int c, int inner) {
+// Index: uint32_t when every index fits (a 32-bit divide is a few instructions, a 64-bit one a long
+// subroutine on a GPU), else int64_t.
+template <class Index>
+__global__ void add_bias_kernel(float* y, const float* __restrict__ bias, int64_t total, Index c, Index inner) {
     const JtBlockRange range = jt_block_range(total);
     if (inner == 1) {
-        for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) y[i] += bias[i % c];
+        for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) y[i] += bias[(Index)i % c];
     } else {
         for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
-            y[i] += bias[(i / inner) % c];
+            y[i] += bias[((Index)i / inner) % c];
         }
     }
 }
@@ -204,7 +207,13 @@ extern "C" cudaError_t jt_reduce_add_bias(float* y, const float* bias, int n, in
     const int64_t total = (int64_t)n * c * inner;
     if (total == 0) return cudaSuccess;
     JT_REQUIRE(y != nullptr && bias != nullptr);
-    LAUNCH(add_bias_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(y, bias, total, c, inner);
+    if (total <= (int64_t)UINT32_MAX) {
+        LAUNCH(add_bias_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(y, bias, total, (uint32_t)c,
+                                                                                           (uint32_t)inner);
+    } else {
+        LAUNCH(add_bias_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(y, bias, total, (int64_t)c,
+                                                                                          (int64_t)inner);
+    }
     return JT_LAUNCH_STATUS();
 }
 
