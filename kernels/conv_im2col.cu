@@ -15,16 +15,23 @@ constexpr int kThreads = 256;
 
 using Geom = JtWindow;
 
+// Index: the type the flat position is split in (uint32_t when every position fits: a 32-bit divide is a
+// few instructions on a GPU, a 64-bit one a long subroutine; int64_t otherwise). Addresses stay 64-bit.
+template <class Index>
 __global__ void im2col_kernel(const float* __restrict__ x, float* __restrict__ col, int64_t total, Geom g) {
     const int64_t p = (int64_t)g.oh * g.ow;
     const int64_t k = (int64_t)g.c * g.kh * g.kw;
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-    for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += stride) {
-        const int j = (int)(idx % g.ow);
-        const int i = (int)((idx / g.ow) % g.oh);
-        const int64_t plane = idx / p;  // n * c + cc
-        const int cc = (int)(plane % g.c);
-        const int64_t nn = plane / g.c;
+    for (int64_t pos = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; pos < total; pos += stride) {
+        const Index idx = (Index)pos;
+        const Index row = idx / (Index)g.ow;
+        const int j = (int)(idx - row * (Index)g.ow);
+        const Index plane_i = row / (Index)g.oh;  // n * c + cc
+        const int i = (int)(row - plane_i * (Index)g.oh);
+        const Index nn_i = plane_i / (Index)g.c;
+        const int cc = (int)(plane_i - nn_i * (Index)g.c);
+        const int64_t plane = (int64_t)plane_i;
+        const int64_t nn = (int64_t)nn_i;
         const float* xp = x + plane * g.h * g.w;
         float* out = col + nn * k * p + (int64_t)cc * g.kh * g.kw * p + (int64_t)i * g.ow + j;
         const int h0 = i * g.sh - g.ph;
@@ -40,17 +47,20 @@ __global__ void im2col_kernel(const float* __restrict__ x, float* __restrict__ c
     }
 }
 
+template <class Index>
 __global__ void col2im_kernel(const float* __restrict__ col, float* __restrict__ dx, int64_t total, Geom g) {
     const int64_t p = (int64_t)g.oh * g.ow;
     const int64_t k = (int64_t)g.c * g.kh * g.kw;
-    const int64_t hw = (int64_t)g.h * g.w;
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += stride) {
-        const int ww = (int)(idx % g.w);
-        const int hh = (int)((idx / g.w) % g.h);
-        const int64_t plane = idx / hw;
-        const int cc = (int)(plane % g.c);
-        const int64_t nn = plane / g.c;
+        const Index pos = (Index)idx;
+        const Index row = pos / (Index)g.w;
+        const int ww = (int)(pos - row * (Index)g.w);
+        const Index plane_i = row / (Index)g.h;
+        const int hh = (int)(row - plane_i * (Index)g.h);
+        const Index nn_i = plane_i / (Index)g.c;
+        const int cc = (int)(plane_i - nn_i * (Index)g.c);
+        const int64_t nn = (int64_t)nn_i;
         const float* src = col + nn * k * p + (int64_t)cc * g.kh * g.kw * p;
         // 64-bit: u += sh and v += sw must not wrap for strides near INT_MAX.
         const int64_t hp = (int64_t)hh + g.ph;  // row in the padded input
@@ -82,7 +92,11 @@ extern "C" cudaError_t jt_conv_im2col(const float* x, float* col, int n, int c, 
     JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
     JT_REQUIRE(x != nullptr && col != nullptr);
     const int64_t total = (int64_t)n * c * g.oh * g.ow;
-    LAUNCH(im2col_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, col, total, g);
+    if (total <= (int64_t)UINT32_MAX) {
+        LAUNCH(im2col_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, col, total, g);
+    } else {
+        LAUNCH(im2col_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, col, total, g);
+    }
     return JT_LAUNCH_STATUS();
 }
 
@@ -92,6 +106,10 @@ extern "C" cudaError_t jt_conv_col2im(const float* col, float* dx, int n, int c,
     JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
     JT_REQUIRE(col != nullptr && dx != nullptr);
     const int64_t total = (int64_t)n * c * h * w;
-    LAUNCH(col2im_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(col, dx, total, g);
+    if (total <= (int64_t)UINT32_MAX) {
+        LAUNCH(col2im_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(col, dx, total, g);
+    } else {
+        LAUNCH(col2im_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(col, dx, total, g);
+    }
     return JT_LAUNCH_STATUS();
 }
