@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "common.cuh"
+#include "index_split.cuh"
 #include "window_geometry.h"
 
 namespace {
@@ -25,14 +26,14 @@ __device__ __forceinline__ void covering(int x, int p, int k, int s, int out, in
     *hi = b < out - 1 ? (int)b : out - 1;
 }
 
+template <class Index>
 __global__ void max_forward_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t* __restrict__ idx,
                                    int64_t total, Geom g) {
-    const int64_t ohw = (int64_t)g.oh * g.ow;
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t o = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; o < total; o += stride) {
-        const int j = (int)(o % g.ow);
-        const int i = (int)((o / g.ow) % g.oh);
-        const int64_t plane = o / ohw;
+        int i, j;
+        int64_t plane;
+        jt_split_plane<Index>(o, g.ow, g.oh, &j, &i, &plane);
         const float* xp = x + plane * ((int64_t)g.h * g.w);
         // 64-bit window origin and offsets: i * sh and h * w can exceed INT_MAX.
         const int64_t h0 = (int64_t)i * g.sh - g.ph;
@@ -61,6 +62,7 @@ __global__ void max_forward_kernel(const float* __restrict__ x, float* __restric
 
 // Also checks the indices when err is set: thread e checks indices[e] for e < checks (= the output count), so
 // every index is read once, even one whose window no input element covers (a gather never looks at it).
+template <class Index>
 __global__ void max_backward_kernel(const float* __restrict__ dy, const int64_t* __restrict__ idx,
                                     float* __restrict__ dx, int64_t total, Geom g, int64_t checks,
                                     JtDeviceError* err, unsigned long long tag) {
@@ -74,9 +76,9 @@ __global__ void max_backward_kernel(const float* __restrict__ dy, const int64_t*
             if (at < 0 || at >= hw) jt_device_error_record(err, tag, e, at, hw);
         }
         if (e >= total) continue;
-        const int ww = (int)(e % g.w);
-        const int hh = (int)((e / g.w) % g.h);
-        const int64_t plane = e / hw;
+        int ww, hh;
+        int64_t plane;
+        jt_split_plane<Index>(e, g.w, g.h, &ww, &hh, &plane);
         const int64_t me = (int64_t)hh * g.w + ww;
         const float* dyp = dy + plane * ohw;
         const int64_t* ip = idx + plane * ohw;
@@ -113,14 +115,14 @@ __global__ void zero_kernel(float* __restrict__ p, int64_t n) {
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) p[i] = 0.0f;
 }
 
+template <class Index>
 __global__ void avg_forward_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t total, Geom g,
                                    double inv) {
-    const int64_t ohw = (int64_t)g.oh * g.ow;
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t o = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; o < total; o += stride) {
-        const int j = (int)(o % g.ow);
-        const int i = (int)((o / g.ow) % g.oh);
-        const int64_t plane = o / ohw;
+        int i, j;
+        int64_t plane;
+        jt_split_plane<Index>(o, g.ow, g.oh, &j, &i, &plane);
         const float* xp = x + plane * ((int64_t)g.h * g.w);
         // 64-bit window origin and offsets: i * sh and h * w can exceed INT_MAX.
         const int64_t h0 = (int64_t)i * g.sh - g.ph;
@@ -138,15 +140,16 @@ __global__ void avg_forward_kernel(const float* __restrict__ x, float* __restric
     }
 }
 
+template <class Index>
 __global__ void avg_backward_kernel(const float* __restrict__ dy, float* __restrict__ dx, int64_t total, Geom g,
                                     float div) {
-    const int64_t hw = (int64_t)g.h * g.w;
     const int64_t ohw = (int64_t)g.oh * g.ow;
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
-        const int ww = (int)(e % g.w);
-        const int hh = (int)((e / g.w) % g.h);
-        const float* dyp = dy + (e / hw) * ohw;
+        int ww, hh;
+        int64_t plane;
+        jt_split_plane<Index>(e, g.w, g.h, &ww, &hh, &plane);
+        const float* dyp = dy + plane * ohw;
         int ilo, ihi, jlo, jhi;
         covering(hh, g.ph, g.kh, g.sh, g.oh, &ilo, &ihi);
         covering(ww, g.pw, g.kw, g.sw, g.ow, &jlo, &jhi);
@@ -171,7 +174,11 @@ extern "C" cudaError_t jt_pool_max_forward(const float* x, float* y, int64_t* in
     JT_REQUIRE(make_geom(n, c, h, w, kh, kw, sh, sw, ph, pw, &g));
     JT_REQUIRE(x != nullptr && y != nullptr);
     const int64_t total = (int64_t)n * c * g.oh * g.ow;
-    LAUNCH(max_forward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, y, indices, total, g);
+    if (jt_fits_32(total)) {
+        LAUNCH(max_forward_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, y, indices, total, g);
+    } else {
+        LAUNCH(max_forward_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, y, indices, total, g);
+    }
     return JT_LAUNCH_STATUS();
 }
 
@@ -184,8 +191,14 @@ extern "C" cudaError_t jt_pool_max_backward(const float* dy, const int64_t* indi
     const int64_t total = (int64_t)n * c * h * w;
     const int64_t checks = err ? (int64_t)n * c * g.oh * g.ow : 0;
     const unsigned long long tag = err ? jt_device_error_tag(JT_DEVERR_POOL_MAX_BACKWARD_INDEX) : 0ull;
-    LAUNCH(max_backward_kernel, jt_grid_1d(total > checks ? total : checks, kThreads), kThreads, 0, stream)(
-        dy, indices, dx, total, g, checks, err, tag);
+    const int64_t threads_needed = total > checks ? total : checks;
+    if (jt_fits_32(total)) {
+        LAUNCH(max_backward_kernel<uint32_t>, jt_grid_1d(threads_needed, kThreads), kThreads, 0, stream)(
+            dy, indices, dx, total, g, checks, err, tag);
+    } else {
+        LAUNCH(max_backward_kernel<int64_t>, jt_grid_1d(threads_needed, kThreads), kThreads, 0, stream)(
+            dy, indices, dx, total, g, checks, err, tag);
+    }
     return JT_LAUNCH_STATUS();
 }
 
@@ -213,7 +226,11 @@ extern "C" cudaError_t jt_pool_avg_forward(const float* x, float* y, int n, int 
     JT_REQUIRE(x != nullptr && y != nullptr);
     const int64_t total = (int64_t)n * c * g.oh * g.ow;
     const double inv = 1.0 / ((double)kh * (double)kw);
-    LAUNCH(avg_forward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, y, total, g, inv);
+    if (jt_fits_32(total)) {
+        LAUNCH(avg_forward_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, y, total, g, inv);
+    } else {
+        LAUNCH(avg_forward_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, y, total, g, inv);
+    }
     return JT_LAUNCH_STATUS();
 }
 
@@ -224,6 +241,10 @@ extern "C" cudaError_t jt_pool_avg_backward(const float* dy, float* dx, int n, i
     JT_REQUIRE(dy != nullptr && dx != nullptr);
     const int64_t total = (int64_t)n * c * h * w;
     const float div = (float)(kh * kw);
-    LAUNCH(avg_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, dx, total, g, div);
+    if (jt_fits_32(total)) {
+        LAUNCH(avg_backward_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, dx, total, g, div);
+    } else {
+        LAUNCH(avg_backward_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, dx, total, g, div);
+    }
     return JT_LAUNCH_STATUS();
 }
