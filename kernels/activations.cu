@@ -1,6 +1,7 @@
 // Elementwise activations (forward/backward, one kernel instantiation per kind so the formula is
 // resolved at compile time), PReLU with its deterministic dalpha reduction, and maxout.
 #include "common.cuh"
+#include "index_split.cuh"
 #include "block_range.cuh"
 #include "activations.h"
 #include "activation_math.h"
@@ -91,20 +92,29 @@ bool softplus_ok(int kind, float a) { return kind != JT_ACT_SOFTPLUS || (a > 0.f
 
 // ---------------------------------------------------------------- PReLU
 
+// Index: uint32_t when every position fits, else int64_t (index_split.cuh: 32-bit divides are cheap).
+template <class Index>
+__device__ __forceinline__ int channel_of(int64_t i, int c, int inner) {
+    const Index q = (Index)i / (Index)inner;
+    return (int)(q - (q / (Index)c) * (Index)c);
+}
+
+template <class Index>
 __global__ void prelu_forward_kernel(const float* x, const float* alpha, float* y, int64_t total, int c, int inner) {
     const JtBlockRange range = jt_block_range(total);
     for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
         const float v = x[i];
-        const int ch = (int)((i / inner) % c);
+        const int ch = channel_of<Index>(i, c, inner);
         y[i] = v > 0.f ? v : alpha[ch] * v;
     }
 }
 
+template <class Index>
 __global__ void prelu_backward_dx_kernel(const float* x, const float* alpha, const float* dy, float* dx, int64_t total,
                                          int c, int inner) {
     const JtBlockRange range = jt_block_range(total);
     for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
-        const int ch = (int)((i / inner) % c);
+        const int ch = channel_of<Index>(i, c, inner);
         dx[i] = x[i] > 0.f ? dy[i] : alpha[ch] * dy[i];
     }
 }
@@ -129,12 +139,13 @@ struct PreluBackwardTerm {
 
 // ---------------------------------------------------------------- maxout
 
+template <class Index>
 __global__ void maxout_forward_kernel(const float* z, int64_t rows, int pieces, int d, float* y, int64_t* piece) {
     const int64_t total = rows * d;
     const int64_t width = (int64_t)pieces * d;
     const JtBlockRange range = jt_block_range(total);
     for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
-        const int64_t r = i / d;
+        const int64_t r = (int64_t)((Index)i / (Index)d);
         const int64_t j = i - r * d;
         const float* zr = z + r * width + j;
         float best = zr[0];
@@ -151,15 +162,16 @@ __global__ void maxout_forward_kernel(const float* z, int64_t rows, int pieces, 
     }
 }
 
+template <class Index>
 __global__ void maxout_backward_kernel(const float* dy, const int64_t* piece, int64_t rows, int pieces, int d,
                                        float* dz, JtDeviceError* err, unsigned long long tag) {
     const int64_t width = (int64_t)pieces * d;
     const int64_t total = rows * width;
     const JtBlockRange range = jt_block_range(total);
     for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
-        const int64_t r = i / width;
+        const int64_t r = (int64_t)((Index)i / (Index)width);
         const int64_t col = i - r * width;
-        const int64_t p = col / d;
+        const int64_t p = (int64_t)((Index)col / (Index)d);
         const int64_t j = col - p * d;
         const int64_t o = r * d + j;
         const int64_t chosen = piece[o];
@@ -236,7 +248,13 @@ extern "C" cudaError_t jt_activations_prelu_forward(const float* x, const float*
     const int64_t total = (int64_t)n * c * inner;
     if (total == 0) return cudaSuccess;
     JT_REQUIRE(x != nullptr && alpha != nullptr && y != nullptr);
-    LAUNCH(prelu_forward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, alpha, y, total, c, inner);
+    if (jt_fits_32(total)) {
+        LAUNCH(prelu_forward_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, alpha, y, total, c,
+                                                                                               inner);
+    } else {
+        LAUNCH(prelu_forward_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, alpha, y, total, c,
+                                                                                              inner);
+    }
     return JT_LAUNCH_STATUS();
 }
 
@@ -247,8 +265,13 @@ extern "C" cudaError_t jt_activations_prelu_backward(const float* x, const float
     if (total == 0) return cudaSuccess;  // dalpha += nothing
     JT_REQUIRE(x != nullptr && alpha != nullptr && dy != nullptr && dx != nullptr);
     if (dalpha == nullptr) {
-        LAUNCH(prelu_backward_dx_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(x, alpha, dy, dx, total, c,
-                                                                                           inner);
+        if (jt_fits_32(total)) {
+            LAUNCH(prelu_backward_dx_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(
+                x, alpha, dy, dx, total, c, inner);
+        } else {
+            LAUNCH(prelu_backward_dx_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(
+                x, alpha, dy, dx, total, c, inner);
+        }
         return JT_LAUNCH_STATUS();
     }
     // One pass writes dx and sums the dalpha terms per channel (each element is visited exactly once).
@@ -262,7 +285,13 @@ extern "C" cudaError_t jt_activations_maxout_forward(const float* z, int n, int 
     const int64_t total = (int64_t)n * d;
     if (total == 0) return cudaSuccess;
     JT_REQUIRE(z != nullptr && y != nullptr && piece != nullptr);
-    LAUNCH(maxout_forward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(z, n, pieces, d, y, piece);
+    if (jt_fits_32(total)) {
+        LAUNCH(maxout_forward_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(z, n, pieces, d, y,
+                                                                                                piece);
+    } else {
+        LAUNCH(maxout_forward_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(z, n, pieces, d, y,
+                                                                                               piece);
+    }
     return JT_LAUNCH_STATUS();
 }
 
@@ -273,7 +302,12 @@ extern "C" cudaError_t jt_activations_maxout_backward(const float* dy, const int
     if (total == 0) return cudaSuccess;
     JT_REQUIRE(dy != nullptr && piece != nullptr && dz != nullptr);
     const unsigned long long tag = err ? jt_device_error_tag(JT_DEVERR_MAXOUT_BACKWARD_PIECE) : 0ull;
-    LAUNCH(maxout_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, piece, n, pieces, d, dz, err,
-                                                                                      tag);
+    if (jt_fits_32(total)) {
+        LAUNCH(maxout_backward_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, piece, n, pieces,
+                                                                                                 d, dz, err, tag);
+    } else {
+        LAUNCH(maxout_backward_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(dy, piece, n, pieces,
+                                                                                                d, dz, err, tag);
+    }
     return JT_LAUNCH_STATUS();
 }
