@@ -2,6 +2,7 @@
 // then the probabilities), its backward, BCE with logits and squared error (elementwise over block
 // chunks, block_range.cuh).
 #include "common.cuh"
+#include "index_split.cuh"
 #include "block_range.cuh"
 #include "softmax_xent.h"
 
@@ -64,6 +65,8 @@ __global__ void softmax_xent_forward_kernel(const float* __restrict__ logits, co
     }
 }
 
+// Index: uint32_t when every position fits (a cheap 32-bit divide per element), else int64_t.
+template <class Index>
 __global__ void softmax_xent_backward_kernel(const float* probs, const int64_t* __restrict__ labels, int c, float eps,
                                              float scale, float* dlogits, int64_t total, JtDeviceError* err,
                                              unsigned long long tag) {
@@ -71,7 +74,7 @@ __global__ void softmax_xent_backward_kernel(const float* probs, const int64_t* 
     const float on = (1.f - eps) + off;
     const JtBlockRange range = jt_block_range(total);
     for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
-        const int64_t r = i / c;
+        const int64_t r = (int64_t)((Index)i / (Index)c);
         const int64_t k = i - r * c;
         const int64_t y = labels[r];
         const bool bad = y < 0 || y >= c;
@@ -139,8 +142,13 @@ extern "C" cudaError_t jt_softmax_xent_backward(const float* probs, const int64_
     if (total == 0) return cudaSuccess;
     JT_REQUIRE(probs != nullptr && labels != nullptr && dlogits != nullptr);
     const unsigned long long tag = err ? jt_device_error_tag(JT_DEVERR_SOFTMAX_XENT_BACKWARD_LABEL) : 0ull;
-    LAUNCH(softmax_xent_backward_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(probs, labels, c, eps, scale,
-                                                                                           dlogits, total, err, tag);
+    if (jt_fits_32(total)) {
+        LAUNCH(softmax_xent_backward_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(
+            probs, labels, c, eps, scale, dlogits, total, err, tag);
+    } else {
+        LAUNCH(softmax_xent_backward_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(
+            probs, labels, c, eps, scale, dlogits, total, err, tag);
+    }
     return JT_LAUNCH_STATUS();
 }
 
