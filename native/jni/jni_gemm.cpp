@@ -4,6 +4,28 @@
 
 namespace {
 
+// The checks both GEMM entry points share: config, sizes, leading dimensions, and the element extents of one
+// matrix of a, b and c (ea, eb, ec). False with the exception pending when one fails.
+bool check_gemm_shape(jt::Check& ck, jint config, jboolean transA, jboolean transB, jint m, jint n, jint k, jint lda,
+                      jint ldb, jint ldc, int64_t* ea, int64_t* eb, int64_t* ec) {
+    if (!ck.that(config >= 0 && config < JT_GEMM_CONFIG_COUNT, "config must be 0 (auto) .. 3 (JT_GEMM_CONFIG_*)")
+             .positive("m", m)
+             .positive("n", n)
+             .positive("k", k)) {
+        return false;
+    }
+    const int64_t a_rows = transA ? k : m, a_cols = transA ? m : k;
+    const int64_t b_rows = transB ? n : k, b_cols = transB ? k : n;
+    if (!ck.at_least("lda", lda, a_cols, transA ? "m (a is stored [k, m])" : "k (a is stored [m, k])")
+             .at_least("ldb", ldb, b_cols, transB ? "k (b is stored [n, k])" : "n (b is stored [k, n])")
+             .at_least("ldc", ldc, n, "n")) {
+        return false;
+    }
+    return jt::matrix_extent(ck.env(), ck.op(), "a", a_rows, a_cols, lda, ea) &&
+           jt::matrix_extent(ck.env(), ck.op(), "b", b_rows, b_cols, ldb, eb) &&
+           jt::matrix_extent(ck.env(), ck.op(), "c", m, n, ldc, ec);
+}
+
 // c = act(alpha op(a) op(b) + beta c + bias); config 0 lets the launcher choose the tile configuration,
 // 1..3 force one (JT_GEMM_CONFIG_*). bias (n floats) may be 0.
 void JNICALL gemmSgemm(JNIEnv* env, jclass, jint config, jboolean transA, jboolean transB, jint m, jint n, jint k,
@@ -11,25 +33,8 @@ void JNICALL gemmSgemm(JNIEnv* env, jclass, jint config, jboolean transA, jboole
                        jboolean relu, jlong stream) {
     jt::Check ck(env, "gemmSgemm");
     if (!jt::require_stream(env, "gemmSgemm", "stream", stream)) return;
-    if (!ck.that(config >= 0 && config < JT_GEMM_CONFIG_COUNT, "config must be 0 (auto) .. 3 (JT_GEMM_CONFIG_*)")
-             .positive("m", m)
-             .positive("n", n)
-             .positive("k", k)) {
-        return;
-    }
-    const int64_t a_rows = transA ? k : m, a_cols = transA ? m : k;
-    const int64_t b_rows = transB ? n : k, b_cols = transB ? k : n;
-    if (!ck.at_least("lda", lda, a_cols, transA ? "m (a is stored [k, m])" : "k (a is stored [m, k])")
-             .at_least("ldb", ldb, b_cols, transB ? "k (b is stored [n, k])" : "n (b is stored [k, n])")
-             .at_least("ldc", ldc, n, "n")) {
-        return;
-    }
     int64_t ea = 0, eb = 0, ec = 0;
-    if (!jt::matrix_extent(env, ck.op(), "a", a_rows, a_cols, lda, &ea) ||
-        !jt::matrix_extent(env, ck.op(), "b", b_rows, b_cols, ldb, &eb) ||
-        !jt::matrix_extent(env, ck.op(), "c", m, n, ldc, &ec)) {
-        return;
-    }
+    if (!check_gemm_shape(ck, config, transA, transB, m, n, k, lda, ldb, ldc, &ea, &eb, &ec)) return;
     if (!ck.f32("a", a, ea).f32("b", b, eb).f32("c", c, ec).f32("bias", bias, n, true)) return;
     JT_LAUNCH(ck, jt_gemm_sgemm_config, config, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha,
               jt::dptr<const float>(a), lda, jt::dptr<const float>(b), ldb, beta, jt::dptr<float>(c), ldc,
@@ -60,21 +65,9 @@ void JNICALL gemmSgemmBatched(JNIEnv* env, jclass, jint config, jboolean transA,
                               jlong strideB, jfloat beta, jlong c, jint ldc, jlong strideC, jint batch, jlong stream) {
     jt::Check ck(env, "gemmSgemmBatched");
     if (!jt::require_stream(env, "gemmSgemmBatched", "stream", stream)) return;
-    if (!ck.that(config >= 0 && config < JT_GEMM_CONFIG_COUNT, "config must be 0 (auto) .. 3 (JT_GEMM_CONFIG_*)")
-             .positive("m", m)
-             .positive("n", n)
-             .positive("k", k)
-             .nonneg("batch", batch)
-             .nonneg("strideA", strideA)
-             .nonneg("strideB", strideB)
-             .nonneg("strideC", strideC)) {
-        return;
-    }
-    const int64_t a_rows = transA ? k : m, a_cols = transA ? m : k;
-    const int64_t b_rows = transB ? n : k, b_cols = transB ? k : n;
-    if (!ck.at_least("lda", lda, a_cols, transA ? "m (a is stored [k, m])" : "k (a is stored [m, k])")
-             .at_least("ldb", ldb, b_cols, transB ? "k (b is stored [n, k])" : "n (b is stored [k, n])")
-             .at_least("ldc", ldc, n, "n")) {
+    int64_t ea = 0, eb = 0, ec = 0;
+    if (!check_gemm_shape(ck, config, transA, transB, m, n, k, lda, ldb, ldc, &ea, &eb, &ec)) return;
+    if (!ck.nonneg("batch", batch).nonneg("strideA", strideA).nonneg("strideB", strideB).nonneg("strideC", strideC)) {
         return;
     }
     if (batch > 1 && !jt_gemm_batch_c_disjoint(m, n, ldc, strideC, batch)) {
@@ -85,11 +78,7 @@ void JNICALL gemmSgemmBatched(JNIEnv* env, jclass, jint config, jboolean transA,
                       (long long)strideC, batch, m, n, ldc);
         return;
     }
-    int64_t ea = 0, eb = 0, ec = 0;
-    if (!jt::matrix_extent(env, ck.op(), "a", a_rows, a_cols, lda, &ea) ||
-        !jt::matrix_extent(env, ck.op(), "b", b_rows, b_cols, ldb, &eb) ||
-        !jt::matrix_extent(env, ck.op(), "c", m, n, ldc, &ec) ||
-        !batch_extent(env, ck.op(), "a", batch, strideA, ea, &ea) ||
+    if (!batch_extent(env, ck.op(), "a", batch, strideA, ea, &ea) ||
         !batch_extent(env, ck.op(), "b", batch, strideB, eb, &eb) ||
         !batch_extent(env, ck.op(), "c", batch, strideC, ec, &ec)) {
         return;
