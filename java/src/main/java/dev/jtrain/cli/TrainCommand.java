@@ -21,6 +21,8 @@ import dev.jtrain.train.Optimizers;
 import dev.jtrain.train.ProgressBarListener;
 import dev.jtrain.train.Trainer;
 import dev.jtrain.train.TrainingReport;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -119,6 +121,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "no per-epoch lines and no progress bar")
     boolean quiet;
 
+    @CommandLine.Mixin
+    CheckpointOptions checkpoint = new CheckpointOptions();
+
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
     void spec(CommandSpec spec) {
@@ -171,6 +176,8 @@ public final class TrainCommand implements Callable<Integer> {
             return fail(err, e.getMessage(), EXIT_FAILURE);
         } catch (IOException e) {
             return fail(err, e.getClass().getSimpleName() + ": " + e.getMessage(), EXIT_FAILURE);
+        } catch (java.io.UncheckedIOException e) {
+            return fail(err, e.getCause().getMessage(), EXIT_FAILURE);
         } catch (DivergenceMonitor.TrainingDivergedException e) {
             return fail(err, e.getMessage(), EXIT_FAILURE);
         } catch (OutOfMemoryError e) {
@@ -192,6 +199,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int run(PrintWriter out) throws IOException {
         // ---- validate the flags (cheap checks first, before touching data or devices)
+        checkpoint.applyRecordedRun(spec, TrainCommand::new, quiet ? null : out); // --resume: the saved run's options
         Device dev = Device.parse(device);
         positive("--epochs", epochs);
         positive("--batch", batch);
@@ -252,11 +260,13 @@ public final class TrainCommand implements Callable<Integer> {
 
         // ---- model, loss, optimizer
         Generator gen = new Generator(seed);
-        Layer net = Models.build(model, inDims, train.numClasses(), hiddenSizes, dropout, gen, dev);
+        Layer net = Models.build(model, inDims, checkpoint.classes(train.numClasses()), hiddenSizes, dropout, gen, dev);
+        JsonNode preprocessing = JsonNodeFactory.instance.objectNode().put("type", "standardize")
+                .put("mean", norm.mean()).put("std", norm.std());
         SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
         // Everything on the device is closed when the run ends, also when it fails.
         try (net; lossFn;
-             Optimizer opt = Optimizers.create(optimizer, net.parameters(),
+             Optimizer opt = Optimizers.create(optimizer, checkpoint.trainable(net),
                      new Optimizers.Settings(lr, momentum, nesterov, weightDecay));
              Trainer trainer = new Trainer(net, lossFn, opt, dev)) {
             String description = Models.describe(model, inDims,
@@ -275,11 +285,13 @@ public final class TrainCommand implements Callable<Integer> {
             }
 
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
+            int firstEpoch = checkpoint.prepare(net, opt, gen, preprocessing, epochs, quiet ? null : out);
+            checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing); // after the monitor: no diverged saves
 
             // ---- train
             List<EpochMetrics> history;
             try {
-                history = trainer.fit(train, test, epochs, batch, gen);
+                history = trainer.fit(train, test, firstEpoch, epochs, batch, gen);
             } catch (IllegalArgumentException e) {
                 // The flags were valid; a bad value met during the run (e.g. a label outside the classes) is a run failure.
                 throw new RunFailure(e.getMessage(), e);

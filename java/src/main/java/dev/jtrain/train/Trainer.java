@@ -81,8 +81,20 @@ public final class Trainer implements AutoCloseable {
      * Returns the per-epoch metrics.
      */
     public List<EpochMetrics> fit(Dataset train, Dataset test, int epochs, int batchSize, Generator gen) {
+        return fit(train, test, 1, epochs, batchSize, gen);
+    }
+
+    /**
+     * Runs epochs {@code firstEpoch} to {@code epochs} (1-based, inclusive) of a run of {@code epochs} in all:
+     * the rest of a run resumed from a checkpoint saved after epoch {@code firstEpoch - 1}, whose model,
+     * optimizer and generator the caller has restored. Returns the metrics of the epochs run here.
+     */
+    public List<EpochMetrics> fit(Dataset train, Dataset test, int firstEpoch, int epochs, int batchSize, Generator gen) {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        if (firstEpoch < 1 || firstEpoch > epochs) {
+            throw new IllegalArgumentException("first epoch must be in 1.." + epochs + ", got " + firstEpoch);
         }
         Objects.requireNonNull(gen, "gen");
         BatchIterator trainIt = new BatchIterator(train, batchSize, true, device, !device.isHost());
@@ -91,9 +103,9 @@ public final class Trainer implements AutoCloseable {
         for (TrainingListener l : listeners) {
             l.onTrainStart(epochs, steps, train.size());
         }
-        List<EpochMetrics> history = new ArrayList<>(epochs);
+        List<EpochMetrics> history = new ArrayList<>(epochs - firstEpoch + 1);
         try (trainIt; BatchIterator ignored = testIt) {
-            for (int epoch = 1; epoch <= epochs; epoch++) {
+            for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
                 history.add(trainEpoch(epoch, trainIt, testIt, gen));
             }
         } catch (RuntimeException | Error e) {
