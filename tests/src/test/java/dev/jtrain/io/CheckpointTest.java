@@ -233,8 +233,8 @@ class CheckpointTest {
             assertArrayEquals(weightsBefore, Files.readAllBytes(f), "weights untouched, " + where);
             assertArrayEquals(sidecarBefore, Files.readAllBytes(tmp.resolve("c.json")), "sidecar untouched, " + where);
             assertEquals(1, Checkpoint.load(f).epoch(), "the old checkpoint still loads");
-            try (Stream<Path> files = Files.list(tmp)) {
-                assertEquals(List.of("c.json", "c.safetensors"), files.map(p -> p.getFileName().toString()).sorted().toList(),
+            try (Stream<Path> listing = Files.list(tmp)) {
+                assertEquals(List.of("c.json", "c.safetensors"), listing.map(p -> p.getFileName().toString()).sorted().toList(),
                         "no temporaries left behind");
             }
         }
