@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch side of the checkpoint interop test (CheckpointTorchTest runs it when torch is installed).
 
-usage: torch_checkpoint.py CASE.json
+usage: torch_checkpoint.py CASE.json...
 
-CASE.json: {"weights": F, "io": G, "layers": [...], "torch_out": H}
+Exit status: 0 when every case holds, 1 when one fails, 3 when torch cannot be imported (the caller may try
+another Python). Each CASE.json: {"weights": F, "io": G, "layers": [...], "torch_out": H}
   F  a jtrain checkpoint (safetensors, PyTorch names)
   G  safetensors with "x" (an input batch) and "y" (jtrain's eval-mode output for it)
   layers  the nn.Sequential to build: {"type": "Linear", "in", "out", "bias"}, {"type": "Conv2d", "in", "out",
@@ -22,8 +23,12 @@ import json
 import struct
 import sys
 
-import torch
-from torch import nn
+try:
+    import torch
+    from torch import nn
+except ImportError as e:
+    print("NO_TORCH:", e)
+    sys.exit(3)
 
 DTYPES = {"F32": torch.float32, "I64": torch.int64}
 NAMES = {torch.float32: "F32", torch.int64: "I64"}
@@ -80,8 +85,15 @@ def build(layers):
 
 
 def main():
-    case = json.load(open(sys.argv[1]))
     torch.set_grad_enabled(False)
+    status = 0
+    for path in sys.argv[1:]:
+        print("case", path)
+        status |= run(json.load(open(path)))
+    return status
+
+
+def run(case):
     model = build(case["layers"])
     state = read_safetensors(case["weights"])
     try:

@@ -214,7 +214,7 @@ public final class CheckpointOptions {
                         + (resumed.epoch() + 1) + ")");
             }
             JsonNode saved = resumed.preprocessing();
-            if (preprocessing != null && !saved.isNull() && !saved.equals(preprocessing)) {
+            if (preprocessing != null && !saved.isNull() && !saved.equals(asParsed(preprocessing))) {
                 throw new CheckpointException(file, "the preprocessing fitted on this run's training data " + preprocessing
                         + " differs from the saved run's " + saved + ": resume with the same data");
             }
@@ -251,6 +251,16 @@ public final class CheckpointOptions {
             }
         }
         return 1;
+    }
+
+    /** {@code node} as it reads back from a file (a float field compares equal to its saved double). */
+    private static JsonNode asParsed(JsonNode node) {
+        try {
+            com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+            return m.readTree(m.writeValueAsString(node));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise the preprocessing JSON", e);
+        }
     }
 
     /** With --save: a listener saving after every epoch (add it after the divergence monitor). */

@@ -83,9 +83,12 @@ class BatchNormFoldExportTest {
         } catch (CheckpointException e) {
             throw new AssertionError(e.getMessage(), e);
         }
-        Tensor xd = x.to(dev);
-        float[] y0 = original.forward(xd, false).to(Device.CPU).toFloatArray();
-        float[] y1 = folded.forward(xd, false).to(Device.CPU).toFloatArray();
+        float[] y0;
+        float[] y1;
+        try (Tensor xd = x.to(dev)) {
+            y0 = original.forward(xd, false).to(Device.CPU).toFloatArray();
+            y1 = folded.forward(xd, false).to(Device.CPU).toFloatArray();
+        }
         assertEquals(y0.length, y1.length);
         for (int i = 0; i < y0.length; i++) {
             assertTrue(Math.abs(y0[i] - y1[i]) <= TOL * (1 + Math.abs(y0[i])),

@@ -20,7 +20,6 @@ import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Tensor;
 import dev.jtrain.train.Models;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,34 +51,6 @@ class CheckpointTorchTest {
     @TempDir
     Path tmp;
 
-    private static String python;
-
-    @BeforeAll
-    static void findTorch() {
-        List<String> tried = new ArrayList<>();
-        for (String p : new String[] {System.getenv("JTRAIN_PYTHON"), "/usr/bin/python3", "python3"}) {
-            if (p == null || p.isBlank()) {
-                continue;
-            }
-            tried.add(p);
-            try {
-                Process pr = new ProcessBuilder(p, "-c", "import torch").redirectErrorStream(true).start();
-                pr.getInputStream().readAllBytes();
-                if (pr.waitFor(60, TimeUnit.SECONDS) && pr.exitValue() == 0) {
-                    python = p;
-                    return;
-                }
-            } catch (IOException e) {
-                // not there: try the next
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        python = null;
-        Assumptions.abort("skipped: no Python with PyTorch (tried " + tried + "; set JTRAIN_PYTHON or install python3-torch)");
-    }
-
     /** The nn.Sequential description torch_checkpoint.py builds. */
     static ArrayNode describe(Sequential s) {
         ArrayNode a = new ObjectMapper().createArrayNode();
@@ -110,15 +81,20 @@ class CheckpointTorchTest {
         return BatchNormFoldExportTest.randomInput(r, dims);
     }
 
-    /** Writes {@code model} as a checkpoint, runs the script, then loads PyTorch's state_dict back into {@code twin}. */
-    void roundTrip(String name, Sequential model, Sequential twin, Tensor x) throws Exception {
+    /** One model for the script: its checkpoint, input/output file and case file, and jtrain's twin for the way back. */
+    record Case(String name, Path caseFile, Path torchOut, Sequential twin) {
+    }
+
+    /** Writes {@code model} as a checkpoint with an input batch and its eval output, and the case file describing it. */
+    Case prepare(String name, Sequential model, Sequential twin, Tensor x) throws Exception {
         Path weights = tmp.resolve(name + ".safetensors");
         Checkpoint.ofTraining(model, new Sgd(model.parameters(), 0.1, 0.9), new Generator(0), 0, null, null, null, null)
                 .save(weights);
         Path io = tmp.resolve(name + "-io.safetensors");
         Map<String, Tensor> xy = new LinkedHashMap<>();
         xy.put("x", x);
-        xy.put("y", Tensor.of(model.forward(x, false).toFloatArray(), model.forward(x, false).dims()));
+        Tensor y = model.forward(x, false);
+        xy.put("y", Tensor.of(y.toFloatArray(), y.dims()));
         try (OutputStream out = Files.newOutputStream(io)) {
             SafeTensors.write(out, xy, Map.of());
         }
@@ -128,57 +104,82 @@ class CheckpointTorchTest {
         c.set("layers", describe(model));
         Path caseFile = tmp.resolve(name + ".json");
         new ObjectMapper().writeValue(caseFile.toFile(), c);
+        return new Case(name, caseFile, torchOut, twin);
+    }
 
+    /**
+     * Runs the script once over every case with the first Python that has torch (exit status 3: no torch, try
+     * the next), skipping the test when none has; then loads PyTorch's state_dicts back into the twins.
+     */
+    void runAll(List<Case> cases) throws Exception {
         Path script = Path.of(System.getProperty("jtrain.root", "."), "tests", "interop", "torch_checkpoint.py");
-        Process p = new ProcessBuilder(python, script.toString(), caseFile.toString()).redirectErrorStream(true).start();
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        p.getInputStream().transferTo(log);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the script timed out");
-        String text = log.toString(StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), name + ": " + text);
-        assertTrue(text.contains("load_state_dict(strict=True): ok"), text);
+        List<String> tried = new ArrayList<>();
+        for (String py : new String[] {System.getenv("JTRAIN_PYTHON"), "/usr/bin/python3", "python3"}) {
+            if (py == null || py.isBlank()) {
+                continue;
+            }
+            tried.add(py);
+            List<String> cmd = new ArrayList<>(List.of(py, script.toString()));
+            cases.forEach(c -> cmd.add(c.caseFile().toString()));
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            } catch (IOException e) {
+                continue; // no such interpreter
+            }
+            ByteArrayOutputStream log = new ByteArrayOutputStream();
+            p.getInputStream().transferTo(log);
+            assertTrue(p.waitFor(300, TimeUnit.SECONDS), "the script timed out");
+            String text = log.toString(StandardCharsets.UTF_8);
+            if (p.exitValue() == 3) {
+                continue;
+            }
+            assertEquals(0, p.exitValue(), text);
+            assertEquals(cases.size(), text.split("load_state_dict\\(strict=True\\): ok", -1).length - 1, text);
+            for (Case c : cases) {
+                checkWayBack(c);
+            }
+            return;
+        }
+        Assumptions.abort("skipped: no Python with PyTorch (tried " + tried + "; set JTRAIN_PYTHON or install python3-torch)");
+    }
 
-        // the other direction: PyTorch's own state_dict (its num_batches_tracked, its layout) into jtrain
-        Map<String, Tensor> back = SafeTensors.read(torchOut).tensors();
-        StateDict.load(twin, back, torchOut, n -> n.equals("x") || n.equals("y"));
+    /** PyTorch's own state_dict (its num_batches_tracked, its layout) loads into jtrain and gives its outputs. */
+    static void checkWayBack(Case c) throws Exception {
+        Map<String, Tensor> back = SafeTensors.read(c.torchOut()).tensors();
+        StateDict.load(c.twin(), back, c.torchOut(), n -> n.equals("x") || n.equals("y"));
         float[] yTorch = back.get("y").toFloatArray();
-        float[] yJ = twin.forward(back.get("x"), false).toFloatArray();
+        float[] yJ = c.twin().forward(back.get("x"), false).toFloatArray();
+        assertEquals(yTorch.length, yJ.length);
         for (int i = 0; i < yJ.length; i++) {
-            assertTrue(Math.abs(yJ[i] - yTorch[i]) <= 1e-4 * (1 + Math.abs(yTorch[i])), name + " output " + i + ": jtrain "
+            assertTrue(Math.abs(yJ[i] - yTorch[i]) <= 1e-4 * (1 + Math.abs(yTorch[i])), c.name() + " output " + i + ": jtrain "
                     + yJ[i] + ", torch " + yTorch[i]);
         }
     }
 
     @Test
-    void torchLoadsTheMlp() throws Exception {
+    void torchLoadsJtrainCheckpointsAndJtrainLoadsTorchs() throws Exception {
+        List<Case> cases = new ArrayList<>();
         int[] h = {16, 12};
-        roundTrip("mlp", Models.mlp(784, h, 10, 0.2f, new Generator(1)), Models.mlp(784, h, 10, 0.2f, new Generator(2)),
-                input(new Random(1), 3, 784));
-    }
+        cases.add(prepare("mlp", Models.mlp(784, h, 10, 0.2f, new Generator(1)), Models.mlp(784, h, 10, 0.2f, new Generator(2)),
+                input(new Random(1), 3, 784)));
+        cases.add(prepare("cnn", Models.cnn(new int[] {1, 12, 12}, new int[] {8}, 10, 0f, new Generator(1)),
+                Models.cnn(new int[] {1, 12, 12}, new int[] {8}, 10, 0f, new Generator(2)), input(new Random(2), 2, 1, 12, 12)));
 
-    @Test
-    void torchLoadsTheCnn() throws Exception {
-        roundTrip("cnn", Models.cnn(new int[] {1, 12, 12}, new int[] {8}, 10, 0f, new Generator(1)),
-                Models.cnn(new int[] {1, 12, 12}, new int[] {8}, 10, 0f, new Generator(2)), input(new Random(2), 2, 1, 12, 12));
-    }
-
-    @Test
-    void torchLoadsBatchNormModels() throws Exception {
         Random r = new Random(3);
         Generator g = new Generator(3);
         Sequential bn1 = new Sequential(new Linear(6, 5, true, g), new BatchNorm1d(5), new ReLU(), new Linear(5, 3, false, g));
         BatchNormFoldExportTest.randomize((BatchNorm) bn1.get(1), r);
         ((BatchNorm) bn1.get(1)).setNumBatchesTracked(42);
         Sequential twin1 = new Sequential(new Linear(6, 5, true, g), new BatchNorm1d(5), new ReLU(), new Linear(5, 3, false, g));
-        roundTrip("bn1d", bn1, twin1, input(r, 4, 6));
-        assertEquals(42, ((BatchNorm) twin1.get(1)).numBatchesTracked(), "PyTorch kept num_batches_tracked");
+        cases.add(prepare("bn1d", bn1, twin1, input(r, 4, 6)));
 
         Sequential bn2 = new Sequential(new Conv2d(2, 4, 3, 1, 1, true, g), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2, 2),
                 new Flatten(), new Linear(36, 3, true, g));
         BatchNormFoldExportTest.randomize((BatchNorm) bn2.get(1), r);
         Sequential twin2 = new Sequential(new Conv2d(2, 4, 3, 1, 1, true, g), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2, 2),
                 new Flatten(), new Linear(36, 3, true, g));
-        roundTrip("bn2d", bn2, twin2, input(r, 2, 2, 6, 6));
+        cases.add(prepare("bn2d", bn2, twin2, input(r, 2, 2, 6, 6)));
 
         // the folded export, as PyTorch sees it: BatchNorm replaced by nn.Identity
         Map<String, Tensor> folded = BatchNormFoldExport.fold(StateDict.of(bn2), 1e-5f, dev.jtrain.tensor.Device.CPU).weights();
@@ -187,6 +188,9 @@ class CheckpointTorchTest {
         StateDict.load(f, folded, Path.of("(folded)"), n -> false);
         Sequential twinF = new Sequential(new Conv2d(2, 4, 3, 1, 1, true, g), new Identity(), new ReLU(), new MaxPool2d(2, 2),
                 new Flatten(), new Linear(36, 3, true, g));
-        roundTrip("folded", f, twinF, input(r, 2, 2, 6, 6));
+        cases.add(prepare("folded", f, twinF, input(r, 2, 2, 6, 6)));
+
+        runAll(cases);
+        assertEquals(42, ((BatchNorm) twin1.get(1)).numBatchesTracked(), "PyTorch kept num_batches_tracked");
     }
 }
