@@ -104,6 +104,9 @@ public final class CheckpointOptions {
         if (classes != null && classes < 1) {
             throw new IllegalArgumentException("--classes must be >= 1, got " + classes);
         }
+        if (lrGroups != null) {
+            lrGroups.forEach(CheckpointOptions::parseLrGroup); // syntax errors before any data is read
+        }
         if (resume == null) {
             return;
         }
@@ -336,25 +339,31 @@ public final class CheckpointOptions {
             }
         }
         for (String g : lrGroups) {
-            int eq = g.lastIndexOf('=');
-            if (eq <= 0 || eq == g.length() - 1) {
-                throw new IllegalArgumentException("--lr-group: expected PREFIX=LR (e.g. 4=0.01), got '" + g + "'");
-            }
-            double lr;
-            try {
-                lr = Double.parseDouble(g.substring(eq + 1).trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--lr-group " + g + ": '" + g.substring(eq + 1) + "' is not a number");
-            }
-            if (!(lr >= 0) || Double.isInfinite(lr)) {
-                throw new IllegalArgumentException("--lr-group " + g + ": the learning rate must be >= 0");
-            }
+            Map.Entry<String, Double> pl = parseLrGroup(g);
             List<Parameter> group = new ArrayList<>();
-            for (String n : matching(updated.keySet(), g.substring(0, eq).trim(), "--lr-group")) {
+            for (String n : matching(updated.keySet(), pl.getKey(), "--lr-group")) {
                 group.add(updated.get(n));
             }
-            optimizer.setGroupLr(group, lr);
+            optimizer.setGroupLr(group, pl.getValue());
         }
+    }
+
+    /** "PREFIX=LR" -> (PREFIX, LR). */
+    static Map.Entry<String, Double> parseLrGroup(String g) {
+        int eq = g.lastIndexOf('=');
+        if (eq <= 0 || eq == g.length() - 1) {
+            throw new IllegalArgumentException("--lr-group: expected PREFIX=LR (e.g. 4=0.01), got '" + g + "'");
+        }
+        double lr;
+        try {
+            lr = Double.parseDouble(g.substring(eq + 1).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--lr-group " + g + ": '" + g.substring(eq + 1) + "' is not a number");
+        }
+        if (!(lr >= 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("--lr-group " + g + ": the learning rate must be >= 0");
+        }
+        return Map.entry(g.substring(0, eq).trim(), lr);
     }
 
     private static Map<String, Parameter> trainableByName(Layer model) {

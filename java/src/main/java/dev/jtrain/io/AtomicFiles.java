@@ -25,6 +25,8 @@ import java.util.function.UnaryOperator;
  * last file renamed) and verify it on load.
  */
 public final class AtomicFiles {
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     private AtomicFiles() {
     }
 
@@ -53,9 +55,10 @@ public final class AtomicFiles {
             for (Target t : targets) {
                 Path target = t.path().toAbsolutePath();
                 Path dir = target.getParent();
-                Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-                temps.add(tmp);
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                // not Files.createTempFile: its files are owner-only (0600); this one gets the umask's permissions
+                Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
+                    temps.add(tmp);
                     OutputStream out = wrap.apply(new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16));
                     t.content().writeTo(out);
                     out.flush();

@@ -184,6 +184,28 @@ class CheckpointTest {
         assertNotEquals(0f, opt2.state(net2.namedParameters().get("0.weight")).get(Adam.EXP_AVG).floats()[0]);
     }
 
+    @Test
+    void scheduleStepComesBack() throws Exception {
+        Generator gen = new Generator(4);
+        Sequential net = bnNet(gen);
+        Sgd opt = new Sgd(net.parameters(), 0.1, 0.9);
+        dev.jtrain.optim.schedule.StepLR sched = new dev.jtrain.optim.schedule.StepLR(opt, 2, 0.5);
+        for (int i = 0; i < 5; i++) {
+            sched.step();
+        }
+        Path f = tmp.resolve("s.safetensors");
+        Checkpoint.ofTraining(net, opt, gen, 1, sched, null, null, null).save(f);
+        Sgd opt2 = new Sgd(net.parameters(), 0.1, 0.9);
+        dev.jtrain.optim.schedule.StepLR sched2 = new dev.jtrain.optim.schedule.StepLR(opt2, 2, 0.5);
+        Checkpoint.load(f).restoreSchedule(sched2);
+        assertEquals(5, sched2.stepCount());
+        assertEquals(0.1 * 0.25, opt2.lr(), 1e-15, "lr(5) = 0.1 * 0.5^floor(5/2)");
+        Path g = tmp.resolve("no-schedule.safetensors");
+        Checkpoint.ofTraining(net, opt, gen, 1, null, null, null, null).save(g);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.load(g).restoreSchedule(sched2));
+        assertTrue(e.getMessage().contains("no schedule"), e.getMessage());
+    }
+
     /** A stream that fails after {@code limit} bytes, as a full disk would. */
     static final class FailingStream extends FilterOutputStream {
         private long left;
