@@ -42,7 +42,8 @@ import java.util.function.Supplier;
  *       ({@link Checkpoint});</li>
  *   <li>{@code --resume F.safetensors}: continues the saved run up to {@code --epochs} in total, with its
  *       recorded options (given options override them, except those that fix the model and its randomness:
- *       {@link #FIXED}); on the cpu with the same threads, the result has the bits of a run never stopped;</li>
+ *       {@link #FIXED}), saving into F after each epoch unless {@code --save} names another file; on the cpu
+ *       with the same threads, the result has the bits of a run never stopped;</li>
  *   <li>{@code --load-weights F.safetensors}: starts from the weights of any safetensors file (a jtrain
  *       checkpoint, or one PyTorch wrote), with fresh optimizer state; {@code --reinit-head} keeps the fresh
  *       initialisation of the last Linear layer instead (for another class count: {@code --classes N});</li>
@@ -55,7 +56,7 @@ public final class CheckpointOptions {
     static final Set<String> FIXED = Set.of("--model", "--hidden", "--optimizer", "--seed", "--dropout", "--classes",
             "--freeze");
     /** Options that belong to one invocation and are neither recorded nor restored. */
-    static final Set<String> SESSION = Set.of("--resume", "--load-weights", "--reinit-head", "--epochs", "--quiet",
+    static final Set<String> SESSION = Set.of("--save", "--resume", "--load-weights", "--reinit-head", "--epochs", "--quiet",
             "--metrics-out", "--device", "--kernels", "--threads", "--help", "--version");
 
     @Option(names = "--save", paramLabel = "FILE",
@@ -64,7 +65,8 @@ public final class CheckpointOptions {
     String save;
 
     @Option(names = "--resume", paramLabel = "FILE",
-            description = "continue the run saved in FILE up to --epochs in total, with its recorded options")
+            description = "continue the run saved in FILE up to --epochs in total, with its recorded options; "
+                    + "it is saved into FILE after each epoch unless --save names another")
     String resume;
 
     @Option(names = "--load-weights", paramLabel = "FILE",
@@ -268,13 +270,14 @@ public final class CheckpointOptions {
 
     /** With --save: a listener saving after every epoch (add it after the divergence monitor). */
     CheckpointSaver saver(CommandSpec spec, Layer model, Optimizer optimizer, Generator gen, JsonNode preprocessing) {
-        if (save == null) {
+        String target = save != null ? save : resume; // a resumed run goes on saving into its checkpoint
+        if (target == null) {
             return null;
         }
         ObjectNode config = JsonNodeFactory.instance.objectNode();
         config.put("command", spec.qualifiedName());
         config.set("options", recordOptions(spec));
-        return new CheckpointSaver(path("--save", save), model, optimizer, gen, null, config, preprocessing,
+        return new CheckpointSaver(path(save != null ? "--save" : "--resume", target), model, optimizer, gen, null, config, preprocessing,
                 resumed == null ? null : resumed.history());
     }
 
