@@ -79,7 +79,8 @@ public final class Checkpoint {
      * The state of a training run after {@code epoch} completed epochs: the model's weights and buffers, the
      * optimizer's state (under the model's parameter names), the generator's position, the schedule's step
      * (null without a schedule), and the caller's {@code config}, {@code preprocessing} and {@code history}
-     * JSON (each may be null).
+     * JSON (each may be null). The weights of a cpu model are its own tensors, not copies (a checkpoint is
+     * made to be saved at once): save it before training goes on.
      */
     public static Checkpoint ofTraining(Layer model, Optimizer optimizer, Generator gen, int epoch, LrSchedule schedule,
                                         JsonNode config, JsonNode preprocessing, JsonNode history) {
