@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.cli.Main;
 import dev.jtrain.cli.TrainCommand;
+import dev.jtrain.data.Dataset;
+import dev.jtrain.data.Mnist;
 import dev.jtrain.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,6 +16,7 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,19 +32,43 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code jtrain train --save/--resume/--load-weights/--reinit-head/--classes/--freeze/--lr-group} end to end on
- * the bundled MNIST (a few hundred samples, a 16-unit MLP, one thread).
+ * 200 + 50 images of the bundled MNIST (written as IDX files), a 16-unit MLP, one thread.
  */
 class CheckpointCommandTest {
     @TempDir
     static Path tmp;
 
     private static int savedThreads;
-    private static final String[] FAST = {"--train-limit", "200", "--test-limit", "50", "--hidden", "16", "--batch", "64",
+    private static final String[] FAST = {"--hidden", "16", "--batch", "64",
             "--dropout", "0.2", "--optimizer", "adam", "--threads", "1", "--seed", "5", "-q"};
 
+    private static Path data;
+
+    /** The first 200 training and 50 test images of the bundled MNIST as small IDX files (quick to load per run). */
     @BeforeAll
-    static void save() {
+    static void save() throws Exception {
         savedThreads = CpuThreads.threads();
+        Mnist.Split full = Mnist.load(Path.of(System.getProperty("jtrain.root", "."), "data", "mnist-10k"));
+        data = tmp.resolve("mnist-small");
+        Files.createDirectories(data);
+        writeIdx(full.train().head(200), "train");
+        writeIdx(full.test().head(50), "t10k");
+    }
+
+    private static void writeIdx(Dataset d, String prefix) throws Exception {
+        int n = d.size();
+        ByteBuffer img = ByteBuffer.allocate(16 + n * 784);
+        img.putInt(0x803).putInt(n).putInt(28).putInt(28);
+        for (float v : d.features()) {
+            img.put((byte) Math.round(v * 255));
+        }
+        Files.write(data.resolve(prefix + "-images-idx3-ubyte"), img.array());
+        ByteBuffer lab = ByteBuffer.allocate(8 + n);
+        lab.putInt(0x801).putInt(n);
+        for (long y : d.labels()) {
+            lab.put((byte) y);
+        }
+        Files.write(data.resolve(prefix + "-labels-idx1-ubyte"), lab.array());
     }
 
     @AfterAll
@@ -59,7 +86,7 @@ class CheckpointCommandTest {
         cmd.setOut(new PrintWriter(out, true));
         cmd.setErr(new PrintWriter(err, true));
         List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--data", Path.of(System.getProperty("jtrain.root", "."), "data", "mnist-10k").toString()));
+        all.addAll(List.of("--data", data.toString()));
         int code = cmd.execute(all.toArray(new String[0]));
         return new Result(code, out.toString(), err.toString());
     }
