@@ -119,6 +119,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "no per-epoch lines and no progress bar")
     boolean quiet;
 
+    @CommandLine.Mixin
+    InitOptions initOptions = new InitOptions();
+
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
     void spec(CommandSpec spec) {
@@ -253,6 +256,7 @@ public final class TrainCommand implements Callable<Integer> {
         // ---- model, loss, optimizer
         Generator gen = new Generator(seed);
         Layer net = Models.build(model, inDims, train.numClasses(), hiddenSizes, dropout, gen, dev);
+        initOptions.apply(net, gen);
         SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
         // Everything on the device is closed when the run ends, also when it fails.
         try (net; lossFn;
@@ -303,6 +307,7 @@ public final class TrainCommand implements Callable<Integer> {
             settings.put("weight_decay", weightDecay != null ? weightDecay
                     : optimizer.equalsIgnoreCase("adamw") ? 0.01 : 0.0);
             settings.put("dropout", dropout);
+            settings.put("init", initOptions.scheme().toString());
             settings.put("seed", seed);
             settings.put("data", dataDir.toString());
             settings.put("train_samples", train.size());
