@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Generates jtrain's own conformance cases for the families that are not in ../examples:
-batchnorm, conv2d, pool2d, regularizers, optimizers, lr_schedules, init_stats and training_run.
+batchnorm, conv2d, pool2d, regularizers, optimizers, lr_schedules, init_stats, training_run and
+normalization.
 
 The format, op names, case names and params follow ../FORMAT.md exactly (see its appendix).
 The reference is PyTorch on the CPU: every numeric case is computed once in float32 (outputs/grads)
@@ -8,12 +9,18 @@ and once in float64 from the same float32-exact inputs (outputs_f64/grads_f64); 
 init_stats are float64 only. float32 numbers are written with 9 significant digits (exact when
 parsed with Float.parseFloat), float64 numbers with Python's shortest round-trip repr.
 
-Usage:  python3 tests/conformance/gen/gen_cases.py [OUT_DIR]   (default: tests/conformance/generated)
-Needs torch (Debian's python3-torch 1.13) and numpy. Deterministic: fixed seeds throughout.
+Usage:  python3 tests/conformance/gen/gen_cases.py [OUT_DIR] [--only FAMILY[,FAMILY...]]
+        (default OUT_DIR: tests/conformance/generated; default: every family)
+Needs torch (Debian's python3-torch 1.13: apt-get install python3-torch, then run it with /usr/bin/python3)
+and numpy. Deterministic: fixed seeds throughout. The families whose references go through PyTorch's
+GEMM/convolution (batchnorm's fold case, conv2d, init_stats, training_run) come out differently in the
+last bits on another CPU or thread count, so add a new family with --only: index.json keeps the other
+families' entries and their files are left as they are.
 """
+import argparse
+import json
 import math
 import os
-import sys
 
 import numpy as np
 import torch
@@ -21,7 +28,7 @@ import torch
 torch.set_num_threads(4)
 GENERATOR = "gen_cases.py"
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "generated")
+OUT = os.path.join(HERE, "..", "generated")  # set by main() from the command line
 
 TOL_ELEMENTWISE = {"float32": {"rtol": 1e-05, "atol": 1e-06}, "float64": {"rtol": 1e-10, "atol": 1e-12}}
 TOL_REDUCTION = {"float32": {"rtol": 1e-04, "atol": 1e-05}, "float64": {"rtol": 1e-09, "atol": 1e-12}}
@@ -70,7 +77,6 @@ def dumps(o):
     if isinstance(o, (float, np.floating)):
         return f64_text(o)
     if isinstance(o, str):
-        import json
         return json.dumps(o)
     raise TypeError(type(o))
 
@@ -674,14 +680,107 @@ def gen_training_run():
     return write_family("training_run", cases=[case])
 
 
+# ---------------------------------------------------------------------------------------------- normalization
+
+def gen_normalization():
+    """LayerNorm and GroupNorm (FORMAT.md items 15a-15b): y, and dx/dweight/dbias of L = sum(y * dy)."""
+    rng = np.random.default_rng(1501)
+    cases = []
+
+    def affine_inputs(inputs, shape):
+        inputs["weight"] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+        inputs["bias"] = randn(rng, *shape, scale=0.5)
+
+    for name, xshape, nshape, affine in (("layer_norm_4x10_over_10", (4, 10), (10,), True),
+                                         ("layer_norm_2x3x4x5_over_4x5", (2, 3, 4, 5), (4, 5), True),
+                                         ("layer_norm_3x7_over_7_noaffine", (3, 7), (7,), False)):
+        # per-sample offsets and scales, so each row's mean and variance differ
+        inputs = {"x": (randn(rng, *xshape, scale=1.5) + randn(rng, *xshape[:-len(nshape)], *([1] * len(nshape)),
+                                                               scale=2.0)).astype(np.float32)}
+        if affine:
+            affine_inputs(inputs, nshape)
+        inputs["dy"] = randn(rng, *xshape)
+
+        def run(dt, t, nshape=nshape, affine=affine):
+            ln = torch.nn.LayerNorm(list(nshape), eps=1e-5, elementwise_affine=affine).to(dt)
+            if affine:
+                with torch.no_grad():
+                    ln.weight.copy_(t["weight"])
+                    ln.bias.copy_(t["bias"])
+            x = t["x"].clone().requires_grad_(True)
+            y = ln(x)
+            (y * t["dy"]).sum().backward()
+            gr = {"dx": x.grad.clone()}
+            if affine:
+                gr["dweight"] = ln.weight.grad.clone()
+                gr["dbias"] = ln.bias.grad.clone()
+            return {"y": y.detach()}, gr
+
+        params = {"normalized_shape": list(nshape), "eps": 1e-05, "elementwise_affine": affine}
+        notes = ("nn.LayerNorm: each sample normalised over its last %d dim(s) with the biased variance, eps inside "
+                 "the sqrt; %s; grads of L = sum(y * dy)" % (len(nshape), "y = xhat * weight + bias elementwise"
+                                                            if affine else "no affine parameters"))
+        cases.append(numeric_case(name, "layer_norm", params, TOL_BN, notes, inputs, run))
+
+    for name, xshape, groups, affine in (("group_norm_2x6x4x4_groups3", (2, 6, 4, 4), 3, True),
+                                         ("group_norm_3x4x5x5_groups1", (3, 4, 5, 5), 1, True),
+                                         ("group_norm_2x6x3x3_groups6", (2, 6, 3, 3), 6, True),
+                                         ("group_norm_4x8x2x3_groups2_noaffine", (4, 8, 2, 3), 2, False)):
+        c = xshape[1]
+        inputs = {"x": (randn(rng, *xshape, scale=1.5) + randn(rng, xshape[0], c, 1, 1, scale=2.0)).astype(np.float32)}
+        if affine:
+            affine_inputs(inputs, (c,))
+        inputs["dy"] = randn(rng, *xshape)
+
+        def run(dt, t, groups=groups, c=c, affine=affine):
+            gn = torch.nn.GroupNorm(groups, c, eps=1e-5, affine=affine).to(dt)
+            if affine:
+                with torch.no_grad():
+                    gn.weight.copy_(t["weight"])
+                    gn.bias.copy_(t["bias"])
+            x = t["x"].clone().requires_grad_(True)
+            y = gn(x)
+            (y * t["dy"]).sum().backward()
+            gr = {"dx": x.grad.clone()}
+            if affine:
+                gr["dweight"] = gn.weight.grad.clone()
+                gr["dbias"] = gn.bias.grad.clone()
+            return {"y": y.detach()}, gr
+
+        params = {"num_groups": groups, "num_channels": c, "eps": 1e-05, "affine": affine}
+        notes = ("nn.GroupNorm: each (sample, group of %d consecutive channels) normalised over those channels and "
+                 "H, W with the biased variance, eps inside the sqrt; %s; grads of L = sum(y * dy)"
+                 % (c // groups, "y = xhat * weight[c] + bias[c]" if affine else "no affine parameters"))
+        cases.append(numeric_case(name, "group_norm", params, TOL_BN, notes, inputs, run))
+    return write_family("normalization", cases)
+
+
+FAMILIES = {"batchnorm": gen_batchnorm, "conv2d": gen_conv2d, "pool2d": gen_pool2d,
+            "regularizers": gen_regularizers, "optimizers": gen_optimizers, "lr_schedules": gen_lr_schedules,
+            "init_stats": gen_init_stats, "training_run": gen_training_run, "normalization": gen_normalization}
+
+
 def main():
+    global OUT
+    ap = argparse.ArgumentParser(description="Generate jtrain's conformance cases with PyTorch.")
+    ap.add_argument("out", nargs="?", default=OUT, help="output folder (default: tests/conformance/generated)")
+    ap.add_argument("--only", help="comma-separated families to (re)generate: " + ", ".join(FAMILIES))
+    args = ap.parse_args()
+    OUT = args.out
+    only = list(FAMILIES) if args.only is None else [f.strip() for f in args.only.split(",") if f.strip()]
+    unknown = [f for f in only if f not in FAMILIES]
+    if unknown or not only:
+        ap.error("unknown family %s (expected some of: %s)" % (", ".join(unknown) or "(none)", ", ".join(FAMILIES)))
     os.makedirs(OUT, exist_ok=True)
+    index_path = os.path.join(OUT, "index.json")
     index = {}
-    for fn in (gen_batchnorm, gen_conv2d, gen_pool2d, gen_regularizers, gen_optimizers, gen_lr_schedules,
-               gen_init_stats, gen_training_run):
-        name, cases = fn()
+    if args.only is not None and os.path.exists(index_path):
+        with open(index_path) as f:
+            index = json.load(f)["files"]  # keep the entries of the families not regenerated
+    for family in only:
+        name, cases = FAMILIES[family]()
         index[name] = cases
-    with open(os.path.join(OUT, "index.json"), "w") as f:
+    with open(index_path, "w") as f:
         f.write(dumps({"generator": GENERATOR, "torch_version": torch.__version__, "files": index}) + "\n")
 
 

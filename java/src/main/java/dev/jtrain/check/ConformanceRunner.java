@@ -44,7 +44,7 @@ public final class ConformanceRunner {
     public static List<OpCase> defaultHandlers() {
         return List.of(new LinearCase(), new ActivationCases(), new LossCases(), new BatchNormCases(), new ConvCases(),
                 new PoolCases(), new OptimizerCases(), new ScheduleCases(), new RegularizerCases(), new InitStatsCases(),
-                new TrainingRunCase());
+                new TrainingRunCase(), new NormalizationCases());
     }
 
     /** Adds (or replaces) the handler of each of its ops. */

@@ -122,6 +122,9 @@ public final class TrainCommand implements Callable<Integer> {
     boolean quiet;
 
     @CommandLine.Mixin
+    InitOptions initOptions = new InitOptions();
+
+    @CommandLine.Mixin
     CheckpointOptions checkpoint = new CheckpointOptions();
 
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
@@ -261,6 +264,7 @@ public final class TrainCommand implements Callable<Integer> {
         // ---- model, loss, optimizer
         Generator gen = new Generator(seed);
         Layer net = Models.build(model, inDims, checkpoint.classes(train.numClasses()), hiddenSizes, dropout, gen, dev);
+        initOptions.apply(net, gen);
         JsonNode preprocessing = JsonNodeFactory.instance.objectNode().put("type", "standardize")
                 .put("mean", norm.mean()).put("std", norm.std());
         SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
@@ -315,6 +319,7 @@ public final class TrainCommand implements Callable<Integer> {
             settings.put("weight_decay", weightDecay != null ? weightDecay
                     : optimizer.equalsIgnoreCase("adamw") ? 0.01 : 0.0);
             settings.put("dropout", dropout);
+            settings.put("init", initOptions.scheme().toString());
             settings.put("seed", seed);
             settings.put("data", dataDir.toString());
             settings.put("train_samples", train.size());

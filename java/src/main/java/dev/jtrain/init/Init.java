@@ -23,7 +23,26 @@ public final class Init {
     public enum FanMode { FAN_IN, FAN_OUT }
 
     /** The nonlinearities of {@code torch.nn.init.calculate_gain}. */
-    public enum Nonlinearity { LINEAR, CONV, SIGMOID, TANH, RELU, LEAKY_RELU, SELU }
+    public enum Nonlinearity {
+        LINEAR, CONV, SIGMOID, TANH, RELU, LEAKY_RELU, SELU;
+
+        /**
+         * PyTorch's name ("linear", "conv1d".."conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu",
+         * "selu"; case and '-' for '_' do not matter), or null when {@code name} is none of them.
+         */
+        public static Nonlinearity byName(String name) {
+            String n = name.trim().toLowerCase(java.util.Locale.ROOT).replace('-', '_');
+            if (n.matches("conv(_transpose)?[123]d|conv")) {
+                return CONV;
+            }
+            for (Nonlinearity v : values()) {
+                if (v != CONV && v.name().toLowerCase(java.util.Locale.ROOT).equals(n)) {
+                    return v;
+                }
+            }
+            return null;
+        }
+    }
 
     // ---------------------------------------------------------------- fans and gains
 

@@ -59,8 +59,9 @@ class ConformanceExamplesTest {
         r.results().forEach(c -> ops.add(c.op()));
         assertEquals(new TreeSet<>(List.of("batchnorm1d", "batchnorm2d", "bn_fold_linear", "conv2d", "maxpool2d",
                 "avgpool2d", "l2_penalty", "l1_penalty", "elastic_net", "max_norm", "optimizer", "clip_grad_norm",
-                "lr_schedule", "init_statistics", "activation_statistics", "training_run")), ops);
-        assertEquals(55, r.passed());
+                "lr_schedule", "init_statistics", "activation_statistics", "training_run", "layer_norm", "group_norm")),
+                ops);
+        assertEquals(62, r.passed());
         for (CaseResult c : r.results()) {
             assertTrue(c.worstRatio() <= 1, c.line());
         }

@@ -1,0 +1,36 @@
+package dev.jtrain.plot;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The XChart calls behind {@link LinePlot}, in a class of their own so that a runtime without AWT (the jlink'd GPU
+ * bundle) fails with a LinkageError only when a plot is actually drawn, which LinePlot reports as one line.
+ */
+final class XChartPng {
+    private XChartPng() {
+    }
+
+    static void write(String title, String xLabel, String yLabel, int width, int height, boolean logY,
+                      List<String> names, List<double[]> xs, List<double[]> ys, Path file) throws IOException {
+        XYChart chart = new XYChartBuilder().width(width).height(height).title(title).xAxisTitle(xLabel)
+                .yAxisTitle(yLabel).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setYAxisLogarithmic(logY);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        for (int i = 0; i < names.size(); i++) {
+            chart.addSeries(names.get(i), xs.get(i), ys.get(i));
+        }
+        try (OutputStream out = Files.newOutputStream(file)) {  // XChart's file-name overload would append ".png"
+            BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+        }
+    }
+}
