@@ -109,6 +109,12 @@ public final class CheckpointOptions {
         if (lrGroups != null) {
             lrGroups.forEach(CheckpointOptions::parseLrGroup); // syntax errors before any data is read
         }
+        if (save != null) {
+            Path dir = path("--save", save).toAbsolutePath().getParent();
+            if (dir == null || !java.nio.file.Files.isDirectory(dir)) {
+                throw new IllegalArgumentException("--save " + save + ": the folder " + dir + " does not exist");
+            }
+        }
         if (resume == null) {
             return;
         }

@@ -121,9 +121,10 @@ class CheckpointCommandTest {
     void resumedRunHasTheBitsOfAnUninterruptedOne() throws Exception {
         Path a = tmp.resolve("straight.safetensors");
         Path b = tmp.resolve("split.safetensors");
-        Result r = train(fast("--epochs", "2", "--save", a.toString()));
+        // --init (another mixin's option) is recorded and restored like the others
+        Result r = train(fast("--epochs", "2", "--init", "xavier", "--save", a.toString()));
         assertEquals(0, r.code(), r.err());
-        r = train(fast("--epochs", "1", "--save", b.toString()));
+        r = train(fast("--epochs", "1", "--init", "xavier", "--save", b.toString()));
         assertEquals(0, r.code(), r.err());
         assertEquals(1, json(tmp.resolve("split.json")).get("epoch").asInt());
         // only --resume and --epochs: the model, data, optimizer, seed and --save come from the checkpoint
@@ -141,6 +142,7 @@ class CheckpointCommandTest {
         }
         assertEquals(8, sb.get("step").asInt());
         assertEquals("16", sb.get("config").get("options").get("--hidden").asText());
+        assertEquals("xavier", sb.get("config").get("options").get("--init").asText().split("[-:]")[0]);
 
         // the same checkpoint again: it already holds 2 epochs
         assertError(train("--resume", b.toString(), "--epochs", "2"), "already holds 2 epochs", "--epochs 3");
@@ -176,6 +178,8 @@ class CheckpointCommandTest {
         assertError(train(fast("--epochs", "1", "--freeze", "7")), "--freeze: '7' matches no trainable parameter");
         assertError(train(fast("--epochs", "1", "--lr-group", "0")), "--lr-group: expected PREFIX=LR");
         assertError(train(fast("--epochs", "1", "--reinit-head")), "--reinit-head needs --load-weights");
+        assertError(train(fast("--epochs", "1", "--save", tmp.resolve("no/such/dir/x.safetensors").toString())),
+                "--save", "does not exist");
 
         // per-group learning rates: layer 0 at lr 0 stays exactly as loaded, the rest trains (plain SGD)
         Path lg = tmp.resolve("lg.safetensors");
