@@ -206,6 +206,9 @@ public final class CheckpointOptions {
                 out.add(e.getValue());
             }
         }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("--freeze " + String.join(",", freeze) + " freezes every parameter: nothing to train");
+        }
         return out;
     }
 

@@ -176,6 +176,7 @@ class CheckpointCommandTest {
         assertError(train(fast("--epochs", "1", "--load-weights", base.toString(), "--classes", "12")),
                 "tensor 3.weight: shape [10, 16] in the file, the model has [12, 16]", "--reinit-head");
         assertError(train(fast("--epochs", "1", "--freeze", "7")), "--freeze: '7' matches no trainable parameter");
+        assertError(train(fast("--epochs", "1", "--freeze", "0,3")), "freezes every parameter");
         assertError(train(fast("--epochs", "1", "--lr-group", "0")), "--lr-group: expected PREFIX=LR");
         assertError(train(fast("--epochs", "1", "--reinit-head")), "--reinit-head needs --load-weights");
         assertError(train(fast("--epochs", "1", "--save", tmp.resolve("no/such/dir/x.safetensors").toString())),
