@@ -54,8 +54,8 @@ public final class DataPipeline {
             throw new IllegalArgumentException("--augment " + augmentation.spec() + " needs image samples [C, H, W], "
                     + train.name() + " has samples of " + Arrays.toString(imageDims));
         }
+        int[] dims = modelDims.apply(preprocessing.outputDims(imageDims)); // a model/shape mismatch fails before fitting
         Preprocessor pre = preprocessing.fit(train);
-        int[] dims = modelDims.apply(pre.outputDims());
         if (validation != null) {
             validation = pre.apply(validation).withSampleDims(dims);
         }

@@ -74,7 +74,7 @@ public final class Augmentation {
                         if (mixup != null) {
                             throw new IllegalArgumentException("mixup given twice");
                         }
-                        mixup = new Mixup(floatArg(arg, 0.2f));
+                        mixup = new Mixup(doubleArg(arg, 0.2));
                     }
                     default -> throw new IllegalArgumentException("unknown augmentation");
                 }
@@ -95,6 +95,26 @@ public final class Augmentation {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("'" + arg + "' is not an integer");
         }
+    }
+
+    private static double doubleArg(String arg, double dflt) {
+        if (arg == null) {
+            return dflt;
+        }
+        try {
+            return Double.parseDouble(arg);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + arg + "' is not a number");
+        }
+    }
+
+    /** A parameter as written back in a spec: 10 rather than 10.0, 0.2 for 0.2f. */
+    static String num(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    static String num(float v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e7 ? Long.toString((long) v) : Float.toString(v);
     }
 
     private static float floatArg(String arg, float dflt) {

@@ -1,7 +1,5 @@
 package dev.jtrain.data.augment;
 
-import java.util.Locale;
-
 /**
  * {@code jitter:S} (brightness and contrast), {@code brightness:S}, {@code contrast:S}: torchvision's
  * {@code ColorJitter} brightness and contrast on [0, 1] images, applied in that fixed order (torchvision
@@ -82,6 +80,6 @@ public final class ColorJitter implements SampleAugmentation {
     }
 
     private static String fmt(float v) {
-        return String.format(Locale.ROOT, "%s", v);
+        return Augmentation.num(v);
     }
 }

@@ -60,6 +60,6 @@ public final class Mixup {
     }
 
     public String spec() {
-        return "mixup:" + alpha;
+        return "mixup:" + Augmentation.num(alpha);
     }
 }

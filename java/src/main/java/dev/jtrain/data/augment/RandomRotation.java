@@ -69,6 +69,6 @@ public final class RandomRotation implements SampleAugmentation {
 
     @Override
     public String spec() {
-        return "rotate:" + degrees;
+        return "rotate:" + Augmentation.num(degrees);
     }
 }

@@ -41,9 +41,9 @@ public final class Preprocessors {
             };
         }
 
-        /** Whether the output keeps the image shape (everything but PCA). */
-        public boolean keepsShape() {
-            return !type.equals(Pca.TYPE);
+        /** The sample shape this preprocessing will produce from samples of {@code inputDims} (known before fitting). */
+        public int[] outputDims(int[] inputDims) {
+            return type.equals(Pca.TYPE) ? new int[] {components} : inputDims.clone();
         }
     }
 

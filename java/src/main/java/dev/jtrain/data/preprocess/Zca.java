@@ -48,9 +48,9 @@ public final class Zca implements Preprocessor {
         PrincipalAxes axes = PrincipalAxes.fit(train);
         int d = axes.dim();
         double[] lambda = axes.eigenvalues();
-        if (epsilon == 0 && lambda[d - 1] <= 0) {
-            throw new IllegalArgumentException(train.name() + ": the training covariance is singular (smallest "
-                    + "eigenvalue " + lambda[d - 1] + "); use zca:EPS with EPS > 0");
+        if (epsilon == 0 && lambda[d - 1] <= 1e-10 * lambda[0]) {
+            throw new IllegalArgumentException(train.name() + ": the training covariance is singular (eigenvalues "
+                    + lambda[0] + " .. " + lambda[d - 1] + "); use zca:EPS with EPS > 0");
         }
         // W = sum_k u_k u_k^T / sqrt(lambda_k + eps), accumulated in double.
         double[] w = new double[d * d];
