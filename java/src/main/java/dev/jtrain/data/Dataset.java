@@ -9,7 +9,8 @@ import java.util.Objects;
  * An in-memory labelled data set on the host: float32 features, one sample after another (row-major,
  * each sample of shape {@link #sampleDims()}, e.g. [784] or [1, 28, 28]), and int64 class labels in
  * {@code 0 .. numClasses-1}. Samples are read in batches by {@link BatchIterator}; the arrays are
- * shared, not copied, by {@link #withSampleDims} (a view) and modified in place by {@link Normalizer}.
+ * shared, not copied, by {@link #withSampleDims} (a view) and modified in place by {@link Normalizer} and the
+ * shape-keeping preprocessings ({@link dev.jtrain.data.preprocess.Preprocessor#apply(Dataset)}).
  */
 public final class Dataset {
     private final String name;
