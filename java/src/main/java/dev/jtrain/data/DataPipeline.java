@@ -43,6 +43,21 @@ public final class DataPipeline {
     public static Prepared prepare(Dataset train, Dataset test, Double valFraction, long seed,
                                    Preprocessors.Spec preprocessing, Augmentation augmentation,
                                    UnaryOperator<int[]> modelDims) {
+        return prepare(train, test, valFraction, seed, preprocessing, null, augmentation, modelDims);
+    }
+
+    /**
+     * As above with a preprocessing fitted before (e.g. restored from a checkpoint with
+     * {@link Preprocessors#fromJson}): it is applied as it is, not fitted again.
+     */
+    public static Prepared prepare(Dataset train, Dataset test, Double valFraction, long seed, Preprocessor fitted,
+                                   Augmentation augmentation, UnaryOperator<int[]> modelDims) {
+        return prepare(train, test, valFraction, seed, null, fitted, augmentation, modelDims);
+    }
+
+    private static Prepared prepare(Dataset train, Dataset test, Double valFraction, long seed,
+                                    Preprocessors.Spec preprocessing, Preprocessor fitted, Augmentation augmentation,
+                                    UnaryOperator<int[]> modelDims) {
         Dataset validation = null;
         if (valFraction != null) {
             ValidationSplit.Parts parts = ValidationSplit.split(train, valFraction, seed);
@@ -54,8 +69,20 @@ public final class DataPipeline {
             throw new IllegalArgumentException("--augment " + augmentation.spec() + " needs image samples [C, H, W], "
                     + train.name() + " has samples of " + Arrays.toString(imageDims));
         }
-        int[] dims = modelDims.apply(preprocessing.outputDims(imageDims)); // a model/shape mismatch fails before fitting
-        Preprocessor pre = preprocessing.fit(train);
+        Preprocessor pre;
+        int[] dims;
+        if (fitted != null) {
+            if (fitted.inputSize() != train.sampleSize()) {
+                throw new IllegalArgumentException("the preprocessing " + fitted.spec() + " was fitted on samples of "
+                        + Arrays.toString(fitted.inputDims()) + ", " + train.name() + " has samples of "
+                        + Arrays.toString(imageDims));
+            }
+            pre = fitted;
+            dims = modelDims.apply(pre.outputDims());
+        } else {
+            dims = modelDims.apply(preprocessing.outputDims(imageDims)); // a model/shape mismatch fails before fitting
+            pre = preprocessing.fit(train);
+        }
         if (validation != null) {
             validation = pre.apply(validation).withSampleDims(dims);
         }

@@ -7,9 +7,9 @@ import dev.jtrain.tensor.TransferStats;
  * What one epoch measured. Losses are means over samples; accuracies are fractions in [0, 1];
  * validation values (the held-out part of the training set, {@code --val-split}) are NaN when there is
  * no validation set, test values when no test set was given. With mixup the train loss is the mixed
- * loss and the train accuracy counts lambda for a prediction of y_a and 1 - lambda for one of y_b. {@code seconds} is the wall time of the training
- * steps of the epoch (data, forward, loss, backward, update; evaluation excluded, reported in
- * {@code evalSeconds}), and {@code samplesPerSec = trainSamples / seconds}. {@code allocBytesPerStep}
+ * loss and the train accuracy counts lambda for a prediction of y_a and 1 - lambda for one of y_b.
+ * {@code seconds} is the wall time of the training steps of the epoch (data, forward, loss, backward,
+ * update; evaluation excluded, reported in {@code evalSeconds}: validation and test), and {@code samplesPerSec = trainSamples / seconds}. {@code allocBytesPerStep}
  * is the heap allocated per training step, by the training thread alone and by all live threads
  * (the backend's workers included), or -1 where the JVM cannot measure it. On a device,
  * {@code transfers} is the host-device traffic of the epoch (training and evaluation) and

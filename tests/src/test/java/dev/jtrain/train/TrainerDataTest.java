@@ -7,6 +7,7 @@ import dev.jtrain.data.DataPipeline;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.data.Mnist;
 import dev.jtrain.data.augment.Augmentation;
+import dev.jtrain.data.preprocess.Preprocessor;
 import dev.jtrain.data.preprocess.Preprocessors;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
@@ -100,6 +101,22 @@ class TrainerDataTest {
         DataPipeline.Prepared q = prepare(600, null, "pca:20", null);
         assertArrayEquals(new int[] {20}, q.inputDims());
         assertArrayEquals(new int[] {20}, q.test().sampleDims());
+    }
+
+    @Test
+    void aRestoredPreprocessingIsAppliedAsItWasFitted() {
+        DataPipeline.Prepared a = prepare(500, 0.2, "pca:10", null);
+        Preprocessor restored = Preprocessors.fromJson(a.preprocessor().toJson());
+        DataPipeline.Prepared b = DataPipeline.prepare(mnist.train().head(500), mnist.test().head(300), 0.2, 5, restored,
+                null, d -> Models.inputDims("mlp", d));
+        assertArrayEquals(a.train().features(), b.train().features());
+        assertArrayEquals(a.validation().features(), b.validation().features());
+        assertArrayEquals(a.test().features(), b.test().features());
+        assertArrayEquals(new int[] {10}, b.inputDims());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> DataPipeline.prepare(new Dataset("small", new float[8], new int[] {1, 2, 2}, new long[2], 10), null,
+                        null, 0, restored, null, d -> d));
+        assertTrue(e.getMessage().contains("[1, 28, 28]") && e.getMessage().contains("[1, 2, 2]"), e.getMessage());
     }
 
     @Test

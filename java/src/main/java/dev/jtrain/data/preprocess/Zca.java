@@ -3,7 +3,9 @@ package dev.jtrain.data.preprocess;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.jtrain.backend.Backends;
 import dev.jtrain.data.Dataset;
+import dev.jtrain.tensor.Tensor;
 
 import java.util.Locale;
 
@@ -52,23 +54,28 @@ public final class Zca implements Preprocessor {
             throw new IllegalArgumentException(train.name() + ": the training covariance is singular (eigenvalues "
                     + lambda[0] + " .. " + lambda[d - 1] + "); use zca:EPS with EPS > 0");
         }
-        // W = sum_k u_k u_k^T / sqrt(lambda_k + eps), accumulated in double.
-        double[] w = new double[d * d];
+        // W = sum_k u_k u_k^T / sqrt(lambda_k + eps) = (U S) U^T, one float GEMM on the cpu backend
+        // (D = 3072 for CIFAR-10: a scalar triple loop would take tens of seconds).
+        float[] us = new float[d * d];   // [D, D]: column k = u_k / sqrt(lambda_k + eps)
+        float[] ut = new float[d * d];   // [D, D]: row k = u_k
         for (int k = 0; k < d; k++) {
-            double s = 1.0 / Math.sqrt(lambda[k] + epsilon);
+            double sk = 1.0 / Math.sqrt(lambda[k] + epsilon);
             double[] u = axes.axis(k);
             for (int i = 0; i < d; i++) {
-                double ui = u[i] * s;
-                if (ui == 0) {
-                    continue;
-                }
-                int row = i * d;
-                for (int j = 0; j < d; j++) {
-                    w[row + j] += ui * u[j];
-                }
+                us[i * d + k] = (float) (u[i] * sk);
+                ut[k * d + i] = (float) u[i];
             }
         }
-        float[] wf = MeanImage.toFloat(w);
+        float[] wf = new float[d * d];
+        Backends.cpu().gemm(false, false, 1f, Tensor.of(us, d, d), Tensor.of(ut, d, d), 0f, Tensor.of(wf, d, d));
+        // Exactly symmetric, as the formula is.
+        for (int i = 0; i < d; i++) {
+            for (int j = i + 1; j < d; j++) {
+                float v = (float) (0.5 * ((double) wf[i * d + j] + wf[j * d + i]));
+                wf[i * d + j] = v;
+                wf[j * d + i] = v;
+            }
+        }
         return new Zca(train.sampleDims(), epsilon, MeanImage.toFloat(axes.mean()), wf, lambda);
     }
 
