@@ -214,8 +214,8 @@ public final class CheckpointOptions {
 
     /**
      * Gets the run ready after model and optimizer are built: parameter groups (--lr-group), then --resume
-     * (weights, optimizer, generator; the preprocessing must be the saved one) or --load-weights. Returns the
-     * first epoch to run.
+     * (weights, optimizer, generator; the data were prepared with {@link #savedPreprocessing()}) or
+     * --load-weights. Returns the first epoch to run.
      */
     int prepare(Layer model, Optimizer optimizer, Generator gen, JsonNode preprocessing, int epochs, PrintWriter notes)
             throws CheckpointException {
@@ -226,11 +226,6 @@ public final class CheckpointOptions {
                 throw new IllegalArgumentException(file + " already holds " + resumed.epoch() + " epoch"
                         + (resumed.epoch() == 1 ? "" : "s") + "; ask for more with --epochs (the total, e.g. --epochs "
                         + (resumed.epoch() + 1) + ")");
-            }
-            JsonNode saved = resumed.preprocessing();
-            if (preprocessing != null && !saved.isNull() && !saved.equals(asParsed(preprocessing))) {
-                throw new CheckpointException(file, "the preprocessing fitted on this run's training data " + preprocessing
-                        + " differs from the saved run's " + saved + ": resume with the same data");
             }
             resumed.restoreModel(model, name -> false);
             resumed.restoreOptimizer(model, optimizer);
@@ -267,14 +262,13 @@ public final class CheckpointOptions {
         return 1;
     }
 
-    /** {@code node} as it reads back from a file (a float field compares equal to its saved double). */
-    private static JsonNode asParsed(JsonNode node) {
-        try {
-            com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
-            return m.readTree(m.writeValueAsString(node));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise the preprocessing JSON", e);
+    /** With --resume: the saved run's fitted preprocessing (JSON), to apply instead of fitting again; else null. */
+    JsonNode savedPreprocessing() {
+        if (resumed == null) {
+            return null;
         }
+        JsonNode p = resumed.preprocessing();
+        return p.isNull() ? null : p;
     }
 
     /** With --save: a listener saving after every epoch (add it after the divergence monitor). */

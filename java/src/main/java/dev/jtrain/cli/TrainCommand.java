@@ -6,8 +6,6 @@ import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.backend.gpu.KernelChoice;
 import dev.jtrain.data.DataFileException;
 import dev.jtrain.data.Dataset;
-import dev.jtrain.data.Mnist;
-import dev.jtrain.data.Normalizer;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
 import dev.jtrain.optim.Optimizer;
@@ -22,9 +20,9 @@ import dev.jtrain.train.ProgressBarListener;
 import dev.jtrain.train.Trainer;
 import dev.jtrain.train.TrainingReport;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -53,7 +51,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         versionProvider = TrainCommand.VersionProvider.class,
-        description = "Train a model on MNIST-format data and report loss, accuracy and throughput per epoch.")
+        description = "Train a model on MNIST (IDX) or CIFAR-10 (binary) data and report loss, accuracy and throughput per epoch.")
 public final class TrainCommand implements Callable<Integer> {
     static final int EXIT_USAGE = CommandLine.ExitCode.USAGE;
     static final int EXIT_FAILURE = CommandLine.ExitCode.SOFTWARE;
@@ -106,8 +104,12 @@ public final class TrainCommand implements Callable<Integer> {
     String kernels = "custom";
 
     @Option(names = "--data", paramLabel = "DIR",
-            description = "folder with train-/t10k- IDX files (default: data/mnist-10k of the project)")
+            description = "MNIST folder (train-/t10k- IDX files) or CIFAR-10 binary folder (data_batch_N.bin, test_batch.bin), "
+                    + "detected from its files (default: data/mnist-10k of the project)")
     String data;
+
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
 
     @Option(names = "--metrics-out", paramLabel = "FILE", description = "write the run's metrics as JSON")
     String metricsOut;
@@ -218,6 +220,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (!(dropout >= 0 && dropout < 1)) {
             throw new UsageException("--dropout must be in [0, 1), got " + dropout);
         }
+        dataOptions.validate();
         int[] hiddenSizes = parseHidden(hidden);
         Models.defaultHidden(model); // unknown model -> error naming it
         if (!Optimizers.NAMES.contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
@@ -245,42 +248,35 @@ public final class TrainCommand implements Callable<Integer> {
         }
 
         // ---- data
-        Mnist.Split split = Mnist.load(dataDir);
-        Dataset train = split.train();
-        Dataset test = split.test();
-        if (trainLimit != null) {
-            train = train.head(trainLimit);
-        }
-        if (testLimit != null) {
-            test = test.head(testLimit);
-        }
-        Normalizer norm = Normalizer.fit(train);
-        norm.apply(train);
-        norm.apply(test);
-        int[] inDims = Models.inputDims(model, train.sampleDims());
-        train = train.withSampleDims(inDims);
-        test = test.withSampleDims(inDims);
+        DataOptions.Loaded loaded = dataOptions.load(dataDir, trainLimit, testLimit, seed, d -> Models.inputDims(model, d),
+                checkpoint.savedPreprocessing()); // --resume: the saved run's fitted preprocessing, not a new fit
+        Dataset train = loaded.prepared().train();
+        Dataset validation = loaded.prepared().validation();
+        Dataset test = loaded.prepared().test();
+        int[] inDims = loaded.prepared().inputDims();
 
         // ---- model, loss, optimizer
         Generator gen = new Generator(seed);
         Layer net = Models.build(model, inDims, checkpoint.classes(train.numClasses()), hiddenSizes, dropout, gen, dev);
         initOptions.apply(net, gen);
-        JsonNode preprocessing = JsonNodeFactory.instance.objectNode().put("type", "standardize")
-                .put("mean", norm.mean()).put("std", norm.std());
+        JsonNode preprocessing = loaded.prepared().preprocessor().toJson();
         SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
         // Everything on the device is closed when the run ends, also when it fails.
         try (net; lossFn;
              Optimizer opt = Optimizers.create(optimizer, checkpoint.trainable(net),
                      new Optimizers.Settings(lr, momentum, nesterov, weightDecay));
-             Trainer trainer = new Trainer(net, lossFn, opt, dev)) {
+             Trainer trainer = new Trainer(net, lossFn, opt, dev).setTrainTransform(loaded.prepared().trainTransform())) {
             String description = Models.describe(model, inDims,
                     hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes, train.numClasses());
             int nThreads = CpuThreads.threads();
             if (!quiet) {
                 out.printf(Locale.ROOT, "jtrain train: %s (%,d parameters), %s lr %s, batch %d, %d epoch%s, %s with %d thread%s, "
-                                + "data %s (%d train, %d test; mean %.4f, std %.4f)%n",
+                                + "data %s (%s: %d train, %s%d test; %s%s)%n",
                         description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()), batch, epochs, epochs == 1 ? "" : "s",
-                        dev, nThreads, nThreads == 1 ? "" : "s", dataDir, train.size(), test.size(), norm.mean(), norm.std());
+                        dev, nThreads, nThreads == 1 ? "" : "s", loaded.source().dir(), loaded.source().format(), train.size(),
+                        validation == null ? "" : validation.size() + " validation, ", test.size(),
+                        loaded.prepared().preprocessor().summary(),
+                        loaded.prepared().trainTransform() == null ? "" : "; augment " + dataOptions.augment);
                 out.flush();
                 trainer.addListener(new ConsoleReporter(out));
                 if (ProgressBarListener.wanted()) {
@@ -295,7 +291,7 @@ public final class TrainCommand implements Callable<Integer> {
             // ---- train
             List<EpochMetrics> history;
             try {
-                history = trainer.fit(train, test, firstEpoch, epochs, batch, gen);
+                history = trainer.fit(train, validation, test, firstEpoch, epochs, batch, gen);
             } catch (IllegalArgumentException e) {
                 // The flags were valid; a bad value met during the run (e.g. a label outside the classes) is a run failure.
                 throw new RunFailure(e.getMessage(), e);
@@ -321,11 +317,10 @@ public final class TrainCommand implements Callable<Integer> {
             settings.put("dropout", dropout);
             settings.put("init", initOptions.scheme().toString());
             settings.put("seed", seed);
-            settings.put("data", dataDir.toString());
+            settings.put("data", loaded.source().dir().toString());
             settings.put("train_samples", train.size());
             settings.put("test_samples", test.size());
-            settings.put("normalize_mean", norm.mean());
-            settings.put("normalize_std", norm.std());
+            settings.putAll(dataOptions.settings(loaded));
             settings.put("java", Runtime.version().toString());
             TrainingReport report = new TrainingReport(settings, history);
             if (!quiet) {
