@@ -59,6 +59,8 @@ public final class CheckpointSaver implements TrainingListener {
         h.put("epoch", m.epoch());
         putFinite(h, "train_loss", m.trainLoss());
         putFinite(h, "train_accuracy", m.trainAccuracy());
+        putFinite(h, "val_loss", m.valLoss());
+        putFinite(h, "val_accuracy", m.valAccuracy());
         putFinite(h, "test_loss", m.testLoss());
         putFinite(h, "test_accuracy", m.testAccuracy());
         long t0 = System.nanoTime();
