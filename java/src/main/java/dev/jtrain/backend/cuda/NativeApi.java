@@ -145,7 +145,9 @@ public interface NativeApi {
      * A launch decision of this library (kernels/launch_config.h), so a test can check that emu runs the
      * configuration CUDA runs: kind 0 = blocks of a 1-D launch over {@code a} items with {@code b} threads;
      * 1 = BatchNorm threads per channel block for {@code a} values per channel; 2 = the automatic GEMM tile
-     * (JT_GEMM_CONFIG_*) for an {@code a} x {@code b} output and {@code c} batch items.
+     * (JT_GEMM_CONFIG_*) for an {@code a} x {@code b} output and {@code c} batch items; 3 = blocks of a
+     * device-filling grid-stride launch over {@code a} work items on {@code b} multiprocessors holding {@code c}
+     * blocks each (the optimizer updates); 4 = blocks of the first pass of the two-pass sums over {@code a} items.
      */
     int launchConfig(int kind, long a, long b, long c);
 
