@@ -41,6 +41,11 @@ void test_sums(jt_test::Rng& rng) {
         std::vector<float> x = rng.uniform_vector(n, -1.f, 1.f);
         if (n > 5) x[5] = 1e4f;  // one large value among small ones
         jt_test::DeviceBuffer<float> dX(x), out(1);
+        std::vector<jt_test::DeviceBuffer<float>> shifted;  // x at offsets 1, 2, 3 floats
+        for (int off = 1; off < 4 && n > 0; ++off) {
+            shifted.emplace_back((size_t)n + 4);
+            CHECK_CUDA(cudaMemcpy(shifted.back().get() + off, x.data(), (size_t)n * sizeof(float), cudaMemcpyHostToDevice));
+        }
         for (int kind = 0; kind < 3; ++kind) {
             double ref = 0, mag = 0;
             for (float v : x) {
@@ -69,9 +74,7 @@ void test_sums(jt_test::Rng& rng) {
             CHECK(det, what + ": reproducible bits");
             // The input misaligned by 1-3 floats (element loads instead of float4): the same groups, the same bits.
             for (int off = 1; off < 4 && n > 0; ++off) {
-                jt_test::DeviceBuffer<float> shifted((size_t)n + 4);
-                CHECK_CUDA(cudaMemcpy(shifted.get() + off, x.data(), (size_t)n * sizeof(float), cudaMemcpyHostToDevice));
-                CHECK(same_bits(run_sum((SumKind)kind, shifted.get() + off, n, out, 0, ws.get()), got),
+                CHECK(same_bits(run_sum((SumKind)kind, shifted[off - 1].get() + off, n, out, 0, ws.get()), got),
                       what + " offset " + std::to_string(off) + ": the aligned input's bits");
             }
         }
