@@ -284,7 +284,10 @@ public interface NativeApi {
 
     // ------------------------------------------------------------------ reduce
 
-    /** Bytes of the optional multi-block workspace of the sums (16-byte aligned device memory). */
+    /**
+     * Bytes of the workspace every sum requires (16-byte aligned device memory; 0 is refused with
+     * IllegalArgumentException): the partials of the first pass, merged in a fixed order by the second.
+     */
     long reduceWorkspaceBytes();
 
     void reduceSum(long x, long n, long out, long workspace, long stream);
