@@ -30,9 +30,9 @@ constexpr int kMtMaxTensors = 32;
 constexpr int kMtThreads = 256;
 constexpr int kMtUnroll = 2;        // float4 per list per thread per iteration (Adam: 8 loads in flight)
 constexpr int kSumsqUnroll = 4;     // one list: 4 float4 loads in flight
-constexpr int64_t kMtChunk = 8192;  // elements per work item: 4 iterations of a 256-thread block
+constexpr int64_t kMtChunk = JT_OPTIM_CHUNK;  // elements per work item: 4 iterations of a 256-thread block
 static_assert(kMtChunk % (4 * kMtThreads * kMtUnroll) == 0 && kMtChunk % (4 * kMtThreads * kSumsqUnroll) == 0,
-              "a chunk is whole float4 iterations, so every chunk of an aligned tensor starts aligned");
+              "a chunk is whole float4 iterations (and a multiple of 4: every chunk of an aligned tensor starts aligned)");
 constexpr int64_t kNoChunkCap = INT64_MAX / 4;  // updates: no cap on the chunks of one launch
 
 struct MtArgs {

@@ -20,6 +20,9 @@
 
 #include "common.cuh"
 
+// Elements per work item of every optimizer, clip and sum-of-squares launch (one partial per chunk).
+#define JT_OPTIM_CHUNK 8192
+
 // Most chunk partials one sum-of-squares launch writes, and the bytes of device workspace
 // jt_optim_sum_squares(_multi) needs (8-byte aligned): the partials and a double running total.
 #define JT_OPTIM_SUMSQ_MAX_CHUNKS 8192

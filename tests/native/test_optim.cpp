@@ -415,7 +415,7 @@ std::vector<std::vector<float>> run_rule(Rule rule, int64_t n, const int offs[5]
 void test_vector_matches_scalar() {
     jt_test::DeviceBuffer<float> total(std::vector<float>{16.0f});  // norm 4: clip coef 1 / (4 + 1e-6)
     const int layouts[][5] = {{0, 0, 0, 0, 0}, {1, 1, 1, 1, 1}, {3, 3, 3, 3, 3}, {0, 1, 0, 0, 0}, {0, 0, 2, 0, 0}};
-    for (int64_t n : {1, 3, 5, 8, 1023, 4097, 3 * 8192 + 5, 300001}) {
+    for (int64_t n : {(int64_t)1, (int64_t)3, (int64_t)5, (int64_t)8, (int64_t)1023, (int64_t)4097, 3 * (int64_t)JT_OPTIM_CHUNK + 5, (int64_t)300001}) {
         for (int r = 0; r < kRules; ++r) {
             const Rule rule = (Rule)r;
             const std::vector<std::vector<float>> want = run_rule(rule, n, layouts[0], total);
@@ -434,7 +434,7 @@ void test_vector_matches_scalar() {
 void test_sum_squares_alignment() {
     jt_test::DeviceBuffer<unsigned char> ws(jt_optim_sum_squares_workspace_bytes());
     jt_test::DeviceBuffer<float> out(1);
-    for (int64_t n : {1, 3, 5, 1023, 4097, 3 * 8192 + 5, 300001}) {
+    for (int64_t n : {(int64_t)1, (int64_t)3, (int64_t)5, (int64_t)1023, (int64_t)4097, 3 * (int64_t)JT_OPTIM_CHUNK + 5, (int64_t)300001}) {
         jt_test::Rng rng(200 + (uint64_t)n);
         const std::vector<float> x = rng.uniform_vector((size_t)n, -3.0f, 3.0f);
         double ref = 0;
@@ -481,7 +481,7 @@ void test_sum_squares_extremes() {
 // tensor first, then one of 8192 chunks + 5 elements in a zero mapping (MAP_NORESERVE: unwritten pages
 // read as zero and are never backed) with values written around the launch boundary and at its ends.
 void test_sum_squares_split() {
-    const int64_t big = JT_OPTIM_SUMSQ_MAX_CHUNKS * (int64_t)8192 + 5;
+    const int64_t big = JT_OPTIM_SUMSQ_MAX_CHUNKS * (int64_t)JT_OPTIM_CHUNK + 5;
     const size_t bytes = (size_t)big * sizeof(float);
     void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) {
@@ -492,8 +492,8 @@ void test_sum_squares_split() {
     double ref = 0;
     // The first launch holds the small tensor's one chunk and the big one's first 8191: the split is at
     // element 8191 * 8192 of the big tensor.
-    const int64_t split = (int64_t)(JT_OPTIM_SUMSQ_MAX_CHUNKS - 1) * 8192;
-    for (int64_t i : {(int64_t)0, (int64_t)1, split - 3, split - 1, split, split + 2, split + 8191, big - 5, big - 1}) {
+    const int64_t split = (int64_t)(JT_OPTIM_SUMSQ_MAX_CHUNKS - 1) * JT_OPTIM_CHUNK;
+    for (int64_t i : {(int64_t)0, (int64_t)1, split - 3, split - 1, split, split + 2, split + JT_OPTIM_CHUNK - 1, big - 5, big - 1}) {
         x[i] = 0.5f + (float)(i % 7);
         ref += (double)x[i] * x[i];
     }
