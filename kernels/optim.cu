@@ -1,10 +1,16 @@
 // Optimizer updates and global-norm clipping; see optim.h for the contract.
 //
 // One multi-tensor machinery serves every launcher (a single tensor is a list of one): the host packs
-// up to kMtMaxTensors device pointers per state list and up to kMtMaxBlocks (tensor, chunk) pairs
-// into the kernel's by-value arguments (about 3 KB, under the 4 KB kernel-parameter limit), and each
-// block updates one chunk of kMtChunk elements of one tensor. Many small tensors (biases, BatchNorm
-// parameters) then cost one launch instead of one each.
+// up to kMtMaxTensors tensors per launch into the kernel's by-value arguments (about 1.9 KB, under the
+// 4 KB kernel-parameter limit): their pointers, sizes and the running count of their chunks of kMtChunk
+// elements. The grid fills the device (device_fill.cuh) and each block walks the launch's chunks with a
+// grid stride (chunk blockIdx.x, then + gridDim.x, ...), so one launch covers any sizes with every
+// resident block slot busy, and many small tensors (biases, BatchNorm parameters) still cost one launch.
+//
+// Inside a chunk each thread moves kMtUnroll float4 per state list per iteration, all loads issued before
+// any arithmetic (memory-level parallelism: a bandwidth-bound update needs bytes in flight, not threads),
+// when every pointer of the tensor is 16-byte aligned; otherwise, and for the last size % 4 elements, it
+// runs the scalar path. Both apply the rule's one per-element function, so they give the same bits.
 //
 // Arithmetic: float32 in the operation order of CpuOptimizers (PyTorch's float32 kernels), with
 // multiplies/adds that the device compiler may not contract into FMAs (__fmul_rn/__fadd_rn), so
@@ -14,20 +20,27 @@
 #include <math.h>
 
 #include "common.cuh"
+#include "device_fill.cuh"
+#include "reduce_util.cuh"
 
 namespace {
 
 constexpr int kMtLists = 5;
 constexpr int kMtMaxTensors = 32;
-constexpr int kMtMaxBlocks = 320;
-constexpr int64_t kMtChunk = 65536;
 constexpr int kMtThreads = 256;
+constexpr int kMtUnroll = 2;        // float4 per list per thread per iteration (Adam: 8 loads in flight)
+constexpr int kSumsqUnroll = 4;     // one list: 4 float4 loads in flight
+constexpr int64_t kMtChunk = JT_OPTIM_CHUNK;  // elements per work item: 4 iterations of a 256-thread block
+static_assert(kMtChunk % (4 * kMtThreads * kMtUnroll) == 0 && kMtChunk % (4 * kMtThreads * kSumsqUnroll) == 0,
+              "a chunk is whole float4 iterations (and a multiple of 4: every chunk of an aligned tensor starts aligned)");
+constexpr int64_t kNoChunkCap = INT64_MAX / 4;  // updates: no cap on the chunks of one launch
 
 struct MtArgs {
     float* ptr[kMtLists][kMtMaxTensors];  // list l (param, grad, states...) of tensor slot t
-    int64_t size[kMtMaxTensors];
-    int chunk[kMtMaxBlocks];              // chunk index within its tensor, per block
-    unsigned char tensor[kMtMaxBlocks];   // tensor slot, per block
+    int64_t size[kMtMaxTensors];          // elements of slot t
+    int64_t chunk_end[kMtMaxTensors];     // chunks of slots 0..t together (chunk c is in the first t with c < chunk_end[t])
+    unsigned vec;                         // bit t: every pointer slot t uses is 16-byte aligned
+    int tensors;                          // slots in use (>= 1)
 };
 static_assert(sizeof(MtArgs) + 128 <= 4096, "kernel parameters must stay under 4 KB");
 
@@ -56,48 +69,131 @@ JT_HD float fsub(float a, float b) {
 #endif
 }
 
-template <class Op>
-__global__ void mt_kernel(MtArgs a, Op op) {
-    const int t = a.tensor[blockIdx.x];
-    const int64_t start = (int64_t)a.chunk[blockIdx.x] * kMtChunk;
-    const int64_t end = start + kMtChunk < a.size[t] ? start + kMtChunk : a.size[t];
-    for (int64_t i = start + threadIdx.x; i < end; i += blockDim.x) op(a, t, i);
+__device__ __forceinline__ float lane(const float4& v, int k) { return k == 0 ? v.x : k == 1 ? v.y : k == 2 ? v.z : v.w; }
+__device__ __forceinline__ void set_lane(float4& v, int k, float f) {
+    if (k == 0) v.x = f; else if (k == 1) v.y = f; else if (k == 2) v.z = f; else v.w = f;
 }
 
-// Packs the tensors into launches and calls launch(args, blocks) for each; a tensor whose chunks do
-// not fit the current launch continues in the next one.
-template <class Launch>
-cudaError_t mt_for_each(int count, float* const* const lists[kMtLists], const int64_t* sizes, Launch launch) {
-    MtArgs a;
-    int nt = 0;
-    int nb = 0;
-    for (int k = 0; k < count; ++k) {
-        const int64_t n = sizes[k];
-        if (n == 0) continue;
-        for (int l = 0; l < kMtLists; ++l) a.ptr[l][nt] = lists[l] == nullptr ? nullptr : lists[l][k];
-        a.size[nt] = n;
-        ++nt;
-        const int64_t chunks = (n + kMtChunk - 1) / kMtChunk;
-        for (int64_t ch = 0; ch < chunks; ++ch) {
-            a.tensor[nb] = (unsigned char)(nt - 1);
-            a.chunk[nb] = (int)ch;
-            ++nb;
-            const bool last = ch == chunks - 1;
-            if (nb == kMtMaxBlocks || (nt == kMtMaxTensors && last)) {
-                const cudaError_t e = launch(a, nb);
-                if (e != cudaSuccess) return e;
-                nb = 0;
-                if (last) {
-                    nt = 0;
-                } else {  // the tensor goes on in the next launch, in slot 0
-                    for (int l = 0; l < kMtLists; ++l) a.ptr[l][0] = a.ptr[l][nt - 1];
-                    a.size[0] = a.size[nt - 1];
-                    nt = 1;
-                }
+// Calls body(c, t, begin, end) for this block's chunks: c = blockIdx.x, + gridDim.x, ... below the launch's
+// chunk count; t its tensor slot, [begin, end) its elements within the slot. Block-uniform: every thread
+// of the block makes the same calls (body may hold barriers).
+template <class Body>
+__device__ __forceinline__ void mt_for_each_chunk(const MtArgs& a, Body body) {
+    const int64_t chunks = a.chunk_end[a.tensors - 1];
+    int t = 0;
+    for (int64_t c = blockIdx.x; c < chunks; c += gridDim.x) {
+        while (c >= a.chunk_end[t]) ++t;  // c only grows: t moves forward, 32 steps at most per block
+        const int64_t first = t == 0 ? 0 : a.chunk_end[t - 1];
+        const int64_t begin = (c - first) * kMtChunk;
+        const int64_t end = begin + kMtChunk < a.size[t] ? begin + kMtChunk : a.size[t];
+        body(c, t, begin, end);
+    }
+}
+
+// Applies op to elements [begin, end) of slot t (begin a multiple of 4). An Op has
+//   bool reads(int l), bool writes(int l): which lists the element function loads and stores;
+//   void operator()(float (&x)[kMtLists]): the rule for one element, x[l] = element of list l, in place.
+template <int kUnroll, class Op>
+__device__ __forceinline__ void mt_update_range(const MtArgs& a, const Op& op, int t, int64_t begin, int64_t end) {
+    float* ptr[kMtLists];
+#pragma unroll
+    for (int l = 0; l < kMtLists; ++l) ptr[l] = a.ptr[l][t];
+    const int64_t vec_end = ((a.vec >> t) & 1u) ? begin + (end - begin) / 4 * 4 : begin;
+    // float4 groups: thread k takes groups g, g + blockDim.x, ... of the range, kUnroll at a time.
+    const int64_t gend = vec_end / 4;
+    for (int64_t g = begin / 4 + threadIdx.x; g < gend; g += kUnroll * (int64_t)blockDim.x) {
+        float4 r[kUnroll][kMtLists] = {};
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+            const int64_t gi = g + (int64_t)u * blockDim.x;
+            if (gi < gend) {
+#pragma unroll
+                for (int l = 0; l < kMtLists; ++l)
+                    if (op.reads(l)) r[u][l] = reinterpret_cast<const float4*>(ptr[l])[gi];
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+#pragma unroll
+            for (int k = 0; k < 4; ++k) {
+                float x[kMtLists];
+#pragma unroll
+                for (int l = 0; l < kMtLists; ++l) x[l] = lane(r[u][l], k);
+                op(x);
+#pragma unroll
+                for (int l = 0; l < kMtLists; ++l) set_lane(r[u][l], k, x[l]);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+            const int64_t gi = g + (int64_t)u * blockDim.x;
+            if (gi < gend) {
+#pragma unroll
+                for (int l = 0; l < kMtLists; ++l)
+                    if (op.writes(l)) reinterpret_cast<float4*>(ptr[l])[gi] = r[u][l];
             }
         }
     }
-    if (nb > 0) return launch(a, nb);
+    // Scalar path: the whole range of a misaligned tensor, else the last (end - begin) % 4 elements.
+    for (int64_t i = vec_end + threadIdx.x; i < end; i += blockDim.x) {
+        float x[kMtLists] = {};
+#pragma unroll
+        for (int l = 0; l < kMtLists; ++l)
+            if (op.reads(l)) x[l] = ptr[l][i];
+        op(x);
+#pragma unroll
+        for (int l = 0; l < kMtLists; ++l)
+            if (op.writes(l)) ptr[l][i] = x[l];
+    }
+}
+
+template <class Op>
+__global__ void __launch_bounds__(kMtThreads) mt_kernel(MtArgs a, Op op) {
+    mt_for_each_chunk(a, [&](int64_t, int t, int64_t begin, int64_t end) {
+        mt_update_range<kMtUnroll>(a, op, t, begin, end);
+    });
+}
+
+// Packs the tensors into launches and calls launch(args, chunks) for each: up to kMtMaxTensors slots and
+// max_chunks chunks per launch; a tensor that does not fit continues in the next launch (a slot holds a
+// part of a tensor: its pointers advanced by whole chunks, so their alignment is the tensor's). Only the
+// lists marked `used` are passed (others are null in the slots and do not count for alignment).
+template <class Launch>
+cudaError_t mt_for_each(int count, float* const* const lists[kMtLists], const bool used[kMtLists],
+                        const int64_t* sizes, int64_t max_chunks, Launch launch) {
+    MtArgs a;
+    a.tensors = 0;
+    a.vec = 0;
+    int64_t chunks = 0;
+    for (int k = 0; k < count; ++k) {
+        const int64_t n = sizes[k];
+        int64_t done = 0;  // elements of tensor k already placed
+        while (done < n) {
+            const int64_t left = (n - done + kMtChunk - 1) / kMtChunk;
+            const int64_t take = left < max_chunks - chunks ? left : max_chunks - chunks;
+            const int64_t elems = n - done < take * kMtChunk ? n - done : take * kMtChunk;
+            const int s = a.tensors++;
+            bool aligned = true;
+            for (int l = 0; l < kMtLists; ++l) {
+                float* p = used[l] ? lists[l][k] + done : nullptr;
+                a.ptr[l][s] = p;
+                aligned = aligned && reinterpret_cast<uintptr_t>(p) % 16 == 0;
+            }
+            a.size[s] = elems;
+            chunks += take;
+            a.chunk_end[s] = chunks;
+            if (aligned) a.vec |= 1u << s;
+            done += elems;
+            if (a.tensors == kMtMaxTensors || chunks == max_chunks) {
+                const cudaError_t e = launch(a, chunks);
+                if (e != cudaSuccess) return e;
+                a.tensors = 0;
+                a.vec = 0;
+                chunks = 0;
+            }
+        }
+    }
+    if (a.tensors > 0) return launch(a, chunks);
     return cudaSuccess;
 }
 
@@ -110,7 +206,7 @@ bool mt_valid(int count, float* const* const lists[kMtLists], const bool needed[
     for (int l = 0; l < kMtLists; ++l)
         if (needed[l] && lists[l] == nullptr) return false;
     for (int k = 0; k < count; ++k) {
-        if (sizes[k] < 0 || sizes[k] / kMtChunk >= 0x7FFFFFFF) return false;
+        if (sizes[k] < 0 || sizes[k] > kNoChunkCap) return false;
         if (sizes[k] == 0) continue;
         for (int l = 0; l < kMtLists; ++l)
             if (needed[l] && lists[l][k] == nullptr) return false;
@@ -122,69 +218,69 @@ template <class Op>
 cudaError_t mt_apply(int count, float* const* const lists[kMtLists], const bool needed[kMtLists],
                      const int64_t* sizes, const Op& op, cudaStream_t stream) {
     if (!mt_valid(count, lists, needed, sizes)) return cudaErrorInvalidValue;
-    return mt_for_each(count, lists, sizes, [&](const MtArgs& a, int blocks) {
-        LAUNCH(mt_kernel<Op>, (unsigned)blocks, kMtThreads, 0, stream)(a, op);
+    return mt_for_each(count, lists, needed, sizes, kNoChunkCap, [&](const MtArgs& a, int64_t chunks) {
+        unsigned grid = 0;
+        const cudaError_t e = jt_fill_grid<mt_kernel<Op>>(kMtThreads, chunks, &grid);
+        if (e != cudaSuccess) return e;
+        LAUNCH(mt_kernel<Op>, grid, kMtThreads, 0, stream)(a, op);
         return JT_LAUNCH_STATUS();
     });
 }
 
 // ------------------------------------------------------------------------- the rules (lists: 0 param, 1 grad, 2.. state)
 // Float32 arithmetic in the operation order of CpuOptimizers (PyTorch 1.13's single-tensor float32
-// kernels); Java evaluates a - b * c / d as a - ((b * c) / d).
+// kernels); Java evaluates a - b * c / d as a - ((b * c) / d). Each rule is one element: x[0] param,
+// x[1] grad, x[2..] its states, updated in place.
 
 struct SgdOp {
     float lr, mu, keep, wd;  // keep = 1f - dampening (a float subtraction, like the cpu)
     int use_momentum, nesterov, first;
-    __device__ void operator()(const MtArgs& a, int t, int64_t i) const {
-        float* p = a.ptr[0][t];
-        const float* g = a.ptr[1][t];
-        const float pi = p[i];
-        const float gi = wd == 0.0f ? g[i] : fadd(g[i], fmul(wd, pi));
+    __device__ bool reads(int l) const { return l <= 1 || (l == 2 && use_momentum && !first); }
+    __device__ bool writes(int l) const { return l == 0 || (l == 2 && use_momentum); }
+    __device__ void operator()(float (&x)[kMtLists]) const {
+        const float pi = x[0];
+        const float gi = wd == 0.0f ? x[1] : fadd(x[1], fmul(wd, pi));
         if (!use_momentum) {
-            p[i] = fsub(pi, fmul(lr, gi));
+            x[0] = fsub(pi, fmul(lr, gi));
             return;
         }
-        float* buf = a.ptr[2][t];
-        const float b = first ? gi : fadd(fmul(buf[i], mu), fmul(gi, keep));
-        buf[i] = b;
+        const float b = first ? gi : fadd(fmul(x[2], mu), fmul(gi, keep));
+        x[2] = b;
         const float step = nesterov ? fadd(gi, fmul(mu, b)) : b;
-        p[i] = fsub(pi, fmul(lr, step));
+        x[0] = fsub(pi, fmul(lr, step));
     }
 };
 
 struct AdagradOp {
     float clr, wd, eps;
-    __device__ void operator()(const MtArgs& a, int t, int64_t i) const {
-        float* p = a.ptr[0][t];
-        const float* g = a.ptr[1][t];
-        float* sum = a.ptr[2][t];
-        const float pi = p[i];
-        const float gi = wd == 0.0f ? g[i] : fadd(g[i], fmul(wd, pi));
-        const float s = fadd(sum[i], fmul(gi, gi));
-        sum[i] = s;
-        p[i] = fsub(pi, fmul(clr, gi) / fadd(sqrtf(s), eps));
+    __device__ bool reads(int l) const { return l <= 2; }
+    __device__ bool writes(int l) const { return l == 0 || l == 2; }
+    __device__ void operator()(float (&x)[kMtLists]) const {
+        const float pi = x[0];
+        const float gi = wd == 0.0f ? x[1] : fadd(x[1], fmul(wd, pi));
+        const float s = fadd(x[2], fmul(gi, gi));
+        x[2] = s;
+        x[0] = fsub(pi, fmul(clr, gi) / fadd(sqrtf(s), eps));
     }
 };
 
 struct RmspropOp {
     float lr, alpha, one_minus_alpha, eps, wd, mu;  // one_minus_alpha = (float)(1.0 - alpha)
     int use_momentum;
-    __device__ void operator()(const MtArgs& a, int t, int64_t i) const {
-        float* p = a.ptr[0][t];
-        const float* g = a.ptr[1][t];
-        float* sq = a.ptr[2][t];
-        const float pi = p[i];
-        const float gi = wd == 0.0f ? g[i] : fadd(g[i], fmul(wd, pi));
-        const float v = fadd(fmul(sq[i], alpha), fmul(fmul(one_minus_alpha, gi), gi));
-        sq[i] = v;
+    __device__ bool reads(int l) const { return l <= 2 || (l == 3 && use_momentum); }
+    __device__ bool writes(int l) const { return l == 0 || l == 2 || (l == 3 && use_momentum); }
+    __device__ void operator()(float (&x)[kMtLists]) const {
+        const float pi = x[0];
+        const float gi = wd == 0.0f ? x[1] : fadd(x[1], fmul(wd, pi));
+        const float v = fadd(fmul(x[2], alpha), fmul(fmul(one_minus_alpha, gi), gi));
+        x[2] = v;
         const float avg = fadd(sqrtf(v), eps);
         if (use_momentum) {
-            float* buf = a.ptr[3][t];
-            const float b = fadd(fmul(buf[i], mu), gi / avg);
-            buf[i] = b;
-            p[i] = fsub(pi, fmul(lr, b));
+            const float b = fadd(fmul(x[3], mu), gi / avg);
+            x[3] = b;
+            x[0] = fsub(pi, fmul(lr, b));
         } else {
-            p[i] = fsub(pi, fmul(lr, gi) / avg);
+            x[0] = fsub(pi, fmul(lr, gi) / avg);
         }
     }
 };
@@ -194,72 +290,110 @@ struct AdamOp {
     // sqrt_bc2 = (float) sqrt(1 - beta2^t), decay = (float)(1 - lr wd): computed in double on the host.
     float b1, c1, b2, c2, step_size, sqrt_bc2, eps, wd, decay;
     int decays, amsgrad;  // decays: AdamW with wd != 0 (then wd = 0 here: no L2 term)
-    __device__ void operator()(const MtArgs& a, int t, int64_t i) const {
-        float* p = a.ptr[0][t];
-        const float* g = a.ptr[1][t];
-        float* m = a.ptr[2][t];
-        float* v = a.ptr[3][t];
-        const float pi = decays ? fmul(p[i], decay) : p[i];
-        const float gi = wd == 0.0f ? g[i] : fadd(g[i], fmul(wd, pi));
-        const float mi = fadd(fmul(m[i], b1), fmul(gi, c1));
-        const float vi = fadd(fmul(v[i], b2), fmul(fmul(gi, c2), gi));
-        m[i] = mi;
-        v[i] = vi;
+    __device__ bool reads(int l) const { return l <= 3 || (l == 4 && amsgrad); }
+    __device__ bool writes(int l) const { return l == 0 || l == 2 || l == 3 || (l == 4 && amsgrad); }
+    __device__ void operator()(float (&x)[kMtLists]) const {
+        const float pi = decays ? fmul(x[0], decay) : x[0];
+        const float gi = wd == 0.0f ? x[1] : fadd(x[1], fmul(wd, pi));
+        const float mi = fadd(fmul(x[2], b1), fmul(gi, c1));
+        const float vi = fadd(fmul(x[3], b2), fmul(fmul(gi, c2), gi));
+        x[2] = mi;
+        x[3] = vi;
         float v_use = vi;
         if (amsgrad) {
-            float* vmax = a.ptr[4][t];
-            const float old = vmax[i];
+            const float old = x[4];
             v_use = old != old ? old : ((vi != vi || vi > old) ? vi : old);  // Java's Math.max: NaN wins
-            vmax[i] = v_use;
+            x[4] = v_use;
         }
-        p[i] = fsub(pi, fmul(mi, step_size) / fadd(sqrtf(v_use) / sqrt_bc2, eps));
+        x[0] = fsub(pi, fmul(mi, step_size) / fadd(sqrtf(v_use) / sqrt_bc2, eps));
     }
 };
 
+// grad *= coef (one float multiply per element, as the cpu).
+struct ClipOp {
+    float coef;
+    __device__ bool reads(int l) const { return l == 0; }
+    __device__ bool writes(int l) const { return l == 0; }
+    __device__ void operator()(float (&x)[kMtLists]) const { x[0] = fmul(x[0], coef); }
+};
+
 // Clip: grad *= max_norm / (||g|| + 1e-6) when that is < 1. The coefficient (an FP64 sqrt and divide) is
-// computed once per thread, not per element; the bits are the same.
-__global__ void clip_kernel(MtArgs a, const float* __restrict__ total, double max_norm) {
-    const double coef = max_norm / (sqrt((double)*total) + 1e-6);
-    if (coef >= 1.0) return;  // NaN scales by NaN, like the cpu
-    const float c = (float)coef;
-    const int t = a.tensor[blockIdx.x];
-    const int64_t start = (int64_t)a.chunk[blockIdx.x] * kMtChunk;
-    const int64_t end = start + kMtChunk < a.size[t] ? start + kMtChunk : a.size[t];
-    float* g = a.ptr[0][t];
-    for (int64_t i = start + threadIdx.x; i < end; i += blockDim.x) g[i] *= c;
+// computed once per block by thread 0 and shared; every thread then scales its elements of every chunk.
+__global__ void __launch_bounds__(kMtThreads) clip_kernel(MtArgs a, const float* __restrict__ total, double max_norm) {
+    __shared__ float coef_shared;
+    __shared__ int scale_shared;
+    if (threadIdx.x == 0) {
+        const double coef = max_norm / (sqrt((double)*total) + 1e-6);
+        scale_shared = !(coef >= 1.0);  // NaN scales by NaN, like the cpu
+        coef_shared = (float)coef;
+    }
+    __syncthreads();
+    if (!scale_shared) return;  // block-uniform
+    const ClipOp op{coef_shared};
+    mt_for_each_chunk(a, [&](int64_t, int t, int64_t begin, int64_t end) {
+        mt_update_range<kSumsqUnroll>(a, op, t, begin, end);
+    });
 }
 
 // ------------------------------------------------------------------------- sum of squares
 
-// One partial per block: the chunk's sum of squares, per thread in double, merged by a fixed tree.
-__global__ void sumsq_partial_kernel(MtArgs a, double* __restrict__ partials) {
-    __shared__ double s[kMtThreads];
-    const int t = a.tensor[blockIdx.x];
-    const int64_t start = (int64_t)a.chunk[blockIdx.x] * kMtChunk;
-    const int64_t end = start + kMtChunk < a.size[t] ? start + kMtChunk : a.size[t];
-    const float* x = a.ptr[0][t];
-    double acc = 0.0;
-    for (int64_t i = start + threadIdx.x; i < end; i += blockDim.x) {
-        const double v = x[i];
-        acc += v * v;
-    }
-    s[threadIdx.x] = acc;
-    __syncthreads();
-    for (int k = blockDim.x >> 1; k > 0; k >>= 1) {
-        if ((int)threadIdx.x < k) s[threadIdx.x] += s[threadIdx.x + k];
-        __syncthreads();
-    }
-    if (threadIdx.x == 0) partials[blockIdx.x] = s[0];
+// One partial per chunk, partials[c] for the launch's chunk c: thread k sums the squares of float4
+// groups k, k + blockDim.x, ... of the chunk in double (lanes in order), thread 0 then the last
+// (end - begin) % 4 elements, and a fixed tree merges the threads. A misaligned tensor loads the same
+// groups element by element: the same sums. So the bits depend on the chunking alone (the sizes).
+__global__ void __launch_bounds__(kMtThreads) sumsq_partial_kernel(MtArgs a, double* __restrict__ partials) {
+    __shared__ double scratch[32];
+    mt_for_each_chunk(a, [&](int64_t c, int t, int64_t begin, int64_t end) {
+        const float* x = a.ptr[0][t];
+        const bool vec = (a.vec >> t) & 1u;
+        const int64_t gend = end / 4;
+        double acc = 0.0;
+        for (int64_t g = begin / 4 + threadIdx.x; g < gend; g += kSumsqUnroll * (int64_t)blockDim.x) {
+            float4 q[kSumsqUnroll];
+#pragma unroll
+            for (int u = 0; u < kSumsqUnroll; ++u) {
+                const int64_t gi = g + (int64_t)u * blockDim.x;
+                if (gi < gend) {
+                    q[u] = vec ? reinterpret_cast<const float4*>(x)[gi]
+                               : make_float4(x[4 * gi], x[4 * gi + 1], x[4 * gi + 2], x[4 * gi + 3]);
+                } else {
+                    q[u] = make_float4(0.f, 0.f, 0.f, 0.f);
+                }
+            }
+#pragma unroll
+            for (int u = 0; u < kSumsqUnroll; ++u) {
+#pragma unroll
+                for (int k = 0; k < 4; ++k) {
+                    const double v = lane(q[u], k);
+                    acc += v * v;  // exact product (48 bits): an FMA contraction gives the same bits
+                }
+            }
+        }
+        if (threadIdx.x == 0) {
+            for (int64_t i = gend * 4; i < end; ++i) {
+                const double v = x[i];
+                acc += v * v;
+            }
+        }
+        const double s = jt_block_sum_double(acc, scratch);
+        if (threadIdx.x == 0) partials[c] = s;
+    });
 }
 
-// acc = (first ? (accumulate ? out : 0) : acc) + partials[0..blocks) in order; out = (float) acc.
-__global__ void sumsq_fold_kernel(const double* __restrict__ partials, int blocks, double* __restrict__ acc,
-                                  float* __restrict__ out, int first, int accumulate) {
-    if (blockIdx.x != 0 || threadIdx.x != 0) return;
-    double total = first ? (accumulate ? (double)out[0] : 0.0) : *acc;
-    for (int b = 0; b < blocks; ++b) total += partials[b];
-    *acc = total;
-    out[0] = (float)total;
+// acc = (first ? (accumulate ? out : 0) : acc) + (the partials[0..count) merged by a fixed tree);
+// out = (float) acc. One block of kMtThreads.
+__global__ void __launch_bounds__(kMtThreads) sumsq_fold_kernel(const double* __restrict__ partials, int64_t count,
+                                                                double* __restrict__ acc, float* __restrict__ out,
+                                                                int first, int accumulate) {
+    __shared__ double scratch[32];
+    double s = 0.0;
+    for (int64_t i = threadIdx.x; i < count; i += blockDim.x) s += partials[i];
+    s = jt_block_sum_double(s, scratch);
+    if (threadIdx.x == 0) {
+        const double total = (first ? (accumulate ? (double)out[0] : 0.0) : *acc) + s;
+        *acc = total;
+        out[0] = (float)total;
+    }
 }
 
 }  // namespace
@@ -376,8 +510,11 @@ extern "C" cudaError_t jt_optim_clip_scale_multi(int count, float* const* grads,
     float* const* const lists[kMtLists] = {grads, nullptr, nullptr, nullptr, nullptr};
     const bool needed[kMtLists] = {true, false, false, false, false};
     if (!mt_valid(count, lists, needed, sizes)) return cudaErrorInvalidValue;
-    return mt_for_each(count, lists, sizes, [&](const MtArgs& a, int blocks) {
-        LAUNCH(clip_kernel, (unsigned)blocks, kMtThreads, 0, stream)(a, total_squares, (double)max_norm);
+    return mt_for_each(count, lists, needed, sizes, kNoChunkCap, [&](const MtArgs& a, int64_t chunks) {
+        unsigned grid = 0;
+        const cudaError_t e = jt_fill_grid<clip_kernel>(kMtThreads, chunks, &grid);
+        if (e != cudaSuccess) return e;
+        LAUNCH(clip_kernel, grid, kMtThreads, 0, stream)(a, total_squares, (double)max_norm);
         return JT_LAUNCH_STATUS();
     });
 }
@@ -387,26 +524,32 @@ extern "C" cudaError_t jt_optim_clip_scale(float* grad, int64_t n, const float* 
     return jt_optim_clip_scale_multi(1, &grad, &n, total_squares, max_norm, stream);
 }
 
+extern "C" size_t jt_optim_sum_squares_workspace_bytes(void) { return JT_OPTIM_SUMSQ_WORKSPACE_BYTES; }
+
 extern "C" cudaError_t jt_optim_sum_squares_multi(int count, const float* const* tensors, const int64_t* sizes,
                                                   float* out, int accumulate, void* workspace, cudaStream_t stream) {
-    JT_REQUIRE(out != nullptr && workspace != nullptr);
+    JT_REQUIRE(out != nullptr && workspace != nullptr && reinterpret_cast<uintptr_t>(workspace) % 8 == 0);
     float* const* const lists[kMtLists] = {const_cast<float* const*>(tensors), nullptr, nullptr, nullptr, nullptr};
     const bool needed[kMtLists] = {true, false, false, false, false};
     JT_REQUIRE(mt_valid(count, lists, needed, sizes));
     double* partials = static_cast<double*>(workspace);
-    double* acc = partials + kMtMaxBlocks;
+    double* acc = partials + JT_OPTIM_SUMSQ_MAX_CHUNKS;
     int first = 1;
-    cudaError_t e = mt_for_each(count, lists, sizes, [&](const MtArgs& a, int blocks) {
-        LAUNCH(sumsq_partial_kernel, (unsigned)blocks, kMtThreads, 0, stream)(a, partials);
-        cudaError_t st = JT_LAUNCH_STATUS();
+    cudaError_t e = mt_for_each(count, lists, needed, sizes, JT_OPTIM_SUMSQ_MAX_CHUNKS,
+                                [&](const MtArgs& a, int64_t chunks) {
+        unsigned grid = 0;
+        cudaError_t st = jt_fill_grid<sumsq_partial_kernel>(kMtThreads, chunks, &grid);
         if (st != cudaSuccess) return st;
-        LAUNCH(sumsq_fold_kernel, 1, 1, 0, stream)(partials, blocks, acc, out, first, accumulate);
+        LAUNCH(sumsq_partial_kernel, grid, kMtThreads, 0, stream)(a, partials);
+        st = JT_LAUNCH_STATUS();
+        if (st != cudaSuccess) return st;
+        LAUNCH(sumsq_fold_kernel, 1, kMtThreads, 0, stream)(partials, chunks, acc, out, first, accumulate);
         first = 0;
         return JT_LAUNCH_STATUS();
     });
     if (e != cudaSuccess) return e;
     if (first) {  // nothing to add: out = accumulate ? out : 0
-        LAUNCH(sumsq_fold_kernel, 1, 1, 0, stream)(partials, 0, acc, out, 1, accumulate);
+        LAUNCH(sumsq_fold_kernel, 1, kMtThreads, 0, stream)(partials, 0, acc, out, 1, accumulate);
         return JT_LAUNCH_STATUS();
     }
     return cudaSuccess;

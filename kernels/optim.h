@@ -6,17 +6,27 @@
 // agree to the bit (up to the host's pow for Adam's bias corrections).
 //
 // Every rule has a single-tensor launcher and a multi-tensor one (`_multi`) that updates `count`
-// tensors in as few launches as possible (up to 32 tensors and 320 chunks of 64Ki elements per
-// launch; the device pointers travel inside the kernel's arguments). The pointer arrays of the
-// `_multi` launchers are HOST arrays of DEVICE pointers, read during the call only; sizes[k] >= 0.
+// tensors in as few launches as possible (up to 32 tensors of any size per launch; the device pointers
+// travel inside the kernel's arguments). Each launch fills the device (launch_config.h,
+// jt_launch_grid_fill) and its blocks walk chunks of 8 Ki elements with a grid stride; a tensor whose
+// pointers are all 16-byte aligned is read and written as float4 (the scalar path, for other tensors
+// and the last n % 4 elements, applies the same per-element formula: the same bits). The pointer arrays
+// of the `_multi` launchers are HOST arrays of DEVICE pointers, read during the call only; sizes[k] >= 0.
 // A state list that a rule does not use (momentum buffers with momentum = 0, max_exp_avg_sqs without
 // AMSGrad) may be null. Return cudaSuccess or the first error.
 #pragma once
 
+#include <stddef.h>
+
 #include "common.cuh"
 
-// Bytes of device workspace jt_optim_sum_squares(_multi) needs (any alignment of 8).
-#define JT_OPTIM_SUMSQ_WORKSPACE_BYTES ((320 + 1) * 8)
+// Elements per work item of every optimizer, clip and sum-of-squares launch (one partial per chunk).
+#define JT_OPTIM_CHUNK 8192
+
+// Most chunk partials one sum-of-squares launch writes, and the bytes of device workspace
+// jt_optim_sum_squares(_multi) needs (8-byte aligned): the partials and a double running total.
+#define JT_OPTIM_SUMSQ_MAX_CHUNKS 8192
+#define JT_OPTIM_SUMSQ_WORKSPACE_BYTES ((JT_OPTIM_SUMSQ_MAX_CHUNKS + 1) * 8)
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,9 +70,13 @@ cudaError_t jt_optim_adam_multi(int count, float* const* params, const float* co
                                 float lr, float beta1, float beta2, float eps, float weight_decay, int decoupled,
                                 int step, cudaStream_t stream);
 
+// JT_OPTIM_SUMSQ_WORKSPACE_BYTES, for callers that cannot see the macro (JNI, Java).
+size_t jt_optim_sum_squares_workspace_bytes(void);
+
 // out[0] (one float on the device) = (accumulate ? out[0] : 0) + the sum of x^2 over every element of
-// every tensor; partial sums in double, merged in a fixed order (deterministic for a given list of
-// sizes). workspace: JT_OPTIM_SUMSQ_WORKSPACE_BYTES of device memory, not shared with a concurrent call.
+// every tensor; one double partial per chunk, merged in a fixed order (the bits depend on the list of
+// sizes only: not on the device, the grid or the pointers' alignment). workspace (required):
+// jt_optim_sum_squares_workspace_bytes() of device memory, 8-byte aligned, not shared with a concurrent call.
 cudaError_t jt_optim_sum_squares(const float* x, int64_t n, float* out, int accumulate, void* workspace,
                                  cudaStream_t stream);
 cudaError_t jt_optim_sum_squares_multi(int count, const float* const* tensors, const int64_t* sizes, float* out,

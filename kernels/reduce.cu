@@ -2,6 +2,7 @@
 // row argmax (one warp per row), bias add and bias gradient along dim 1 of [N, C, inner].
 #include "common.cuh"
 #include "block_range.cuh"
+#include "launch_config.h"
 #include "reduce.h"
 #include "reduce_util.cuh"
 
@@ -11,35 +12,91 @@ constexpr int kThreads = 256;
 // Each thread of the first pass sums at least this many elements before the block tree.
 constexpr int64_t kPerThread = 32;
 
-struct SumOp {
+// The sums read their input in groups of 4 elements: group g is elements 4g .. 4g+3. An Op loads one
+// group (16-byte vector loads when `vec`, the inputs being 16-byte aligned; element loads otherwise:
+// the same values) and adds its 4 terms to a double in lane order, so the bits never depend on the
+// alignment; tail(i) is the term of one element past the last whole group.
+template <class Term>
+struct FloatSumOp {
     const float* x;
-    __device__ double operator()(int64_t i) const { return (double)x[i]; }
-};
-struct SumSquaresOp {
-    const float* x;
-    __device__ double operator()(int64_t i) const {
-        const double v = x[i];
-        return v * v;
+    bool vec;
+    using Group = float4;
+    static constexpr int kUnroll = 4;  // groups in flight per thread: 64 bytes
+    __device__ Group load(int64_t g) const {
+        return vec ? reinterpret_cast<const float4*>(x)[g] : make_float4(x[4 * g], x[4 * g + 1], x[4 * g + 2], x[4 * g + 3]);
     }
+    __device__ double add(double acc, const Group& q) const {
+        return acc + Term::of(q.x) + Term::of(q.y) + Term::of(q.z) + Term::of(q.w);
+    }
+    __device__ double tail(int64_t i) const { return Term::of(x[i]); }
 };
-struct SumAbsOp {
-    const float* x;
-    __device__ double operator()(int64_t i) const { return fabs((double)x[i]); }
+struct PlainTerm {
+    __device__ static double of(float v) { return (double)v; }
 };
+struct SquareTerm {
+    // Exact (48 bits), so an FMA contraction of acc + d * d gives the same bits.
+    __device__ static double of(float v) { return (double)v * (double)v; }
+};
+struct AbsTerm {
+    __device__ static double of(float v) { return fabs((double)v); }
+};
+using SumOp = FloatSumOp<PlainTerm>;
+using SumSquaresOp = FloatSumOp<SquareTerm>;
+using SumAbsOp = FloatSumOp<AbsTerm>;
+
+// int64 a == b, compared as two 32-bit halves (each int4 holds two int64).
 struct CountEqualOp {
     const int64_t* a;
     const int64_t* b;
-    __device__ double operator()(int64_t i) const { return a[i] == b[i] ? 1.0 : 0.0; }
+    bool vec;
+    struct Group {
+        int4 a01, a23, b01, b23;
+    };
+    static constexpr int kUnroll = 2;  // 64 bytes in flight per thread, as the float sums
+    __device__ static int4 pair(const int64_t* p, int64_t i, bool v) {
+        if (v) return reinterpret_cast<const int4*>(p)[i / 2];
+        const uint64_t lo = (uint64_t)p[i], hi = (uint64_t)p[i + 1];
+        return make_int4((int)(uint32_t)lo, (int)(uint32_t)(lo >> 32), (int)(uint32_t)hi, (int)(uint32_t)(hi >> 32));
+    }
+    __device__ Group load(int64_t g) const {
+        return Group{pair(a, 4 * g, vec), pair(a, 4 * g + 2, vec), pair(b, 4 * g, vec), pair(b, 4 * g + 2, vec)};
+    }
+    __device__ static double eq(int4 p, int4 q, bool high) {
+        return (high ? (p.z == q.z && p.w == q.w) : (p.x == q.x && p.y == q.y)) ? 1.0 : 0.0;
+    }
+    __device__ double add(double acc, const Group& q) const {
+        return acc + eq(q.a01, q.b01, false) + eq(q.a01, q.b01, true) + eq(q.a23, q.b23, false) + eq(q.a23, q.b23, true);
+    }
+    __device__ double tail(int64_t i) const { return a[i] == b[i] ? 1.0 : 0.0; }
 };
 
-// Pass 1: block b sums its contiguous chunk (thread t: items begin + t, begin + t + T, ...). With one
-// block it writes the final result; otherwise partial[b].
+// Pass 1: block b sums its contiguous run of groups (thread k: groups begin + k, begin + k + T, ...,
+// Op::kUnroll groups loaded before any is added); the last block's thread 0 also adds the n % 4
+// elements after the last group. With one block it writes the final result; otherwise partial[b].
 template <class Op>
-__global__ void reduce_pass1_kernel(Op op, int64_t n, double* partial, float* out, int accumulate) {
+__global__ void __launch_bounds__(kThreads) reduce_pass1_kernel(Op op, int64_t n, double* partial, float* out,
+                                                                int accumulate) {
     __shared__ double scratch[32];
-    const JtBlockRange range = jt_block_range(n);
+    const int64_t groups = n / 4;
+    const int64_t per_block = jt_ceil_div(jt_ceil_div(groups, (int64_t)gridDim.x), (int64_t)blockDim.x) * blockDim.x;
+    const int64_t begin = (int64_t)blockIdx.x * per_block;
+    const int64_t end = begin + per_block < groups ? begin + per_block : groups;
     double acc = 0.0;
-    for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) acc += op(i);
+    for (int64_t g = begin + threadIdx.x; g < end; g += Op::kUnroll * (int64_t)blockDim.x) {
+        typename Op::Group q[Op::kUnroll];
+#pragma unroll
+        for (int u = 0; u < Op::kUnroll; ++u) {
+            const int64_t gi = g + (int64_t)u * blockDim.x;
+            if (gi < end) q[u] = op.load(gi);
+        }
+#pragma unroll
+        for (int u = 0; u < Op::kUnroll; ++u) {
+            if (g + (int64_t)u * blockDim.x < end) acc = op.add(acc, q[u]);
+        }
+    }
+    if (blockIdx.x == gridDim.x - 1 && threadIdx.x == 0) {
+        for (int64_t i = groups * 4; i < n; ++i) acc += op.tail(i);
+    }
     const double s = jt_block_sum_double(acc, scratch);
     if (threadIdx.x == 0) {
         if (gridDim.x == 1) {
@@ -51,7 +108,8 @@ __global__ void reduce_pass1_kernel(Op op, int64_t n, double* partial, float* ou
 }
 
 // Pass 2: one block sums the partials in a fixed order.
-__global__ void reduce_pass2_kernel(const double* partial, int count, float* out, int accumulate) {
+__global__ void __launch_bounds__(kThreads) reduce_pass2_kernel(const double* partial, int count, float* out,
+                                                                int accumulate) {
     __shared__ double scratch[32];
     double acc = 0.0;
     for (int i = threadIdx.x; i < count; i += blockDim.x) acc += partial[i];
@@ -61,6 +119,8 @@ __global__ void reduce_pass2_kernel(const double* partial, int count, float* out
 
 __global__ void set_zero_kernel(float* out) { out[0] = 0.f; }
 
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
 template <class Op>
 cudaError_t reduce_launch(Op op, int64_t n, float* out, int accumulate, void* workspace, cudaStream_t stream) {
     if (n == 0) {
@@ -68,11 +128,9 @@ cudaError_t reduce_launch(Op op, int64_t n, float* out, int accumulate, void* wo
         LAUNCH(set_zero_kernel, 1, 1, 0, stream)(out);
         return JT_LAUNCH_STATUS();
     }
-    int64_t blocks = jt_ceil_div(n, kThreads * kPerThread);
-    if (blocks > JT_REDUCE_MAX_PARTIALS) blocks = JT_REDUCE_MAX_PARTIALS;
-    if (workspace == nullptr) blocks = 1;
+    const unsigned blocks = jt_reduce_pass1_blocks(n);
     double* partial = static_cast<double*>(workspace);
-    LAUNCH(reduce_pass1_kernel<Op>, (unsigned)blocks, kThreads, 0, stream)(op, n, partial, out, accumulate);
+    LAUNCH(reduce_pass1_kernel<Op>, blocks, kThreads, 0, stream)(op, n, partial, out, accumulate);
     cudaError_t st = JT_LAUNCH_STATUS();
     if (st != cudaSuccess || blocks == 1) return st;
     LAUNCH(reduce_pass2_kernel, 1, kThreads, 0, stream)(partial, (int)blocks, out, accumulate);
@@ -138,26 +196,41 @@ struct BiasGradTerm {
 
 extern "C" size_t jt_reduce_workspace_bytes(void) { return JT_REDUCE_MAX_PARTIALS * sizeof(double); }
 
+extern "C" unsigned jt_reduce_pass1_blocks(int64_t n) {
+    int64_t blocks = jt_ceil_div(n, kThreads * kPerThread);
+    if (blocks < 1) blocks = 1;
+    if (blocks > JT_REDUCE_MAX_PARTIALS) blocks = JT_REDUCE_MAX_PARTIALS;
+    return (unsigned)blocks;
+}
+
+// The checks every sum makes: n >= 0, out, and the workspace (required, 8-byte aligned).
+#define JT_REQUIRE_SUM_ARGS(n, out, workspace) \
+    JT_REQUIRE((n) >= 0 && (out) != nullptr && (workspace) != nullptr && reinterpret_cast<uintptr_t>(workspace) % 8 == 0)
+
 extern "C" cudaError_t jt_reduce_sum(const float* x, int64_t n, float* out, void* workspace, cudaStream_t stream) {
-    JT_REQUIRE(n >= 0 && out != nullptr && (n == 0 || x != nullptr));
-    return reduce_launch(SumOp{x}, n, out, 0, workspace, stream);
+    JT_REQUIRE_SUM_ARGS(n, out, workspace);
+    JT_REQUIRE(n == 0 || x != nullptr);
+    return reduce_launch(SumOp{x, aligned16(x)}, n, out, 0, workspace, stream);
 }
 
 extern "C" cudaError_t jt_reduce_sum_squares(const float* x, int64_t n, float* out, int accumulate, void* workspace,
                                              cudaStream_t stream) {
-    JT_REQUIRE(n >= 0 && out != nullptr && (n == 0 || x != nullptr));
-    return reduce_launch(SumSquaresOp{x}, n, out, accumulate != 0, workspace, stream);
+    JT_REQUIRE_SUM_ARGS(n, out, workspace);
+    JT_REQUIRE(n == 0 || x != nullptr);
+    return reduce_launch(SumSquaresOp{x, aligned16(x)}, n, out, accumulate != 0, workspace, stream);
 }
 
 extern "C" cudaError_t jt_reduce_sum_abs(const float* x, int64_t n, float* out, void* workspace, cudaStream_t stream) {
-    JT_REQUIRE(n >= 0 && out != nullptr && (n == 0 || x != nullptr));
-    return reduce_launch(SumAbsOp{x}, n, out, 0, workspace, stream);
+    JT_REQUIRE_SUM_ARGS(n, out, workspace);
+    JT_REQUIRE(n == 0 || x != nullptr);
+    return reduce_launch(SumAbsOp{x, aligned16(x)}, n, out, 0, workspace, stream);
 }
 
 extern "C" cudaError_t jt_reduce_count_equal(const int64_t* a, const int64_t* b, int64_t n, float* out,
                                              void* workspace, cudaStream_t stream) {
-    JT_REQUIRE(n >= 0 && out != nullptr && (n == 0 || (a != nullptr && b != nullptr)));
-    return reduce_launch(CountEqualOp{a, b}, n, out, 0, workspace, stream);
+    JT_REQUIRE_SUM_ARGS(n, out, workspace);
+    JT_REQUIRE(n == 0 || (a != nullptr && b != nullptr));
+    return reduce_launch(CountEqualOp{a, b, aligned16(a) && aligned16(b)}, n, out, 0, workspace, stream);
 }
 
 // One block per row (grid-strided over rows): the row's sum of squares, a fixed-order tree in double.

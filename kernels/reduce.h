@@ -10,14 +10,16 @@
 extern "C" {
 #endif
 
-// Most partial sums a multi-block reduction uses, and the workspace (device memory) it needs.
-#define JT_REDUCE_MAX_PARTIALS 512
+// Most partial sums the first pass writes, and the workspace (device memory) the sums need.
+#define JT_REDUCE_MAX_PARTIALS 2048
 size_t jt_reduce_workspace_bytes(void);
 
-// The sums below take an optional `workspace` of jt_reduce_workspace_bytes() bytes of device memory
-// (16-byte aligned; not used concurrently by another stream). With it, large inputs are summed by many
-// blocks (two passes); without it (null), by one block. The result differs in the last bits between
-// the two, but each is reproducible run to run.
+// The sums below require a `workspace` of jt_reduce_workspace_bytes() bytes of device memory (8-byte
+// aligned; not used concurrently by another stream); a null one is cudaErrorInvalidValue. Two passes:
+// jt_reduce_pass1_blocks(n) blocks (launch_config.h; 8 Ki elements per block and up to 2048 blocks, a
+// function of n alone) each sum a contiguous run in double, 16-byte loads where the input is aligned,
+// then one block merges the partials in a fixed order. So a result is reproducible run to run and the
+// same on every device and for every alignment of the input.
 
 // out[0] = sum of x[0..n). n == 0 gives 0.
 cudaError_t jt_reduce_sum(const float* x, int64_t n, float* out, void* workspace, cudaStream_t stream);

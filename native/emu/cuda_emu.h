@@ -172,6 +172,18 @@ static inline cudaError_t cudaFuncSetAttribute(F* kernel, cudaFuncAttribute attr
     return jt_emu_func_set_attribute(reinterpret_cast<const void*>(kernel), attr, value);
 }
 
+// Resident blocks per multiprocessor for a launch of `kernel` at block_size threads: the warp and block
+// limits of an sm_90 SM (64 warps, 32 blocks) and its 228 KiB of shared memory for the dynamic part (1 KiB
+// reserved per block). The emu has no registers and does not know a kernel's static shared memory, so
+// kernels whose occupancy those limit get a larger answer here than on a GPU (the grid rule is the same).
+JT_EMU_API cudaError_t jt_emu_occupancy_blocks_per_sm(int* blocks, const void* kernel, int block_size,
+                                                      size_t dynamic_smem);
+template <class F>
+static inline cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, F* kernel, int block_size,
+                                                                        size_t dynamic_smem) {
+    return jt_emu_occupancy_blocks_per_sm(blocks, reinterpret_cast<const void*>(kernel), block_size, dynamic_smem);
+}
+
 // __constant__ and __device__ variables are plain globals: copying to a symbol is a memcpy.
 template <class T>
 static inline cudaError_t cudaMemcpyToSymbol(T& symbol, const void* src, size_t count, size_t offset = 0,

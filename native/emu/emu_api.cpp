@@ -406,6 +406,19 @@ JT_EMU_API cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, i
     return cudaSuccess;
 }
 
+JT_EMU_API cudaError_t jt_emu_occupancy_blocks_per_sm(int* blocks, const void* kernel, int block_size,
+                                                      size_t dynamic_smem) {
+    if (!blocks || !kernel) return set_error(cudaErrorInvalidValue, "cudaOccupancyMaxActiveBlocksPerMultiprocessor: NULL argument");
+    if (block_size < 1 || block_size > 1024)
+        return set_error(cudaErrorInvalidValue, "cudaOccupancyMaxActiveBlocksPerMultiprocessor: block size %d", block_size);
+    constexpr int kWarpsPerSm = 64, kBlocksPerSm = 32;
+    constexpr size_t kSmemPerSm = 228 * 1024, kSmemReservedPerBlock = 1024;
+    int n = std::min(kWarpsPerSm / ((block_size + 31) / 32), kBlocksPerSm);
+    if (dynamic_smem > 0) n = (int)std::min<size_t>((size_t)n, kSmemPerSm / (dynamic_smem + kSmemReservedPerBlock));
+    *blocks = n;
+    return cudaSuccess;
+}
+
 JT_EMU_API cudaError_t jt_emu_func_set_attribute(const void* kernel, cudaFuncAttribute attr, int value) {
     if (!kernel) return set_error(cudaErrorInvalidValue, "cudaFuncSetAttribute: kernel is NULL");
     if (attr != cudaFuncAttributeMaxDynamicSharedMemorySize)

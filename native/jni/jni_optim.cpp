@@ -192,11 +192,11 @@ void JNICALL optimAdamMulti(JNIEnv* env, jclass, jlongArray params, jlongArray g
 
 // ------------------------------------------------------------------ global norm
 
-jlong JNICALL optimSumSquaresWorkspaceBytes(JNIEnv*, jclass) { return (jlong)JT_OPTIM_SUMSQ_WORKSPACE_BYTES; }
+jlong JNICALL optimSumSquaresWorkspaceBytes(JNIEnv*, jclass) { return (jlong)jt_optim_sum_squares_workspace_bytes(); }
 
 bool sumsq_workspace_ok(jt::Check& ck, jlong workspace) {
     return (bool)ck.that(workspace % 8 == 0, "workspace must be 8-byte aligned")
-        .bytes("workspace", workspace, JT_OPTIM_SUMSQ_WORKSPACE_BYTES);
+        .bytes("workspace", workspace, (int64_t)jt_optim_sum_squares_workspace_bytes());
 }
 
 void JNICALL optimSumSquares(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jboolean accumulate, jlong workspace,

@@ -1,4 +1,4 @@
-// JNI for kernels/reduce.h: sums (optional multi-block workspace), count-equal, row argmax, bias add/grad.
+// JNI for kernels/reduce.h: sums (two passes over a required workspace), count-equal, row argmax, bias add/grad.
 #include "jni_common.h"
 #include "reduce.h"
 
@@ -6,10 +6,10 @@ namespace {
 
 jlong JNICALL reduceWorkspaceBytes(JNIEnv*, jclass) { return (jlong)jt_reduce_workspace_bytes(); }
 
-// workspace may be 0 (one block) or jt_reduce_workspace_bytes() bytes of device memory, 16-byte aligned.
+// workspace (required): jt_reduce_workspace_bytes() bytes of device memory, 16-byte aligned.
 bool workspace_ok(jt::Check& ck, jlong workspace) {
     return (bool)ck.that(workspace % 16 == 0, "workspace must be 16-byte aligned")
-        .bytes("workspace", workspace, (int64_t)jt_reduce_workspace_bytes(), true);
+        .bytes("workspace", workspace, (int64_t)jt_reduce_workspace_bytes());
 }
 
 void JNICALL reduceSum(JNIEnv* env, jclass, jlong x, jlong n, jlong out, jlong workspace, jlong stream) {

@@ -388,7 +388,9 @@ void JNICALL selfTestDivergentBarrier(JNIEnv* env, jclass) {
 
 // The launch decisions of this library (kernels/launch_config.h), for the test that emu and CUDA agree:
 // kind 0: blocks of a 1-D launch (a = items, b = threads); 1: BatchNorm threads per channel block (a = values
-// per channel); 2: the automatic GEMM tile (a = m, b = n, c = batch).
+// per channel); 2: the automatic GEMM tile (a = m, b = n, c = batch); 3: blocks of a device-filling grid-stride
+// launch (a = work items, b = multiprocessors, c = resident blocks per multiprocessor); 4: blocks of the first
+// pass of the two-pass sums (a = items).
 jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlong c) {
     const char* op = "launchConfig";
     if (!jt::require_nonneg(env, op, "a", a) || !jt::require_nonneg(env, op, "b", b) ||
@@ -411,8 +413,19 @@ jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlon
                 return 0;
             }
             return jt_gemm_auto_config((int)a, (int)b, (int)c);
+        case 3:
+            if (b > INT32_MAX || c > INT32_MAX) {
+                jt::throw_iae(env, op, "multiprocessors and blocks per multiprocessor must be below 2^31, got %lld, %lld",
+                              (long long)b, (long long)c);
+                return 0;
+            }
+            return (jint)jt_launch_grid_fill(a, (int)b, (int)c);
+        case 4:
+            return (jint)jt_reduce_pass1_blocks(a);
         default:
-            jt::throw_iae(env, op, "kind must be 0 (grid), 1 (batchnorm threads) or 2 (gemm tile), got %d", (int)kind);
+            jt::throw_iae(env, op,
+                          "kind must be 0 (grid), 1 (batchnorm threads), 2 (gemm tile), 3 (device-filling grid) or 4 "
+                          "(reduction pass-1 blocks), got %d", (int)kind);
             return 0;
     }
 }

@@ -153,6 +153,18 @@ static void test_memory_and_api() {
     CHECK(v == jt_emu_worker_count() && v >= 1, "multiprocessors = workers");
     CHECK_CUDA(cudaDeviceGetAttribute(&v, cudaDevAttrWarpSize, 0));
     CHECK(v == 32, "warp size");
+    // Occupancy: an sm_90 SM's limits (64 warps, 32 blocks, 228 KiB shared memory, 1 KiB reserved per block).
+    CHECK_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&v, saxpy, 256, 0));
+    CHECK(v == 8, "occupancy: 8 blocks of 256 threads");
+    CHECK_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&v, saxpy, 1024, 0));
+    CHECK(v == 2, "occupancy: 2 blocks of 1024 threads");
+    CHECK_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&v, saxpy, 33, 0));
+    CHECK(v == 32, "occupancy: at most 32 blocks (33 threads = 2 warps)");
+    CHECK_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&v, saxpy, 128, 100 * 1024));
+    CHECK(v == 2, "occupancy: 100 KiB of dynamic shared memory each");
+    CHECK_STATUS(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&v, saxpy, 0, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&v, saxpy, 1025, 0), cudaErrorInvalidValue);
+    cudaGetLastError();
     cudaEvent_t e0, e1;
     CHECK_CUDA(cudaEventCreate(&e0));
     CHECK_CUDA(cudaEventCreate(&e1));

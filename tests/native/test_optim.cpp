@@ -3,8 +3,12 @@
 // the conformance case (1, 0.5, 1.5, 0.01, 0.02, 1; element 0 always has a zero gradient), every
 // state stored in float32 between steps like the parameters themselves. Also: the multi-tensor
 // launchers give the same bits as one launch per tensor (more tensors than fit one launch, a tensor
-// split across launches), sum of squares over many tensors, clipping with and without effect.
+// split across launches), sum of squares over many tensors, clipping with and without effect; the
+// float4 path (every pointer 16-byte aligned) gives the bits of the scalar path (pointers misaligned by
+// 1-3 floats, or one list misaligned) at odd sizes, and the sum of squares does not depend on alignment.
 #include <math.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include <string>
 #include <vector>
@@ -15,7 +19,7 @@
 
 namespace {
 
-const int64_t kSizes[] = {1, 7, 33, 1000, 65537};
+const int64_t kSizes[] = {1, 3, 5, 7, 33, 1000, 1023, 4097, 65537};
 const double kStepScale[] = {1.0, 0.5, 1.5, 0.01, 0.02, 1.0};
 constexpr int kSteps = 6;
 
@@ -196,8 +200,7 @@ void test_adam(int64_t n, AdamKind kind, float wd) {
 }
 
 // The multi-tensor launchers update every tensor exactly like one launch per tensor: 45 tensors
-// (more than the 32 slots of one launch) of awkward sizes, including empty ones and one of three
-// chunks.
+// (more than the 32 slots of one launch) of awkward sizes, including empty ones and one of 17 chunks.
 void test_multi_matches_single() {
     std::vector<int64_t> sizes;
     for (int k = 0; k < 45; ++k) sizes.push_back(k % 9 == 4 ? 0 : (k * 37) % 101 + 1);
@@ -260,8 +263,8 @@ void test_multi_matches_single() {
 }
 
 // Sum of squares over many tensors into a device scalar, then clipping, without a host sync. The
-// list holds 40 one-chunk tensors and one of 300 chunks (19.7M elements), so chunks run over the
-// 320 blocks of one launch in the middle of a tensor.
+// list holds 40 one-chunk tensors and one of 2400 chunks (19.7M elements, many chunks per block), so
+// the 32 tensor slots of a launch run out in the middle of the list.
 void test_sum_squares_and_clip(bool big) {
     std::vector<int64_t> sizes;
     for (int k = 0; k < 40; ++k) sizes.push_back((k * 53) % 997 + 1);
@@ -283,7 +286,7 @@ void test_sum_squares_and_clip(bool big) {
     const int count = (int)sizes.size();
     const std::string tag = std::string("sum of squares, ") + std::to_string(count) + " tensors" + (big ? " incl. 19.7M" : "");
     jt_test::DeviceBuffer<float> total(std::vector<float>{5.0f});
-    jt_test::DeviceBuffer<unsigned char> ws(JT_OPTIM_SUMSQ_WORKSPACE_BYTES);
+    jt_test::DeviceBuffer<unsigned char> ws(jt_optim_sum_squares_workspace_bytes());
     // Double partials and a double total, rounded once to float: rtol 1.2e-7.
     CHECK_CUDA(jt_optim_sum_squares_multi(count, cptrs.data(), sizes.data(), total, 1, ws, 0));
     CHECK_CLOSE(total.download()[0], 5.0 + ref, 1.2e-7, 0.0, tag + " (accumulate onto 5)");
@@ -320,7 +323,7 @@ void test_single_tensor_sum_squares() {
         double ref = 0;
         for (float v : x) ref += (double)v * v;
         jt_test::DeviceBuffer<float> dx(x), out(1);
-        jt_test::DeviceBuffer<unsigned char> ws(JT_OPTIM_SUMSQ_WORKSPACE_BYTES);
+        jt_test::DeviceBuffer<unsigned char> ws(jt_optim_sum_squares_workspace_bytes());
         CHECK_CUDA(jt_optim_sum_squares(dx, n, out, 0, ws, 0));
         CHECK_CLOSE(out.download()[0], ref, 1.2e-7, 0.0, "sum of squares n=" + std::to_string(n) + " (one float rounding)");
         // Single-tensor clip: coef < 1 scales, exactly grad * (float) coef.
@@ -333,11 +336,176 @@ void test_single_tensor_sum_squares() {
     }
     // No tensors: out = 0, or unchanged when accumulating.
     jt_test::DeviceBuffer<float> out(std::vector<float>{3.0f});
-    jt_test::DeviceBuffer<unsigned char> ws(JT_OPTIM_SUMSQ_WORKSPACE_BYTES);
+    jt_test::DeviceBuffer<unsigned char> ws(jt_optim_sum_squares_workspace_bytes());
     CHECK_CUDA(jt_optim_sum_squares_multi(0, nullptr, nullptr, out, 1, ws, 0));
     CHECK_CLOSE(out.download()[0], 3.0, 0.0, 0.0, "no tensors, accumulate: unchanged");
     CHECK_CUDA(jt_optim_sum_squares_multi(0, nullptr, nullptr, out, 0, ws, 0));
     CHECK_CLOSE(out.download()[0], 0.0, 0.0, 0.0, "no tensors: 0");
+}
+
+// ------------------------------------------------------------------ float4 path == scalar path
+
+// n floats placed `offset` floats past a 256-byte aligned allocation: offset 0 takes the float4 path,
+// 1..3 the scalar one.
+struct OffsetBuffer {
+    jt_test::DeviceBuffer<float> buf;
+    int offset;
+    size_t n;
+    OffsetBuffer(const std::vector<float>& host, int off) : buf(host.size() + 4), offset(off), n(host.size()) {
+        buf.fill_bytes(0xFF);  // NaN around the data: a stray read or write shows
+        CHECK_CUDA(cudaMemcpy(get(), host.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+    }
+    float* get() const { return buf.get() + offset; }
+    std::vector<float> download() const {
+        std::vector<float> host(n);
+        cudaMemcpy(host.data(), get(), n * sizeof(float), cudaMemcpyDeviceToHost);
+        return host;
+    }
+    // The floats outside [offset, offset + n) are still the 0xFF fill.
+    bool margins_untouched() const {
+        const std::vector<float> all = buf.download();
+        for (size_t i = 0; i < all.size(); ++i) {
+            if (i >= (size_t)offset && i < (size_t)offset + n) continue;
+            uint32_t bits;
+            memcpy(&bits, &all[i], 4);
+            if (bits != 0xFFFFFFFFu) return false;
+        }
+        return true;
+    }
+};
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && (a.empty() || memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+
+enum Rule { kSgd, kSgdNesterovWd, kAdagrad, kRmspropMomentum, kAmsgrad, kAdamW, kClip, kRules };
+const char* const kRuleNames[] = {"sgd", "sgd nesterov wd", "adagrad wd", "rmsprop momentum wd", "amsgrad wd", "adamw", "clip"};
+
+// Two steps of `rule` on lists whose offsets (in floats) are offs[l]; returns every list afterwards.
+std::vector<std::vector<float>> run_rule(Rule rule, int64_t n, const int offs[5], jt_test::DeviceBuffer<float>& total) {
+    const size_t un = (size_t)n;
+    jt_test::Rng rng(100 + (uint64_t)n);
+    std::vector<OffsetBuffer> b;
+    for (int l = 0; l < 5; ++l) b.emplace_back(rng.uniform_vector(un, l >= 2 ? 0.0f : -1.0f, 1.0f), offs[l]);
+    float *p = b[0].get(), *g = b[1].get(), *s1 = b[2].get(), *s2 = b[3].get(), *s3 = b[4].get();
+    for (int step = 1; step <= 2; ++step) {
+        switch (rule) {
+            case kSgd: CHECK_CUDA(jt_optim_sgd(p, g, nullptr, n, 0.1f, 0.0f, 0.0f, 0.0f, 0, step == 1, 0)); break;
+            case kSgdNesterovWd: CHECK_CUDA(jt_optim_sgd(p, g, s1, n, 0.1f, 0.9f, 0.0f, 0.01f, 1, step == 1, 0)); break;
+            case kAdagrad: CHECK_CUDA(jt_optim_adagrad(p, g, s1, n, 0.1f, 0.01f, 1e-10f, 0)); break;
+            case kRmspropMomentum: CHECK_CUDA(jt_optim_rmsprop(p, g, s1, s2, n, 0.01f, 0.99f, 1e-8f, 0.01f, 0.9f, 0)); break;
+            case kAmsgrad: CHECK_CUDA(jt_optim_adam(p, g, s1, s2, s3, n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, 0, step, 0)); break;
+            case kAdamW: CHECK_CUDA(jt_optim_adam(p, g, s1, s2, nullptr, n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, 1, step, 0)); break;
+            default: CHECK_CUDA(jt_optim_clip_scale(g, n, total, 1.0f, 0)); break;
+        }
+    }
+    std::vector<std::vector<float>> out;
+    bool margins = true;
+    for (auto& x : b) {
+        out.push_back(x.download());
+        margins = margins && x.margins_untouched();
+    }
+    CHECK(margins, std::string(kRuleNames[rule]) + " n=" + std::to_string(n) + ": nothing outside the tensors written");
+    return out;
+}
+
+// The float4 path (all lists aligned) and the scalar path (all misaligned by 1 or 3 floats; only the
+// gradient misaligned, which sends the whole tensor down the scalar path) give the same bits, at sizes
+// that are not multiples of 4 or of a chunk and at one of many chunks per block (grid stride).
+void test_vector_matches_scalar() {
+    jt_test::DeviceBuffer<float> total(std::vector<float>{16.0f});  // norm 4: clip coef 1 / (4 + 1e-6)
+    const int layouts[][5] = {{0, 0, 0, 0, 0}, {1, 1, 1, 1, 1}, {3, 3, 3, 3, 3}, {0, 1, 0, 0, 0}, {0, 0, 2, 0, 0}};
+    for (int64_t n : {(int64_t)1, (int64_t)3, (int64_t)5, (int64_t)8, (int64_t)1023, (int64_t)4097, 3 * (int64_t)JT_OPTIM_CHUNK + 5, (int64_t)300001}) {
+        for (int r = 0; r < kRules; ++r) {
+            const Rule rule = (Rule)r;
+            const std::vector<std::vector<float>> want = run_rule(rule, n, layouts[0], total);
+            for (int k = 1; k < 5; ++k) {
+                const std::vector<std::vector<float>> got = run_rule(rule, n, layouts[k], total);
+                bool same = true;
+                for (int l = 0; l < 5; ++l) same = same && same_bits(got[l], want[l]);
+                CHECK(same, std::string(kRuleNames[r]) + " n=" + std::to_string(n) + " layout " + std::to_string(k) +
+                                ": scalar path gives the float4 path's bits");
+            }
+        }
+    }
+}
+
+// The sum of squares has the same bits whatever the alignment (the scalar path loads the same groups).
+void test_sum_squares_alignment() {
+    jt_test::DeviceBuffer<unsigned char> ws(jt_optim_sum_squares_workspace_bytes());
+    jt_test::DeviceBuffer<float> out(1);
+    for (int64_t n : {(int64_t)1, (int64_t)3, (int64_t)5, (int64_t)1023, (int64_t)4097, 3 * (int64_t)JT_OPTIM_CHUNK + 5, (int64_t)300001}) {
+        jt_test::Rng rng(200 + (uint64_t)n);
+        const std::vector<float> x = rng.uniform_vector((size_t)n, -3.0f, 3.0f);
+        double ref = 0;
+        for (float v : x) ref += (double)v * v;
+        float first = 0;
+        for (int off = 0; off < 4; ++off) {
+            OffsetBuffer b(x, off);
+            CHECK_CUDA(jt_optim_sum_squares(b.get(), n, out, 0, ws, 0));
+            const float got = out.download()[0];
+            if (off == 0) {
+                first = got;
+                CHECK_CLOSE(got, ref, 1.2e-7, 0.0, "sum of squares n=" + std::to_string(n));
+            } else {
+                CHECK(memcmp(&got, &first, 4) == 0, "sum of squares n=" + std::to_string(n) + " offset " + std::to_string(off) + ": same bits");
+            }
+        }
+    }
+}
+
+// Values whose squares are subnormal floats (and a partial beyond FLT_MAX): the partials are doubles, so
+// nothing is flushed and the float total is the correctly rounded double sum; a total beyond FLT_MAX
+// is +inf (then clipping scales by 0), never NaN.
+void test_sum_squares_extremes() {
+    jt_test::DeviceBuffer<unsigned char> ws(jt_optim_sum_squares_workspace_bytes());
+    jt_test::DeviceBuffer<float> out(1);
+    const int64_t n = 20001;
+    std::vector<float> tiny((size_t)n);
+    for (int64_t i = 0; i < n; ++i) tiny[i] = 1e-23f * (float)(1 + i % 7);  // squares ~1e-46..5e-45: subnormal
+    double ref = 0;
+    for (float v : tiny) ref += (double)v * v;
+    jt_test::DeviceBuffer<float> dt(tiny);
+    CHECK_CUDA(jt_optim_sum_squares(dt, n, out, 0, ws, 0));
+    CHECK(out.download()[0] == (float)ref && ref > 0, "sum of subnormal squares: the rounded double sum, not flushed");
+    jt_test::DeviceBuffer<float> big(std::vector<float>((size_t)n, 2e19f));  // squares 4e38 > FLT_MAX
+    CHECK_CUDA(jt_optim_sum_squares(big, n, out, 0, ws, 0));
+    CHECK(out.download()[0] == INFINITY, "sum of squares beyond FLT_MAX: +inf");
+    CHECK_CUDA(jt_optim_clip_scale(dt, n, out, 1.0f, 0));  // coef = 1 / (inf + 1e-6) = 0
+    bool zero = true;
+    for (float v : dt.download()) zero = zero && v == 0.0f;
+    CHECK(zero, "clip by an infinite norm: every grad becomes 0");
+}
+
+// A tensor split across sum-of-squares launches (more chunks than JT_OPTIM_SUMSQ_MAX_CHUNKS): a small
+// tensor first, then one of 8192 chunks + 5 elements in a zero mapping (MAP_NORESERVE: unwritten pages
+// read as zero and are never backed) with values written around the launch boundary and at its ends.
+void test_sum_squares_split() {
+    const int64_t big = JT_OPTIM_SUMSQ_MAX_CHUNKS * (int64_t)JT_OPTIM_CHUNK + 5;
+    const size_t bytes = (size_t)big * sizeof(float);
+    void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+        fprintf(stderr, "test_sum_squares_split: mmap of %zu bytes failed, skipped\n", bytes);
+        return;
+    }
+    float* x = static_cast<float*>(m);
+    double ref = 0;
+    // The first launch holds the small tensor's one chunk and the big one's first 8191: the split is at
+    // element 8191 * 8192 of the big tensor.
+    const int64_t split = (int64_t)(JT_OPTIM_SUMSQ_MAX_CHUNKS - 1) * JT_OPTIM_CHUNK;
+    for (int64_t i : {(int64_t)0, (int64_t)1, split - 3, split - 1, split, split + 2, split + JT_OPTIM_CHUNK - 1, big - 5, big - 1}) {
+        x[i] = 0.5f + (float)(i % 7);
+        ref += (double)x[i] * x[i];
+    }
+    const std::vector<float> small = {1.0f, 2.0f, 3.0f};
+    ref += 14.0;
+    jt_test::DeviceBuffer<float> ds(small), out(std::vector<float>{1.0f});
+    jt_test::DeviceBuffer<unsigned char> ws(jt_optim_sum_squares_workspace_bytes());
+    const float* tensors[2] = {ds.get(), x};
+    const int64_t sizes[2] = {3, big};
+    CHECK_CUDA(jt_optim_sum_squares_multi(2, tensors, sizes, out, 1, ws, 0));
+    CHECK_CLOSE(out.download()[0], 1.0 + ref, 1.2e-7, 0.0, "sum of squares split across two launches (accumulate onto 1)");
+    munmap(m, bytes);
 }
 
 void test_bad_arguments() {
@@ -349,7 +517,7 @@ void test_bad_arguments() {
     CHECK_STATUS(jt_optim_adagrad(a, b, c, -1, 0.1f, 0.0f, 1e-10f, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_optim_rmsprop(a, b, c, nullptr, 4, 0.1f, 0.99f, 1e-8f, 0.0f, 0.9f, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_optim_clip_scale(a, 4, nullptr, 1.0f, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_optim_sum_squares(a, 4, b, 0, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_optim_sum_squares(a, 4, b, 0, nullptr, 0), cudaErrorInvalidValue);  // the workspace is required
     CHECK_STATUS(jt_optim_sgd_multi(-1, nullptr, nullptr, nullptr, nullptr, 0.1f, 0.0f, 0.0f, 0.0f, 0, 1, 0), cudaErrorInvalidValue);
 }
 
@@ -373,6 +541,10 @@ int main() {
     test_single_tensor_sum_squares();
     test_sum_squares_and_clip(false);
     test_sum_squares_and_clip(true);
+    test_vector_matches_scalar();
+    test_sum_squares_alignment();
+    test_sum_squares_extremes();
+    test_sum_squares_split();
     test_bad_arguments();
     return jt_test::finish("test_optim");
 }

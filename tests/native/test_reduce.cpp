@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common.cuh"
+#include "launch_config.h"
 #include "reduce.h"
 #include "test_util.h"
 
@@ -35,10 +36,16 @@ bool same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 void test_sums(jt_test::Rng& rng) {
     const char* names[] = {"sum", "sum_squares", "sum_abs"};
     jt_test::DeviceBuffer<unsigned char> ws(jt_reduce_workspace_bytes());
-    for (int64_t n : {0, 1, 7, 33, 127, 1000, 8193, 100003, (1 << 20) + 3}) {
+    // 16 Mi + 5: the most partials (2048 blocks of 8 Ki elements, 16 elements per thread-iteration).
+    for (int64_t n : {0, 1, 3, 5, 7, 33, 127, 1000, 1023, 4097, 8193, 100003, (1 << 20) + 3, (1 << 24) + 5}) {
         std::vector<float> x = rng.uniform_vector(n, -1.f, 1.f);
         if (n > 5) x[5] = 1e4f;  // one large value among small ones
         jt_test::DeviceBuffer<float> dX(x), out(1);
+        std::vector<jt_test::DeviceBuffer<float>> shifted;  // x at offsets 1, 2, 3 floats
+        for (int off = 1; off < (n < ((int64_t)1 << 24) ? 4 : 2) && n > 0; ++off) {
+            shifted.emplace_back((size_t)n + 4);
+            CHECK_CUDA(cudaMemcpy(shifted.back().get() + off, x.data(), (size_t)n * sizeof(float), cudaMemcpyHostToDevice));
+        }
         for (int kind = 0; kind < 3; ++kind) {
             double ref = 0, mag = 0;
             for (float v : x) {
@@ -46,26 +53,32 @@ void test_sums(jt_test::Rng& rng) {
                 ref += t;
                 mag += fabs(t);
             }
-            for (int useWs = 0; useWs < 2; ++useWs) {
-                const std::string what = std::string(names[kind]) + " n=" + std::to_string(n) + (useWs ? " (workspace)" : " (one block)");
-                out.fill_bytes(0x7f);  // overwritten (not accumulated)
-                const float got = run_sum((SumKind)kind, dX, n, out, 0, useWs ? ws.get() : nullptr);
-                // Summed in double, rounded once to float32: half an ulp (rtol 6e-8) plus the double
-                // summation error of a fixed-order tree (in practice far below 1e-12 sum|terms|).
-                CHECK_CLOSE(got, ref, 6e-8, 1e-12 * mag, what);
-                // Same inputs, same launch shape: bit-identical, whatever order the threads run in.
-                bool det = true;
+            const std::string what = std::string(names[kind]) + " n=" + std::to_string(n);
+            out.fill_bytes(0x7f);  // overwritten (not accumulated)
+            const float got = run_sum((SumKind)kind, dX, n, out, 0, ws.get());
+            // Summed in double, rounded once to float32: half an ulp (rtol 6e-8) plus the double
+            // summation error of a fixed-order tree (in practice far below 1e-12 sum|terms|).
+            CHECK_CLOSE(got, ref, 6e-8, 1e-12 * mag, what);
+            // Same inputs, same launch shape: bit-identical, whatever order the threads run in.
+            // (The largest n, there for the partial count, skips the repeats: the smaller ones cover them.)
+            const bool repeat = n < ((int64_t)1 << 24);
+            bool det = true;
 #ifdef JT_EMU
-                const int previous = jt_emu_set_order(0);
-                for (int order : {0, 1, 2}) {
-                    jt_emu_set_order(order);
-                    det = det && same_bits(run_sum((SumKind)kind, dX, n, out, 0, useWs ? ws.get() : nullptr), got);
-                }
-                jt_emu_set_order(previous);
+            const int previous = jt_emu_set_order(0);
+            for (int order : {0, 1, 2}) {
+                if (!repeat) break;
+                jt_emu_set_order(order);
+                det = det && same_bits(run_sum((SumKind)kind, dX, n, out, 0, ws.get()), got);
+            }
+            jt_emu_set_order(previous);
 #else
-                det = same_bits(run_sum((SumKind)kind, dX, n, out, 0, useWs ? ws.get() : nullptr), got);
+            det = same_bits(run_sum((SumKind)kind, dX, n, out, 0, ws.get()), got);
 #endif
-                CHECK(det, what + ": reproducible bits");
+            CHECK(det, what + ": reproducible bits");
+            // The input misaligned by 1-3 floats (element loads instead of float4): the same groups, the same bits.
+            for (int off = 1; off < (repeat ? 4 : 2) && n > 0; ++off) {
+                CHECK(same_bits(run_sum((SumKind)kind, shifted[off - 1].get() + off, n, out, 0, ws.get()), got),
+                      what + " offset " + std::to_string(off) + ": the aligned input's bits");
             }
         }
         // sum of squares accumulates into out[0] when asked (global norms over several tensors).
@@ -80,7 +93,7 @@ void test_sums(jt_test::Rng& rng) {
 
 void test_count_equal(jt_test::Rng& rng) {
     jt_test::DeviceBuffer<unsigned char> ws(jt_reduce_workspace_bytes());
-    for (int64_t n : {0, 1, 7, 128, 1000, 70001}) {
+    for (int64_t n : {0, 1, 3, 5, 7, 128, 1000, 1023, 4097, 70001}) {
         std::vector<int64_t> a(n), b(n);
         int64_t want = 0;
         for (int64_t i = 0; i < n; ++i) {
@@ -90,10 +103,18 @@ void test_count_equal(jt_test::Rng& rng) {
         }
         jt_test::DeviceBuffer<int64_t> dA(a), dB(b);
         jt_test::DeviceBuffer<float> out(1);
-        for (void* w : {(void*)nullptr, (void*)ws.get()}) {
-            CHECK_CUDA(jt_reduce_count_equal(dA, dB, n, out, w, 0));
-            // a count below 2^24 is exact in float32
-            CHECK_EQ((int64_t)out.download()[0], want, "count_equal n=" + std::to_string(n));
+        CHECK_CUDA(jt_reduce_count_equal(dA, dB, n, out, ws, 0));
+        // a count below 2^24 is exact in float32
+        CHECK_EQ((int64_t)out.download()[0], want, "count_equal n=" + std::to_string(n));
+        // misaligned by one int64 (8 bytes): element loads, the same count
+        if (n > 0) {
+            jt_test::DeviceBuffer<int64_t> sA((size_t)n + 1), sB((size_t)n + 1);
+            CHECK_CUDA(cudaMemcpy(sA.get() + 1, a.data(), (size_t)n * 8, cudaMemcpyHostToDevice));
+            CHECK_CUDA(cudaMemcpy(sB.get() + 1, b.data(), (size_t)n * 8, cudaMemcpyHostToDevice));
+            CHECK_CUDA(jt_reduce_count_equal(sA.get() + 1, sB.get() + 1, n, out, ws, 0));
+            CHECK_EQ((int64_t)out.download()[0], want, "count_equal n=" + std::to_string(n) + " misaligned");
+            CHECK_CUDA(jt_reduce_count_equal(dA, sB.get() + 1, n, out, ws, 0));
+            CHECK_EQ((int64_t)out.download()[0], want, "count_equal n=" + std::to_string(n) + " one input misaligned");
         }
     }
 }
@@ -201,19 +222,35 @@ void test_bias(jt_test::Rng& rng) {
 void test_invalid() {
     jt_test::DeviceBuffer<float> b(16);
     jt_test::DeviceBuffer<int64_t> l(4);
-    CHECK_STATUS(jt_reduce_sum(b, -1, b, nullptr, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_reduce_sum(nullptr, 4, b, nullptr, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_reduce_sum(b, 4, nullptr, nullptr, 0), cudaErrorInvalidValue);
+    jt_test::DeviceBuffer<unsigned char> ws(jt_reduce_workspace_bytes());
+    CHECK_STATUS(jt_reduce_sum(b, -1, b, ws, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_sum(nullptr, 4, b, ws, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_sum(b, 4, nullptr, ws, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_reduce_argmax_rows(b, 2, 0, l, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_reduce_add_bias(b, b, 2, 0, 1, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_reduce_bias_grad(b, 2, 2, 1, nullptr, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_reduce_count_equal(nullptr, l, 4, b, nullptr, 0), cudaErrorInvalidValue);
-    // n == 0: the sum is 0 (and accumulate leaves out[0] alone)
+    CHECK_STATUS(jt_reduce_count_equal(nullptr, l, 4, b, ws, 0), cudaErrorInvalidValue);
+    // The workspace is required, whatever n (a null one used to mean one block for any n): an error to the
+    // caller, out[0] untouched.
     b.upload(std::vector<float>(16, 7.f));
-    CHECK_CUDA(jt_reduce_sum(nullptr, 0, b, nullptr, 0));
-    CHECK_CUDA(jt_reduce_sum_squares(nullptr, 0, b.get() + 1, 1, nullptr, 0));
+    CHECK_STATUS(jt_reduce_sum(b, 4, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_sum(b, 0, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_sum_squares(b, 4, b, 1, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_sum_abs(b, 4, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_count_equal(l, l, 4, b, nullptr, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_reduce_sum(b, 4, b, ws.get() + 4, 0), cudaErrorInvalidValue);  // misaligned workspace
+    CHECK_EQ(b.download()[0] == 7.f, true, "a refused sum leaves out[0] alone");
+    // n == 0: the sum is 0 (and accumulate leaves out[0] alone)
+    CHECK_CUDA(jt_reduce_sum(nullptr, 0, b, ws, 0));
+    CHECK_CUDA(jt_reduce_sum_squares(nullptr, 0, b.get() + 1, 1, ws, 0));
     std::vector<float> v = b.download();
     CHECK_EQ(v[0] == 0.f && v[1] == 7.f, true, "empty sums");
+    // The first-pass grid is a function of n alone (launch_config.h): 8 Ki items per block, 1..2048 blocks.
+    CHECK_EQ(jt_reduce_pass1_blocks(0), 1u, "pass-1 blocks, n = 0");
+    CHECK_EQ(jt_reduce_pass1_blocks(8192), 1u, "pass-1 blocks, n = 8192");
+    CHECK_EQ(jt_reduce_pass1_blocks(8193), 2u, "pass-1 blocks, n = 8193");
+    CHECK_EQ(jt_reduce_pass1_blocks((int64_t)1 << 40), (unsigned)JT_REDUCE_MAX_PARTIALS, "pass-1 blocks capped");
+    CHECK_EQ(jt_reduce_workspace_bytes(), (size_t)JT_REDUCE_MAX_PARTIALS * 8, "workspace: one double per partial");
 }
 
 // Review item 6: argmax_rows walked a row with int k += 32, which wrapped for cols near INT_MAX
@@ -287,9 +324,9 @@ void test_extreme_magnitudes() {
     const float big = 3e38f;
     for (int64_t n : {1, 2, 7, 33, 1000, 100003}) {
         jt_test::DeviceBuffer<float> out(1);
-        for (int useWs = 0; useWs < 2; ++useWs) {
-            void* w = useWs ? ws.get() : nullptr;
-            const std::string what = " n=" + std::to_string(n) + (useWs ? " (workspace)" : " (one block)");
+        {
+            void* w = ws.get();
+            const std::string what = " n=" + std::to_string(n);
             // All equal: every partial k * 3e38 is exact in double; the float result is 3e38 for n = 1.
             jt_test::DeviceBuffer<float> pos(std::vector<float>(n, big)), neg(std::vector<float>(n, -big));
             const float want = n == 1 ? big : INFINITY;
@@ -309,6 +346,19 @@ void test_extreme_magnitudes() {
             for (float v : tiny) ref += v;
             jt_test::DeviceBuffer<float> dtiny(tiny);
             CHECK_CLOSE(run_sum(kSum, dtiny, n, out, 0, w), ref, 6e-8, 0.0, "sum of ~1e-30" + what);
+            // Subnormal floats (k * 2^-149, k < 2^24 in all): every partial and the total are exact in double and
+            // the total is exactly a float, so the result is exact; a flush to zero anywhere (input, shuffle,
+            // result) would lose it.
+            std::vector<float> sub(n);
+            double sref = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                sub[i] = -0x1p-149f * (float)(1 + i % 5);
+                sref += sub[i];
+            }
+            jt_test::DeviceBuffer<float> dsub(sub);
+            CHECK(same_bits(run_sum(kSum, dsub, n, out, 0, w), (float)sref) && (float)sref != 0.f,
+                  "sum of subnormals" + what + ": exact, not flushed");
+            CHECK(same_bits(run_sum(kSumAbs, dsub, n, out, 0, w), -(float)sref), "sum_abs of subnormals" + what + ": exact");
         }
     }
     // Bias gradient over planes (one block tree per channel): 3e38 everywhere gives +inf, not NaN.

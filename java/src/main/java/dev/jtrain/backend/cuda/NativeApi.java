@@ -145,7 +145,9 @@ public interface NativeApi {
      * A launch decision of this library (kernels/launch_config.h), so a test can check that emu runs the
      * configuration CUDA runs: kind 0 = blocks of a 1-D launch over {@code a} items with {@code b} threads;
      * 1 = BatchNorm threads per channel block for {@code a} values per channel; 2 = the automatic GEMM tile
-     * (JT_GEMM_CONFIG_*) for an {@code a} x {@code b} output and {@code c} batch items.
+     * (JT_GEMM_CONFIG_*) for an {@code a} x {@code b} output and {@code c} batch items; 3 = blocks of a
+     * device-filling grid-stride launch over {@code a} work items on {@code b} multiprocessors holding {@code c}
+     * blocks each (the optimizer updates); 4 = blocks of the first pass of the two-pass sums over {@code a} items.
      */
     int launchConfig(int kind, long a, long b, long c);
 
@@ -282,7 +284,10 @@ public interface NativeApi {
 
     // ------------------------------------------------------------------ reduce
 
-    /** Bytes of the optional multi-block workspace of the sums (16-byte aligned device memory). */
+    /**
+     * Bytes of the workspace every sum requires (16-byte aligned device memory; 0 is refused with
+     * IllegalArgumentException): the partials of the first pass, merged in a fixed order by the second.
+     */
     long reduceWorkspaceBytes();
 
     void reduceSum(long x, long n, long out, long workspace, long stream);

@@ -41,6 +41,8 @@ public final class GpuBackend implements Backend, AutoCloseable {
     private final Device device;
     private final DeviceAllocator allocator;
     private final long stream;
+    // The workspaces every sum and sum of squares requires (sized by the kernels' own size queries), reserved
+    // from the allocator once: one each is enough, this backend's ops run in order on its one stream.
     private final long reduceWorkspace;
     private final long squaresWorkspace;
     private final long stager;

@@ -314,21 +314,22 @@ class EmuKernelsTest {
             float[] x = r(n);
             long dx = dev.floats(x), out = dev.zeros(1);
             Tensor ref = t(new float[1], 1);
-            for (long workspace : new long[] {0, ws}) {
-                String w = " n=" + n + (workspace == 0 ? " one block" : " workspace");
-                CPU.sum(t(x, n), ref);
-                api.reduceSum(dx, n, out, workspace, 0);
-                assertClose("sum" + w, ref.floats(), dev.get(out, 1), 1e-5, 1e-5);
-                CPU.sumAbs(t(x, n), ref);
-                api.reduceSumAbs(dx, n, out, workspace, 0);
-                assertClose("sumAbs" + w, ref.floats(), dev.get(out, 1), 1e-5, 1e-5);
-                CPU.sumSquares(t(x, n), ref, false);
-                api.reduceSumSquares(dx, n, out, false, workspace, 0);
-                assertClose("sumSquares" + w, ref.floats(), dev.get(out, 1), 1e-5, 1e-5);
-                CPU.sumSquares(t(x, n), ref, true);
-                api.reduceSumSquares(dx, n, out, true, workspace, 0);
-                assertClose("sumSquares accumulate" + w, ref.floats(), dev.get(out, 1), 1e-5, 1e-5);
-            }
+            String w = " n=" + n;
+            CPU.sum(t(x, n), ref);
+            api.reduceSum(dx, n, out, ws, 0);
+            assertClose("sum" + w, ref.floats(), dev.get(out, 1), 1e-5, 1e-5);
+            CPU.sumAbs(t(x, n), ref);
+            api.reduceSumAbs(dx, n, out, ws, 0);
+            assertClose("sumAbs" + w, ref.floats(), dev.get(out, 1), 1e-5, 1e-5);
+            CPU.sumSquares(t(x, n), ref, false);
+            api.reduceSumSquares(dx, n, out, false, ws, 0);
+            assertClose("sumSquares" + w, ref.floats(), dev.get(out, 1), 1e-5, 1e-5);
+            CPU.sumSquares(t(x, n), ref, true);
+            api.reduceSumSquares(dx, n, out, true, ws, 0);
+            assertClose("sumSquares accumulate" + w, ref.floats(), dev.get(out, 1), 1e-5, 1e-5);
+            // The workspace is required: a null one is refused before any launch.
+            assertThrows(IllegalArgumentException.class, () -> api.reduceSum(dx, n, out, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> api.reduceSumSquares(dx, n, out, true, 0, 0));
         }
 
         int n = 1000;

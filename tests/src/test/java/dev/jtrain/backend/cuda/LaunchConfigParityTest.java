@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Emu runs the launch configuration CUDA runs (kernels/launch_config.h): block counts, BatchNorm threads per
- * channel block and the automatic GEMM tile, asked of both libraries (the CUDA library answers without a
+ * channel block, the automatic GEMM tile, the device-filling grid of the optimizer updates (from the device's
+ * multiprocessors and occupancy, which differ between devices: the rule must not) and the first-pass blocks of
+ * the sums, asked of both libraries (the CUDA library answers without a
  * GPU: these are host-side decisions) over sizes from 1 to beyond the grid cap.
  */
 class LaunchConfigParityTest {
@@ -17,6 +19,8 @@ class LaunchConfigParityTest {
     private static final long[] ITEMS = {0, 1, 31, 255, 256, 257, 4096, 1 << 20, (1L << 20) + 1, 65535L * 256,
             65535L * 256 + 1, 1L << 31, 1L << 40};
     private static final int[] SIDES = {1, 7, 32, 33, 64, 127, 128, 512, 784, 2048, 4096};
+    private static final int[] FILL_SMS = {0, 1, 2, 108, 132, 148};       // 0: a device that reports nothing
+    private static final int[] FILL_BLOCKS_PER_SM = {0, 1, 4, 8, 32};
 
     @Test
     void emuAndCudaMakeTheSameLaunchDecisions() {
@@ -43,7 +47,20 @@ class LaunchConfigParityTest {
                 }
             }
         }
-        assertEquals(ITEMS.length * 7 + SIDES.length * SIDES.length * 3, compared);
+        for (long work : ITEMS) {
+            for (int sms : FILL_SMS) {
+                for (int perSm : FILL_BLOCKS_PER_SM) {
+                    assertEquals(c.launchConfig(3, work, sms, perSm), e.launchConfig(3, work, sms, perSm),
+                            "device-filling grid for " + work + " work items, " + sms + " SMs x " + perSm);
+                    compared++;
+                }
+            }
+            assertEquals(c.launchConfig(4, work, 0, 0), e.launchConfig(4, work, 0, 0),
+                    "reduction pass-1 blocks for " + work + " items");
+            compared++;
+        }
+        assertEquals(ITEMS.length * 7 + SIDES.length * SIDES.length * 3
+                + ITEMS.length * (FILL_SMS.length * FILL_BLOCKS_PER_SM.length + 1), compared);
     }
 
     @Test
@@ -57,7 +74,15 @@ class LaunchConfigParityTest {
         assertEquals(3, e.launchConfig(2, 32, 4096, 1), "a short output takes the 32-row tile");
         assertEquals(2, e.launchConfig(2, 128, 512, 1), "a small output takes the 64x64 tile");
         assertEquals(1, e.launchConfig(2, 4096, 4096, 1), "a large one the 128x128 tile (256 blocks or more)");
-        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(3, 1, 1, 1));
+        assertEquals(1056, e.launchConfig(3, 1L << 40, 132, 8), "fills an H100: 132 SMs x 8 blocks, one wave");
+        assertEquals(5, e.launchConfig(3, 5, 132, 8), "no more blocks than work items");
+        assertEquals(1, e.launchConfig(3, 0, 132, 8), "at least one block");
+        assertEquals(1, e.launchConfig(3, 100, 0, 0), "a device that reports nothing: one block");
+        assertEquals(1, e.launchConfig(4, 0, 0, 0), "sums: at least one block");
+        assertEquals(1, e.launchConfig(4, 8192, 0, 0), "sums: 8 Ki items per block");
+        assertEquals(2, e.launchConfig(4, 8193, 0, 0));
+        assertEquals(2048, e.launchConfig(4, 1L << 40, 0, 0), "sums: at most 2048 partials");
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(5, 1, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(0, 10, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(2, 0, 1, 1));
     }
