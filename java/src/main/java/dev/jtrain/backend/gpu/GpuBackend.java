@@ -670,8 +670,19 @@ public final class GpuBackend implements Backend, AutoCloseable {
             }
             return;
         }
-        api.batchnormForwardTrain(ptr(x), opt(gamma), opt(beta), eps, momentum, opt(runningMean), opt(runningVar),
-                ptr(y), opt(saveMean), opt(saveVar), x.dim(0), x.dim(1), inner(x), stream);
+        try (Tensor ws = bnWorkspace(x)) {
+            api.batchnormForwardTrain(ptr(x), opt(gamma), opt(beta), eps, momentum, opt(runningMean),
+                    opt(runningVar), ptr(y), opt(saveMean), opt(saveVar), x.dim(0), x.dim(1), inner(x), ptr(ws), stream);
+        }
+    }
+
+    /**
+     * The workspace of our BatchNorm kernels' per-block partial sums (a double pair per block of the split channels,
+     * a few KiB) from the caching pool: returned when the op is queued, reused by later ops on this stream only after
+     * the kernels that read it (stream order).
+     */
+    private Tensor bnWorkspace(Tensor x) {
+        return scratch((api.batchnormWorkspaceBytes(x.dim(0), x.dim(1), inner(x)) + 3) / 4);
     }
 
     @Override
@@ -697,8 +708,15 @@ public final class GpuBackend implements Backend, AutoCloseable {
             }
             return;
         }
-        api.batchnormBackward(ptr(x), ptr(dy), opt(gamma), ptr(mean), ptr(var), eps, training, opt(dx), opt(dgamma),
-                opt(dbeta), x.dim(0), x.dim(1), inner(x), stream);
+        if (!training && dgamma == null && dbeta == null) {  // dx = dy gamma inv: elementwise, no sums
+            api.batchnormBackward(ptr(x), ptr(dy), opt(gamma), ptr(mean), ptr(var), eps, false, opt(dx), 0L, 0L,
+                    x.dim(0), x.dim(1), inner(x), 0L, stream);
+            return;
+        }
+        try (Tensor ws = bnWorkspace(x)) {
+            api.batchnormBackward(ptr(x), ptr(dy), opt(gamma), ptr(mean), ptr(var), eps, training, opt(dx),
+                    opt(dgamma), opt(dbeta), x.dim(0), x.dim(1), inner(x), ptr(ws), stream);
+        }
     }
 
     // ---------------------------------------------------------------- dropout

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Emu runs the launch configuration CUDA runs (kernels/launch_config.h): block counts, BatchNorm threads per
- * channel block and the automatic GEMM tile, asked of both libraries (the CUDA library answers without a
+ * block and blocks per channel (for given SM counts) and the automatic GEMM tile, asked of both libraries (the CUDA library answers without a
  * GPU: these are host-side decisions) over sizes from 1 to beyond the grid cap.
  */
 class LaunchConfigParityTest {
@@ -17,6 +17,9 @@ class LaunchConfigParityTest {
     private static final long[] ITEMS = {0, 1, 31, 255, 256, 257, 4096, 1 << 20, (1L << 20) + 1, 65535L * 256,
             65535L * 256 + 1, 1L << 31, 1L << 40};
     private static final int[] SIDES = {1, 7, 32, 33, 64, 127, 128, 512, 784, 2048, 4096};
+    /** BatchNorm shapes [n, c, inner]: columns ([N, C]), planes with and without float4, one huge channel. */
+    private static final long[][] BATCHNORM = {{1, 1, 1}, {128, 512, 1}, {4096, 100, 1}, {3, 5, 7}, {128, 64, 3136},
+            {32, 256, 196}, {2, 3, 30001}, {1, 1, 1L << 30}, {70000, 3, 1}};
 
     @Test
     void emuAndCudaMakeTheSameLaunchDecisions() {
@@ -31,8 +34,17 @@ class LaunchConfigParityTest {
                         "blocks for " + n + " items, " + threads + " threads");
                 compared++;
             }
-            assertEquals(c.launchConfig(1, n, 0, 0), e.launchConfig(1, n, 0, 0), "BatchNorm threads for m = " + n);
-            compared++;
+        }
+        for (long[] bn : BATCHNORM) {
+            for (long sms : new long[] {1, 2, 8, 132, 1000}) {
+                long b = (sms << 32) | bn[1];
+                for (int kind : new int[] {1, 3}) {
+                    assertEquals(c.launchConfig(kind, bn[0], b, bn[2]), e.launchConfig(kind, bn[0], b, bn[2]),
+                            "BatchNorm " + (kind == 1 ? "threads" : "splits") + " for [" + bn[0] + ", " + bn[1] + ", "
+                                    + bn[2] + "] on " + sms + " SMs");
+                    compared++;
+                }
+            }
         }
         for (int m : SIDES) {
             for (int n : SIDES) {
@@ -43,7 +55,7 @@ class LaunchConfigParityTest {
                 }
             }
         }
-        assertEquals(ITEMS.length * 7 + SIDES.length * SIDES.length * 3, compared);
+        assertEquals(ITEMS.length * 6 + BATCHNORM.length * 5 * 2 + SIDES.length * SIDES.length * 3, compared);
     }
 
     @Test
@@ -52,12 +64,18 @@ class LaunchConfigParityTest {
         assertEquals(1, e.launchConfig(0, 0, 256, 0), "at least one block");
         assertEquals(4, e.launchConfig(0, 1000, 256, 0));
         assertEquals(65535, e.launchConfig(0, 1L << 40, 256, 0), "capped at 65535 blocks");
-        assertEquals(32, e.launchConfig(1, 1, 0, 0), "BatchNorm: at least a warp");
-        assertEquals(512, e.launchConfig(1, 1L << 20, 0, 0), "BatchNorm: at most 512 threads");
+        long h100 = 132L << 32;
+        assertEquals(32, e.launchConfig(1, 3, h100 | 5, 7), "BatchNorm: at least a warp");
+        assertEquals(256, e.launchConfig(1, 128, h100 | 64, 3136), "BatchNorm: at most 256 threads");
+        assertEquals(9, e.launchConfig(3, 128, h100 | 64, 3136),
+                "BatchNorm [128, 64, 56, 56] on an H100: 9 blocks per channel, 576 in all (4 per SM)");
+        assertEquals(256, e.launchConfig(1, 4096, h100 | 100, 1), "BatchNorm1d: 32 channels x 8 row lanes");
+        assertEquals(32, e.launchConfig(3, 4096, h100 | 100, 1), "BatchNorm1d: rows split, >= 128 rows a block");
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(1, 3, 5, 7), "BatchNorm: no SM count");
         assertEquals(3, e.launchConfig(2, 32, 4096, 1), "a short output takes the 32-row tile");
         assertEquals(2, e.launchConfig(2, 128, 512, 1), "a small output takes the 64x64 tile");
         assertEquals(1, e.launchConfig(2, 4096, 4096, 1), "a large one the 128x128 tile (256 blocks or more)");
-        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(3, 1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(4, 1, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(0, 10, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(2, 0, 1, 1));
     }
