@@ -248,7 +248,7 @@ struct BackwardEvalMap {
 // ------------------------------------------------------------------------- planes layout (inner > 1)
 
 template <int V, bool BACKWARD>
-__global__ void __launch_bounds__(kMaxThreads) bn_partials_planes_kernel(BnArgs a) {
+__global__ void __launch_bounds__(kMaxThreads, JT_BN_BLOCKS_PER_SM) bn_partials_planes_kernel(BnArgs a) {
     using L = Lanes<V>;
     __shared__ double2 scratch[32];
     const int c = (int)blockIdx.x;
@@ -299,7 +299,7 @@ __global__ void __launch_bounds__(kMaxThreads) bn_partials_planes_kernel(BnArgs 
 }
 
 template <int V, bool BACKWARD>
-__global__ void __launch_bounds__(kMaxThreads) bn_apply_planes_kernel(BnArgs a) {
+__global__ void __launch_bounds__(kMaxThreads, JT_BN_BLOCKS_PER_SM) bn_apply_planes_kernel(BnArgs a) {
     using L = Lanes<V>;
     __shared__ double2 scratch[32];
     __shared__ float s_coef[5];
@@ -393,7 +393,7 @@ __global__ void __launch_bounds__(kMaxThreads) bn_apply_planes_kernel(BnArgs a) 
 // Block (32, kRows): column blockIdx.x * 32 + threadIdx.x, rows begin + threadIdx.y, + kRows, ... of the
 // split's chunk; a warp (one threadIdx.y) reads 32 consecutive floats of a row.
 template <bool BACKWARD>
-__global__ void __launch_bounds__(32 * kRows) bn_partials_columns_kernel(BnArgs a) {
+__global__ void __launch_bounds__(32 * kRows, JT_BN_BLOCKS_PER_SM) bn_partials_columns_kernel(BnArgs a) {
     __shared__ double2 part[kRows][32];
     const int col = (int)blockIdx.x * 32 + (int)threadIdx.x;
     const int s = (int)blockIdx.y;
@@ -444,7 +444,7 @@ __global__ void __launch_bounds__(32 * kRows) bn_partials_columns_kernel(BnArgs 
 }
 
 template <bool BACKWARD>
-__global__ void __launch_bounds__(32 * kRows) bn_apply_columns_kernel(BnArgs a) {
+__global__ void __launch_bounds__(32 * kRows, JT_BN_BLOCKS_PER_SM) bn_apply_columns_kernel(BnArgs a) {
     __shared__ double2 part[kRows][32];
     __shared__ float s_coef[5][32];
     const int tile = (int)(gridDim.x - 1 - blockIdx.x);  // reverse order: see the top of the file
@@ -616,7 +616,7 @@ extern "C" JtBatchnormPlan jt_batchnorm_plan(int n, int c, int64_t inner, int sm
         values = n;
         const int64_t tiles = jt_ceil_div(c, 32);
         const int64_t by_work = values / ((int64_t)kRows * kMinRowsPerThread);
-        splits = jt_ceil_div(target_blocks, tiles);
+        splits = target_blocks / tiles;
         if (splits > by_work) splits = by_work;
     } else {
         p.layout = JT_BN_PLANES;
@@ -626,7 +626,7 @@ extern "C" JtBatchnormPlan jt_batchnorm_plan(int n, int c, int64_t inner, int sm
         while (t > 32 && (int64_t)t * kMinValuesPerThread > values) t >>= 1;
         p.threads = t;
         const int64_t by_work = values / ((int64_t)t * kMinValuesPerThread);
-        splits = jt_ceil_div(target_blocks, c);
+        splits = target_blocks / c;  // rounded down: the whole grid fits in one wave of resident blocks
         if (splits > by_work) splits = by_work;
     }
     if (splits < 1) splits = 1;

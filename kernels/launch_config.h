@@ -24,7 +24,8 @@ int jt_device_sm_count(void);
 // pointers are 16-byte aligned too; the launcher falls back to scalar loads otherwise). Columns layout
 // (inner == 1, [N, C]): blocks of 32 channels x JT_BN_COLUMN_ROWS row lanes (a warp reads 32 consecutive
 // channels of a row), the rows split into `splits` chunks of `chunk` rows, grid (ceil(c / 32), splits).
-// The split aims at JT_BN_BLOCKS_PER_SM blocks per SM in total, and gives every thread some work.
+// The split aims at JT_BN_BLOCKS_PER_SM blocks per SM in total, rounded down so that the grid is one wave
+// (the kernels' launch bounds keep that many blocks resident), and gives every thread some work.
 #define JT_BN_PLANES 0
 #define JT_BN_COLUMNS 1
 #define JT_BN_COLUMN_ROWS 8

@@ -362,8 +362,8 @@ void test_plan() {
     CHECK_EQ(big.layout, JT_BN_PLANES, "[128,64,56,56]: planes");
     CHECK_EQ(big.vec, 4, "[128,64,56,56]: float4");
     CHECK_EQ(big.threads, 256, "[128,64,56,56]: 256 threads");
-    CHECK_EQ(big.splits, 9, "[128,64,56,56] on 132 SMs: 9 blocks per channel (576 blocks, ~4.4 per SM)");
-    CHECK_EQ(big.workspace_bytes, (size_t)64 * 9 * 16, "[128,64,56,56]: one double pair per block");
+    CHECK_EQ(big.splits, 8, "[128,64,56,56] on 132 SMs: 8 blocks per channel (512 blocks <= 4 x 132: one wave)");
+    CHECK_EQ(big.workspace_bytes, (size_t)64 * 8 * 16, "[128,64,56,56]: one double pair per block");
     CHECK(big.chunk % 4 == 0 && big.chunk * big.splits >= 128 * 3136 && (big.splits - 1) * big.chunk < 128 * 3136,
           "[128,64,56,56]: chunks cover the channel, none empty");
     const JtBatchnormPlan odd = jt_batchnorm_plan(3, 5, 7, 132);
@@ -371,6 +371,7 @@ void test_plan() {
     const JtBatchnormPlan cols = jt_batchnorm_plan(4096, 100, 1, 132);
     CHECK(cols.layout == JT_BN_COLUMNS && cols.threads == 32 * JT_BN_COLUMN_ROWS, "[4096,100]: columns");
     CHECK_EQ(cols.splits, 32, "[4096,100]: 4 tiles x 32 row splits (at least 128 rows each)");
+    CHECK_EQ(jt_batchnorm_plan(100000, 100, 1, 132).splits, 132, "[100000,100]: 4 tiles x 132 row splits");
     CHECK_EQ(jt_batchnorm_plan(128, 512, 1, 132).splits, 1, "[128,512]: too few rows to split");
     CHECK(jt_batchnorm_plan(1, 1, 1 << 30, 132).splits == 4 * 132, "one huge channel: 4 blocks per SM");
     CHECK(jt_batchnorm_plan(1, 1, 1 << 30, 1000000).splits == 65535, "splits capped at the grid's y limit");

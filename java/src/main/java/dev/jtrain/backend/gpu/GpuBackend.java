@@ -11,7 +11,9 @@ import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The op set on a CUDA device, {@code emu} or {@code cuda:n}: every op is one or a few launches of our
@@ -682,8 +684,22 @@ public final class GpuBackend implements Backend, AutoCloseable {
      * the kernels that read it (stream order).
      */
     private Tensor bnWorkspace(Tensor x) {
-        return scratch((api.batchnormWorkspaceBytes(x.dim(0), x.dim(1), inner(x)) + 3) / 4);
+        BnShape shape = new BnShape(x.dim(0), x.dim(1), inner(x));
+        Long bytes = bnWorkspaceBytes.get(shape);
+        if (bytes == null) {   // one native call per new shape: a training step repeats its shapes
+            if (bnWorkspaceBytes.size() >= 256) {
+                bnWorkspaceBytes.clear();
+            }
+            bytes = api.batchnormWorkspaceBytes(shape.n(), shape.c(), shape.inner());
+            bnWorkspaceBytes.put(shape, bytes);
+        }
+        return scratch((bytes + 3) / 4);
     }
+
+    private record BnShape(int n, int c, int inner) { }
+
+    /** BatchNorm workspace bytes by shape (they depend on the shape and this device's SM count only). */
+    private final Map<BnShape, Long> bnWorkspaceBytes = new ConcurrentHashMap<>();
 
     @Override
     public void batchNormForwardEval(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
