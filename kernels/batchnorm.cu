@@ -8,8 +8,10 @@
 //     4 floats are summed in float, the groups in double; the block adds its threads by a fixed tree.
 //  2. apply: every block merges its channel's partials in the same fixed order (so all blocks of a channel
 //     derive the same bits), the split-0 block writes the per-channel results (saved and running
-//     statistics, dgamma, dbeta), and each block writes y or dx over its chunk. Blocks visit the grid in
-//     reverse order: the chunks the partials kernel read last are the likeliest to be still in L2.
+//     statistics, dgamma, dbeta), and each block writes y or dx over its chunk. The apply kernel walks
+//     everything backwards (blocks in reverse grid order, each chunk from its end): what the partials kernel
+//     read last is the likeliest to be still in L2 (50 MB on an H100), so part of the second read of x
+//     (and dy) may come from L2 rather than HBM.
 // Eval-mode forward and eval-mode backward without parameter gradients run the apply kernel alone.
 //
 // Planes layout (inner > 1): a channel is N runs of `inner` contiguous values; threads walk a chunk of the
@@ -143,6 +145,54 @@ struct PlaneCursor {
         return a;
     }
 };
+
+// The same walk downwards (u0, u0 - stride, ...): the apply kernels visit their chunk from its end, which
+// the partials kernel read last and L2 most likely still holds.
+struct PlaneCursorDown {
+    int64_t addr, i, row_units, di, step, wrap;
+    __device__ PlaneCursorDown(int64_t u0, int64_t stride, int c, int nc, int64_t row_units_) : row_units(row_units_) {
+        const int64_t row = (int64_t)nc * row_units;
+        i = u0 % row_units;
+        addr = (u0 / row_units) * row + (int64_t)c * row_units + i;
+        di = stride % row_units;
+        step = (stride / row_units) * row + di;
+        wrap = row - row_units;  // from (n, i < 0) to (n - 1, i + row_units)
+    }
+    __device__ __forceinline__ int64_t take() {
+        const int64_t a = addr;
+        addr -= step;
+        i -= di;
+        if (i < 0) {
+            i += row_units;
+            addr -= wrap;
+        }
+        return a;
+    }
+};
+
+// Rows of one column downwards (columns layout): addresses r * C + col, r - kRows, ...
+struct RowCursorDown {
+    int64_t addr, step;
+    __device__ __forceinline__ int64_t take() {
+        const int64_t a = addr;
+        addr -= step;
+        return a;
+    }
+};
+
+// Hands this thread's `count` addresses (from the cursor, downwards) to one(address) for the odd ones and
+// to group(addresses[kUnroll]) for the rest, so a group's loads are all in flight together.
+template <class Cursor, class One, class Group>
+__device__ __forceinline__ void walk_down(Cursor& cur, int64_t count, One one, Group group) {
+    int64_t j = count;
+    for (; j % kUnroll != 0; --j) one(cur.take());
+    for (; j > 0; j -= kUnroll) {
+        int64_t at[kUnroll];
+#pragma unroll
+        for (int k = 0; k < kUnroll; ++k) at[k] = cur.take();
+        group(at);
+    }
+}
 
 // ------------------------------------------------------------------------- fixed-order block sums
 
@@ -333,58 +383,48 @@ __global__ void __launch_bounds__(kMaxThreads, JT_BN_BLOCKS_PER_SM) bn_apply_pla
     const int64_t chunk = a.chunk / V;
     const int64_t begin = (int64_t)s * chunk;
     const int64_t end = begin + chunk < units ? begin + chunk : units;
-    int64_t u = begin + tid;
-    PlaneCursor cur(u, threads, c, a.c, row_units);
+    const int64_t first = begin + tid;
+    const int64_t count = first < end ? jt_ceil_div(end - first, (int64_t)threads) : 0;  // this thread's units
+    PlaneCursorDown cur(count > 0 ? first + (count - 1) * threads : first, threads, c, a.c, row_units);
+    float* out = a.out;
     if (!BACKWARD) {
         const ForwardMap f{s_coef[0], s_coef[1], s_coef[2]};
-        for (; u + (int64_t)(kUnroll - 1) * threads < end; u += (int64_t)kUnroll * threads) {
-            int64_t at[kUnroll];
-            typename L::T v[kUnroll];
+        const float* x = a.x;
+        walk_down(
+            cur, count, [&](int64_t at) { L::store(out, at, map_lanes(L::load(x, at), f)); },
+            [&](const int64_t* at) {
+                typename L::T v[kUnroll];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) at[k] = cur.take();
+                for (int k = 0; k < kUnroll; ++k) v[k] = L::load(x, at[k]);
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) v[k] = L::load(a.x, at[k]);
-#pragma unroll
-            for (int k = 0; k < kUnroll; ++k) L::store(a.out, at[k], map_lanes(v[k], f));
-        }
-        for (; u < end; u += threads) {
-            const int64_t at = cur.take();
-            L::store(a.out, at, map_lanes(L::load(a.x, at), f));
-        }
+                for (int k = 0; k < kUnroll; ++k) L::store(out, at[k], map_lanes(v[k], f));
+            });
     } else if (a.training) {
         const BackwardTrainMap f{s_coef[0], s_coef[1], s_coef[2], s_coef[3], s_coef[4]};
-        for (; u + (int64_t)(kUnroll - 1) * threads < end; u += (int64_t)kUnroll * threads) {
-            int64_t at[kUnroll];
-            typename L::T g[kUnroll], v[kUnroll];
+        const float *x = a.x, *dy = a.dy;
+        walk_down(
+            cur, count, [&](int64_t at) { L::store(out, at, map_lanes(L::load(dy, at), L::load(x, at), f)); },
+            [&](const int64_t* at) {
+                typename L::T g[kUnroll], v[kUnroll];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) at[k] = cur.take();
+                for (int k = 0; k < kUnroll; ++k) g[k] = L::load(dy, at[k]);
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) g[k] = L::load(a.dy, at[k]);
+                for (int k = 0; k < kUnroll; ++k) v[k] = L::load(x, at[k]);
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) v[k] = L::load(a.x, at[k]);
-#pragma unroll
-            for (int k = 0; k < kUnroll; ++k) L::store(a.out, at[k], map_lanes(g[k], v[k], f));
-        }
-        for (; u < end; u += threads) {
-            const int64_t at = cur.take();
-            L::store(a.out, at, map_lanes(L::load(a.dy, at), L::load(a.x, at), f));
-        }
+                for (int k = 0; k < kUnroll; ++k) L::store(out, at[k], map_lanes(g[k], v[k], f));
+            });
     } else {
         const BackwardEvalMap f{s_coef[2]};
-        for (; u + (int64_t)(kUnroll - 1) * threads < end; u += (int64_t)kUnroll * threads) {
-            int64_t at[kUnroll];
-            typename L::T g[kUnroll];
+        const float* dy = a.dy;
+        walk_down(
+            cur, count, [&](int64_t at) { L::store(out, at, map_lanes(L::load(dy, at), f)); },
+            [&](const int64_t* at) {
+                typename L::T g[kUnroll];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) at[k] = cur.take();
+                for (int k = 0; k < kUnroll; ++k) g[k] = L::load(dy, at[k]);
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) g[k] = L::load(a.dy, at[k]);
-#pragma unroll
-            for (int k = 0; k < kUnroll; ++k) L::store(a.out, at[k], map_lanes(g[k], f));
-        }
-        for (; u < end; u += threads) {
-            const int64_t at = cur.take();
-            L::store(a.out, at, map_lanes(L::load(a.dy, at), f));
-        }
+                for (int k = 0; k < kUnroll; ++k) L::store(out, at[k], map_lanes(g[k], f));
+            });
     }
 }
 
@@ -486,40 +526,49 @@ __global__ void __launch_bounds__(32 * kRows, JT_BN_BLOCKS_PER_SM) bn_apply_colu
     const int64_t begin = (int64_t)s * a.chunk;
     const int64_t end = begin + a.chunk < a.n ? begin + a.chunk : (int64_t)a.n;
     const int64_t nc = a.c;
-    int64_t r = begin + threadIdx.y;
+    const int64_t first = begin + threadIdx.y;
+    const int64_t count = first < end ? jt_ceil_div(end - first, (int64_t)kRows) : 0;  // this thread's rows
+    RowCursorDown cur{(count > 0 ? first + (count - 1) * kRows : first) * nc + col, (int64_t)kRows * nc};
     const int x_ = (int)threadIdx.x;
+    float* out = a.out;
     if (!BACKWARD) {
         const ForwardMap f{s_coef[0][x_], s_coef[1][x_], s_coef[2][x_]};
-        for (; r + (kUnroll - 1) * kRows < end; r += kUnroll * kRows) {
-            float v[kUnroll];
+        const float* x = a.x;
+        walk_down(
+            cur, count, [&](int64_t at) { out[at] = f(x[at]); },
+            [&](const int64_t* at) {
+                float v[kUnroll];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) v[k] = a.x[(r + k * kRows) * nc + col];
+                for (int k = 0; k < kUnroll; ++k) v[k] = x[at[k]];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) a.out[(r + k * kRows) * nc + col] = f(v[k]);
-        }
-        for (; r < end; r += kRows) a.out[r * nc + col] = f(a.x[r * nc + col]);
+                for (int k = 0; k < kUnroll; ++k) out[at[k]] = f(v[k]);
+            });
     } else if (a.training) {
         const BackwardTrainMap f{s_coef[0][x_], s_coef[1][x_], s_coef[2][x_], s_coef[3][x_], s_coef[4][x_]};
-        for (; r + (kUnroll - 1) * kRows < end; r += kUnroll * kRows) {
-            float g[kUnroll], v[kUnroll];
+        const float *x = a.x, *dy = a.dy;
+        walk_down(
+            cur, count, [&](int64_t at) { out[at] = f(dy[at], x[at]); },
+            [&](const int64_t* at) {
+                float g[kUnroll], v[kUnroll];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) g[k] = a.dy[(r + k * kRows) * nc + col];
+                for (int k = 0; k < kUnroll; ++k) g[k] = dy[at[k]];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) v[k] = a.x[(r + k * kRows) * nc + col];
+                for (int k = 0; k < kUnroll; ++k) v[k] = x[at[k]];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) a.out[(r + k * kRows) * nc + col] = f(g[k], v[k]);
-        }
-        for (; r < end; r += kRows) a.out[r * nc + col] = f(a.dy[r * nc + col], a.x[r * nc + col]);
+                for (int k = 0; k < kUnroll; ++k) out[at[k]] = f(g[k], v[k]);
+            });
     } else {
         const BackwardEvalMap f{s_coef[2][x_]};
-        for (; r + (kUnroll - 1) * kRows < end; r += kUnroll * kRows) {
-            float g[kUnroll];
+        const float* dy = a.dy;
+        walk_down(
+            cur, count, [&](int64_t at) { out[at] = f(dy[at]); },
+            [&](const int64_t* at) {
+                float g[kUnroll];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) g[k] = a.dy[(r + k * kRows) * nc + col];
+                for (int k = 0; k < kUnroll; ++k) g[k] = dy[at[k]];
 #pragma unroll
-            for (int k = 0; k < kUnroll; ++k) a.out[(r + k * kRows) * nc + col] = f(g[k]);
-        }
-        for (; r < end; r += kRows) a.out[r * nc + col] = f(a.dy[r * nc + col]);
+                for (int k = 0; k < kUnroll; ++k) out[at[k]] = f(g[k]);
+            });
     }
 }
 
