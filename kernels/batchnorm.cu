@@ -20,7 +20,8 @@
 // BatchNorm1d on [N, C]): a warp reads 32 consecutive channels of a row, blocks split the rows.
 //
 // Every float product goes through __fmul_rn (and double ones through __dmul_rn) so nvcc cannot contract
-// them into FMAs: emu and CUDA then compute the same bits for the same plan.
+// them into FMAs: emu and CUDA then compute the same bits for the same plan (sqrt and division in double are
+// IEEE-rounded on both; not yet confirmed on a GPU).
 #include "batchnorm.h"
 
 #include "common.cuh"

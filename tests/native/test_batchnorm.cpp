@@ -157,7 +157,7 @@ void test_forward_train(const Shape& s, const Run& r, bool affine) {
     // over groups of 4 or 16 values, then in double. The tolerances are those of the float Welford this
     // replaced (a few ulps of |mean| + std); the sums are well inside them.
     const double scale = fabs(s.offset) + 1.5;
-    CHECK_ALL_CLOSE(dsm.download(), mean, 0.0, 2e-6 * scale, tag + " saved mean (float Welford, ~ulps of |mean|+std)");
+    CHECK_ALL_CLOSE(dsm.download(), mean, 0.0, 2e-6 * scale, tag + " saved mean (~ulps of |mean|+std)");
     // Variance: 5e-6 for centred data, 5e-5 for the offset cases (a naive float sum of squares would be
     // off by ~100 %); the shift keeps d of the order of std, so both are far from the limit.
     const double var_rtol = s.offset != 0.0f ? 5e-5 : 5e-6;
