@@ -443,6 +443,7 @@ int main() {
     test_plan();
     for (const Run& r : kRuns) {
         for (const Shape& s : kShapes) {
+            if (r.misalign && (s.inner == 1 || s.inner % 4 != 0)) continue;  // scalar loads anyway: nothing new
             test_forward_train(s, r, true);
             test_forward_eval(s, r, true);
             for (int training = 0; training < 2; ++training) test_backward(s, r, training, true, true, true);
