@@ -3,6 +3,8 @@
 // emu is the correctness oracle for code no GPU has run, so it must not test a different program.
 #pragma once
 
+#include <stddef.h>
+
 #include "common.cuh"
 
 #ifdef __cplusplus
@@ -12,8 +14,31 @@ extern "C" {
 // Blocks of a 1-D launch over n items with `threads` per block (jt_grid_1d in common.cuh).
 unsigned jt_launch_grid_1d(int64_t n, int threads);
 
-// Threads per channel block of the BatchNorm statistics kernels for m = N * inner values (batchnorm.cu).
-int jt_batchnorm_block_threads(int64_t m);
+// The current device's SM count (cudaDevAttrMultiProcessorCount; emu: its worker count), cached per
+// device; 1 when it cannot be read (then the error is cleared). Plans that size grids to the device use it.
+int jt_device_sm_count(void);
+
+// BatchNorm over [n, c, inner] (batchnorm.cu). Planes layout (inner > 1): a channel is n runs of `inner`
+// contiguous values, split into `splits` chunks of `chunk` values (the last may be short or empty), one
+// block of `threads` each, grid (c, splits); `vec` is 4 where inner % 4 == 0 (float4 loads, when the
+// pointers are 16-byte aligned too; the launcher falls back to scalar loads otherwise). Columns layout
+// (inner == 1, [N, C]): blocks of 32 channels x JT_BN_COLUMN_ROWS row lanes (a warp reads 32 consecutive
+// channels of a row), the rows split into `splits` chunks of `chunk` rows, grid (ceil(c / 32), splits).
+// The split aims at JT_BN_BLOCKS_PER_SM blocks per SM in total, rounded down so that the grid is one wave
+// (the kernels' launch bounds keep that many blocks resident), and gives every thread some work.
+#define JT_BN_PLANES 0
+#define JT_BN_COLUMNS 1
+#define JT_BN_COLUMN_ROWS 8
+#define JT_BN_BLOCKS_PER_SM 4
+typedef struct JtBatchnormPlan {
+    int layout;              // JT_BN_PLANES or JT_BN_COLUMNS
+    int threads;             // threads per block
+    int vec;                 // 4 or 1 (planes); 1 (columns)
+    int splits;              // blocks per channel (planes) or per 32-channel tile (columns); <= 65535
+    int64_t chunk;           // values (planes) or rows (columns) per split
+    size_t workspace_bytes;  // c * splits partial pairs (double2)
+} JtBatchnormPlan;
+JtBatchnormPlan jt_batchnorm_plan(int n, int c, int64_t inner, int sm_count);
 
 // The tile configuration (JT_GEMM_CONFIG_*) jt_gemm_sgemm picks for an m x n output, `batch` items (gemm.cu).
 int jt_gemm_auto_config(int m, int n, int batch);

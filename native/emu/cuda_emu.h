@@ -563,6 +563,10 @@ static __forceinline__ float __fsqrt_rn(float x) { return sqrtf(x); }
 static __forceinline__ float __fadd_rn(float a, float b) { return a + b; }
 static __forceinline__ float __fmul_rn(float a, float b) { return a * b; }
 static __forceinline__ float __fmaf_rn(float a, float b, float c) { return fmaf(a, b, c); }
+static __forceinline__ float __fsub_rn(float a, float b) { return a - b; }
+static __forceinline__ double __dadd_rn(double a, double b) { return a + b; }
+static __forceinline__ double __dsub_rn(double a, double b) { return a - b; }
+static __forceinline__ double __dmul_rn(double a, double b) { return a * b; }
 static __forceinline__ void jt_emu_sincosf(float x, float* s, float* c) { *s = sinf(x); *c = cosf(x); }
 #define __sincosf jt_emu_sincosf
 static __forceinline__ int __float2int_rn(float x) { return static_cast<int>(nearbyintf(x)); }

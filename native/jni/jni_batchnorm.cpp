@@ -10,9 +10,24 @@ bool shape(jt::Check& ck, jint n, jint c, jlong inner, int64_t* total) {
                                                                                         total);
 }
 
+// The workspace of the sums: jt_batchnorm_workspace_bytes(n, c, inner) bytes, 16-byte aligned.
+bool workspace_ok(jt::Check& ck, jlong workspace, jint n, jint c, jlong inner, size_t* bytes) {
+    *bytes = jt_batchnorm_workspace_bytes(n, c, inner);
+    return (bool)ck.that(workspace != 0, "workspace must be set (batchnormWorkspaceBytes bytes)")
+        .that(workspace % 16 == 0, "workspace must be 16-byte aligned")
+        .bytes("workspace", workspace, (int64_t)*bytes);
+}
+
+jlong JNICALL batchnormWorkspaceBytes(JNIEnv* env, jclass, jint n, jint c, jlong inner) {
+    jt::Check ck(env, "batchnormWorkspaceBytes");
+    int64_t total = 0;
+    if (!shape(ck, n, c, inner, &total)) return 0;
+    return (jlong)jt_batchnorm_workspace_bytes(n, c, inner);
+}
+
 void JNICALL batchnormForwardTrain(JNIEnv* env, jclass, jlong x, jlong gamma, jlong beta, jfloat eps, jfloat momentum,
                                    jlong runningMean, jlong runningVar, jlong y, jlong saveMean, jlong saveVar,
-                                   jint n, jint c, jlong inner, jlong stream) {
+                                   jint n, jint c, jlong inner, jlong workspace, jlong stream) {
     jt::Check ck(env, "batchnormForwardTrain");
     if (!jt::require_stream(env, "batchnormForwardTrain", "stream", stream)) return;
     int64_t total = 0;
@@ -30,10 +45,12 @@ void JNICALL batchnormForwardTrain(JNIEnv* env, jclass, jlong x, jlong gamma, jl
              .f32("saveVar", saveVar, c, true)) {
         return;
     }
+    size_t bytes = 0;
+    if (!workspace_ok(ck, workspace, n, c, inner, &bytes)) return;
     JT_LAUNCH(ck, jt_batchnorm_forward_train, jt::dptr<const float>(x), jt::dptr<const float>(gamma),
               jt::dptr<const float>(beta), eps, momentum, jt::dptr<float>(runningMean), jt::dptr<float>(runningVar),
               jt::dptr<float>(y), jt::dptr<float>(saveMean), jt::dptr<float>(saveVar), n, c, inner,
-              jt::stream_of(stream));
+              jt::dptr<void>(workspace), bytes, jt::stream_of(stream));
 }
 
 void JNICALL batchnormForwardEval(JNIEnv* env, jclass, jlong x, jlong gamma, jlong beta, jlong runningMean,
@@ -57,7 +74,7 @@ void JNICALL batchnormForwardEval(JNIEnv* env, jclass, jlong x, jlong gamma, jlo
 
 void JNICALL batchnormBackward(JNIEnv* env, jclass, jlong x, jlong dy, jlong gamma, jlong mean, jlong var, jfloat eps,
                                jboolean training, jlong dx, jlong dgamma, jlong dbeta, jint n, jint c, jlong inner,
-                               jlong stream) {
+                               jlong workspace, jlong stream) {
     jt::Check ck(env, "batchnormBackward");
     if (!jt::require_stream(env, "batchnormBackward", "stream", stream)) return;
     int64_t total = 0;
@@ -73,10 +90,13 @@ void JNICALL batchnormBackward(JNIEnv* env, jclass, jlong x, jlong dy, jlong gam
              .f32("dbeta", dbeta, c, true)) {
         return;
     }
+    size_t bytes = 0;
+    const bool sums = training || dgamma != 0 || dbeta != 0;  // eval dx alone needs no workspace
+    if (sums && (dx != 0 || dgamma != 0 || dbeta != 0) && !workspace_ok(ck, workspace, n, c, inner, &bytes)) return;
     JT_LAUNCH(ck, jt_batchnorm_backward, jt::dptr<const float>(x), jt::dptr<const float>(dy),
               jt::dptr<const float>(gamma), jt::dptr<const float>(mean), jt::dptr<const float>(var), eps,
               training ? 1 : 0, jt::dptr<float>(dx), jt::dptr<float>(dgamma), jt::dptr<float>(dbeta), n, c, inner,
-              jt::stream_of(stream));
+              jt::dptr<void>(workspace), bytes, jt::stream_of(stream));
 }
 
 // cuDNN's saved 1/sqrt(var + eps) <-> our biased variance (the vendor BatchNorm path), per channel.
@@ -100,6 +120,7 @@ void JNICALL batchnormVarToInvStd(JNIEnv* env, jclass, jlong var, jlong invStd, 
 bool jt::register_batchnorm(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "batchnorm",
                             {
+                                method<batchnormWorkspaceBytes>("batchnormWorkspaceBytes"),
                                 method<batchnormForwardTrain>("batchnormForwardTrain"),
                                 method<batchnormForwardEval>("batchnormForwardEval"),
                                 method<batchnormBackward>("batchnormBackward"),

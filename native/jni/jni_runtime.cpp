@@ -387,10 +387,11 @@ void JNICALL selfTestDivergentBarrier(JNIEnv* env, jclass) {
 }
 
 // The launch decisions of this library (kernels/launch_config.h), for the test that emu and CUDA agree:
-// kind 0: blocks of a 1-D launch (a = items, b = threads); 1: BatchNorm threads per channel block (a = values
-// per channel); 2: the automatic GEMM tile (a = m, b = n, c = batch); 3: blocks of a device-filling grid-stride
-// launch (a = work items, b = multiprocessors, c = resident blocks per multiprocessor); 4: blocks of the first
-// pass of the two-pass sums (a = items).
+// kind 0: blocks of a 1-D launch (a = items, b = threads); 1 and 5: BatchNorm threads per block and blocks per
+// channel for [n = a, channels = low 32 bits of b, inner = c] on a device of (b >> 32) SMs; 2: the automatic
+// GEMM tile (a = m, b = n, c = batch); 3: blocks of a device-filling grid-stride launch (a = work items,
+// b = multiprocessors, c = resident blocks per multiprocessor); 4: blocks of the first pass of the two-pass
+// sums (a = items).
 jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlong c) {
     const char* op = "launchConfig";
     if (!jt::require_nonneg(env, op, "a", a) || !jt::require_nonneg(env, op, "b", b) ||
@@ -405,7 +406,16 @@ jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlon
             }
             return (jint)jt_launch_grid_1d(a, (int)b);
         case 1:
-            return jt_batchnorm_block_threads(a);
+        case 5: {
+            const int64_t channels = b & 0xffffffffLL, sms = b >> 32;
+            if (a < 1 || channels < 1 || c < 1 || sms < 1 || a > INT32_MAX || channels > INT32_MAX || sms > INT32_MAX) {
+                jt::throw_iae(env, op, "n, channels, inner and SMs must be positive (n, channels, SMs < 2^31), got "
+                              "%lld, %lld, %lld, %lld", (long long)a, (long long)channels, (long long)c, (long long)sms);
+                return 0;
+            }
+            const JtBatchnormPlan p = jt_batchnorm_plan((int)a, (int)channels, c, (int)sms);
+            return kind == 1 ? p.threads : p.splits;
+        }
         case 2:
             if (a < 1 || b < 1 || c < 1 || a > INT32_MAX || b > INT32_MAX || c > INT32_MAX) {
                 jt::throw_iae(env, op, "m, n and batch must be in [1, 2^31), got %lld, %lld, %lld", (long long)a,
@@ -424,8 +434,8 @@ jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlon
             return (jint)jt_reduce_pass1_blocks(a);
         default:
             jt::throw_iae(env, op,
-                          "kind must be 0 (grid), 1 (batchnorm threads), 2 (gemm tile), 3 (device-filling grid) or 4 "
-                          "(reduction pass-1 blocks), got %d", (int)kind);
+                          "kind must be 0 (grid), 1 (batchnorm threads), 2 (gemm tile), 3 (device-filling grid), 4 "
+                          "(reduction pass-1 blocks) or 5 (batchnorm splits), got %d", (int)kind);
             return 0;
     }
 }

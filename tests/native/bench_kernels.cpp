@@ -380,11 +380,20 @@ void bench_batchnorm(const Options& o) {
         for (float* p : {rm, rm2, dg, db, dg2, db2}) cudaMemcpy(p, zeros.data(), sizeof(float) * c, cudaMemcpyHostToDevice);
         for (float* p : {rv, rv2}) cudaMemcpy(p, ones.data(), sizeof(float) * c, cudaMemcpyHostToDevice);
     };
+    const size_t ws_bytes = jt_batchnorm_workspace_bytes(n, c, inner);  // the partial sums of the split channels
+    Buf<double> ws(ws_bytes / sizeof(double) + 1);
+    if (!ws.ok()) {
+        row.note = "allocation failed";
+        row.failed = g_failed = true;
+        g_rows.push_back(row);
+        return;
+    }
     auto ours_step = [&] {
         cudaError_t e = jt_batchnorm_forward_train(x.p, gamma, beta, eps, momentum, rm, rv, y.p, smean, svar, n, c,
-                                                   inner, g_stream);
+                                                   inner, ws.p, ws_bytes, g_stream);
         if (e != cudaSuccess) return cuda_msg("jt_batchnorm_forward_train", e);
-        e = jt_batchnorm_backward(x.p, dy.p, gamma, smean, svar, eps, 1, dx.p, dg, db, n, c, inner, g_stream);
+        e = jt_batchnorm_backward(x.p, dy.p, gamma, smean, svar, eps, 1, dx.p, dg, db, n, c, inner, ws.p, ws_bytes,
+                                  g_stream);
         return status_msg(e, "jt_batchnorm_backward");
     };
     jt_vendor_status st;

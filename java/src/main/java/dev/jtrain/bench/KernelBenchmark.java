@@ -326,9 +326,10 @@ public final class KernelBenchmark {
             fill(beta, c, -0.5f, 0.5f, 24);
             fill(rv, c, 1f, 1f, 0);
             fill(rv2, c, 1f, 1f, 0);
+            long ws = floats((api.batchnormWorkspaceBytes(n, c, inner) + 3) / 4);
             Op ours = () -> {
-                api.batchnormForwardTrain(x, gamma, beta, eps, momentum, rm, rv, y, sm, sv, n, c, inner, 0);
-                api.batchnormBackward(x, dy, gamma, sm, sv, eps, true, dx, dg, db, n, c, inner, 0);
+                api.batchnormForwardTrain(x, gamma, beta, eps, momentum, rm, rv, y, sm, sv, n, c, inner, ws, 0);
+                api.batchnormBackward(x, dy, gamma, sm, sv, eps, true, dx, dg, db, n, c, inner, ws, 0);
             };
             Op vendor = () -> {
                 api.cudnnBatchnormForwardTrain(x, gamma, beta, eps, momentum, rm2, rv2, yv, sm2, sinv2, n, c, h, w, 0);

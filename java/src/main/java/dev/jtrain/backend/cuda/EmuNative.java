@@ -185,11 +185,13 @@ public final class EmuNative {
 
     static native void reduceMaxNormRows(long w, int rows, long cols, float c, long stream);
 
-    static native void batchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean, long runningVar, long y, long saveMean, long saveVar, int n, int c, long inner, long stream);
+    static native long batchnormWorkspaceBytes(int n, int c, long inner);
+
+    static native void batchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean, long runningVar, long y, long saveMean, long saveVar, int n, int c, long inner, long workspace, long stream);
 
     static native void batchnormForwardEval(long x, long gamma, long beta, long runningMean, long runningVar, float eps, long y, int n, int c, long inner, long stream);
 
-    static native void batchnormBackward(long x, long dy, long gamma, long mean, long var, float eps, boolean training, long dx, long dgamma, long dbeta, int n, int c, long inner, long stream);
+    static native void batchnormBackward(long x, long dy, long gamma, long mean, long var, float eps, boolean training, long dx, long dgamma, long dbeta, int n, int c, long inner, long workspace, long stream);
 
     static native void batchnormInvStdToVar(long s, int c, float eps, long stream);
 
@@ -661,8 +663,13 @@ public final class EmuNative {
         }
 
         @Override
-        public void batchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean, long runningVar, long y, long saveMean, long saveVar, int n, int c, long inner, long stream) {
-            EmuNative.batchnormForwardTrain(x, gamma, beta, eps, momentum, runningMean, runningVar, y, saveMean, saveVar, n, c, inner, stream);
+        public long batchnormWorkspaceBytes(int n, int c, long inner) {
+            return EmuNative.batchnormWorkspaceBytes(n, c, inner);
+        }
+
+        @Override
+        public void batchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean, long runningVar, long y, long saveMean, long saveVar, int n, int c, long inner, long workspace, long stream) {
+            EmuNative.batchnormForwardTrain(x, gamma, beta, eps, momentum, runningMean, runningVar, y, saveMean, saveVar, n, c, inner, workspace, stream);
         }
 
         @Override
@@ -671,8 +678,8 @@ public final class EmuNative {
         }
 
         @Override
-        public void batchnormBackward(long x, long dy, long gamma, long mean, long var, float eps, boolean training, long dx, long dgamma, long dbeta, int n, int c, long inner, long stream) {
-            EmuNative.batchnormBackward(x, dy, gamma, mean, var, eps, training, dx, dgamma, dbeta, n, c, inner, stream);
+        public void batchnormBackward(long x, long dy, long gamma, long mean, long var, float eps, boolean training, long dx, long dgamma, long dbeta, int n, int c, long inner, long workspace, long stream) {
+            EmuNative.batchnormBackward(x, dy, gamma, mean, var, eps, training, dx, dgamma, dbeta, n, c, inner, workspace, stream);
         }
 
         @Override

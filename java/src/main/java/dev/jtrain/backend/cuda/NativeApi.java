@@ -144,10 +144,12 @@ public interface NativeApi {
     /**
      * A launch decision of this library (kernels/launch_config.h), so a test can check that emu runs the
      * configuration CUDA runs: kind 0 = blocks of a 1-D launch over {@code a} items with {@code b} threads;
-     * 1 = BatchNorm threads per channel block for {@code a} values per channel; 2 = the automatic GEMM tile
-     * (JT_GEMM_CONFIG_*) for an {@code a} x {@code b} output and {@code c} batch items; 3 = blocks of a
-     * device-filling grid-stride launch over {@code a} work items on {@code b} multiprocessors holding {@code c}
-     * blocks each (the optimizer updates); 4 = blocks of the first pass of the two-pass sums over {@code a} items.
+     * 1 = BatchNorm threads per block and 5 = BatchNorm blocks per channel (the split), both for
+     * [n = {@code a}, channels = {@code b & 0xffffffff}, inner = {@code c}] on a device of {@code b >>> 32} SMs;
+     * 2 = the automatic GEMM tile (JT_GEMM_CONFIG_*) for an {@code a} x {@code b} output and {@code c} batch items;
+     * 3 = blocks of a device-filling grid-stride launch over {@code a} work items on {@code b} multiprocessors
+     * holding {@code c} blocks each (the optimizer updates); 4 = blocks of the first pass of the two-pass sums
+     * over {@code a} items.
      */
     int launchConfig(int kind, long a, long b, long c);
 
@@ -341,15 +343,23 @@ public interface NativeApi {
 
     // ------------------------------------------------------------------ batchnorm ([n, c, inner])
 
+    /**
+     * Bytes of device memory (16-byte aligned) {@link #batchnormForwardTrain} and {@link #batchnormBackward} need
+     * as their workspace for [n, c, inner] on the current device: one double pair per block of the split channels.
+     */
+    long batchnormWorkspaceBytes(int n, int c, long inner);
+
+    /** workspace: {@link #batchnormWorkspaceBytes} bytes, not used by another stream meanwhile. */
     void batchnormForwardTrain(long x, long gamma, long beta, float eps, float momentum, long runningMean,
                                long runningVar, long y, long saveMean, long saveVar, int n, int c, long inner,
-                               long stream);
+                               long workspace, long stream);
 
     void batchnormForwardEval(long x, long gamma, long beta, long runningMean, long runningVar, float eps, long y,
                               int n, int c, long inner, long stream);
 
+    /** workspace: as for the forward; may be 0 in eval mode without dgamma and dbeta (no sums). */
     void batchnormBackward(long x, long dy, long gamma, long mean, long var, float eps, boolean training, long dx,
-                           long dgamma, long dbeta, int n, int c, long inner, long stream);
+                           long dgamma, long dbeta, int n, int c, long inner, long workspace, long stream);
 
     /** In place, per channel: s = 1 / s^2 - eps (cuDNN's saved inverse std to our biased variance). */
     void batchnormInvStdToVar(long s, int c, float eps, long stream);

@@ -11,7 +11,9 @@ import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The op set on a CUDA device, {@code emu} or {@code cuda:n}: every op is one or a few launches of our
@@ -672,9 +674,34 @@ public final class GpuBackend implements Backend, AutoCloseable {
             }
             return;
         }
-        api.batchnormForwardTrain(ptr(x), opt(gamma), opt(beta), eps, momentum, opt(runningMean), opt(runningVar),
-                ptr(y), opt(saveMean), opt(saveVar), x.dim(0), x.dim(1), inner(x), stream);
+        try (Tensor ws = bnWorkspace(x)) {
+            api.batchnormForwardTrain(ptr(x), opt(gamma), opt(beta), eps, momentum, opt(runningMean),
+                    opt(runningVar), ptr(y), opt(saveMean), opt(saveVar), x.dim(0), x.dim(1), inner(x), ptr(ws), stream);
+        }
     }
+
+    /**
+     * The workspace of our BatchNorm kernels' per-block partial sums (a double pair per block of the split channels,
+     * a few KiB) from the caching pool: returned when the op is queued, reused by later ops on this stream only after
+     * the kernels that read it (stream order).
+     */
+    private Tensor bnWorkspace(Tensor x) {
+        BnShape shape = new BnShape(x.dim(0), x.dim(1), inner(x));
+        Long bytes = bnWorkspaceBytes.get(shape);
+        if (bytes == null) {   // one native call per new shape: a training step repeats its shapes
+            if (bnWorkspaceBytes.size() >= 256) {
+                bnWorkspaceBytes.clear();
+            }
+            bytes = api.batchnormWorkspaceBytes(shape.n(), shape.c(), shape.inner());
+            bnWorkspaceBytes.put(shape, bytes);
+        }
+        return scratch((bytes + 3) / 4);
+    }
+
+    private record BnShape(int n, int c, int inner) { }
+
+    /** BatchNorm workspace bytes by shape (they depend on the shape and this device's SM count only). */
+    private final Map<BnShape, Long> bnWorkspaceBytes = new ConcurrentHashMap<>();
 
     @Override
     public void batchNormForwardEval(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
@@ -699,8 +726,15 @@ public final class GpuBackend implements Backend, AutoCloseable {
             }
             return;
         }
-        api.batchnormBackward(ptr(x), ptr(dy), opt(gamma), ptr(mean), ptr(var), eps, training, opt(dx), opt(dgamma),
-                opt(dbeta), x.dim(0), x.dim(1), inner(x), stream);
+        if (!training && dgamma == null && dbeta == null) {  // dx = dy gamma inv: elementwise, no sums
+            api.batchnormBackward(ptr(x), ptr(dy), opt(gamma), ptr(mean), ptr(var), eps, false, opt(dx), 0L, 0L,
+                    x.dim(0), x.dim(1), inner(x), 0L, stream);
+            return;
+        }
+        try (Tensor ws = bnWorkspace(x)) {
+            api.batchnormBackward(ptr(x), ptr(dy), opt(gamma), ptr(mean), ptr(var), eps, training, opt(dx),
+                    opt(dgamma), opt(dbeta), x.dim(0), x.dim(1), inner(x), ptr(ws), stream);
+        }
     }
 
     // ---------------------------------------------------------------- dropout

@@ -379,7 +379,8 @@ class EmuKernelsTest {
         CPU.batchNormForwardTrain(t(x, n, c, h, w), t(gamma, c), t(beta, c), 1e-5f, 0.1f, rmT, rvT, y, sm, sv);
         long dx = dev.floats(x), dg = dev.floats(gamma), dbeta = dev.floats(beta);
         long drm = dev.floats(rm), drv = dev.floats(rv), dyv = dev.zeros(total), dsm = dev.zeros(c), dsv = dev.zeros(c);
-        api.batchnormForwardTrain(dx, dg, dbeta, 1e-5f, 0.1f, drm, drv, dyv, dsm, dsv, n, c, inner, 0);
+        long ws = dev.zeros((int) ((api.batchnormWorkspaceBytes(n, c, inner) + 3) / 4));
+        api.batchnormForwardTrain(dx, dg, dbeta, 1e-5f, 0.1f, drm, drv, dyv, dsm, dsv, n, c, inner, ws, 0);
         assertClose("bn train y", y.floats(), dev.get(dyv, total), 1e-5, 1e-5);
         assertClose("bn save mean", sm.floats(), dev.get(dsm, c), 1e-5, 1e-6);
         assertClose("bn save var", sv.floats(), dev.get(dsv, c), 1e-5, 1e-6);
@@ -399,7 +400,7 @@ class EmuKernelsTest {
                     gb);
             long dgx = dev.zeros(total), dgg = dev.floats(dgamma0), dgb = dev.floats(dbeta0);
             api.batchnormBackward(dx, dev.floats(g), dg, dev.floats(mean.floats()), dev.floats(var.floats()), 1e-5f,
-                    training, dgx, dgg, dgb, n, c, inner, 0);
+                    training, dgx, dgg, dgb, n, c, inner, ws, 0);
             assertClose("bn backward dx training=" + training, gx.floats(), dev.get(dgx, total), 1e-4, 1e-5);
             assertClose("bn backward dgamma training=" + training, gg.floats(), dev.get(dgg, c), 1e-4, 1e-5);
             assertClose("bn backward dbeta training=" + training, gb.floats(), dev.get(dgb, c), 1e-5, 1e-5);

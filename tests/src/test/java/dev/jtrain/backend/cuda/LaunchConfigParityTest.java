@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Emu runs the launch configuration CUDA runs (kernels/launch_config.h): block counts, BatchNorm threads per
- * channel block, the automatic GEMM tile, the device-filling grid of the optimizer updates (from the device's
- * multiprocessors and occupancy, which differ between devices: the rule must not) and the first-pass blocks of
- * the sums, asked of both libraries (the CUDA library answers without a
+ * block and blocks per channel (for given SM counts), the automatic GEMM tile, the device-filling grid of the
+ * optimizer updates (from the device's multiprocessors and occupancy, which differ between devices: the rule
+ * must not) and the first-pass blocks of the sums, asked of both libraries (the CUDA library answers without a
  * GPU: these are host-side decisions) over sizes from 1 to beyond the grid cap.
  */
 class LaunchConfigParityTest {
@@ -21,6 +21,9 @@ class LaunchConfigParityTest {
     private static final int[] SIDES = {1, 7, 32, 33, 64, 127, 128, 512, 784, 2048, 4096};
     private static final int[] FILL_SMS = {0, 1, 2, 108, 132, 148};       // 0: a device that reports nothing
     private static final int[] FILL_BLOCKS_PER_SM = {0, 1, 4, 8, 32};
+    /** BatchNorm shapes [n, c, inner]: columns ([N, C]), planes with and without float4, one huge channel. */
+    private static final long[][] BATCHNORM = {{1, 1, 1}, {128, 512, 1}, {4096, 100, 1}, {3, 5, 7}, {128, 64, 3136},
+            {32, 256, 196}, {2, 3, 30001}, {1, 1, 1L << 30}, {70000, 3, 1}};
 
     @Test
     void emuAndCudaMakeTheSameLaunchDecisions() {
@@ -35,8 +38,17 @@ class LaunchConfigParityTest {
                         "blocks for " + n + " items, " + threads + " threads");
                 compared++;
             }
-            assertEquals(c.launchConfig(1, n, 0, 0), e.launchConfig(1, n, 0, 0), "BatchNorm threads for m = " + n);
-            compared++;
+        }
+        for (long[] bn : BATCHNORM) {
+            for (long sms : new long[] {1, 2, 8, 132, 1000}) {
+                long b = (sms << 32) | bn[1];
+                for (int kind : new int[] {1, 5}) {
+                    assertEquals(c.launchConfig(kind, bn[0], b, bn[2]), e.launchConfig(kind, bn[0], b, bn[2]),
+                            "BatchNorm " + (kind == 1 ? "threads" : "splits") + " for [" + bn[0] + ", " + bn[1] + ", "
+                                    + bn[2] + "] on " + sms + " SMs");
+                    compared++;
+                }
+            }
         }
         for (int m : SIDES) {
             for (int n : SIDES) {
@@ -59,7 +71,7 @@ class LaunchConfigParityTest {
                     "reduction pass-1 blocks for " + work + " items");
             compared++;
         }
-        assertEquals(ITEMS.length * 7 + SIDES.length * SIDES.length * 3
+        assertEquals(ITEMS.length * 6 + BATCHNORM.length * 5 * 2 + SIDES.length * SIDES.length * 3
                 + ITEMS.length * (FILL_SMS.length * FILL_BLOCKS_PER_SM.length + 1), compared);
     }
 
@@ -69,8 +81,14 @@ class LaunchConfigParityTest {
         assertEquals(1, e.launchConfig(0, 0, 256, 0), "at least one block");
         assertEquals(4, e.launchConfig(0, 1000, 256, 0));
         assertEquals(65535, e.launchConfig(0, 1L << 40, 256, 0), "capped at 65535 blocks");
-        assertEquals(32, e.launchConfig(1, 1, 0, 0), "BatchNorm: at least a warp");
-        assertEquals(512, e.launchConfig(1, 1L << 20, 0, 0), "BatchNorm: at most 512 threads");
+        long h100 = 132L << 32;
+        assertEquals(32, e.launchConfig(1, 3, h100 | 5, 7), "BatchNorm: at least a warp");
+        assertEquals(256, e.launchConfig(1, 128, h100 | 64, 3136), "BatchNorm: at most 256 threads");
+        assertEquals(8, e.launchConfig(5, 128, h100 | 64, 3136),
+                "BatchNorm [128, 64, 56, 56] on an H100: 8 blocks per channel, 512 in all (one wave at 4 per SM)");
+        assertEquals(256, e.launchConfig(1, 4096, h100 | 100, 1), "BatchNorm1d: 32 channels x 8 row lanes");
+        assertEquals(32, e.launchConfig(5, 4096, h100 | 100, 1), "BatchNorm1d: rows split, >= 128 rows a block");
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(1, 3, 5, 7), "BatchNorm: no SM count");
         assertEquals(3, e.launchConfig(2, 32, 4096, 1), "a short output takes the 32-row tile");
         assertEquals(2, e.launchConfig(2, 128, 512, 1), "a small output takes the 64x64 tile");
         assertEquals(1, e.launchConfig(2, 4096, 4096, 1), "a large one the 128x128 tile (256 blocks or more)");
@@ -82,7 +100,7 @@ class LaunchConfigParityTest {
         assertEquals(1, e.launchConfig(4, 8192, 0, 0), "sums: 8 Ki items per block");
         assertEquals(2, e.launchConfig(4, 8193, 0, 0));
         assertEquals(2048, e.launchConfig(4, 1L << 40, 0, 0), "sums: at most 2048 partials");
-        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(5, 1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(6, 1, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(0, 10, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(2, 0, 1, 1));
     }
