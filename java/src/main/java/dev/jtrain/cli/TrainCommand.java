@@ -122,6 +122,15 @@ public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     InitOptions initOptions = new InitOptions();
 
+    @CommandLine.Mixin
+    ScheduleOptions scheduleOptions = new ScheduleOptions();
+
+    @CommandLine.Mixin
+    WeightOptions weightOptions = new WeightOptions();
+
+    @CommandLine.Mixin
+    WatchOptions watchOptions = new WatchOptions();
+
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
     void spec(CommandSpec spec) {
@@ -211,6 +220,9 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UsageException("--dropout must be in [0, 1), got " + dropout);
         }
         int[] hiddenSizes = parseHidden(hidden);
+        scheduleOptions.validate(batch);
+        weightOptions.validate();
+        watchOptions.validate();
         Models.defaultHidden(model); // unknown model -> error naming it
         if (!Optimizers.NAMES.contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
             throw new UsageException("unknown optimizer '" + optimizer + "' (expected one of "
@@ -259,10 +271,12 @@ public final class TrainCommand implements Callable<Integer> {
         initOptions.apply(net, gen);
         SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
         // Everything on the device is closed when the run ends, also when it fails.
+        Optimizers.Settings optSettings = new Optimizers.Settings(lr, momentum, nesterov, weightDecay);
         try (net; lossFn;
-             Optimizer opt = Optimizers.create(optimizer, net.parameters(),
-                     new Optimizers.Settings(lr, momentum, nesterov, weightDecay));
-             Trainer trainer = new Trainer(net, lossFn, opt, dev)) {
+             Optimizer opt = Optimizers.create(optimizer, net.parameters(), optSettings);
+             Trainer trainer = new Trainer(net, lossFn, opt, dev);
+             WeightOptions weights = weightOptions; WatchOptions watch = watchOptions) {
+            scheduleOptions.install(trainer, opt, batch); // first: the header shows its LR, later listeners read it
             String description = Models.describe(model, inDims,
                     hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes, train.numClasses());
             int nThreads = CpuThreads.threads();
@@ -279,6 +293,8 @@ public final class TrainCommand implements Callable<Integer> {
             }
 
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
+            weights.install(trainer, out);
+            watch.install(trainer, lossFn, m -> Optimizers.create(optimizer, m.parameters(), optSettings), train, gen, out);
 
             // ---- train
             List<EpochMetrics> history;
@@ -314,6 +330,9 @@ public final class TrainCommand implements Callable<Integer> {
             settings.put("test_samples", test.size());
             settings.put("normalize_mean", norm.mean());
             settings.put("normalize_std", norm.std());
+            settings.putAll(scheduleOptions.settings());
+            settings.putAll(weights.settings());
+            settings.putAll(watch.settings());
             settings.put("java", Runtime.version().toString());
             TrainingReport report = new TrainingReport(settings, history);
             if (!quiet) {

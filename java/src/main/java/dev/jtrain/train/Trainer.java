@@ -95,6 +95,9 @@ public final class Trainer implements AutoCloseable {
         try (trainIt; BatchIterator ignored = testIt) {
             for (int epoch = 1; epoch <= epochs; epoch++) {
                 history.add(trainEpoch(epoch, trainIt, testIt, gen));
+                if (stopRequested()) {
+                    break; // a listener (early stopping, a sanity run) has seen enough
+                }
             }
         } catch (RuntimeException | Error e) {
             for (TrainingListener l : listeners) {
@@ -110,6 +113,15 @@ public final class Trainer implements AutoCloseable {
             l.onTrainEnd(history);
         }
         return history;
+    }
+
+    private boolean stopRequested() {
+        for (TrainingListener l : listeners) {
+            if (l.stopRequested()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private EpochMetrics trainEpoch(int epoch, BatchIterator it, BatchIterator testIt, Generator gen) {
