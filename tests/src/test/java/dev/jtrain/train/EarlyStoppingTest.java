@@ -72,10 +72,18 @@ class EarlyStoppingTest {
         assertFalse(r.stopping().stopped());
         assertEquals(4, r.stopping().bestEpoch());
         assertWeightsEqual(r.weightsPerEpoch().get(3), r.end());
-        Result r2 = run(new double[] {0.3, 0.5, 0.4, 0.45}, 3, 4, false); // best at 1, only 3 epochs after it: not stopped
+        Result r2 = run(new double[] {0.3, 0.5, 0.4, 0.45}, 4, 4, false); // best at 1, only 3 epochs after it: not stopped
         assertFalse(r2.stopping().stopped());
         assertEquals(4, r2.history().size());
         assertWeightsEqual(r2.weightsPerEpoch().get(0), r2.end());
+    }
+
+    @Test
+    void patienceCountsTheEpochsAfterTheBest() {
+        Result r = run(new double[] {0.3, 0.5, 0.4, 0.45, 0.1}, 3, 5, false); // 3 epochs after the best at 1: stop at 4
+        assertEquals(4, r.history().size());
+        assertTrue(r.stopping().stopped());
+        assertWeightsEqual(r.weightsPerEpoch().get(0), r.end());
     }
 
     @Test

@@ -25,6 +25,10 @@ class LayerStatisticsTest {
         Tensor x = Tensor.of(new float[] {1, 2, 3, -1}, 2, 2).to(dev);
         try (s) {
             return LayerStatistics.activationStats(s, x);
+        } finally {
+            if (!dev.isHost()) {
+                x.close();
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import dev.jtrain.backend.gpu.TestDevices;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
 import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
@@ -22,7 +23,8 @@ class NanGuardTest {
         Dataset data = TinyRuns.blobs(40, 4, 3, 21);
         Layer net = TinyRuns.mlp(4, 6, 3, 22, dev);
         Optimizer opt = TinyRuns.sgd(net, 0.1);
-        try (net; opt; Trainer t = TinyRuns.trainer(net, opt, dev); NanGuard guard = new NanGuard(net)) {
+        try (net; opt; SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy(0f);
+             Trainer t = TinyRuns.trainer(net, loss, opt, dev); NanGuard guard = new NanGuard(net)) {
             Parameter p = net.namedParameters().get(param);
             int[] global = {0};
             t.addListener(new TrainingListener() {

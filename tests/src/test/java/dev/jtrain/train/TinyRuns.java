@@ -44,8 +44,13 @@ final class TinyRuns {
         return Optimizers.create("sgd", model.parameters(), new Optimizers.Settings(lr, 0.0, false, 0.0));
     }
 
+    /** A trainer with a fresh cross-entropy loss (on a GPU device, use the overload and close the loss). */
     static Trainer trainer(Layer model, Optimizer opt, Device device) {
         return new Trainer(model, new SoftmaxCrossEntropy(0f), opt, device);
+    }
+
+    static Trainer trainer(Layer model, SoftmaxCrossEntropy loss, Optimizer opt, Device device) {
+        return new Trainer(model, loss, opt, device);
     }
 
     /** Host copies of every named tensor of the model. */

@@ -4,6 +4,7 @@ import dev.jtrain.backend.gpu.TestDevices;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
 import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
@@ -35,7 +36,8 @@ class WeightAveragingTest {
         Optimizer opt = TinyRuns.sgd(net, 0.2);
         List<Parameter> params = net.parameters();
         List<List<float[]>> raw = new ArrayList<>();
-        try (net; opt; Trainer t = TinyRuns.trainer(net, opt, dev);
+        try (net; opt; SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy(0f);
+             Trainer t = TinyRuns.trainer(net, loss, opt, dev);
              WeightAveraging avg = new WeightAveraging(net, DECAY)) {
             t.addListener(new TrainingListener() {
                 @Override

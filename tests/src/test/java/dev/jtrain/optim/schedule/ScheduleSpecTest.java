@@ -53,14 +53,15 @@ class ScheduleSpecTest {
     @Test
     void stepSchedulesCountOptimizerSteps() {
         int spe = 5; // steps per epoch: cosine-restarts:2:2 restarts after 10 and then 20 more steps
-        double[] sgdr = new double[40];
-        for (int k = 0; k < 40; k++) {
+        double[] sgdr = new double[30];
+        for (int k = 0; k < 30; k++) {
             int start = k < 10 ? 0 : 10;
             int len = k < 10 ? 10 : 20;
             sgdr[k] = LR * (1 + Math.cos(Math.PI * (k - start) / len)) / 2;
         }
         assertSequence("cosine-restarts:2:2", 10, spe, sgdr);
         assertEquals(LR, ScheduleSpec.parse("cosine-restarts:2:2").build(LR, 10, spe).lr(10), 1e-15, "restart at epoch 2");
+        assertEquals(LR, ScheduleSpec.parse("cosine-restarts:2:2").build(LR, 10, spe).lr(30), 1e-15, "and at epoch 6");
         double[] invSqrt = new double[30];
         for (int k = 0; k < 30; k++) {
             invSqrt[k] = LR / Math.sqrt(k + 1);
