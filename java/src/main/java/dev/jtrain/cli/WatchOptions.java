@@ -38,7 +38,7 @@ public final class WatchOptions implements AutoCloseable {
     static final int PROBE_SAMPLES = 256;
 
     @Option(names = "--sanity", description = "before training: initial loss against ln(classes), and overfitting "
-            + OVERFIT_SAMPLES + " training samples to 100% accuracy (a failure stops the run)")
+            + OVERFIT_SAMPLES + " training samples to 100%% accuracy (a failure stops the run)")
     boolean sanity;
 
     @Option(names = "--monitor", description = "per epoch: update/weight ratio per layer (warns outside 1e-4..1e-2), "
