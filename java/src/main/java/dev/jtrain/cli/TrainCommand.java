@@ -6,8 +6,6 @@ import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.backend.gpu.KernelChoice;
 import dev.jtrain.data.DataFileException;
 import dev.jtrain.data.Dataset;
-import dev.jtrain.data.Mnist;
-import dev.jtrain.data.Normalizer;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
 import dev.jtrain.optim.Optimizer;
@@ -21,8 +19,10 @@ import dev.jtrain.train.Optimizers;
 import dev.jtrain.train.ProgressBarListener;
 import dev.jtrain.train.Trainer;
 import dev.jtrain.train.TrainingReport;
+import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -51,7 +51,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         versionProvider = TrainCommand.VersionProvider.class,
-        description = "Train a model on MNIST-format data and report loss, accuracy and throughput per epoch.")
+        description = "Train a model on MNIST (IDX) or CIFAR-10 (binary) data and report loss, accuracy and throughput per epoch.")
 public final class TrainCommand implements Callable<Integer> {
     static final int EXIT_USAGE = CommandLine.ExitCode.USAGE;
     static final int EXIT_FAILURE = CommandLine.ExitCode.SOFTWARE;
@@ -104,8 +104,12 @@ public final class TrainCommand implements Callable<Integer> {
     String kernels = "custom";
 
     @Option(names = "--data", paramLabel = "DIR",
-            description = "folder with train-/t10k- IDX files (default: data/mnist-10k of the project)")
+            description = "MNIST folder (train-/t10k- IDX files) or CIFAR-10 binary folder (data_batch_N.bin, test_batch.bin), "
+                    + "detected from its files (default: data/mnist-10k of the project)")
     String data;
+
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
 
     @Option(names = "--metrics-out", paramLabel = "FILE", description = "write the run's metrics as JSON")
     String metricsOut;
@@ -121,6 +125,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     InitOptions initOptions = new InitOptions();
+
+    @CommandLine.Mixin
+    CheckpointOptions checkpoint = new CheckpointOptions();
 
     @CommandLine.Mixin
     ScheduleOptions scheduleOptions = new ScheduleOptions();
@@ -183,6 +190,8 @@ public final class TrainCommand implements Callable<Integer> {
             return fail(err, e.getMessage(), EXIT_FAILURE);
         } catch (IOException e) {
             return fail(err, e.getClass().getSimpleName() + ": " + e.getMessage(), EXIT_FAILURE);
+        } catch (java.io.UncheckedIOException e) {
+            return fail(err, e.getCause().getMessage(), EXIT_FAILURE);
         } catch (DivergenceMonitor.TrainingDivergedException e) {
             return fail(err, e.getMessage(), EXIT_FAILURE);
         } catch (OutOfMemoryError e) {
@@ -204,6 +213,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int run(PrintWriter out) throws IOException {
         // ---- validate the flags (cheap checks first, before touching data or devices)
+        checkpoint.applyRecordedRun(spec, TrainCommand::new, quiet ? null : out); // --resume: the saved run's options
         Device dev = Device.parse(device);
         positive("--epochs", epochs);
         positive("--batch", batch);
@@ -219,6 +229,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (!(dropout >= 0 && dropout < 1)) {
             throw new UsageException("--dropout must be in [0, 1), got " + dropout);
         }
+        dataOptions.validate();
         int[] hiddenSizes = parseHidden(hidden);
         scheduleOptions.validate(batch);
         weightOptions.validate();
@@ -249,32 +260,24 @@ public final class TrainCommand implements Callable<Integer> {
         }
 
         // ---- data
-        Mnist.Split split = Mnist.load(dataDir);
-        Dataset train = split.train();
-        Dataset test = split.test();
-        if (trainLimit != null) {
-            train = train.head(trainLimit);
-        }
-        if (testLimit != null) {
-            test = test.head(testLimit);
-        }
-        Normalizer norm = Normalizer.fit(train);
-        norm.apply(train);
-        norm.apply(test);
-        int[] inDims = Models.inputDims(model, train.sampleDims());
-        train = train.withSampleDims(inDims);
-        test = test.withSampleDims(inDims);
+        DataOptions.Loaded loaded = dataOptions.load(dataDir, trainLimit, testLimit, seed, d -> Models.inputDims(model, d),
+                checkpoint.savedPreprocessing()); // --resume: the saved run's fitted preprocessing, not a new fit
+        Dataset train = loaded.prepared().train();
+        Dataset validation = loaded.prepared().validation();
+        Dataset test = loaded.prepared().test();
+        int[] inDims = loaded.prepared().inputDims();
 
         // ---- model, loss, optimizer
         Generator gen = new Generator(seed);
-        Layer net = Models.build(model, inDims, train.numClasses(), hiddenSizes, dropout, gen, dev);
+        Layer net = Models.build(model, inDims, checkpoint.classes(train.numClasses()), hiddenSizes, dropout, gen, dev);
         initOptions.apply(net, gen);
+        JsonNode preprocessing = loaded.prepared().preprocessor().toJson();
         SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
         // Everything on the device is closed when the run ends, also when it fails.
         Optimizers.Settings optSettings = new Optimizers.Settings(lr, momentum, nesterov, weightDecay);
         try (net; lossFn;
-             Optimizer opt = Optimizers.create(optimizer, net.parameters(), optSettings);
-             Trainer trainer = new Trainer(net, lossFn, opt, dev);
+             Optimizer opt = Optimizers.create(optimizer, checkpoint.trainable(net), optSettings);
+             Trainer trainer = new Trainer(net, lossFn, opt, dev).setTrainTransform(loaded.prepared().trainTransform());
              WeightOptions weights = weightOptions; WatchOptions watch = watchOptions) {
             scheduleOptions.install(trainer, opt, batch); // first: the header shows its LR, later listeners read it
             String description = Models.describe(model, inDims,
@@ -282,9 +285,12 @@ public final class TrainCommand implements Callable<Integer> {
             int nThreads = CpuThreads.threads();
             if (!quiet) {
                 out.printf(Locale.ROOT, "jtrain train: %s (%,d parameters), %s lr %s, batch %d, %d epoch%s, %s with %d thread%s, "
-                                + "data %s (%d train, %d test; mean %.4f, std %.4f)%n",
+                                + "data %s (%s: %d train, %s%d test; %s%s)%n",
                         description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()), batch, epochs, epochs == 1 ? "" : "s",
-                        dev, nThreads, nThreads == 1 ? "" : "s", dataDir, train.size(), test.size(), norm.mean(), norm.std());
+                        dev, nThreads, nThreads == 1 ? "" : "s", loaded.source().dir(), loaded.source().format(), train.size(),
+                        validation == null ? "" : validation.size() + " validation, ", test.size(),
+                        loaded.prepared().preprocessor().summary(),
+                        loaded.prepared().trainTransform() == null ? "" : "; augment " + dataOptions.augment);
                 out.flush();
                 trainer.addListener(new ConsoleReporter(out));
                 if (ProgressBarListener.wanted()) {
@@ -293,13 +299,16 @@ public final class TrainCommand implements Callable<Integer> {
             }
 
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
+            int firstEpoch = checkpoint.prepare(net, opt, gen, preprocessing, epochs, quiet ? null : out);
+            checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing); // after the monitor: no diverged saves
             weights.install(trainer, out);
-            watch.install(trainer, lossFn, m -> Optimizers.create(optimizer, m.parameters(), optSettings), train, gen, out);
+            watch.install(trainer, lossFn, m -> Optimizers.create(optimizer, checkpoint.trainable(m), optSettings), train,
+                    gen, firstEpoch == 1, out);
 
             // ---- train
             List<EpochMetrics> history;
             try {
-                history = trainer.fit(train, test, epochs, batch, gen);
+                history = trainer.fit(train, validation, test, firstEpoch, epochs, batch, gen);
             } catch (IllegalArgumentException e) {
                 // The flags were valid; a bad value met during the run (e.g. a label outside the classes) is a run failure.
                 throw new RunFailure(e.getMessage(), e);
@@ -325,11 +334,10 @@ public final class TrainCommand implements Callable<Integer> {
             settings.put("dropout", dropout);
             settings.put("init", initOptions.scheme().toString());
             settings.put("seed", seed);
-            settings.put("data", dataDir.toString());
+            settings.put("data", loaded.source().dir().toString());
             settings.put("train_samples", train.size());
             settings.put("test_samples", test.size());
-            settings.put("normalize_mean", norm.mean());
-            settings.put("normalize_std", norm.std());
+            settings.putAll(dataOptions.settings(loaded));
             settings.putAll(scheduleOptions.settings());
             settings.putAll(weights.settings());
             settings.putAll(watch.settings());

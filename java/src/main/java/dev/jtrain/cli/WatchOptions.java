@@ -84,13 +84,16 @@ public final class WatchOptions implements AutoCloseable {
     }
 
     /**
-     * Runs the sanity checks (when asked; a failure stops the run with exit status 1) and registers
+     * Runs the sanity checks (when asked, on a fresh run only; a failure stops the run with exit status 1) and registers
      * the monitors, the log and the plot on {@code trainer}.
      */
     public void install(Trainer trainer, Loss loss, Function<Layer, Optimizer> newOptimizer, Dataset train,
-                        Generator gen, PrintWriter out) {
+                        Generator gen, boolean freshRun, PrintWriter out) {
         Layer model = trainer.model();
-        if (sanity) {
+        if (sanity && !freshRun) {
+            out.println("sanity: skipped (a resumed run is not an untrained model)");
+            out.flush();
+        } else if (sanity) {
             SanityCheck.InitialLoss il = SanityCheck.initialLoss(trainer, train, INITIAL_LOSS_SAMPLES);
             out.println("sanity: " + il.describe());
             out.flush();

@@ -1,7 +1,6 @@
 package dev.jtrain.data;
 
 import dev.jtrain.random.Generator;
-import dev.jtrain.random.Philox;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
@@ -19,10 +18,9 @@ import java.util.concurrent.TimeUnit;
  * epoch no batch allocates anything on the cpu device.
  *
  * <p>Shuffling (when enabled) draws a new permutation at each {@link #startEpoch(Generator)}: the
- * generator's next offset {@code o} keys a Fisher-Yates shuffle driven by Philox4x32-10 words of
- * (seed, o): for i = n-1 down to 1, swap positions i and j = floor(word_k * (i + 1) / 2^32), with
- * word_k the k-th Philox word of the call, k = n-1-i. So the order depends only on (seed, offset),
- * the same on every machine and device. Without shuffling samples come in data-set order.
+ * generator's next offset {@code o} keys the {@link Permutation} of (seed, o) (a Fisher-Yates shuffle
+ * driven by Philox4x32-10 words), so the order depends only on (seed, offset), the same on every
+ * machine and device. Without shuffling samples come in data-set order.
  *
  * <p>On a non-cpu device each batch is assembled on the host and copied into persistent device tensors
  * with {@link Tensor#copyFrom} (a counted transfer into existing memory: no device allocation after the
@@ -34,6 +32,10 @@ import java.util.concurrent.TimeUnit;
  * backend's pinned staging memory as an asynchronous copy on the compute stream, which orders it after the
  * kernels already queued (those of batch k-1, the slot's previous user). Batches, order and values are
  * exactly those of the iterator without prefetching.
+ *
+ * <p>With a {@link BatchTransform} (training augmentation, then preprocessing), each gathered batch is
+ * transformed on the host before the upload, with random numbers keyed by (seed, epoch offset, position):
+ * batches carry the transform's output shape and, when it mixes (mixup), second labels and a weight.
  */
 public final class BatchIterator implements AutoCloseable {
     private final Dataset data;
@@ -46,13 +48,19 @@ public final class BatchIterator implements AutoCloseable {
     private final Batch fullAlt;      // the second full-batch slot when prefetching, else null
     private final Batch partial;
     private final boolean prefetch;
+    private final BatchTransform transform;  // null: batches are the samples as stored
+    private long epochSeed;
+    private long epochOffset;
     private ExecutorService loader;   // one daemon thread, started on the first prefetch
     private Future<Batch> pending;    // the next batch, being filled (prefetching only)
     private boolean useAlt;           // which full slot the next full batch goes to
     private int position;             // samples handed out or being prepared
     private int epochs;
 
-    /** One batch: features [size, sampleDims...] and int64 labels [size], both on the iterator's device. */
+    /**
+     * One batch: features [size, sampleDims...] and int64 labels [size], both on the iterator's device;
+     * with mixup also the labels of the mixed-in samples and the weight of {@link #y()}.
+     */
     public static final class Batch {
         private final Tensor hostX;
         private final Tensor hostY;
@@ -60,6 +68,20 @@ public final class BatchIterator implements AutoCloseable {
         private Tensor y;
         private Tensor deviceX;
         private Tensor deviceY;
+        private float[] raw;          // the gathered samples before the transform (with a transform only)
+        private Tensor hostYMix;      // mixup's second labels (with a mixing transform only)
+        private Tensor yMix;
+        private Tensor deviceYMix;
+        private float mixLambda = 1f;
+
+        Batch(int size, int[] sampleDims, int rawSampleSize, boolean mixes) {
+            this(size, sampleDims);
+            raw = new float[size * rawSampleSize];
+            if (mixes) {
+                hostYMix = Tensor.ofLongs(new long[size], size);
+                yMix = hostYMix;
+            }
+        }
 
         Batch(int size, int[] sampleDims) {
             int[] d = new int[sampleDims.length + 1];
@@ -87,6 +109,21 @@ public final class BatchIterator implements AutoCloseable {
             return hostY.numel();
         }
 
+        /** Whether this batch mixes two samples per row (mixup): see {@link #yMix()} and {@link #mixLambda()}. */
+        public boolean mixed() {
+            return hostYMix != null;
+        }
+
+        /** The labels of the mixed-in samples (int64 [size]), or null when not {@link #mixed()}. */
+        public Tensor yMix() {
+            return yMix;
+        }
+
+        /** The weight lambda of {@link #y()} in the mix (that of {@link #yMix()} is 1 - lambda); 1 when not mixed. */
+        public float mixLambda() {
+            return mixLambda;
+        }
+
         /** Copies the host batch into this batch's device tensors (allocated on first use). */
         void upload(Device device) {
             if (deviceX == null) {
@@ -95,6 +132,12 @@ public final class BatchIterator implements AutoCloseable {
             }
             x = deviceX.copyFrom(hostX);
             y = deviceY.copyFrom(hostY);
+            if (hostYMix != null) {
+                if (deviceYMix == null) {
+                    deviceYMix = Tensor.zeros(device, hostYMix.dtype(), hostYMix.shape());
+                }
+                yMix = deviceYMix.copyFrom(hostYMix);
+            }
         }
 
         void close() {
@@ -106,6 +149,11 @@ public final class BatchIterator implements AutoCloseable {
                 x = hostX;
                 y = hostY;
             }
+            if (deviceYMix != null) {
+                deviceYMix.close();
+                deviceYMix = null;
+                yMix = hostYMix;
+            }
         }
     }
 
@@ -115,6 +163,15 @@ public final class BatchIterator implements AutoCloseable {
 
     /** As above; {@code prefetch}: prepare the next batch on a background thread (see the class comment). */
     public BatchIterator(Dataset data, int batchSize, boolean shuffle, Device device, boolean prefetch) {
+        this(data, batchSize, shuffle, device, prefetch, null);
+    }
+
+    /**
+     * As above; {@code transform} (null: none) turns each gathered batch into what is handed out
+     * (see the class comment): training augmentation and the preprocessing after it.
+     */
+    public BatchIterator(Dataset data, int batchSize, boolean shuffle, Device device, boolean prefetch,
+                         BatchTransform transform) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
@@ -126,11 +183,21 @@ public final class BatchIterator implements AutoCloseable {
         this.shuffle = shuffle;
         this.device = device;
         this.order = new int[data.size()];
-        int[] dims = data.sampleDims();
-        this.full = new Batch(this.batchSize, dims);
-        this.fullAlt = prefetch ? new Batch(this.batchSize, dims) : null;
+        this.transform = transform;
         int rest = data.size() % this.batchSize;
-        this.partial = rest == 0 ? null : new Batch(rest, dims);
+        if (transform == null) {
+            int[] dims = data.sampleDims();
+            this.full = new Batch(this.batchSize, dims);
+            this.fullAlt = prefetch ? new Batch(this.batchSize, dims) : null;
+            this.partial = rest == 0 ? null : new Batch(rest, dims);
+        } else {
+            int[] dims = transform.outputDims();
+            int raw = data.sampleSize();
+            boolean mixes = transform.mixes();
+            this.full = new Batch(this.batchSize, dims, raw, mixes);
+            this.fullAlt = prefetch ? new Batch(this.batchSize, dims, raw, mixes) : null;
+            this.partial = rest == 0 ? null : new Batch(rest, dims, raw, mixes);
+        }
         this.prefetch = prefetch;
         this.position = order.length; // nothing to read before startEpoch
     }
@@ -160,10 +227,11 @@ public final class BatchIterator implements AutoCloseable {
 
     /**
      * Starts an epoch. With shuffling, takes {@code gen.nextOffset()} and draws the epoch's permutation
-     * from (gen.seed(), that offset); without, uses data-set order and leaves the generator untouched.
+     * from (gen.seed(), that offset); without, uses data-set order and leaves the generator untouched
+     * (unless there is a transform, whose random numbers then take the offset).
      */
     public void startEpoch(Generator gen) {
-        if (shuffle) {
+        if (shuffle || transform != null) {
             startEpoch(gen.seed(), gen.nextOffset());
         } else {
             startEpoch(0, 0);
@@ -173,20 +241,13 @@ public final class BatchIterator implements AutoCloseable {
     /** Starts an epoch whose permutation comes from (seed, offset) (ignored when not shuffling). */
     public void startEpoch(long seed, long offset) {
         awaitPending(); // an abandoned epoch's prefetch still reads the order
-        int n = order.length;
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
+        epochSeed = seed;
+        epochOffset = offset;
         if (shuffle) {
-            for (int i = n - 1, k = 0; i > 0; i--, k++) {
-                if ((k & 3) == 0) {
-                    Philox.block(seed, offset, k >>> 2, words, 0);
-                }
-                long w = words[k & 3] & 0xffffffffL;
-                int j = (int) ((w * (i + 1)) >>> 32);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
+            Permutation.shuffle(order, seed, offset, words);
+        } else {
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
             }
         }
         position = 0;
@@ -264,17 +325,24 @@ public final class BatchIterator implements AutoCloseable {
         });
     }
 
-    /** Gathers samples order[start .. start+n) into the batch's host tensors and uploads them to the device. */
+    /**
+     * Gathers samples order[start .. start+n) into the batch's host tensors (through the transform, if any)
+     * and uploads them to the device.
+     */
     private void fill(Batch b, int start, int n) {
         float[] src = data.features();
         long[] labels = data.labels();
-        float[] dst = b.hostX.floats();
+        float[] dst = transform == null ? b.hostX.floats() : b.raw;
         long[] yd = b.hostY.longs();
         int d = data.sampleSize();
         for (int r = 0; r < n; r++) {
             int i = order[start + r];
             System.arraycopy(src, i * d, dst, r * d, d);
             yd[r] = labels[i];
+        }
+        if (transform != null) {
+            b.mixLambda = transform.apply(b.raw, b.hostX.floats(), yd, b.hostYMix == null ? null : b.hostYMix.longs(), n,
+                    epochSeed, epochOffset, start, start / batchSize);
         }
         if (!device.isHost()) {
             b.upload(device);

@@ -9,7 +9,8 @@ import java.util.Objects;
  * An in-memory labelled data set on the host: float32 features, one sample after another (row-major,
  * each sample of shape {@link #sampleDims()}, e.g. [784] or [1, 28, 28]), and int64 class labels in
  * {@code 0 .. numClasses-1}. Samples are read in batches by {@link BatchIterator}; the arrays are
- * shared, not copied, by {@link #withSampleDims} (a view) and modified in place by {@link Normalizer}.
+ * shared, not copied, by {@link #withSampleDims} (a view) and modified in place by {@link Normalizer} and the
+ * shape-keeping preprocessings ({@link dev.jtrain.data.preprocess.Preprocessor#apply(Dataset)}).
  */
 public final class Dataset {
     private final String name;
@@ -111,6 +112,34 @@ public final class Dataset {
         int m = Math.min(n, size());
         return new Dataset(name, Arrays.copyOf(features, m * sampleSize), sampleDims,
                 Arrays.copyOf(labels, m), numClasses, true);
+    }
+
+    /** A copy of the samples at {@code indices} (in that order), named {@code name}. */
+    public Dataset select(int[] indices, String name) {
+        float[] x = new float[indices.length * sampleSize];
+        long[] y = new long[indices.length];
+        for (int r = 0; r < indices.length; r++) {
+            int i = indices[r];
+            if (i < 0 || i >= size()) {
+                throw new IndexOutOfBoundsException(this.name + ": sample index " + i + " outside 0.." + (size() - 1));
+            }
+            System.arraycopy(features, i * sampleSize, x, r * sampleSize, sampleSize);
+            y[r] = labels[i];
+        }
+        return new Dataset(name, x, sampleDims, y, numClasses, true);
+    }
+
+    /** The same labels and sample order with other features (e.g. preprocessed), checked for size. */
+    public Dataset withFeatures(float[] newFeatures, int... newSampleDims) {
+        long d = 1;
+        for (int v : newSampleDims) {
+            d *= v;
+        }
+        if (d * size() != newFeatures.length) {
+            throw new IllegalArgumentException(name + ": " + newFeatures.length + " feature values do not make "
+                    + size() + " samples of " + Arrays.toString(newSampleDims));
+        }
+        return new Dataset(name, newFeatures, newSampleDims, labels, numClasses, true);
     }
 
     /** How many samples each class has. */

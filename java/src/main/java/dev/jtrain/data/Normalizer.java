@@ -4,7 +4,9 @@ package dev.jtrain.data;
  * Feature standardisation with statistics of the training set: x' = (x - mean) / std, one mean and one
  * std over every feature value (like torchvision's {@code Normalize((0.1307,), (0.3081,))} for MNIST,
  * but computed from the data). The std is the population one (divides by the number of values);
- * sums are taken in double. Apply the training set's normalizer to the test set too.
+ * sums are taken in double. Apply the training set's normalizer to the test set too. For data of one
+ * channel this is {@code --preprocess standardize} ({@link dev.jtrain.data.preprocess.ChannelNormalize}),
+ * which gives the same bits; that class also handles several channels and serialises its state.
  */
 public final class Normalizer {
     private final float mean;

@@ -71,11 +71,12 @@ public final class BatchNormFolding {
                         + w.device());
             }
         }
-        Tensor zeros = be.zeros(out);
-        // W' = gamma (W - 0) / sqrt(var + eps) + 0, row o scaled by s[o]
-        be.batchNormForwardEval(w.reshape(1, out, inner), gamma, zeros, zeros, var, bn.eps(), wOut.reshape(1, out, inner));
-        // b' = gamma (b - mean) / sqrt(var + eps) + beta
-        Tensor b = bias != null ? bias.value() : zeros;
-        be.batchNormForwardEval(b.reshape(1, out), gamma, beta, mean, var, bn.eps(), bOut.reshape(1, out));
+        try (Tensor zeros = be.zeros(out)) { // closed: on a device it would otherwise leak
+            // W' = gamma (W - 0) / sqrt(var + eps) + 0, row o scaled by s[o]
+            be.batchNormForwardEval(w.reshape(1, out, inner), gamma, zeros, zeros, var, bn.eps(), wOut.reshape(1, out, inner));
+            // b' = gamma (b - mean) / sqrt(var + eps) + beta
+            Tensor b = bias != null ? bias.value() : zeros;
+            be.batchNormForwardEval(b.reshape(1, out), gamma, beta, mean, var, bn.eps(), bOut.reshape(1, out));
+        }
     }
 }

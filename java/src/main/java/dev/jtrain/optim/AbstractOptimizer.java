@@ -24,6 +24,8 @@ import java.util.Objects;
 public abstract class AbstractOptimizer implements Optimizer {
     private final List<Parameter> params;
     private final Map<Parameter, Map<String, Tensor>> state = new IdentityHashMap<>();
+    /** Parameter groups with their own LR: the factor groupLr / initialLr per parameter (absent: 1). */
+    private final Map<Parameter, Double> lrFactor = new IdentityHashMap<>();
     private final double initialLr;
     private double lr;
     private int steps;
@@ -53,9 +55,15 @@ public abstract class AbstractOptimizer implements Optimizer {
         private final List<Tensor> grads = new ArrayList<>();
         private final Map<String, List<Tensor>> states = new HashMap<>();
         private Backend backend;
+        private double lr;
 
         public Backend backend() {
             return backend;
+        }
+
+        /** The learning rate of this group's parameters at this step. */
+        public double lr() {
+            return lr;
         }
 
         public List<Tensor> values() {
@@ -91,30 +99,99 @@ public abstract class AbstractOptimizer implements Optimizer {
         steps = t;
     }
 
-    /** The parameters grouped by device: one reused group normally, one per device for a split model. */
+    /**
+     * The parameters grouped by device and learning rate: one reused group normally, one per device and LR
+     * group for a split model or one with parameter groups.
+     */
     private List<Group> groups() {
         Device first = params.isEmpty() ? Device.CPU : params.get(0).value().device();
         boolean oneDevice = true;
         for (Parameter p : params) {
             oneDevice &= p.value().device().equals(first);
         }
-        if (oneDevice) {
+        if (oneDevice && lrFactor.isEmpty()) {
             single.clear(Backends.forDevice(first));
+            single.lr = lr;
             for (Parameter p : params) {
                 single.add(p);
             }
             return singleList;
         }
-        Map<Device, Group> byDevice = new LinkedHashMap<>();
+        Map<List<Object>, Group> byKey = new LinkedHashMap<>();
         for (Parameter p : params) {
             Device d = p.value().device();
-            byDevice.computeIfAbsent(d, k -> {
+            double plr = lrOf(p);
+            byKey.computeIfAbsent(List.of(d, plr), k -> {
                 Group g = new Group();
-                g.clear(Backends.forDevice(k));
+                g.clear(Backends.forDevice(d));
+                g.lr = plr;
                 return g;
             }).add(p);
         }
-        return new ArrayList<>(byDevice.values());
+        return new ArrayList<>(byKey.values());
+    }
+
+    @Override
+    public final void setGroupLr(List<Parameter> group, double groupLr) {
+        requireNonNegative("group lr", groupLr);
+        if (!(initialLr > 0)) {
+            throw new IllegalArgumentException("parameter groups need an optimizer lr > 0 (their LR is relative to it), got "
+                    + initialLr);
+        }
+        Map<Parameter, Boolean> mine = new IdentityHashMap<>();
+        for (Parameter p : params) {
+            mine.put(p, Boolean.TRUE);
+        }
+        for (Parameter p : group) {
+            if (!mine.containsKey(p)) {
+                throw new IllegalArgumentException("parameter " + p.name() + " is not updated by this optimizer");
+            }
+        }
+        for (Parameter p : group) {
+            lrFactor.put(p, groupLr / initialLr);
+        }
+    }
+
+    @Override
+    public final double lrOf(Parameter p) {
+        Double f = lrFactor.get(p);
+        return f == null ? lr : lr * f;
+    }
+
+    @Override
+    public final void restore(int steps, Map<Parameter, Map<String, Tensor>> saved) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("steps must be >= 0, got " + steps);
+        }
+        Map<Parameter, Boolean> mine = new IdentityHashMap<>();
+        for (Parameter p : params) {
+            mine.put(p, Boolean.TRUE);
+        }
+        // check everything first, so a bad state changes nothing
+        for (Map.Entry<Parameter, Map<String, Tensor>> e : saved.entrySet()) {
+            Parameter p = e.getKey();
+            if (!mine.containsKey(p)) {
+                throw new IllegalArgumentException("parameter " + p.name() + " is not updated by this optimizer");
+            }
+            Map<String, Tensor> have = state.getOrDefault(p, Map.of());
+            for (Map.Entry<String, Tensor> s : e.getValue().entrySet()) {
+                if (!have.containsKey(s.getKey())) {
+                    throw new IllegalArgumentException(getClass().getSimpleName() + " keeps no state '" + s.getKey()
+                            + "' for " + p.name() + " (it keeps " + have.keySet() + ")");
+                }
+                Tensor t = have.get(s.getKey());
+                if (!s.getValue().shape().equals(t.shape()) || s.getValue().dtype() != t.dtype()) {
+                    throw new IllegalArgumentException("state " + s.getKey() + " of " + p.name() + ": " + s.getValue().dtype()
+                            + " " + s.getValue().shape() + " given, the optimizer has " + t.dtype() + " " + t.shape());
+                }
+            }
+        }
+        for (Map.Entry<Parameter, Map<String, Tensor>> e : saved.entrySet()) {
+            for (Map.Entry<String, Tensor> s : e.getValue().entrySet()) {
+                state(e.getKey(), s.getKey()).copyFrom(s.getValue());
+            }
+        }
+        this.steps = steps;
     }
 
     private final List<Group> singleList = List.of(single);

@@ -40,7 +40,7 @@ public final class Adagrad extends AbstractOptimizer {
 
     @Override
     protected void update(Group g, int t) {
-        double clr = lr() / (1 + (t - 1) * lrDecay);
+        double clr = g.lr() / (1 + (t - 1) * lrDecay);
         g.backend().adagradSteps(g.values(), g.grads(), states(g, SUM), (float) clr, (float) weightDecay, (float) eps);
     }
 }

@@ -59,7 +59,7 @@ public class Adam extends AbstractOptimizer {
         List<Tensor> m = states(g, EXP_AVG);
         List<Tensor> v = states(g, EXP_AVG_SQ);
         List<Tensor> vmax = amsgrad ? states(g, MAX_EXP_AVG_SQ) : null;
-        g.backend().adamSteps(g.values(), g.grads(), m, v, vmax, (float) lr(), (float) beta1, (float) beta2,
+        g.backend().adamSteps(g.values(), g.grads(), m, v, vmax, (float) g.lr(), (float) beta1, (float) beta2,
                 (float) eps, (float) weightDecay, decoupled, t);
     }
 

@@ -44,6 +44,31 @@ public interface Optimizer extends AutoCloseable {
     /** The state tensors of one parameter, keyed by PyTorch's names (empty before the first step). */
     Map<String, Tensor> state(Parameter p);
 
+    /**
+     * Gives {@code params} their own learning rate (PyTorch's parameter groups): they are updated with
+     * {@code lr() * groupLr / initialLr()}, i.e. {@code groupLr} while no schedule has changed {@link #lr()}, and
+     * scaled with it by a schedule (a schedule with an additive term, like cosine's eta_min, scales the group's
+     * LR by the same factor as the base LR rather than recomputing it from the group's own base). A later call
+     * for the same parameter replaces its group.
+     */
+    default void setGroupLr(List<Parameter> params, double groupLr) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no parameter groups");
+    }
+
+    /** The learning rate {@code p} is updated with now (its group's, else {@link #lr()}). */
+    default double lrOf(Parameter p) {
+        return lr();
+    }
+
+    /**
+     * Restores a saved state (a checkpoint): the number of completed steps and, per parameter, its state
+     * tensors by PyTorch's names, copied into this optimizer's own (any device). Each given parameter's names
+     * must be those this optimizer keeps.
+     */
+    default void restore(int steps, Map<Parameter, Map<String, Tensor>> state) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot restore a saved state");
+    }
+
     /** Releases the state tensors; a later step starts them afresh from zeros. */
     @Override
     void close();

@@ -47,7 +47,7 @@ public final class RmsProp extends AbstractOptimizer {
     protected void update(Group g, int t) {
         List<Tensor> squareAvg = states(g, SQUARE_AVG);
         List<Tensor> bufs = momentum > 0 ? states(g, MOMENTUM_BUFFER) : null;
-        g.backend().rmspropSteps(g.values(), g.grads(), squareAvg, bufs, (float) lr(), (float) alpha, (float) eps,
+        g.backend().rmspropSteps(g.values(), g.grads(), squareAvg, bufs, (float) g.lr(), (float) alpha, (float) eps,
                 (float) weightDecay, (float) momentum);
     }
 }

@@ -51,7 +51,7 @@ public final class Sgd extends AbstractOptimizer {
     @Override
     protected void update(Group g, int t) {
         List<Tensor> bufs = momentum != 0 ? states(g, MOMENTUM_BUFFER) : null;
-        g.backend().sgdSteps(g.values(), g.grads(), bufs, (float) lr(), (float) momentum, (float) dampening,
+        g.backend().sgdSteps(g.values(), g.grads(), bufs, (float) g.lr(), (float) momentum, (float) dampening,
                 (float) weightDecay, nesterov, t == 1);
     }
 

@@ -27,6 +27,14 @@ public final class Generator {
         return offset;
     }
 
+    /** Moves to {@code offset}: restores the state a checkpoint saved (the seed is fixed at construction). */
+    public void seek(long offset) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("generator offset must be >= 0, got " + offset);
+        }
+        this.offset = offset;
+    }
+
     /** Returns the current offset and advances by one. */
     public long nextOffset() {
         return offset++;

@@ -10,7 +10,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * {@code jtrain train --plot F.png}: when the run ends, one chart of the loss and accuracy curves against the
- * epoch (train loss, train accuracy and, where measured, test loss and accuracy), drawn by {@link LinePlot}.
+ * epoch (train loss and accuracy and, where measured, validation and test loss and accuracy), drawn by {@link LinePlot}.
  */
 public final class CurvePlot implements TrainingListener {
     private final Path file;
@@ -33,8 +33,10 @@ public final class CurvePlot implements TrainingListener {
         LinePlot p = new LinePlot("Training curves", "epoch", "loss / accuracy");
         double[] x = history.stream().mapToDouble(EpochMetrics::epoch).toArray();
         add(p, "train loss", x, history, EpochMetrics::trainLoss);
+        add(p, "validation loss", x, history, EpochMetrics::valLoss);
         add(p, "test loss", x, history, EpochMetrics::testLoss);
         add(p, "train accuracy", x, history, EpochMetrics::trainAccuracy);
+        add(p, "validation accuracy", x, history, EpochMetrics::valAccuracy);
         add(p, "test accuracy", x, history, EpochMetrics::testAccuracy);
         return p;
     }

@@ -55,16 +55,16 @@ public final class EarlyStopping implements TrainingListener, AutoCloseable {
     }
 
     /**
-     * The metric a run is judged by: the accuracy of the set the trainer evaluates each epoch (the test set today;
-     * the validation set once the trainer evaluates one, which must then be read here first).
+     * The metric a run is judged by: the validation accuracy when the run has a validation set ({@code --val-split}),
+     * else the test set's (then the test set is also the one model selection sees).
      */
     public static double evaluationAccuracy(EpochMetrics m) {
-        return m.testAccuracy();
+        return m.hasValidation() ? m.valAccuracy() : m.testAccuracy();
     }
 
-    /** The loss of the set the trainer evaluates each epoch (see {@link #evaluationAccuracy}). */
+    /** The validation loss, else the test loss (see {@link #evaluationAccuracy}). */
     public static double evaluationLoss(EpochMetrics m) {
-        return m.testLoss();
+        return m.hasValidation() ? m.valLoss() : m.testLoss();
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.function.ToDoubleFunction;
  * The per-epoch table of a run ({@code jtrain train --log F.csv}): one row per epoch with the columns of
  * {@link #COLUMNS}, written and flushed as each epoch ends, so a run that stops early leaves its rows. Losses
  * are means over samples, accuracies fractions in [0, 1], {@code lr} the learning rate of the epoch's first step,
- * times in seconds; a value that was not measured (no test set) is empty. The file is plain CSV of numbers
+ * times in seconds; a value that was not measured (no validation or test set) is empty. The file is plain CSV of numbers
  * (no quoting needed), so it is written directly.
  */
 public final class EpochLog implements TrainingListener, AutoCloseable {
@@ -28,6 +28,8 @@ public final class EpochLog implements TrainingListener, AutoCloseable {
     private static final List<Column> METRIC_COLUMNS = List.of(
             new Column("train_loss", EpochMetrics::trainLoss),
             new Column("train_accuracy", EpochMetrics::trainAccuracy),
+            new Column("val_loss", EpochMetrics::valLoss),
+            new Column("val_accuracy", EpochMetrics::valAccuracy),
             new Column("test_loss", EpochMetrics::testLoss),
             new Column("test_accuracy", EpochMetrics::testAccuracy),
             new Column("seconds", EpochMetrics::seconds),

@@ -14,7 +14,8 @@ import dev.jtrain.tensor.Tensor;
  *
  * so the warm-up multiplies whatever the schedule gives (PyTorch's ChainedScheduler of
  * {@code LinearLR(start_factor = 1/W, total_iters = W - 1)} stepped per batch) and step W - 1 onwards runs at the
- * schedule's LR. The base LR is fixed when the listener is built (after any large-batch scaling).
+ * schedule's LR. The base LR is fixed when the listener is built (after any large-batch scaling). The LR is a
+ * function of (s, e) alone, so a run resumed at epoch k + 1 gets the LRs of the uninterrupted run.
  */
 public final class LrScheduler implements TrainingListener {
     private final Optimizer optimizer;
@@ -24,6 +25,8 @@ public final class LrScheduler implements TrainingListener {
     private LrSchedule schedule;
     private int step;                    // 0-based index of the next optimizer step of the run
     private int epoch;                   // 0-based index of the current epoch
+    private int stepsPerEpoch;
+    private boolean started;
 
     public LrScheduler(Optimizer optimizer, ScheduleSpec spec, int warmupSteps, double baseLr) {
         if (warmupSteps < 0) {
@@ -47,13 +50,20 @@ public final class LrScheduler implements TrainingListener {
     @Override
     public void onTrainStart(int epochs, int stepsPerEpoch, int trainSamples) {
         schedule = spec == null ? null : spec.build(baseLr, epochs, stepsPerEpoch);
+        this.stepsPerEpoch = stepsPerEpoch;
         step = 0;
         epoch = 0;
+        started = false;
         optimizer.setLr(lr(0, 0));
     }
 
     @Override
     public void onEpochStart(int epoch, int steps) {
+        if (!started) {
+            // a run resumed after epoch k starts at epoch k + 1: every epoch before it had stepsPerEpoch steps
+            step = (epoch - 1) * stepsPerEpoch;
+            started = true;
+        }
         this.epoch = epoch - 1;
         optimizer.setLr(lr(step, this.epoch));
     }

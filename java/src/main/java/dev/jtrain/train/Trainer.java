@@ -3,10 +3,12 @@ package dev.jtrain.train;
 import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.data.BatchIterator;
+import dev.jtrain.data.BatchTransform;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.nn.loss.Loss;
+import dev.jtrain.nn.loss.MixupLoss;
 import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.DType;
@@ -32,6 +34,10 @@ import java.util.Objects;
  *
  * <p>Randomness: each epoch's shuffle takes the next offset of the run's {@link Generator} (the same
  * generator that initialised the model and drives dropout), so a run is fixed by (seed, thread count).
+ *
+ * <p>Data: an optional validation set is evaluated after each epoch (before the test set); an optional
+ * training {@link BatchTransform} ({@link #setTrainTransform}: augmentation, then preprocessing) is applied
+ * to training batches only. A mixing transform (mixup) makes the step use {@link MixupLoss} around the loss.
  */
 public final class Trainer implements AutoCloseable {
     private final Layer model;
@@ -41,6 +47,8 @@ public final class Trainer implements AutoCloseable {
     private final Backend backend;
     private final Parameter[] params;
     private final List<TrainingListener> listeners = new ArrayList<>();
+    private BatchTransform trainTransform;
+    private MixupLoss mixupLoss;
 
     // reusable device-side metric state
     private final Sums trainSums = new Sums();
@@ -76,25 +84,59 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * Training batches go through {@code transform} (null: none): augmentation and the preprocessing
+     * after it, on the host. Validation and test batches never do.
+     */
+    public Trainer setTrainTransform(BatchTransform transform) {
+        this.trainTransform = transform;
+        return this;
+    }
+
+    /**
      * Trains for {@code epochs} epochs over {@code train} in shuffled batches of {@code batchSize} (the
      * last partial batch included), evaluating on {@code test} (may be null) after each epoch.
      * Returns the per-epoch metrics.
      */
     public List<EpochMetrics> fit(Dataset train, Dataset test, int epochs, int batchSize, Generator gen) {
+        return fit(train, null, test, 1, epochs, batchSize, gen);
+    }
+
+    /** As above, also evaluating on {@code validation} (may be null) after each epoch. */
+    public List<EpochMetrics> fit(Dataset train, Dataset validation, Dataset test, int epochs, int batchSize, Generator gen) {
+        return fit(train, validation, test, 1, epochs, batchSize, gen);
+    }
+
+    /** {@link #fit(Dataset, Dataset, Dataset, int, int, int, Generator)} without a validation set. */
+    public List<EpochMetrics> fit(Dataset train, Dataset test, int firstEpoch, int epochs, int batchSize, Generator gen) {
+        return fit(train, null, test, firstEpoch, epochs, batchSize, gen);
+    }
+
+    /**
+     * Runs epochs {@code firstEpoch} to {@code epochs} (1-based, inclusive) of a run of {@code epochs} in all:
+     * the rest of a run resumed from a checkpoint saved after epoch {@code firstEpoch - 1}, whose model,
+     * optimizer and generator the caller has restored. Returns the metrics of the epochs run here.
+     */
+    public List<EpochMetrics> fit(Dataset train, Dataset validation, Dataset test, int firstEpoch, int epochs, int batchSize,
+                                  Generator gen) {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
+        if (firstEpoch < 1 || firstEpoch > epochs) {
+            throw new IllegalArgumentException("first epoch must be in 1.." + epochs + ", got " + firstEpoch);
+        }
         Objects.requireNonNull(gen, "gen");
-        BatchIterator trainIt = new BatchIterator(train, batchSize, true, device, !device.isHost());
+        BatchIterator trainIt = new BatchIterator(train, batchSize, true, device, !device.isHost(), trainTransform);
+        BatchIterator valIt = validation == null || validation.size() == 0 ? null
+                : new BatchIterator(validation, batchSize, false, device, !device.isHost());
         BatchIterator testIt = test == null || test.size() == 0 ? null : new BatchIterator(test, batchSize, false, device, !device.isHost());
         int steps = trainIt.batchesPerEpoch();
         for (TrainingListener l : listeners) {
             l.onTrainStart(epochs, steps, train.size());
         }
-        List<EpochMetrics> history = new ArrayList<>(epochs);
-        try (trainIt; BatchIterator ignored = testIt) {
-            for (int epoch = 1; epoch <= epochs; epoch++) {
-                history.add(trainEpoch(epoch, trainIt, testIt, gen));
+        List<EpochMetrics> history = new ArrayList<>(epochs - firstEpoch + 1);
+        try (trainIt; BatchIterator ignoredVal = valIt; BatchIterator ignored = testIt) {
+            for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
+                history.add(trainEpoch(epoch, trainIt, valIt, testIt, gen));
                 if (stopRequested()) {
                     break; // a listener (early stopping, a sanity run) has seen enough
                 }
@@ -124,7 +166,7 @@ public final class Trainer implements AutoCloseable {
         return false;
     }
 
-    private EpochMetrics trainEpoch(int epoch, BatchIterator it, BatchIterator testIt, Generator gen) {
+    private EpochMetrics trainEpoch(int epoch, BatchIterator it, BatchIterator valIt, BatchIterator testIt, Generator gen) {
         int steps = it.batchesPerEpoch();
         for (TrainingListener l : listeners) {
             l.onEpochStart(epoch, steps);
@@ -142,10 +184,22 @@ public final class Trainer implements AutoCloseable {
             int n = b.size();
             zeroGrads();
             Tensor logits = model.forward(b.x(), true);
-            Tensor l = loss.forward(logits, b.y());
-            accumulate(trainSums, logits, b.y(), l, n, first);
+            Tensor l;
+            Tensor dlogits;
+            if (b.mixed()) {
+                if (mixupLoss == null) {
+                    mixupLoss = new MixupLoss(loss);
+                }
+                l = mixupLoss.forward(logits, b.y(), b.yMix(), b.mixLambda());
+                dlogits = mixupLoss.backward();
+                accumulate(trainSums, logits, b.y(), l, n, first, b.yMix(), b.mixLambda());
+            } else {
+                l = loss.forward(logits, b.y());
+                accumulate(trainSums, logits, b.y(), l, n, first);
+                dlogits = loss.backward();
+            }
             first = false;
-            model.backward(loss.backward());
+            model.backward(dlogits);
             optimizer.step();
             step++;
             samples += n;
@@ -161,10 +215,12 @@ public final class Trainer implements AutoCloseable {
             l.onTrainPhaseEnd(epoch);
         }
         double seconds = (t1 - t0) / 1e9;
+        Evaluation val = valIt == null ? null : evaluate(valIt);
         Evaluation ev = testIt == null ? null : evaluate(testIt);
         EpochMetrics m = new EpochMetrics(epoch, samples, step, lossTotal / samples, correct / samples,
+                val == null ? Double.NaN : val.loss(), val == null ? Double.NaN : val.accuracy(),
                 ev == null ? Double.NaN : ev.loss(), ev == null ? Double.NaN : ev.accuracy(),
-                seconds, ev == null ? 0 : ev.seconds(), samples / seconds,
+                seconds, (ev == null ? 0 : ev.seconds()) + (val == null ? 0 : val.seconds()), samples / seconds,
                 meter.perStep(step, false), meter.perStep(step, true),
                 device.isHost() ? null : TransferStats.snapshot(device).minus(transfersBefore),
                 Backends.memoryStats(device));
@@ -214,6 +270,15 @@ public final class Trainer implements AutoCloseable {
 
     /** sums.loss += n * l; sums.correct += #(argmax(logits) == labels); reset both first when {@code reset}. */
     private void accumulate(Sums sums, Tensor logits, Tensor labels, Tensor l, int n, boolean reset) {
+        accumulate(sums, logits, labels, l, n, reset, null, 1f);
+    }
+
+    /**
+     * As above for a mixup batch: correct += lambda #(pred == labels) + (1 - lambda) #(pred == mixLabels)
+     * (plain counting when {@code mixLabels} is null).
+     */
+    private void accumulate(Sums sums, Tensor logits, Tensor labels, Tensor l, int n, boolean reset,
+                            Tensor mixLabels, float lambda) {
         if (sums.loss == null || !sums.loss.shape().equals(l.shape())) {
             if (sums.loss != null) {
                 sums.loss.close();
@@ -234,7 +299,13 @@ public final class Trainer implements AutoCloseable {
         Tensor preds = preds(logits.dim(0));
         backend.argmaxRows(logits.rank() == 2 ? logits : logits.reshape(logits.dim(0), logits.numel() / logits.dim(0)), preds);
         backend.countEqual(preds, labels, correctTmp);
-        backend.add(correctTmp, sums.correct, sums.correct);
+        if (mixLabels == null) {
+            backend.add(correctTmp, sums.correct, sums.correct);
+        } else {
+            backend.axpy(lambda, correctTmp, sums.correct);
+            backend.countEqual(preds, mixLabels, correctTmp);
+            backend.axpy((float) (1.0 - lambda), correctTmp, sums.correct);
+        }
     }
 
     /** An int64 [n] prediction buffer; two sizes are cached (full and last partial batch). */
@@ -267,5 +338,9 @@ public final class Trainer implements AutoCloseable {
         }
         trainSums.loss = trainSums.correct = evalSums.loss = evalSums.correct = null;
         correctTmp = predsA = predsB = null;
+        if (mixupLoss != null) {
+            mixupLoss.close();
+            mixupLoss = null;
+        }
     }
 }

@@ -20,12 +20,13 @@ import java.util.Map;
  * {@code test_accuracy} (fraction in [0, 1], last epoch), {@code final_train_loss} (last epoch's
  * mean train loss), {@code samples_per_sec} (training samples per second over epochs 2..n: total
  * samples / total training seconds; epoch 1 when it is the only one), and {@code history} with one
- * object per epoch ({@code epoch, train_loss, train_accuracy, test_loss, test_accuracy,
+ * object per epoch ({@code epoch, train_loss, train_accuracy, [val_loss, val_accuracy,] test_loss, test_accuracy,
  * samples_per_sec, seconds, eval_seconds, alloc_bytes_per_step, alloc_bytes_per_step_all_threads}).
  * On a device, {@code transfers} ({@code h2d_bytes, d2h_bytes, h2d_seconds, d2h_seconds, pinned_bytes}: the whole run
  * at top level, the epoch's in {@code history}) and {@code device_memory} ({@code in_use_bytes,
  * peak_bytes, cached_bytes, device_mallocs}, at the end of the run / the epoch) are added.
- * NaN values (no test set) are written as null.
+ * With a validation set ({@code --val-split}) the last epoch's {@code val_loss} and {@code val_accuracy}
+ * are added at top level and per epoch. NaN values (no test set) are written as null.
  */
 public final class TrainingReport {
     private final Map<String, Object> settings = new LinkedHashMap<>();
@@ -78,6 +79,10 @@ public final class TrainingReport {
         putNumber(root, "test_loss", last.testLoss());
         putNumber(root, "final_train_loss", last.trainLoss());
         putNumber(root, "final_train_accuracy", last.trainAccuracy());
+        if (last.hasValidation()) {
+            putNumber(root, "val_loss", last.valLoss());
+            putNumber(root, "val_accuracy", last.valAccuracy());
+        }
         putNumber(root, "samples_per_sec", samplesPerSec());
         root.put("alloc_bytes_per_step", last.allocBytesPerStep());
         root.put("alloc_bytes_per_step_all_threads", last.allocBytesPerStepAllThreads());
@@ -97,6 +102,10 @@ public final class TrainingReport {
             o.put("epoch", m.epoch());
             putNumber(o, "train_loss", m.trainLoss());
             putNumber(o, "train_accuracy", m.trainAccuracy());
+            if (m.hasValidation()) {
+                putNumber(o, "val_loss", m.valLoss());
+                putNumber(o, "val_accuracy", m.valAccuracy());
+            }
             putNumber(o, "test_loss", m.testLoss());
             putNumber(o, "test_accuracy", m.testAccuracy());
             putNumber(o, "samples_per_sec", m.samplesPerSec());

@@ -97,7 +97,10 @@ class EarlyStoppingTest {
     @Test
     void theDefaultMetricIsTheEvaluationAccuracy() {
         EpochMetrics m = new EpochMetrics(1, 10, 1, 0.5, 0.6, 0.7, 0.8, 1, 0, 10, 0, 0);
-        assertEquals(0.8, EarlyStopping.evaluationAccuracy(m));
+        assertEquals(0.8, EarlyStopping.evaluationAccuracy(m), "no validation set: the test accuracy");
         assertEquals(0.7, EarlyStopping.evaluationLoss(m));
+        EpochMetrics v = new EpochMetrics(1, 10, 1, 0.5, 0.6, 0.3, 0.4, 0.7, 0.8, 1, 0, 10, 0, 0, null, null);
+        assertEquals(0.4, EarlyStopping.evaluationAccuracy(v), "the validation accuracy when there is one");
+        assertEquals(0.3, EarlyStopping.evaluationLoss(v));
     }
 }

@@ -51,6 +51,20 @@ class LrSchedulerTest {
     }
 
     @Test
+    void aResumedRunGetsTheUninterruptedLrs() {
+        List<Double> full = run(ScheduleSpec.parse("cosine-restarts:1"), 6, 0.1);
+        Dataset data = TinyRuns.blobs(40, 4, 3, 1);
+        Layer net = TinyRuns.mlp(4, 8, 3, 2, Device.CPU);
+        Optimizer opt = TinyRuns.sgd(net, 0.1);
+        try (Trainer t = TinyRuns.trainer(net, opt, Device.CPU)) {
+            TinyRuns.LrRecorder rec = new TinyRuns.LrRecorder(opt);
+            t.addListener(rec).addListener(new LrScheduler(opt, ScheduleSpec.parse("cosine-restarts:1"), 6, 0.1));
+            t.fit(data, null, 2, EPOCHS, 10, new Generator(3)); // epochs 2..3 of 3
+            assertEquals(full.subList(STEPS, EPOCHS * STEPS), rec.lrs);
+        }
+    }
+
+    @Test
     void warmupAloneRampsThenHolds() {
         List<Double> lrs = run(null, 4, 0.05);
         double[] expected = {0.0125, 0.025, 0.0375, 0.05, 0.05, 0.05};

@@ -29,6 +29,7 @@ public abstract class BatchNorm extends Layer {
     private final Parameter runningMean;
     private final Parameter runningVar;
 
+    private long numBatchesTracked; // PyTorch's num_batches_tracked: training forwards so far (kept on the host)
     private Tensor x;
     private boolean lastTraining;
     private Tensor y;
@@ -99,6 +100,19 @@ public abstract class BatchNorm extends Layer {
         return runningVar;
     }
 
+    /** Training forwards so far: PyTorch's {@code num_batches_tracked} buffer (saved with checkpoints). */
+    public long numBatchesTracked() {
+        return numBatchesTracked;
+    }
+
+    /** Sets the counter (restoring a checkpoint). */
+    public void setNumBatchesTracked(long n) {
+        if (n < 0) {
+            throw new IllegalArgumentException(name() + ": num_batches_tracked must be >= 0, got " + n);
+        }
+        numBatchesTracked = n;
+    }
+
     /** The batch mean [C] of the last training forward (null before one). */
     public Tensor lastBatchMean() {
         return saveMean;
@@ -131,6 +145,7 @@ public abstract class BatchNorm extends Layer {
             saveVar = buffers.ensure(saveVar, be, cs);
             be.batchNormForwardTrain(x, weight.value(), bias.value(), eps, momentum,
                     runningMean.value(), runningVar.value(), y, saveMean, saveVar);
+            numBatchesTracked++;
         } else {
             be.batchNormForwardEval(x, weight.value(), bias.value(), runningMean.value(), runningVar.value(), eps, y);
         }

@@ -1,0 +1,214 @@
+package dev.jtrain.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Parameter;
+import dev.jtrain.optim.Optimizer;
+import dev.jtrain.tensor.DType;
+import dev.jtrain.tensor.Device;
+import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An optimizer's state in a checkpoint's sidecar (JSON object {@code optimizer}):
+ * {@code type} (the class, e.g. "Adam"), {@code steps} (completed steps: Adam's bias correction and SGD's
+ * first-step buffer depend on it), {@code lr} (current) and {@code initial_lr}, and {@code state}: per parameter
+ * (by the model's PyTorch name) its state tensors by PyTorch's names ({@code momentum_buffer}, {@code exp_avg},
+ * {@code exp_avg_sq}, ...), each {@code {"dtype": "F32", "shape": [...], "data": base64 of the little-endian
+ * bytes}}, so the values come back bit for bit; {@code state_sha256} covers those bytes in order. Frozen
+ * parameters are not in the optimizer and so have no entry.
+ */
+final class OptimizerState {
+    private OptimizerState() {
+    }
+
+    static ObjectNode toJson(Layer model, Optimizer optimizer) {
+        Map<Parameter, String> names = names(model);
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", optimizer.getClass().getSimpleName());
+        o.put("steps", optimizer.steps());
+        o.put("lr", optimizer.lr());
+        o.put("initial_lr", optimizer.initialLr());
+        ObjectNode state = o.putObject("state");
+        MessageDigest digest = sha256();
+        for (Parameter p : optimizer.parameters()) {
+            String name = names.get(p);
+            if (name == null) {
+                throw new IllegalArgumentException("the optimizer updates a parameter (" + p.name() + ") that is not in the model");
+            }
+            ObjectNode ps = state.putObject(name);
+            for (Map.Entry<String, Tensor> e : optimizer.state(p).entrySet()) {
+                Tensor host = e.getValue().to(Device.CPU);
+                byte[] bytes = toBytes(host);
+                digest.update(bytes);
+                ObjectNode t = ps.putObject(e.getKey());
+                t.put("dtype", SafeTensors.dtypeName(host.dtype()));
+                var shape = t.putArray("shape");
+                for (int d : host.dims()) {
+                    shape.add(d);
+                }
+                t.put("data", bytes); // Jackson writes byte[] as base64
+                if (host != e.getValue()) {
+                    host.close();
+                }
+            }
+        }
+        o.put("state_sha256", HexFormat.of().formatHex(digest.digest()));
+        return o;
+    }
+
+    static void restore(JsonNode o, Layer model, Optimizer optimizer, Path sidecar) throws CheckpointException {
+        if (!o.isObject()) {
+            throw new CheckpointException(sidecar, "no \"optimizer\" object");
+        }
+        String type = optimizer.getClass().getSimpleName();
+        if (!type.equals(o.path("type").asText())) {
+            throw new CheckpointException(sidecar, "optimizer " + o.path("type").asText() + " in the checkpoint, the run uses "
+                    + type);
+        }
+        Map<String, Parameter> byName = new LinkedHashMap<>();
+        Map<Parameter, Boolean> updated = new IdentityHashMap<>();
+        for (Parameter p : optimizer.parameters()) {
+            updated.put(p, Boolean.TRUE);
+        }
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            if (updated.containsKey(e.getValue())) {
+                byName.put(e.getKey(), e.getValue());
+            }
+        }
+        JsonNode state = o.path("state");
+        if (!state.isObject()) {
+            throw new CheckpointException(sidecar, "optimizer.state must be an object");
+        }
+        Map<Parameter, Map<String, Tensor>> restored = new IdentityHashMap<>();
+        MessageDigest digest = sha256();
+        for (Iterator<Map.Entry<String, JsonNode>> it = state.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> pe = it.next();
+            Parameter p = byName.get(pe.getKey());
+            if (p == null) {
+                throw new CheckpointException(sidecar, "optimizer state for " + pe.getKey()
+                        + ", which this run's optimizer does not update (updated: " + byName.keySet() + ")");
+            }
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> st = pe.getValue().fields(); st.hasNext(); ) {
+                Map.Entry<String, JsonNode> te = st.next();
+                String where = "optimizer state " + pe.getKey() + "." + te.getKey();
+                Tensor t = tensor(te.getValue(), where, sidecar, digest);
+                if (!t.shape().equals(p.value().shape())) {
+                    throw new CheckpointException(sidecar, where + ": shape " + t.shape() + ", the parameter has "
+                            + p.value().shape());
+                }
+                tensors.put(te.getKey(), t);
+            }
+            restored.put(p, tensors);
+        }
+        String sum = HexFormat.of().formatHex(digest.digest());
+        if (!sum.equals(o.path("state_sha256").asText())) {
+            throw new CheckpointException(sidecar, "the optimizer state's SHA-256 " + sum + " differs from state_sha256 "
+                    + o.path("state_sha256").asText() + " (corrupt sidecar)");
+        }
+        List<String> missing = new ArrayList<>();
+        for (Map.Entry<String, Parameter> e : byName.entrySet()) {
+            if (!restored.containsKey(e.getValue())) {
+                missing.add(e.getKey());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new CheckpointException(sidecar, "no optimizer state for " + missing
+                    + ", which this run's optimizer updates (were other layers frozen when it was saved?)");
+        }
+        int steps = o.path("steps").asInt(-1);
+        double lr = o.path("lr").asDouble(Double.NaN);
+        if (steps < 0 || !(lr >= 0)) {
+            throw new CheckpointException(sidecar, "optimizer: bad steps " + o.path("steps") + " or lr " + o.path("lr"));
+        }
+        try {
+            optimizer.restore(steps, restored);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(sidecar, e.getMessage(), e);
+        }
+        optimizer.setLr(lr);
+    }
+
+    private static Tensor tensor(JsonNode t, String where, Path sidecar, MessageDigest digest) throws CheckpointException {
+        String dtype = t.path("dtype").asText();
+        if (!dtype.equals("F32") && !dtype.equals("I64")) {
+            throw new CheckpointException(sidecar, where + ": dtype '" + dtype + "' is not F32 or I64");
+        }
+        JsonNode sh = t.path("shape");
+        if (!sh.isArray()) {
+            throw new CheckpointException(sidecar, where + ": missing shape");
+        }
+        int[] dims = new int[sh.size()];
+        for (int i = 0; i < dims.length; i++) {
+            if (!sh.get(i).canConvertToInt() || sh.get(i).asInt() < 0) {
+                throw new CheckpointException(sidecar, where + ": bad shape " + sh);
+            }
+            dims[i] = sh.get(i).asInt();
+        }
+        byte[] bytes;
+        try {
+            bytes = t.path("data").binaryValue();
+        } catch (java.io.IOException e) {
+            throw new CheckpointException(sidecar, where + ": data is not base64: " + e.getMessage());
+        }
+        DType dt = dtype.equals("F32") ? DType.FLOAT32 : DType.INT64;
+        long need = (long) Shape.of(dims).numel() * dt.bytes();
+        if (bytes == null || bytes.length != need) {
+            throw new CheckpointException(sidecar, where + ": " + (bytes == null ? 0 : bytes.length) + " data bytes, "
+                    + dtype + " " + Shape.of(dims) + " needs " + need);
+        }
+        digest.update(bytes);
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (dt == DType.FLOAT32) {
+            float[] a = new float[bytes.length / 4];
+            b.asFloatBuffer().get(a);
+            return Tensor.of(a, dims);
+        }
+        long[] a = new long[bytes.length / 8];
+        b.asLongBuffer().get(a);
+        return Tensor.ofLongs(a, dims);
+    }
+
+    private static byte[] toBytes(Tensor host) {
+        int n = host.numel();
+        ByteBuffer b = ByteBuffer.allocate(n * host.dtype().bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        if (host.dtype() == DType.FLOAT32) {
+            b.asFloatBuffer().put(host.floats(), 0, n);
+        } else {
+            b.asLongBuffer().put(host.longs(), 0, n);
+        }
+        return b.array();
+    }
+
+    private static Map<Parameter, String> names(Layer model) {
+        Map<Parameter, String> out = new IdentityHashMap<>();
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            out.put(e.getValue(), e.getKey());
+        }
+        return out;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
+        }
+    }
+}
