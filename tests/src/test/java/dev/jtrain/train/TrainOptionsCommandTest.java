@@ -60,6 +60,26 @@ class TrainOptionsCommandTest {
     }
 
     @Test
+    void earlyStoppingWatchesTheValidationSetWhenThereIsOne() throws Exception {
+        Path json = tmp.resolve("v.json");
+        TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "4", "--train-limit", "600", "--test-limit", "64",
+                "--hidden", "16", "--val-split", "0.2", "--early-stop", "2", "--metrics-out", json.toString(),
+                "--threads", "2", "-q");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        JsonNode h = j.get("history");
+        int best = 0;
+        double bestVal = -1;
+        for (JsonNode e : h) {
+            if (e.get("val_accuracy").asDouble() > bestVal) { // the first epoch of the highest validation accuracy
+                bestVal = e.get("val_accuracy").asDouble();
+                best = e.get("epoch").asInt();
+            }
+        }
+        assertEquals(best, j.get("early_stop_best_epoch").asInt(), h.toString());
+    }
+
+    @Test
     void badValuesAreOneLineUsageErrors() {
         TrainCommandTest.assertOneLineError(new String[] {"--schedule", "warp"}, "--schedule", "unknown schedule 'warp'");
         TrainCommandTest.assertOneLineError(new String[] {"--schedule", "step:0"}, "--schedule", "step size S must be >= 1");
