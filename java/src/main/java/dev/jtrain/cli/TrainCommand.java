@@ -129,6 +129,15 @@ public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     CheckpointOptions checkpoint = new CheckpointOptions();
 
+    @CommandLine.Mixin
+    ScheduleOptions scheduleOptions = new ScheduleOptions();
+
+    @CommandLine.Mixin
+    WeightOptions weightOptions = new WeightOptions();
+
+    @CommandLine.Mixin
+    WatchOptions watchOptions = new WatchOptions();
+
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
     void spec(CommandSpec spec) {
@@ -222,6 +231,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         dataOptions.validate();
         int[] hiddenSizes = parseHidden(hidden);
+        scheduleOptions.validate(batch);
+        weightOptions.validate();
+        watchOptions.validate();
         Models.defaultHidden(model); // unknown model -> error naming it
         if (!Optimizers.NAMES.contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
             throw new UsageException("unknown optimizer '" + optimizer + "' (expected one of "
@@ -262,10 +274,12 @@ public final class TrainCommand implements Callable<Integer> {
         JsonNode preprocessing = loaded.prepared().preprocessor().toJson();
         SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
         // Everything on the device is closed when the run ends, also when it fails.
+        Optimizers.Settings optSettings = new Optimizers.Settings(lr, momentum, nesterov, weightDecay);
         try (net; lossFn;
-             Optimizer opt = Optimizers.create(optimizer, checkpoint.trainable(net),
-                     new Optimizers.Settings(lr, momentum, nesterov, weightDecay));
-             Trainer trainer = new Trainer(net, lossFn, opt, dev).setTrainTransform(loaded.prepared().trainTransform())) {
+             Optimizer opt = Optimizers.create(optimizer, checkpoint.trainable(net), optSettings);
+             Trainer trainer = new Trainer(net, lossFn, opt, dev).setTrainTransform(loaded.prepared().trainTransform());
+             WeightOptions weights = weightOptions; WatchOptions watch = watchOptions) {
+            scheduleOptions.install(trainer, opt, batch); // first: the header shows its LR, later listeners read it
             String description = Models.describe(model, inDims,
                     hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes, train.numClasses());
             int nThreads = CpuThreads.threads();
@@ -287,6 +301,9 @@ public final class TrainCommand implements Callable<Integer> {
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
             int firstEpoch = checkpoint.prepare(net, opt, gen, preprocessing, epochs, quiet ? null : out);
             checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing); // after the monitor: no diverged saves
+            weights.install(trainer, out);
+            watch.install(trainer, lossFn, m -> Optimizers.create(optimizer, checkpoint.trainable(m), optSettings), train,
+                    gen, firstEpoch == 1, out);
 
             // ---- train
             List<EpochMetrics> history;
@@ -321,6 +338,9 @@ public final class TrainCommand implements Callable<Integer> {
             settings.put("train_samples", train.size());
             settings.put("test_samples", test.size());
             settings.putAll(dataOptions.settings(loaded));
+            settings.putAll(scheduleOptions.settings());
+            settings.putAll(weights.settings());
+            settings.putAll(watch.settings());
             settings.put("java", Runtime.version().toString());
             TrainingReport report = new TrainingReport(settings, history);
             if (!quiet) {

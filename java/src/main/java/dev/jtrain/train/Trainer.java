@@ -137,6 +137,9 @@ public final class Trainer implements AutoCloseable {
         try (trainIt; BatchIterator ignoredVal = valIt; BatchIterator ignored = testIt) {
             for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
                 history.add(trainEpoch(epoch, trainIt, valIt, testIt, gen));
+                if (stopRequested()) {
+                    break; // a listener (early stopping, a sanity run) has seen enough
+                }
             }
         } catch (RuntimeException | Error e) {
             for (TrainingListener l : listeners) {
@@ -152,6 +155,15 @@ public final class Trainer implements AutoCloseable {
             l.onTrainEnd(history);
         }
         return history;
+    }
+
+    private boolean stopRequested() {
+        for (TrainingListener l : listeners) {
+            if (l.stopRequested()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private EpochMetrics trainEpoch(int epoch, BatchIterator it, BatchIterator valIt, BatchIterator testIt, Generator gen) {

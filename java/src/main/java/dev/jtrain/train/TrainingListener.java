@@ -31,6 +31,11 @@ public interface TrainingListener {
     default void onTrainEnd(List<EpochMetrics> history) {
     }
 
+    /** Asked after each epoch's {@code onEpochEnd}: true ends the run there (onTrainEnd still follows). */
+    default boolean stopRequested() {
+        return false;
+    }
+
     /** The run stopped with {@code error} (thrown by a step, an op or another listener); it is rethrown after. */
     default void onTrainAborted(Throwable error) {
     }
