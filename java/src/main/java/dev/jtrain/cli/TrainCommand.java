@@ -58,7 +58,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     private CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "NAME", description = "mlp or cnn (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", paramLabel = "NAME", description = "mlp, cnn, lenet, vgg or resnet (default: ${DEFAULT-VALUE})")
     String model = "mlp";
 
     @Option(names = "--hidden", paramLabel = "N[,N...]",
@@ -121,6 +121,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     InitOptions initOptions = new InitOptions();
+
+    @CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
 
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
@@ -211,7 +214,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UsageException("--dropout must be in [0, 1), got " + dropout);
         }
         int[] hiddenSizes = parseHidden(hidden);
-        Models.defaultHidden(model); // unknown model -> error naming it
+        Models.validate(model, hiddenSizes, dropout, modelOptions.options()); // unknown model, misplaced switch -> error
         if (!Optimizers.NAMES.contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
             throw new UsageException("unknown optimizer '" + optimizer + "' (expected one of "
                     + String.join(", ", Optimizers.NAMES) + ")");
@@ -255,7 +258,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         // ---- model, loss, optimizer
         Generator gen = new Generator(seed);
-        Layer net = Models.build(model, inDims, train.numClasses(), hiddenSizes, dropout, gen, dev);
+        Layer net = Models.build(model, inDims, train.numClasses(), hiddenSizes, dropout, modelOptions.options(), gen, dev);
         initOptions.apply(net, gen);
         SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
         // Everything on the device is closed when the run ends, also when it fails.
