@@ -14,11 +14,13 @@ import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.train.ConsoleReporter;
+import dev.jtrain.train.CosineDecayListener;
 import dev.jtrain.train.DivergenceMonitor;
 import dev.jtrain.train.EpochMetrics;
 import dev.jtrain.train.Models;
 import dev.jtrain.train.Optimizers;
 import dev.jtrain.train.ProgressBarListener;
+import dev.jtrain.train.Recipe;
 import dev.jtrain.train.Trainer;
 import dev.jtrain.train.TrainingReport;
 import picocli.CommandLine;
@@ -58,24 +60,25 @@ public final class TrainCommand implements Callable<Integer> {
 
     private CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "NAME", description = "mlp, cnn, lenet, vgg or resnet (default: ${DEFAULT-VALUE})")
-    String model = "mlp";
+    @Option(names = "--model", paramLabel = "NAME", description = "lenet, mlp, cnn, vgg or resnet (default: ${DEFAULT-VALUE}); each has its own default "
+                    + "recipe (optimizer, lr, batch, epochs, dropout) for the flags left out")
+    String model = "lenet";
 
     @Option(names = "--hidden", paramLabel = "N[,N...]",
             description = "hidden layer sizes (default: 512,512 for mlp, 128 for cnn)")
     String hidden;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "epochs (default: ${DEFAULT-VALUE})")
-    int epochs = 5;
+    @Option(names = "--epochs", paramLabel = "N", description = "epochs (default: the model's recipe; lenet 10)")
+    Integer epochs;
 
-    @Option(names = "--batch", paramLabel = "N", description = "batch size (default: ${DEFAULT-VALUE})")
-    int batch = 128;
+    @Option(names = "--batch", paramLabel = "N", description = "batch size (default: the model's recipe; lenet 32)")
+    Integer batch;
 
     @Option(names = "--optimizer", paramLabel = "NAME",
-            description = "sgd, adam, adamw, rmsprop or adagrad (default: ${DEFAULT-VALUE})")
-    String optimizer = "sgd";
+            description = "sgd, adam, adamw, rmsprop or adagrad (default: the model's recipe; lenet adam)")
+    String optimizer;
 
-    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: 0.01; 0.001 for adam/adamw)")
+    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: the recipe's with the recipe's optimizer, else 0.01; 0.001 for adam/adamw)")
     Double lr;
 
     @Option(names = "--momentum", paramLabel = "X", description = "momentum (sgd: default 0.9; rmsprop: default 0)")
@@ -87,8 +90,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", paramLabel = "X", description = "weight decay (default: 0; 0.01 for adamw)")
     Double weightDecay;
 
-    @Option(names = "--dropout", paramLabel = "P", description = "dropout after each hidden layer (default: 0)")
-    float dropout = 0f;
+    @Option(names = "--dropout", paramLabel = "P", description = "dropout after each hidden layer (default: the model's recipe; mlp 0.2, else 0)")
+    Float dropout;
 
     @Option(names = "--seed", paramLabel = "N", description = "random seed: init, shuffling, dropout (default: ${DEFAULT-VALUE})")
     long seed = 0;
@@ -199,6 +202,7 @@ public final class TrainCommand implements Callable<Integer> {
     private int run(PrintWriter out) throws IOException {
         // ---- validate the flags (cheap checks first, before touching data or devices)
         Device dev = Device.parse(device);
+        boolean recipeDecay = applyRecipe(Recipe.forModel(model));
         positive("--epochs", epochs);
         positive("--batch", batch);
         if (threads != null) {
@@ -272,7 +276,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (!quiet) {
                 out.printf(Locale.ROOT, "jtrain train: %s (%,d parameters), %s lr %s, batch %d, %d epoch%s, %s with %d thread%s, "
                                 + "data %s (%d train, %d test; mean %.4f, std %.4f)%n",
-                        description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()), batch, epochs, epochs == 1 ? "" : "s",
+                        description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()) + (recipeDecay ? " (cosine decay)" : ""), batch, epochs, epochs == 1 ? "" : "s",
                         dev, nThreads, nThreads == 1 ? "" : "s", dataDir, train.size(), test.size(), norm.mean(), norm.std());
                 out.flush();
                 trainer.addListener(new ConsoleReporter(out));
@@ -282,6 +286,9 @@ public final class TrainCommand implements Callable<Integer> {
             }
 
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
+            if (recipeDecay) {
+                trainer.addListener(new CosineDecayListener(opt));
+            }
 
             // ---- train
             List<EpochMetrics> history;
@@ -303,7 +310,8 @@ public final class TrainCommand implements Callable<Integer> {
             settings.put("batch", batch);
             settings.put("threads", nThreads);
             settings.put("optimizer", optimizer.toLowerCase(Locale.ROOT));
-            settings.put("lr", opt.lr());
+            settings.put("lr", opt.initialLr());
+            settings.put("lr_decay", recipeDecay ? "cosine" : "none");
             settings.put("momentum", momentum != null ? momentum
                     : optimizer.equalsIgnoreCase("sgd") ? 0.9 : 0.0);
             settings.put("nesterov", nesterov);
@@ -334,6 +342,22 @@ public final class TrainCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /** The model's recipe fills the flags left out (the recipe's lr goes with the recipe's optimizer only). */
+    private boolean applyRecipe(Recipe r) {
+        boolean decay = false;
+        if (optimizer == null) {
+            optimizer = r.optimizer();
+            decay = r.cosineDecay();
+            if (lr == null) {
+                lr = r.lr();
+            }
+        }
+        epochs = epochs != null ? epochs : r.epochs();
+        batch = batch != null ? batch : r.batch();
+        dropout = dropout != null ? dropout : r.dropout();
+        return decay;
     }
 
     private static String fmt(double v) {

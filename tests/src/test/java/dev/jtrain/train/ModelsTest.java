@@ -166,26 +166,31 @@ class ModelsTest {
     /**
      * Whole-model gradient check on a tiny input (eval mode for BatchNorm so that a sample's output does not
      * depend on the others': the analytic backward then covers the running-statistics path; the train-mode
-     * BatchNorm gradient is checked in BatchNormTest). dx is checked everywhere; of each parameter, 12 random
-     * elements (the whole model would take minutes). Central differences with h = 1e-2 on float32 forwards:
-     * noise about 6e-8·Σ|y·r|/h ~ 1e-5, truncation O(h²) ~ 1e-4 relative; a ReLU or max-pool switch within h
-     * is possible, so tolerances are 2e-2 relative + 2e-3 absolute.
+     * BatchNorm gradient is checked in BatchNormTest). dx is checked everywhere; of each parameter, 8 random
+     * elements (the whole model would take minutes). Smooth tanh where the model takes {@code --activation};
+     * the ResNet keeps ReLU, and max pooling has kinks too (a bias or weight step moves many pre-activations): an
+     * element whose one-sided slopes over [x - h, x] and [x, x + h] disagree has a kink within h and is skipped
+     * (at most 15 % of them may be). Central differences with h = 1e-3 on float32 forwards: noise about
+     * 6e-8·Σ|y·r|/h ~ 1e-4, truncation O(h²) ~ 1e-6 relative; tolerances 2e-2 relative + 2e-3 absolute.
      */
     @ParameterizedTest
     @CsvSource({"mlp, 1, 6, 6", "cnn, 2, 8, 8", "lenet, 1, 12, 12", "vgg, 2, 8, 8", "resnet, 2, 8, 8"})
     void wholeModelGradientsMatchCentralDifferences(String model, int c, int h, int w) {
         int[] hidden = model.equals("mlp") ? new int[] {7, 5} : model.equals("cnn") ? new int[] {6} : null;
+        Models.Options smooth = new Models.Options(model.equals("resnet") ? "relu" : "tanh", false, 0f, 0f);
         try (Layer net = Models.build(model, Models.inputDims(model, new int[] {c, h, w}), 4, hidden, 0f,
-                Models.Options.DEFAULT, new Generator(3), Device.CPU)) {
+                smooth, new Generator(3), Device.CPU)) {
             int[] in = Models.inputDims(model, new int[] {c, h, w});
             int[] batch = new int[in.length + 1];
-            batch[0] = 2;
+            batch[0] = model.equals("mlp") ? 2 : 1;  // fewer positions, fewer kinks; eval mode needs no batch
             System.arraycopy(in, 0, batch, 1, in.length);
             Tensor x = GradCheck.uniform(11, -1, 1, batch);
             if (!model.equals("mlp")) {  // BatchNorm running stats away from their init, so eval is not identity
-                net.forward(GradCheck.uniform(12, -1, 2, batch), true);
+                int[] stats = batch.clone();
+                stats[0] = 4;
+                net.forward(GradCheck.uniform(12, -1, 2, stats), true);
             }
-            sampledGradCheck(net, x, 1e-2, 2e-2, 2e-3);
+            sampledGradCheck(net, x, 1e-3, 2e-2, 2e-3);
         }
     }
 
@@ -196,8 +201,9 @@ class ModelsTest {
         float[] dx = net.backward(Tensor.of(r.clone(), y.dims())).toFloatArray();
         List<String> bad = new ArrayList<>();
         float[] xs = x.floats();
+        int[] counts = new int[2];  // checked, skipped
         for (int i = 0; i < xs.length; i++) {
-            check("dx[" + i + "]", dx[i], numeric(net, x, xs, i, r, h), rtol, atol, bad);
+            check("dx[" + i + "]", dx[i], net, x, xs, i, r, h, rtol, atol, bad, counts);
         }
         SplittableRandom rnd = new SplittableRandom(7);
         for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
@@ -206,32 +212,43 @@ class ModelsTest {
             }
             float[] g = e.getValue().grad().toFloatArray();
             float[] v = e.getValue().value().floats();
-            for (int k = 0; k < 12; k++) {
+            for (int k = 0; k < 8; k++) {
                 int i = rnd.nextInt(v.length);
-                check(e.getKey() + "[" + i + "]", g[i], numeric(net, x, v, i, r, h), rtol, atol, bad);
+                check(e.getKey() + "[" + i + "]", g[i], net, x, v, i, r, h, rtol, atol, bad, counts);
             }
         }
+        assertTrue(counts[1] <= 0.15 * counts[0], counts[1] + " of " + counts[0] + " elements skipped (kink within h)");
         if (!bad.isEmpty()) {
             fail("gradient check failed:\n  " + String.join("\n  ", bad));
         }
     }
 
-    private static double numeric(Layer net, Tensor x, float[] data, int i, float[] r, double h) {
+    private static void check(String what, double a, Layer net, Tensor x, float[] data, int i, float[] r, double h,
+                              double rtol, double atol, List<String> bad, int[] counts) {
+        counts[0]++;
         float orig = data[i];
         float xp = (float) (orig + h);
         float xm = (float) (orig - h);
+        double f0 = GradCheck.dot(net.forward(x, false), r);
         data[i] = xp;
-        double lp = GradCheck.dot(net.forward(x, false), r);
+        double fp = GradCheck.dot(net.forward(x, false), r);
         data[i] = xm;
-        double lm = GradCheck.dot(net.forward(x, false), r);
+        double fm = GradCheck.dot(net.forward(x, false), r);
         data[i] = orig;
-        return (lp - lm) / ((double) xp - (double) xm);
-    }
-
-    private static void check(String what, double a, double n, double rtol, double atol, List<String> bad) {
-        if (!(Math.abs(a - n) <= atol + rtol * Math.max(Math.abs(a), Math.abs(n)))) {
+        double right = (fp - f0) / ((double) xp - orig);
+        double left = (f0 - fm) / ((double) orig - xm);
+        if (!close(right, left, rtol, 2 * atol)) {
+            counts[1]++;    // the one-sided slopes differ: a ReLU/max-pool kink within h, not a wrong gradient
+            return;
+        }
+        double n = (fp - fm) / ((double) xp - (double) xm);
+        if (!close(a, n, rtol, atol)) {
             bad.add(what + ": analytic " + a + " numeric " + n);
         }
+    }
+
+    private static boolean close(double a, double b, double rtol, double atol) {
+        return Math.abs(a - b) <= atol + rtol * Math.max(Math.abs(a), Math.abs(b));
     }
 
     /**

@@ -62,7 +62,7 @@ class StochasticDepthTest {
     @Test
     void pOneDropsEverySampleAndPZeroKeepsThemUnscaled() {
         Tensor x = GradCheck.uniform(3, -1, 1, 6, 3);
-        assertArrayEquals(new float[18], new StochasticDepth(1f, new Generator(1)).forward(x, true).toFloatArray());
+        assertArrayEquals(new float[18], new StochasticDepth(1f, new Generator(1)).forward(x, true).toFloatArray(), 0f); // x * 0 (-0 for x < 0, as torch)
         assertArrayEquals(x.toFloatArray(), new StochasticDepth(0f, new Generator(1)).forward(x, true).toFloatArray());
         assertThrows(IllegalArgumentException.class, () -> new StochasticDepth(1.5f, new Generator(1)));
         assertThrows(IllegalStateException.class, () -> new StochasticDepth(0.5f, new Generator(1)).backward(x));
