@@ -16,7 +16,7 @@ public record Recipe(String optimizer, double lr, int batch, int epochs, float d
     public static Recipe forModel(String model) {
         String m = model == null ? "" : model.trim().toLowerCase(Locale.ROOT);
         return switch (m) {
-            case "lenet" -> new Recipe("adam", 1e-3, 32, 10, 0f, true);
+            case "lenet" -> new Recipe("adam", 2e-3, 32, 10, 0f, true);
             case "mlp" -> new Recipe("adam", 5e-4, 32, 10, 0.2f, true);
             case "cnn" -> new Recipe("adam", 1e-3, 64, 5, 0f, true);
             case "vgg", "resnet" -> new Recipe("adam", 1e-3, 64, 5, 0f, true);

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * {@code jtrain train}'s model switches and per-model recipes: without flags the run is lenet with its recipe
- * (Adam, lr 0.001, batch 32, 10 epochs); {@code --model mlp} takes the mlp recipe (lr 0.0005, dropout 0.2); a flag
+ * (Adam, lr 0.002 with cosine decay, batch 32, 10 epochs); {@code --model mlp} takes the mlp recipe (lr 0.0005, dropout 0.2); a flag
  * given wins, and a different optimizer keeps its own default lr; switches that do not fit the model are one-line
  * errors.
  */
@@ -34,7 +34,7 @@ class TrainModelOptionsTest {
         assertEquals("lenet", j.get("model").asText());
         assertEquals(61706, j.get("parameters").asLong());
         assertEquals("adam", j.get("optimizer").asText());
-        assertEquals(0.001, j.get("lr").asDouble(), 1e-12);
+        assertEquals(0.002, j.get("lr").asDouble(), 1e-12);
         assertEquals(32, j.get("batch").asInt());
         assertEquals(0.0, j.get("dropout").asDouble());
     }
