@@ -22,7 +22,7 @@ class TrainModelOptionsTest {
 
     private JsonNode train(String name, String... extra) throws Exception {
         Path m = tmp.resolve(name + ".json");
-        String[] base = {"--train-limit", "128", "--test-limit", "32", "--threads", "1", "-q", "--metrics-out", m.toString()};
+        String[] base = {"--train-limit", "64", "--test-limit", "16", "--threads", "1", "-q", "--metrics-out", m.toString()};
         TrainCommandTest.Result r = TrainCommandTest.run(Stream.concat(Stream.of(base), Stream.of(extra)).toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         return new ObjectMapper().readTree(m.toFile());
@@ -51,9 +51,8 @@ class TrainModelOptionsTest {
     }
 
     @Test
-    void resnetWithStochasticDepthAndMlpWithDropConnectAndBatchNormTrain() throws Exception {
-        JsonNode res = train("resnet", "--model", "resnet", "--stochastic-depth", "0.2", "--epochs", "1", "--batch", "64");
-        assertEquals(77754, res.get("parameters").asLong());
+    void mlpWithDropConnectBatchNormAndTanhTrains() throws Exception {
+        // (the resnet with stochastic depth is trained one step on cpu and emu in ModelsTest; a CLI run costs ~10 s)
         JsonNode mlp = train("dc", "--model", "mlp", "--hidden", "32", "--drop-connect", "0.3", "--batchnorm",
                 "--activation", "tanh", "--epochs", "1");
         assertEquals(784 * 32 + 32 + 2 * 32 + 32 * 10 + 10, mlp.get("parameters").asLong());
