@@ -12,11 +12,13 @@ import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.train.ConsoleReporter;
+import dev.jtrain.train.CosineDecayListener;
 import dev.jtrain.train.DivergenceMonitor;
 import dev.jtrain.train.EpochMetrics;
 import dev.jtrain.train.Models;
 import dev.jtrain.train.Optimizers;
 import dev.jtrain.train.ProgressBarListener;
+import dev.jtrain.train.Recipe;
 import dev.jtrain.train.Trainer;
 import dev.jtrain.train.TrainingReport;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -58,25 +60,30 @@ public final class TrainCommand implements Callable<Integer> {
 
     private CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "NAME", description = "mlp or cnn (default: ${DEFAULT-VALUE})")
-    String model = "mlp";
+    @Option(names = "--model", paramLabel = "NAME", description = "lenet, mlp, cnn, vgg or resnet (default: ${DEFAULT-VALUE}); each has its own default "
+                    + "recipe (optimizer, lr, batch, epochs, dropout) for the flags left out")
+    String model = "lenet";
 
     @Option(names = "--hidden", paramLabel = "N[,N...]",
             description = "hidden layer sizes (default: 512,512 for mlp, 128 for cnn)")
     String hidden;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "epochs (default: ${DEFAULT-VALUE})")
-    int epochs = 5;
+    @Option(names = "--epochs", paramLabel = "N", description = "epochs (default: the model's recipe; lenet 10)")
+    Integer epochs;
 
-    @Option(names = "--batch", paramLabel = "N", description = "batch size (default: ${DEFAULT-VALUE})")
-    int batch = 128;
+    @Option(names = "--batch", paramLabel = "N", description = "batch size (default: the model's recipe; lenet 32)")
+    Integer batch;
 
     @Option(names = "--optimizer", paramLabel = "NAME",
-            description = "sgd, adam, adamw, rmsprop or adagrad (default: ${DEFAULT-VALUE})")
-    String optimizer = "sgd";
+            description = "sgd, adam, adamw, rmsprop or adagrad (default: the model's recipe; lenet adam)")
+    String optimizer;
 
-    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: 0.01; 0.001 for adam/adamw)")
+    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: the recipe's with the recipe's optimizer, else 0.01; 0.001 for adam/adamw)")
     Double lr;
+
+    @Option(names = "--lr-decay", paramLabel = "HOW", description = "cosine (the lr falls to 0 over the run, per step) or "
+            + "none; ignored when --schedule is given (default: the model's recipe: cosine when --optimizer is not given)")
+    String lrDecay;
 
     @Option(names = "--momentum", paramLabel = "X", description = "momentum (sgd: default 0.9; rmsprop: default 0)")
     Double momentum;
@@ -87,8 +94,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", paramLabel = "X", description = "weight decay (default: 0; 0.01 for adamw)")
     Double weightDecay;
 
-    @Option(names = "--dropout", paramLabel = "P", description = "dropout after each hidden layer (default: 0)")
-    float dropout = 0f;
+    @Option(names = "--dropout", paramLabel = "P", description = "dropout after each hidden layer (default: the model's recipe; mlp 0.2, else 0)")
+    Float dropout;
 
     @Option(names = "--seed", paramLabel = "N", description = "random seed: init, shuffling, dropout (default: ${DEFAULT-VALUE})")
     long seed = 0;
@@ -137,6 +144,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     WatchOptions watchOptions = new WatchOptions();
+
+    @CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
 
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
@@ -215,6 +225,8 @@ public final class TrainCommand implements Callable<Integer> {
         // ---- validate the flags (cheap checks first, before touching data or devices)
         checkpoint.applyRecordedRun(spec, TrainCommand::new, quiet ? null : out); // --resume: the saved run's options
         Device dev = Device.parse(device);
+        // the recipe's per-step cosine decay (or --lr-decay), unless --schedule sets the lr
+        boolean recipeDecay = applyRecipe(Recipe.forModel(model)) && scheduleOptions.schedule == null;
         positive("--epochs", epochs);
         positive("--batch", batch);
         if (threads != null) {
@@ -234,7 +246,7 @@ public final class TrainCommand implements Callable<Integer> {
         scheduleOptions.validate(batch);
         weightOptions.validate();
         watchOptions.validate();
-        Models.defaultHidden(model); // unknown model -> error naming it
+        Models.validate(model, hiddenSizes, dropout, modelOptions.options()); // unknown model, misplaced switch -> error
         if (!Optimizers.NAMES.contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
             throw new UsageException("unknown optimizer '" + optimizer + "' (expected one of "
                     + String.join(", ", Optimizers.NAMES) + ")");
@@ -269,7 +281,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         // ---- model, loss, optimizer
         Generator gen = new Generator(seed);
-        Layer net = Models.build(model, inDims, checkpoint.classes(train.numClasses()), hiddenSizes, dropout, gen, dev);
+        Layer net = Models.build(model, inDims, checkpoint.classes(train.numClasses()), hiddenSizes, dropout, modelOptions.options(), gen, dev);
         initOptions.apply(net, gen);
         JsonNode preprocessing = loaded.prepared().preprocessor().toJson();
         SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(0f);
@@ -286,7 +298,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (!quiet) {
                 out.printf(Locale.ROOT, "jtrain train: %s (%,d parameters), %s lr %s, batch %d, %d epoch%s, %s with %d thread%s, "
                                 + "data %s (%s: %d train, %s%d test; %s%s)%n",
-                        description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()), batch, epochs, epochs == 1 ? "" : "s",
+                        description, net.parameterCount(), optimizer.toLowerCase(Locale.ROOT), fmt(opt.lr()) + (recipeDecay ? " (cosine decay)" : ""), batch, epochs, epochs == 1 ? "" : "s",
                         dev, nThreads, nThreads == 1 ? "" : "s", loaded.source().dir(), loaded.source().format(), train.size(),
                         validation == null ? "" : validation.size() + " validation, ", test.size(),
                         loaded.prepared().preprocessor().summary(),
@@ -304,6 +316,9 @@ public final class TrainCommand implements Callable<Integer> {
             weights.install(trainer, out);
             watch.install(trainer, lossFn, m -> Optimizers.create(optimizer, checkpoint.trainable(m), optSettings), train,
                     gen, firstEpoch == 1, out);
+            if (recipeDecay) {
+                trainer.addListener(new CosineDecayListener(opt));
+            }
 
             // ---- train
             List<EpochMetrics> history;
@@ -325,7 +340,8 @@ public final class TrainCommand implements Callable<Integer> {
             settings.put("batch", batch);
             settings.put("threads", nThreads);
             settings.put("optimizer", optimizer.toLowerCase(Locale.ROOT));
-            settings.put("lr", opt.lr());
+            settings.put("lr", opt.initialLr());
+            settings.put("lr_decay", recipeDecay ? "cosine" : "none");
             settings.put("momentum", momentum != null ? momentum
                     : optimizer.equalsIgnoreCase("sgd") ? 0.9 : 0.0);
             settings.put("nesterov", nesterov);
@@ -358,6 +374,29 @@ public final class TrainCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /** The model's recipe fills the flags left out (the recipe's lr goes with the recipe's optimizer only). */
+    private boolean applyRecipe(Recipe r) {
+        boolean recipeOptimizer = optimizer == null;
+        if (recipeOptimizer) {
+            optimizer = r.optimizer();
+            if (lr == null) {
+                lr = r.lr();
+            }
+        }
+        epochs = epochs != null ? epochs : r.epochs();
+        batch = batch != null ? batch : r.batch();
+        dropout = dropout != null ? dropout : r.dropout();
+        // Recorded in a checkpoint like the other filled-in flags, so a resumed run keeps its decay.
+        if (lrDecay == null) {
+            lrDecay = recipeOptimizer && r.cosineDecay() ? "cosine" : "none";
+        }
+        return switch (lrDecay.trim().toLowerCase(Locale.ROOT)) {
+            case "cosine" -> true;
+            case "none" -> false;
+            default -> throw new UsageException("--lr-decay must be cosine or none, got '" + lrDecay + "'");
+        };
     }
 
     private static String fmt(double v) {

@@ -62,7 +62,8 @@ class TrainCommandTest {
     /** Runs with fast settings plus {@code args}; expects a one-line error containing every {@code words}. */
     static void assertOneLineError(String[] args, String... words) {
         List<String> all = new ArrayList<>(List.of(args));
-        String[][] fast = {{"--epochs", "1"}, {"--train-limit", "256"}, {"--test-limit", "64"}, {"--hidden", "16"}};
+        String[][] fast = {{"--model", "mlp"}, {"--epochs", "1"}, {"--train-limit", "256"}, {"--test-limit", "64"},
+            {"--hidden", "16"}};
         for (String[] f : fast) {
             if (!all.contains(f[0])) {
                 all.addAll(List.of(f));
@@ -83,7 +84,7 @@ class TrainCommandTest {
     @Test
     void shortRunWritesMetrics() throws Exception {
         Path metrics = tmp.resolve("m.json");
-        Result r = run("--epochs", "2", "--batch", "64", "--hidden", "32", "--train-limit", "1000", "--test-limit", "500",
+        Result r = run("--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--epochs", "2", "--batch", "64", "--hidden", "32", "--train-limit", "1000", "--test-limit", "500",
                 "--threads", "1", "--seed", "3", "--metrics-out", metrics.toString());
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().filter(l -> l.startsWith("epoch ")).toList();
@@ -173,7 +174,7 @@ class TrainCommandTest {
 
     @Test
     void emuTrainsLikeCpuAndReportsTransfersAndMemory() throws Exception {
-        String[] common = {"--epochs", "2", "--batch", "64", "--hidden", "32", "--train-limit", "640", "--test-limit",
+        String[] common = {"--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--epochs", "2", "--batch", "64", "--hidden", "32", "--train-limit", "640", "--test-limit",
                 "200", "--threads", "1", "--seed", "5", "-q"};
         Path cpuMetrics = tmp.resolve("cpu.json");
         Path emuMetrics = tmp.resolve("emu.json");

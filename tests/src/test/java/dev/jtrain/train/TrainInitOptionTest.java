@@ -35,7 +35,7 @@ class TrainInitOptionTest {
 
     private JsonNode train(String name, String... extra) throws Exception {
         Path m = tmp.resolve(name + ".json");
-        String[] base = {"--epochs", "1", "--train-limit", "256", "--test-limit", "64", "--hidden", "16", "--batch", "64",
+        String[] base = {"--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--epochs", "1", "--train-limit", "256", "--test-limit", "64", "--hidden", "16", "--batch", "64",
             "--threads", "1", "--seed", "5", "-q", "--metrics-out", m.toString()};
         String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
                 .toArray(String[]::new);
