@@ -15,8 +15,12 @@ unsigned jt_launch_grid_1d(int64_t n, int threads);
 // Threads per channel block of the BatchNorm statistics kernels for m = N * inner values (batchnorm.cu).
 int jt_batchnorm_block_threads(int64_t m);
 
-// The tile configuration (JT_GEMM_CONFIG_*) jt_gemm_sgemm picks for an m x n output, `batch` items (gemm.cu).
+// The tile configuration (JT_GEMM_CONFIG_*) jt_gemm_sgemm picks for an m x n output, `batch` items.
 int jt_gemm_auto_config(int m, int n, int batch);
+
+// The k slices jt_gemm_sgemm_ex's automatic split-K uses for an m x n x k product with `config` (a version-2
+// configuration) and `batch` items, given a workspace of JT_GEMM_WORKSPACE_BYTES: 1 = no split.
+int jt_gemm_auto_splits(int config, int m, int n, int k, int batch);
 
 #ifdef __cplusplus
 }
