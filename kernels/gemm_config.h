@@ -16,7 +16,7 @@ struct JtGemmTile {
 static constexpr inline JtGemmTile jt_gemm_tile(int config) {
     switch (config) {
         case JT_GEMM_CONFIG_128x128: return JtGemmTile{128, 128, 8, 256, 2};
-        case JT_GEMM_CONFIG_64x64: return JtGemmTile{64, 64, 16, 128, 2};
+        case JT_GEMM_CONFIG_64x64: return JtGemmTile{64, 64, 16, 64, 2};
         case JT_GEMM_CONFIG_32x64: return JtGemmTile{32, 64, 16, 64, 2};
         case JT_GEMM_CONFIG_64x32: return JtGemmTile{64, 32, 16, 64, 2};
         case JT_GEMM_CONFIG_V1_128x128: return JtGemmTile{128, 128, 16, 256, 1};

@@ -37,11 +37,14 @@ __global__ void JT_GEMM_BOUNDS(256)
                 s[2] += t.z;
                 s[3] += t.w;
             } else {
-                for (int q = 0; q < cnt; ++q) s[q] += w[q];
+                JT_UNROLL
+                for (int q = 0; q < 4; ++q)
+                    if (q < cnt) s[q] += w[q];
             }
         }
         float* c = C + row * ldc + col;
-        float v[4];
+        float v[4];  // every index below is a constant after unrolling: v and s stay in registers
+        JT_UNROLL
         for (int q = 0; q < 4; ++q) v[q] = alpha * s[q];
         const bool full = vecC && cnt == 4;
         if (beta != 0.f) {  // beta == 0 never reads C (BLAS)
@@ -52,9 +55,12 @@ __global__ void JT_GEMM_BOUNDS(256)
                 v[2] += beta * old.z;
                 v[3] += beta * old.w;
             } else {
-                for (int q = 0; q < cnt; ++q) v[q] += beta * c[q];
+                JT_UNROLL
+                for (int q = 0; q < 4; ++q)
+                    if (q < cnt) v[q] += beta * c[q];
             }
         }
+        JT_UNROLL
         for (int q = 0; q < 4; ++q) {
             if (bias != nullptr && q < cnt) v[q] += bias[col + q];
             if (relu && v[q] < 0.f) v[q] = 0.f;  // NaN stays NaN
@@ -62,7 +68,9 @@ __global__ void JT_GEMM_BOUNDS(256)
         if (full) {
             *reinterpret_cast<float4*>(c) = make_float4(v[0], v[1], v[2], v[3]);
         } else {
-            for (int q = 0; q < cnt; ++q) c[q] = v[q];
+            JT_UNROLL
+            for (int q = 0; q < 4; ++q)
+                if (q < cnt) c[q] = v[q];
         }
     }
 }

@@ -125,17 +125,23 @@ struct TileCopy {
     __device__ __forceinline__ static int row(int l, int tid) { return (tid + l * THREADS) / GROUPS_PER_ROW; }
     __device__ __forceinline__ static int col(int l, int tid) { return (tid + l * THREADS) % GROUPS_PER_ROW * 4; }
 
-    // Interior tile: rows [r0, r0 + ROWS) and columns [c0, c0 + COLS) inside the matrix, G and ld float4-aligned.
-    __device__ __forceinline__ void load_fast(const float* __restrict__ G, int ld, int64_t r0, int64_t c0, int tid) {
+    // Interior tiles: unguarded float4 loads from this thread's first group of the tile at `p` (see base());
+    // its other groups are rowStep = (THREADS / GROUPS_PER_ROW) * ld floats apart. One 64-bit pointer per
+    // operand, advanced by a constant per k-tile, keeps the fast path's register cost low.
+    __device__ __forceinline__ void load_fast(const float* __restrict__ p, int64_t rowStep) {
         JT_UNROLL
         for (int l = 0; l < LOADS; ++l) {
-            const float4 t =
-                *reinterpret_cast<const float4*>(G + (size_t)(r0 + row(l, tid)) * ld + (c0 + col(l, tid)));
+            const float4 t = *reinterpret_cast<const float4*>(p + l * rowStep);
             v[l][0] = t.x;
             v[l][1] = t.y;
             v[l][2] = t.z;
             v[l][3] = t.w;
         }
+    }
+    static_assert(THREADS % GROUPS_PER_ROW == 0, "a thread's groups share a column");
+    // This thread's first group of the tile at (r0, c0); only dereferenced for interior tiles.
+    __device__ __forceinline__ static const float* base(const float* G, int ld, int64_t r0, int64_t c0, int tid) {
+        return G + (r0 + row(0, tid)) * ld + (c0 + col(0, tid));
     }
 
     // Any tile: elements outside rows x cols read as 0; float4 only where vec and the group is inside.
@@ -217,19 +223,28 @@ __global__ void JT_GEMM_BOUNDS2(CFG::THREADS, CFG::MIN_BLOCKS)
     // op(A) tile [m0, m0 + BM) x [k0, k0 + BK); op(B) tile [k0, k0 + BK) x [n0, n0 + BN).
     TileCopy<BK, BM, NT, TA> copyA;  // A stored [K][M] when TA (k-major), [M][K] otherwise
     TileCopy<BK, BN, NT, !TB> copyB;  // B stored [K][N] unless TB
-    auto load = [&](int64_t k0) {
-        if (interior && k0 + BK <= kEnd) {
-            if (TA) copyA.load_fast(A, lda, k0, m0, tid);
-            else copyA.load_fast(A, lda, m0, k0, tid);
-            if (TB) copyB.load_fast(B, ldb, n0, k0, tid);
-            else copyB.load_fast(B, ldb, k0, n0, tid);
-        } else {
-            if (TA) copyA.load_guarded(A, lda, kEnd, M, k0, m0, vecA != 0, tid);
-            else copyA.load_guarded(A, lda, M, kEnd, m0, k0, vecA != 0, tid);
-            if (TB) copyB.load_guarded(B, ldb, N, kEnd, n0, k0, vecB != 0, tid);
-            else copyB.load_guarded(B, ldb, kEnd, N, k0, n0, vecB != 0, tid);
-        }
-    };
+    // Tile at k0 into registers: unguarded float4 loads for an interior tile, else the guarded path.
+    // (A macro rather than a lambda: g++ did not inline the lambda, which cost emu a fifth of its time.)
+    // Per-thread pointers for the fast path: the thread's first group of the first tile, advanced by one
+    // k-tile per iteration (BK rows of a k-major operand, BK columns of an x-major one).
+    const float* pA = TA ? copyA.base(A, lda, kBegin, m0, tid) : copyA.base(A, lda, m0, kBegin, tid);
+    const float* pB = TB ? copyB.base(B, ldb, n0, kBegin, tid) : copyB.base(B, ldb, kBegin, n0, tid);
+    const int64_t rowStepA = (int64_t)(NT / copyA.GROUPS_PER_ROW) * lda, tileStepA = TA ? (int64_t)BK * lda : BK;
+    const int64_t rowStepB = (int64_t)(NT / copyB.GROUPS_PER_ROW) * ldb, tileStepB = TB ? BK : (int64_t)BK * ldb;
+#define JT_V2_LOAD(k0)                                                                       \
+    do {                                                                                     \
+        if (interior && (k0) + BK <= kEnd) {                                                 \
+            copyA.load_fast(pA, rowStepA);                                                   \
+            copyB.load_fast(pB, rowStepB);                                                   \
+        } else {                                                                             \
+            if (TA) copyA.load_guarded(A, lda, kEnd, M, (k0), m0, vecA != 0, tid);           \
+            else copyA.load_guarded(A, lda, M, kEnd, m0, (k0), vecA != 0, tid);              \
+            if (TB) copyB.load_guarded(B, ldb, N, kEnd, n0, (k0), vecB != 0, tid);           \
+            else copyB.load_guarded(B, ldb, kEnd, N, (k0), n0, vecB != 0, tid);              \
+        }                                                                                    \
+        pA += tileStepA;                                                                     \
+        pB += tileStepB;                                                                     \
+    } while (0)
 
     Vec4 acc[TM][FN];  // acc[4 fm + i][fn]: row 16 fm + 4 lm + i, cols 32 fn + 4 ln .. + 3 of the warp tile
     JT_UNROLL
@@ -238,14 +253,14 @@ __global__ void JT_GEMM_BOUNDS2(CFG::THREADS, CFG::MIN_BLOCKS)
         for (int j = 0; j < FN; ++j) acc[i][j] = vec4_zero();
     }
 
-    load(kBegin);
+    JT_V2_LOAD(kBegin);
     copyA.store(smemA, tid);
     copyB.store(smemB, tid);
     __syncthreads();
     int buf = 0;
     for (int64_t k0 = kBegin; k0 < kEnd; k0 += BK) {  // 64-bit: k0 += BK must not wrap
         const bool more = k0 + BK < kEnd;  // uniform across the block
-        if (more) load(k0 + BK);            // in flight while this tile is computed
+        if (more) JT_V2_LOAD(k0 + BK);      // in flight while this tile is computed
         const float* As = smemA + buf * LA::SIZE;
         const float* Bs = smemB + buf * LB::SIZE;
         JT_UNROLL
@@ -269,6 +284,7 @@ __global__ void JT_GEMM_BOUNDS2(CFG::THREADS, CFG::MIN_BLOCKS)
             __syncthreads();  // the one barrier per k-tile (header comment, point 3)
         }
     }
+#undef JT_V2_LOAD
 
     // Epilogue: lanes ln = 0..7 of a row write 8 consecutive float4 (128 bytes) per fragment.
     float bv[FN][4];

@@ -411,8 +411,18 @@ jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlon
                 return 0;
             }
             return jt_gemm_auto_config((int)a, (int)b, (int)c);
+        case 3:
+            if (a < 1 || b < 1 || c < 1 || a > INT32_MAX || b > INT32_MAX || c > INT32_MAX) {
+                jt::throw_iae(env, op, "m, n and k must be in [1, 2^31), got %lld, %lld, %lld", (long long)a,
+                              (long long)b, (long long)c);
+                return 0;
+            }
+            return jt_gemm_auto_splits(jt_gemm_auto_config((int)a, (int)b, 1), (int)a, (int)b, (int)c, 1);
         default:
-            jt::throw_iae(env, op, "kind must be 0 (grid), 1 (batchnorm threads) or 2 (gemm tile), got %d", (int)kind);
+            jt::throw_iae(env, op,
+                          "kind must be 0 (grid), 1 (batchnorm threads), 2 (gemm tile) or 3 (gemm split-K slices), "
+                          "got %d",
+                          (int)kind);
             return 0;
     }
 }

@@ -145,7 +145,8 @@ public interface NativeApi {
      * A launch decision of this library (kernels/launch_config.h), so a test can check that emu runs the
      * configuration CUDA runs: kind 0 = blocks of a 1-D launch over {@code a} items with {@code b} threads;
      * 1 = BatchNorm threads per channel block for {@code a} values per channel; 2 = the automatic GEMM tile
-     * (JT_GEMM_CONFIG_*) for an {@code a} x {@code b} output and {@code c} batch items.
+     * (JT_GEMM_CONFIG_*) for an {@code a} x {@code b} output and {@code c} batch items; 3 = the k slices automatic
+     * split-K uses for one {@code a} x {@code b} x {@code c} product (1 = no split).
      */
     int launchConfig(int kind, long a, long b, long c);
 

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Emu runs the launch configuration CUDA runs (kernels/launch_config.h): block counts, BatchNorm threads per
- * channel block and the automatic GEMM tile, asked of both libraries (the CUDA library answers without a
+ * channel block, the automatic GEMM tile and its split-K slices, asked of both libraries (the CUDA library answers without a
  * GPU: these are host-side decisions) over sizes from 1 to beyond the grid cap.
  */
 class LaunchConfigParityTest {
@@ -41,9 +41,14 @@ class LaunchConfigParityTest {
                             "GEMM tile for " + m + " x " + n + ", batch " + batch);
                     compared++;
                 }
+                for (int k : new int[] {1, 64, 128, 512, 784, 4096}) {
+                    assertEquals(c.launchConfig(3, m, n, k), e.launchConfig(3, m, n, k),
+                            "GEMM split-K slices for " + m + " x " + n + " x " + k);
+                    compared++;
+                }
             }
         }
-        assertEquals(ITEMS.length * 7 + SIDES.length * SIDES.length * 3, compared);
+        assertEquals(ITEMS.length * 7 + SIDES.length * SIDES.length * 9, compared);
     }
 
     @Test
@@ -57,7 +62,11 @@ class LaunchConfigParityTest {
         assertEquals(3, e.launchConfig(2, 32, 4096, 1), "a short output takes the 32-row tile");
         assertEquals(2, e.launchConfig(2, 128, 512, 1), "a small output takes the 64x64 tile");
         assertEquals(1, e.launchConfig(2, 4096, 4096, 1), "a large one the 128x128 tile (256 blocks or more)");
-        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(3, 1, 1, 1));
+        assertEquals(8, e.launchConfig(3, 128, 512, 512), "128x512x512: 8 slices of 64 (16 tiles of 64x64)");
+        assertEquals(2, e.launchConfig(3, 512, 784, 128), "512x784x128: 2 slices (104 tiles)");
+        assertEquals(1, e.launchConfig(3, 4096, 4096, 4096), "enough tiles: no split");
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(4, 1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(3, 1, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(0, 10, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(2, 0, 1, 1));
     }
