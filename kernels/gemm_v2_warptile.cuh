@@ -125,23 +125,19 @@ struct TileCopy {
     __device__ __forceinline__ static int row(int l, int tid) { return (tid + l * THREADS) / GROUPS_PER_ROW; }
     __device__ __forceinline__ static int col(int l, int tid) { return (tid + l * THREADS) % GROUPS_PER_ROW * 4; }
 
-    // Interior tiles: unguarded float4 loads from this thread's first group of the tile at `p` (see base());
-    // its other groups are rowStep = (THREADS / GROUPS_PER_ROW) * ld floats apart. One 64-bit pointer per
-    // operand, advanced by a constant per k-tile, keeps the fast path's register cost low.
-    __device__ __forceinline__ void load_fast(const float* __restrict__ p, int64_t rowStep) {
+    // Interior tile: rows [r0, r0 + ROWS) and columns [c0, c0 + COLS) inside the matrix, G and ld float4-aligned.
+    // (Addresses from (r0, c0) each time: keeping per-thread 64-bit tile pointers live instead pushed the 128x128
+    // tile over its 128 registers into spills on sm_90.)
+    __device__ __forceinline__ void load_fast(const float* __restrict__ G, int ld, int64_t r0, int64_t c0, int tid) {
         JT_UNROLL
         for (int l = 0; l < LOADS; ++l) {
-            const float4 t = *reinterpret_cast<const float4*>(p + l * rowStep);
+            const float4 t =
+                *reinterpret_cast<const float4*>(G + (size_t)(r0 + row(l, tid)) * ld + (c0 + col(l, tid)));
             v[l][0] = t.x;
             v[l][1] = t.y;
             v[l][2] = t.z;
             v[l][3] = t.w;
         }
-    }
-    static_assert(THREADS % GROUPS_PER_ROW == 0, "a thread's groups share a column");
-    // This thread's first group of the tile at (r0, c0); only dereferenced for interior tiles.
-    __device__ __forceinline__ static const float* base(const float* G, int ld, int64_t r0, int64_t c0, int tid) {
-        return G + (r0 + row(0, tid)) * ld + (c0 + col(0, tid));
     }
 
     // Any tile: elements outside rows x cols read as 0; float4 only where vec and the group is inside.
@@ -225,25 +221,19 @@ __global__ void JT_GEMM_BOUNDS2(CFG::THREADS, CFG::MIN_BLOCKS)
     TileCopy<BK, BN, NT, !TB> copyB;  // B stored [K][N] unless TB
     // Tile at k0 into registers: unguarded float4 loads for an interior tile, else the guarded path.
     // (A macro rather than a lambda: g++ did not inline the lambda, which cost emu a fifth of its time.)
-    // Per-thread pointers for the fast path: the thread's first group of the first tile, advanced by one
-    // k-tile per iteration (BK rows of a k-major operand, BK columns of an x-major one).
-    const float* pA = TA ? copyA.base(A, lda, kBegin, m0, tid) : copyA.base(A, lda, m0, kBegin, tid);
-    const float* pB = TB ? copyB.base(B, ldb, n0, kBegin, tid) : copyB.base(B, ldb, kBegin, n0, tid);
-    const int64_t rowStepA = (int64_t)(NT / copyA.GROUPS_PER_ROW) * lda, tileStepA = TA ? (int64_t)BK * lda : BK;
-    const int64_t rowStepB = (int64_t)(NT / copyB.GROUPS_PER_ROW) * ldb, tileStepB = TB ? BK : (int64_t)BK * ldb;
 #define JT_V2_LOAD(k0)                                                                       \
     do {                                                                                     \
         if (interior && (k0) + BK <= kEnd) {                                                 \
-            copyA.load_fast(pA, rowStepA);                                                   \
-            copyB.load_fast(pB, rowStepB);                                                   \
+            if (TA) copyA.load_fast(A, lda, (k0), m0, tid);                                  \
+            else copyA.load_fast(A, lda, m0, (k0), tid);                                     \
+            if (TB) copyB.load_fast(B, ldb, n0, (k0), tid);                                  \
+            else copyB.load_fast(B, ldb, (k0), n0, tid);                                     \
         } else {                                                                             \
             if (TA) copyA.load_guarded(A, lda, kEnd, M, (k0), m0, vecA != 0, tid);           \
             else copyA.load_guarded(A, lda, M, kEnd, m0, (k0), vecA != 0, tid);              \
             if (TB) copyB.load_guarded(B, ldb, N, kEnd, n0, (k0), vecB != 0, tid);           \
             else copyB.load_guarded(B, ldb, kEnd, N, (k0), n0, vecB != 0, tid);              \
         }                                                                                    \
-        pA += tileStepA;                                                                     \
-        pB += tileStepB;                                                                     \
     } while (0)
 
     Vec4 acc[TM][FN];  // acc[4 fm + i][fn]: row 16 fm + 4 lm + i, cols 32 fn + 4 ln .. + 3 of the warp tile

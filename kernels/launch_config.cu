@@ -23,8 +23,9 @@ extern "C" int jt_gemm_auto_config(int m, int n, int batch) {
 // Split-K: a single GEMM whose tiles cannot give every SM a block (e.g. 128x512: 16 tiles of 64x64) cuts k
 // into slices so that tiles x slices approaches two blocks per SM, keeping each slice at least
 // JT_GEMM_MIN_SLICE_K deep and the partial sums within JT_GEMM_WORKSPACE_BYTES. Batches never split (their
-// items already multiply the blocks). 128x512x512: 8 slices of 64 (128 blocks); 128x784x512: 26 tiles x 8
-// slices; 512x784x128: 104 tiles x 2 slices.
+// items already multiply the blocks). 128x512x512: 4 slices of 128 (16 tiles of 64x64: 64 blocks);
+// 128x784x512: 26 tiles x 4 slices; 128x512x784: 16 tiles x 5 slices of 160 (the last 144 deep);
+// 512x784x128 (104 tiles): k too short to split.
 extern "C" int jt_gemm_auto_splits(int config, int m, int n, int k, int batch) {
     const JtGemmTile t = jt_gemm_tile(config);
     if (t.version != 2 || batch != 1 || m < 1 || n < 1 || k < 1) return 1;

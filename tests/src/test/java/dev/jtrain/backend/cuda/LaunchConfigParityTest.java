@@ -62,8 +62,8 @@ class LaunchConfigParityTest {
         assertEquals(3, e.launchConfig(2, 32, 4096, 1), "a short output takes the 32-row tile");
         assertEquals(2, e.launchConfig(2, 128, 512, 1), "a small output takes the 64x64 tile");
         assertEquals(1, e.launchConfig(2, 4096, 4096, 1), "a large one the 128x128 tile (256 blocks or more)");
-        assertEquals(8, e.launchConfig(3, 128, 512, 512), "128x512x512: 8 slices of 64 (16 tiles of 64x64)");
-        assertEquals(2, e.launchConfig(3, 512, 784, 128), "512x784x128: 2 slices (104 tiles)");
+        assertEquals(4, e.launchConfig(3, 128, 512, 512), "128x512x512: 4 slices of 128 (16 tiles of 64x64)");
+        assertEquals(1, e.launchConfig(3, 512, 784, 128), "512x784x128: k too short to split");
         assertEquals(1, e.launchConfig(3, 4096, 4096, 4096), "enough tiles: no split");
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(4, 1, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(3, 1, 0, 1));
