@@ -25,13 +25,13 @@ using namespace jt_gemm;
 // __launch_bounds__' second number caps the registers at 65536 / (threads x blocks): the 128x128 tile at 128
 // (two blocks of 256 threads per SM, no spill on sm_90); the 64-thread tiles, chosen for outputs too small
 // to fill the GPU (a few blocks per SM at most, so registers do not limit occupancy there), get room for
-// ptxas to keep shared-memory fragments in flight (a cap of 128 made them spill). Their k-step is 32: half
-// the barriers and tile hand-offs of 16, a deeper prefetch for these latency-bound shapes, and on emu
-// twice the work per fiber switch (emu ran them 1.5-2x faster than at 16).
+// ptxas to keep shared-memory fragments in flight (a cap of 128 made them spill). Their k-step is 16: at 32
+// emu ran them 1.5-2x faster (twice the work per fiber switch), but ptxas then spilled 70-470 bytes on
+// sm_90 (sm_90: 64x64 uses 209-241 registers, the 8x4 tiles ~155-183, no spills).
 using Cfg128x128 = V2Config<128, 128, 8, 2, 2, 2>;  // warps 4x2 of 32x64, 8x8 per thread; 256 threads
-using Cfg64x64 = V2Config<64, 64, 32, 2, 2, 4>;     // warps 2x1 of 32x64, 8x8 per thread; 64 threads
-using Cfg32x64 = V2Config<32, 64, 32, 2, 1, 5>;     // warps 1x2 of 32x32, 8x4 per thread; 64 threads
-using Cfg64x32 = V2Config<64, 32, 32, 2, 1, 5>;     // warps 2x1 of 32x32, 8x4 per thread; 64 threads
+using Cfg64x64 = V2Config<64, 64, 16, 2, 2, 4>;     // warps 2x1 of 32x64, 8x8 per thread; 64 threads
+using Cfg32x64 = V2Config<32, 64, 16, 2, 1, 5>;     // warps 1x2 of 32x32, 8x4 per thread; 64 threads
+using Cfg64x32 = V2Config<64, 32, 16, 2, 1, 5>;     // warps 2x1 of 32x32, 8x4 per thread; 64 threads
 
 template <class CFG>
 constexpr bool matches(int config) {

@@ -26,9 +26,9 @@ enum {
     // Version 2 (gemm_v2_warptile.cuh: warp tiles, conflict-free shared layout, double buffering); the
     // automatic choice picks among these.
     JT_GEMM_CONFIG_128x128 = 1,  // 128x128 block tile, k-step 8, 8x8 outputs per thread, 256 threads
-    JT_GEMM_CONFIG_64x64 = 2,    // 64x64 block tile, k-step 32, 8x8 outputs per thread, 64 threads
-    JT_GEMM_CONFIG_32x64 = 3,    // 32x64 block tile, k-step 32, 8x4 outputs per thread, 64 threads (short outputs)
-    JT_GEMM_CONFIG_64x32 = 4,    // 64x32 block tile, k-step 32, 8x4 outputs per thread, 64 threads (narrow outputs)
+    JT_GEMM_CONFIG_64x64 = 2,    // 64x64 block tile, k-step 16, 8x8 outputs per thread, 64 threads
+    JT_GEMM_CONFIG_32x64 = 3,    // 32x64 block tile, k-step 16, 8x4 outputs per thread, 64 threads (short outputs)
+    JT_GEMM_CONFIG_64x32 = 4,    // 64x32 block tile, k-step 16, 8x4 outputs per thread, 64 threads (narrow outputs)
     // Version 1 (gemm_v1_blocktile.cuh), the baseline kept for comparison; never chosen automatically.
     JT_GEMM_CONFIG_V1_128x128 = 5,  // 128x128 block tile, k-step 16, 8x8 outputs per thread, 256 threads
     JT_GEMM_CONFIG_V1_64x64 = 6,    // 64x64 block tile, k-step 32, 8x8 outputs per thread, 64 threads

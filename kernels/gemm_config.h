@@ -16,9 +16,9 @@ struct JtGemmTile {
 static constexpr inline JtGemmTile jt_gemm_tile(int config) {
     switch (config) {
         case JT_GEMM_CONFIG_128x128: return JtGemmTile{128, 128, 8, 256, 2};
-        case JT_GEMM_CONFIG_64x64: return JtGemmTile{64, 64, 32, 64, 2};
-        case JT_GEMM_CONFIG_32x64: return JtGemmTile{32, 64, 32, 64, 2};
-        case JT_GEMM_CONFIG_64x32: return JtGemmTile{64, 32, 32, 64, 2};
+        case JT_GEMM_CONFIG_64x64: return JtGemmTile{64, 64, 16, 64, 2};
+        case JT_GEMM_CONFIG_32x64: return JtGemmTile{32, 64, 16, 64, 2};
+        case JT_GEMM_CONFIG_64x32: return JtGemmTile{64, 32, 16, 64, 2};
         case JT_GEMM_CONFIG_V1_128x128: return JtGemmTile{128, 128, 16, 256, 1};
         case JT_GEMM_CONFIG_V1_64x64: return JtGemmTile{64, 64, 32, 64, 1};
         case JT_GEMM_CONFIG_V1_32x64: return JtGemmTile{32, 64, 32, 64, 1};
@@ -29,7 +29,7 @@ static constexpr inline JtGemmTile jt_gemm_tile(int config) {
 // The GPU the automatic choice is sized for: 132 SMs (H100 SXM). A fixed number, not the device's, so that
 // emu runs the configuration CUDA runs (launch_config.h); a GPU with fewer SMs still gets >= 1 wave.
 #define JT_GEMM_TARGET_SMS 132
-// Split-K keeps every slice at least this deep (16 k-tiles of BK 8, 4 of BK 32), so that the partial sums'
+// Split-K keeps every slice at least this deep (16 k-tiles of BK 8, 8 of BK 16), so that the partial sums'
 // extra traffic (one write and one read per slice and element) and each block's pipeline fill and epilogue
 // stay small next to the slice's FMAs.
 #define JT_GEMM_MIN_SLICE_K 128

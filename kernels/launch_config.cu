@@ -24,7 +24,7 @@ extern "C" int jt_gemm_auto_config(int m, int n, int batch) {
 // into slices so that tiles x slices approaches two blocks per SM, keeping each slice at least
 // JT_GEMM_MIN_SLICE_K deep and the partial sums within JT_GEMM_WORKSPACE_BYTES. Batches never split (their
 // items already multiply the blocks). 128x512x512: 4 slices of 128 (16 tiles of 64x64: 64 blocks);
-// 128x784x512: 26 tiles x 4 slices; 128x512x784: 16 tiles x 5 slices of 160 (the last 144 deep);
+// 128x784x512: 26 tiles x 4 slices; 128x512x784: 16 tiles x 6 slices of 144 (the last 64 deep);
 // 512x784x128 (104 tiles): k too short to split.
 extern "C" int jt_gemm_auto_splits(int config, int m, int n, int k, int batch) {
     const JtGemmTile t = jt_gemm_tile(config);
