@@ -19,19 +19,48 @@ cudaError_t jt_gemm_sgemm(int transA, int transB, int m, int n, int k, float alp
                           cudaStream_t stream);
 
 // The tile configurations jt_gemm_sgemm chooses from (by problem size). Exposed so that tests run each
-// configuration on every device (emu included) whatever the size heuristic picks.
+// configuration on every device (emu included) whatever the size heuristic picks, and so that bench_kernels
+// can time each kernel version.
 enum {
-    JT_GEMM_CONFIG_AUTO = 0,    // what jt_gemm_sgemm does
-    JT_GEMM_CONFIG_128x128 = 1, // 128x128 block tile, k-step 16, 8x8 outputs per thread, 256 threads
-    JT_GEMM_CONFIG_64x64 = 2,   // 64x64 block tile, k-step 32, 8x8 outputs per thread, 64 threads
-    JT_GEMM_CONFIG_32x64 = 3,   // 32x64 block tile, k-step 32, 4x8 outputs per thread, 64 threads
-    JT_GEMM_CONFIG_COUNT = 4
+    JT_GEMM_CONFIG_AUTO = 0,  // what jt_gemm_sgemm does (jt_gemm_auto_config in launch_config.h)
+    // Version 2 (gemm_v2_warptile.cuh: warp tiles, conflict-free shared layout, double buffering); the
+    // automatic choice picks among these.
+    JT_GEMM_CONFIG_128x128 = 1,  // 128x128 block tile, k-step 8, 8x8 outputs per thread, 256 threads
+    JT_GEMM_CONFIG_64x64 = 2,    // 64x64 block tile, k-step 16, 8x8 outputs per thread, 64 threads
+    JT_GEMM_CONFIG_32x64 = 3,    // 32x64 block tile, k-step 16, 8x4 outputs per thread, 64 threads (short outputs)
+    JT_GEMM_CONFIG_64x32 = 4,    // 64x32 block tile, k-step 16, 8x4 outputs per thread, 64 threads (narrow outputs)
+    // Version 1 (gemm_v1_blocktile.cuh), the baseline kept for comparison; never chosen automatically.
+    JT_GEMM_CONFIG_V1_128x128 = 5,  // 128x128 block tile, k-step 16, 8x8 outputs per thread, 256 threads
+    JT_GEMM_CONFIG_V1_64x64 = 6,    // 64x64 block tile, k-step 32, 8x8 outputs per thread, 64 threads
+    JT_GEMM_CONFIG_V1_32x64 = 7,    // 32x64 block tile, k-step 32, 4x8 outputs per thread, 64 threads
+    JT_GEMM_CONFIG_COUNT = 8
 };
 
 // jt_gemm_sgemm with an explicit configuration (JT_GEMM_CONFIG_*); an unknown one is invalid.
 cudaError_t jt_gemm_sgemm_config(int config, int transA, int transB, int m, int n, int k, float alpha, const float* A,
                                  int lda, const float* B, int ldb, float beta, float* C, int ldc, const float* bias,
                                  int relu, cudaStream_t stream);
+
+// Split-K: the workspace jt_gemm_sgemm_ex needs at most for its automatic choice (partial sums of up to
+// JT_GEMM_MAX_SPLITS slices of an output, capped at this size; gemm_config.h).
+#define JT_GEMM_WORKSPACE_BYTES ((size_t)4 << 20)
+
+// jt_gemm_sgemm_config with split-K: for outputs with too few tiles to fill a GPU, k is cut into slices whose
+// partial products go to `workspace` ([slices][m][n] floats) and are then summed in slice order (deterministic:
+// the same bits on every run; not the bits of the unsplit kernel). splits: 0 = automatic (jt_gemm_auto_splits
+// when the workspace holds the partials, else none), 1 = none, s > 1 = at most s slices (the slice depth is
+// ceil(k / s) rounded up to the tile's k-step; fewer slices when that covers k sooner). workspace may be null
+// (then splits must be 0 or 1); workspaceBytes must cover jt_gemm_splitk_workspace_bytes(config, splits, m, n,
+// k) for explicit splits. Split-K needs a version-2 configuration (or AUTO). The workspace must not be used
+// by another call running at the same time (another stream).
+cudaError_t jt_gemm_sgemm_ex(int config, int splits, int transA, int transB, int m, int n, int k, float alpha,
+                             const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc,
+                             const float* bias, int relu, void* workspace, size_t workspaceBytes, cudaStream_t stream);
+
+// Bytes of workspace split-K with at most `splits` slices uses for an m x n x k product with `config`
+// (AUTO: the configuration jt_gemm_sgemm_ex would pick); 0 when that is no split. -1 cast to size_t for
+// bad arguments.
+size_t jt_gemm_splitk_workspace_bytes(int config, int splits, int m, int n, int k);
 
 // Strided-batched SGEMM: for b in [0, batch), C_b = alpha * op(A_b) * op(B_b) + beta * C_b, where
 // X_b = X + b * strideX (element strides, 64-bit). Each C_b is as in jt_gemm_sgemm (m, n, k >= 1, the same

@@ -40,7 +40,7 @@ typedef struct JtBatchnormPlan {
 } JtBatchnormPlan;
 JtBatchnormPlan jt_batchnorm_plan(int n, int c, int64_t inner, int sm_count);
 
-// The tile configuration (JT_GEMM_CONFIG_*) jt_gemm_sgemm picks for an m x n output, `batch` items (gemm.cu).
+// The tile configuration (JT_GEMM_CONFIG_*) jt_gemm_sgemm picks for an m x n output, `batch` items.
 int jt_gemm_auto_config(int m, int n, int batch);
 
 // Blocks of a grid-stride launch that fills the device: min(work_blocks, JT_FILL_WAVES * sm_count *
@@ -55,6 +55,10 @@ unsigned jt_launch_grid_fill(int64_t work_blocks, int sm_count, int blocks_per_s
 // Blocks of the first pass of the two-pass sums over n items (reduce.cu): a function of n alone, so a sum
 // has the same bits on every device, emu included (reduce.h).
 unsigned jt_reduce_pass1_blocks(int64_t n);
+
+// The k slices jt_gemm_sgemm_ex's automatic split-K uses for an m x n x k product with `config` (a version-2
+// configuration) and `batch` items, given a workspace of JT_GEMM_WORKSPACE_BYTES: 1 = no split.
+int jt_gemm_auto_splits(int config, int m, int n, int k, int batch);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,7 @@
 // JNI for kernels/gemm.h: row-major SGEMM with the fused bias/ReLU epilogue.
 #include "gemm.h"
+#include "gemm_config.h"
+#include "launch_config.h"
 #include "jni_common.h"
 
 namespace {
@@ -8,7 +10,7 @@ namespace {
 // matrix of a, b and c (ea, eb, ec). False with the exception pending when one fails.
 bool check_gemm_shape(jt::Check& ck, jint config, jboolean transA, jboolean transB, jint m, jint n, jint k, jint lda,
                       jint ldb, jint ldc, int64_t* ea, int64_t* eb, int64_t* ec) {
-    if (!ck.that(config >= 0 && config < JT_GEMM_CONFIG_COUNT, "config must be 0 (auto) .. 3 (JT_GEMM_CONFIG_*)")
+    if (!ck.that(config >= 0 && config < JT_GEMM_CONFIG_COUNT, "config must be 0 (auto) .. 7 (JT_GEMM_CONFIG_*)")
              .positive("m", m)
              .positive("n", n)
              .positive("k", k)) {
@@ -27,7 +29,7 @@ bool check_gemm_shape(jt::Check& ck, jint config, jboolean transA, jboolean tran
 }
 
 // c = act(alpha op(a) op(b) + beta c + bias); config 0 lets the launcher choose the tile configuration,
-// 1..3 force one (JT_GEMM_CONFIG_*). bias (n floats) may be 0.
+// 1..7 force one (JT_GEMM_CONFIG_*). bias (n floats) may be 0.
 void JNICALL gemmSgemm(JNIEnv* env, jclass, jint config, jboolean transA, jboolean transB, jint m, jint n, jint k,
                        jfloat alpha, jlong a, jint lda, jlong b, jint ldb, jfloat beta, jlong c, jint ldc, jlong bias,
                        jboolean relu, jlong stream) {
@@ -39,6 +41,39 @@ void JNICALL gemmSgemm(JNIEnv* env, jclass, jint config, jboolean transA, jboole
     JT_LAUNCH(ck, jt_gemm_sgemm_config, config, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha,
               jt::dptr<const float>(a), lda, jt::dptr<const float>(b), ldb, beta, jt::dptr<float>(c), ldc,
               jt::dptr<const float>(bias), relu ? 1 : 0, jt::stream_of(stream));
+}
+
+jlong JNICALL gemmWorkspaceBytes(JNIEnv*, jclass) { return (jlong)JT_GEMM_WORKSPACE_BYTES; }
+
+// gemmSgemm with split-K (jt_gemm_sgemm_ex): splits 0 = automatic, 1 = none, s > 1 = at most s slices; workspace
+// (workspaceBytes of device memory, 16-byte aligned) may be 0, and then splits must be 0 or 1.
+void JNICALL gemmSgemmSplit(JNIEnv* env, jclass, jint config, jint splits, jboolean transA, jboolean transB, jint m,
+                            jint n, jint k, jfloat alpha, jlong a, jint lda, jlong b, jint ldb, jfloat beta, jlong c,
+                            jint ldc, jlong bias, jboolean relu, jlong workspace, jlong workspaceBytes, jlong stream) {
+    jt::Check ck(env, "gemmSgemmSplit");
+    if (!jt::require_stream(env, "gemmSgemmSplit", "stream", stream)) return;
+    int64_t ea = 0, eb = 0, ec = 0;
+    if (!check_gemm_shape(ck, config, transA, transB, m, n, k, lda, ldb, ldc, &ea, &eb, &ec)) return;
+    if (!ck.f32("a", a, ea).f32("b", b, eb).f32("c", c, ec).f32("bias", bias, n, true).nonneg("splits", splits)) return;
+    if (!ck.nonneg("workspaceBytes", workspaceBytes)
+             .that(workspace % 16 == 0, "workspace must be 16-byte aligned")
+             .bytes("workspace", workspace, workspaceBytes, true)) {
+        return;
+    }
+    if (splits > 1) {
+        const JtGemmTile t = jt_gemm_tile(config == JT_GEMM_CONFIG_AUTO ? jt_gemm_auto_config(m, n, 1) : config);
+        if (!ck.that(t.version == 2, "split-K (splits > 1) needs a version-2 configuration (0 .. 4)")) return;
+        const size_t need = jt_gemm_splitk_workspace_bytes(config, splits, m, n, k);
+        if (need > 0 && (workspace == 0 || (size_t)workspaceBytes < need)) {
+            jt::throw_iae(env, ck.op(), "workspace of %lld bytes is too small: %d slices of [%d, %d] need %zu",
+                          (long long)workspaceBytes, (int)(need / ((size_t)m * n * sizeof(float))), m, n, need);
+            return;
+        }
+    }
+    JT_LAUNCH(ck, jt_gemm_sgemm_ex, config, splits, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha,
+              jt::dptr<const float>(a), lda, jt::dptr<const float>(b), ldb, beta, jt::dptr<float>(c), ldc,
+              jt::dptr<const float>(bias), relu ? 1 : 0, jt::dptr<void>(workspace), (size_t)workspaceBytes,
+              jt::stream_of(stream));
 }
 
 // Elements spanned by `batch` items of `one` elements each, item b starting at b * stride: (batch - 1) * stride +
@@ -93,5 +128,7 @@ void JNICALL gemmSgemmBatched(JNIEnv* env, jclass, jint config, jboolean transA,
 }  // namespace
 
 bool jt::register_gemm(JNIEnv* env, jclass cls) {
-    return register_methods(env, cls, "gemm", {method<gemmSgemm>("gemmSgemm"), method<gemmSgemmBatched>("gemmSgemmBatched")});
+    return register_methods(env, cls, "gemm", {method<gemmSgemm>("gemmSgemm"), method<gemmSgemmBatched>("gemmSgemmBatched"),
+                                                   method<gemmWorkspaceBytes>("gemmWorkspaceBytes"),
+                                                   method<gemmSgemmSplit>("gemmSgemmSplit")});
 }

@@ -432,10 +432,17 @@ jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlon
             return (jint)jt_launch_grid_fill(a, (int)b, (int)c);
         case 4:
             return (jint)jt_reduce_pass1_blocks(a);
+        case 6:
+            if (a < 1 || b < 1 || c < 1 || a > INT32_MAX || b > INT32_MAX || c > INT32_MAX) {
+                jt::throw_iae(env, op, "m, n and k must be in [1, 2^31), got %lld, %lld, %lld", (long long)a,
+                              (long long)b, (long long)c);
+                return 0;
+            }
+            return jt_gemm_auto_splits(jt_gemm_auto_config((int)a, (int)b, 1), (int)a, (int)b, (int)c, 1);
         default:
             jt::throw_iae(env, op,
                           "kind must be 0 (grid), 1 (batchnorm threads), 2 (gemm tile), 3 (device-filling grid), 4 "
-                          "(reduction pass-1 blocks) or 5 (batchnorm splits), got %d", (int)kind);
+                          "(reduction pass-1 blocks), 5 (batchnorm splits) or 6 (gemm split-K slices), got %d", (int)kind);
             return 0;
     }
 }

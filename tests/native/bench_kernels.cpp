@@ -2,6 +2,8 @@
 // copy bandwidth, measured in one run (DESIGN.md, "How speed is shown"; the speed targets):
 //
 //   SGEMM 4096^3 FP32            ours vs cuBLAS (TF32 off)        GFLOP/s, ratio      target >= 0.90
+//   SGEMM training shapes 128x784x512, 128x512x512 (NN, NT, TN)   GFLOP/s, ratio      target >= 0.80
+//   (each SGEMM kernel version its own row: v1 baseline, v2, v2 with split-K)
 //   BatchNorm fwd+bwd [128, 64, 56, 56]  ours vs cuDNN (SPATIAL)  time, ratio         target >= 1.00
 //   Adam on 4 x 64 Mi floats     vs a device-to-device cudaMemcpy of the same bytes   target >= 0.85
 //   ReLU forward, dropout forward on 64 Mi floats (same)                              target >= 0.90
@@ -34,6 +36,7 @@
 #include "common.cuh"
 #include "dropout.h"
 #include "gemm.h"
+#include "launch_config.h"
 #include "optim.h"
 #include "vendor.h"
 #include "vendor_ops.h"
@@ -139,6 +142,14 @@ struct Buf {
 
 cudaStream_t g_stream = nullptr;
 
+// The first `count` elements of device memory p.
+template <class T>
+std::vector<T> Buf_get(const T* p, size_t count) {
+    std::vector<T> h(count);
+    if (count != 0) cudaMemcpy(h.data(), p, count * sizeof(T), cudaMemcpyDeviceToHost);
+    return h;
+}
+
 // Uniform fill in [lo, hi) from Philox (the dropout family's generator): no host data for big tensors.
 bool fill(float* p, int64_t n, float lo, float hi, uint64_t seed) {
     return jt_dropout_random_uniform(p, n, lo, hi, seed, 0, g_stream) == cudaSuccess;
@@ -241,68 +252,122 @@ double rel_diff(const std::vector<float>& a, const std::vector<float>& b, double
 
 // ------------------------------------------------------------------ SGEMM
 
-void bench_sgemm(const Options& o) {
-    const int s = o.sizes.gemm;
-    Row row;
-    row.op = "sgemm";
-    row.size = std::to_string(s) + "^3";
-    row.ours_what = "ours";
-    row.ref_what = "cuBLAS";
-    row.unit = "GFLOP/s";
-    row.target = 0.90;
-    const size_t n2 = (size_t)s * s;
-    Buf<float> A(n2), Bm(n2), C(n2), Cv(n2);
-    if (!A.ok() || !Bm.ok() || !C.ok() || !Cv.ok()) {
-        row.note = "allocation failed: " + (A.ok() ? (Bm.ok() ? (C.ok() ? Cv.error : C.error) : Bm.error) : A.error);
-        row.failed = g_failed = true;
-        g_rows.push_back(row);
-        return;
-    }
-    fill(A.p, (int64_t)n2, -1.f, 1.f, 11);
-    fill(Bm.p, (int64_t)n2, -1.f, 1.f, 12);
-    const double flop = 2.0 * s * (double)s * s;
-    Timing ours = time_op(o, [&] {
-        return status_msg(jt_gemm_sgemm(0, 0, s, s, s, 1.f, A.p, s, Bm.p, s, 0.f, C.p, s, nullptr, 0, g_stream),
-                          "jt_gemm_sgemm");
-    });
-    if (!ours.error.empty()) {
-        row.note = ours.error;
-        row.failed = g_failed = true;
-        g_rows.push_back(row);
-        return;
-    }
-    row.ours_ms = ours.median_ms;
-    row.ours_rate = flop / (ours.median_ms * 1e-3) / 1e9;
+// One row per kernel version and shape, each against cuBLAS (TF32 off) on the same operands in the same run,
+// the way siboehm's SGEMM_CUDA compares its kernel steps:
+//   v1        gemm_v1_blocktile.cuh, the baseline (its old size rule: 128x128 from 256 tiles, 32x64 for m <= 32)
+//   v2        gemm_v2_warptile.cuh with the automatic tile, no split-K (jt_gemm_sgemm, no workspace)
+//   v2+split  the same with its workspace: automatic split-K where the output has few tiles (what the
+//             training path runs); on 4096^3 the choice does not split, so that row is left out
+// Shapes: m = n = k (4096 full, 256 small; target 0.90) and the MLP's training shapes 128x784x512 and
+// 128x512x512 (m x n x k) as NN, NT and TN (target 0.80).
+struct GemmCase {
+    int m, n, k, ta, tb;
+    double target;
+};
+
+int v1_config(int m, int n) {
+    if (jt_ceil_div(m, 128) * jt_ceil_div(n, 128) >= 256) return JT_GEMM_CONFIG_V1_128x128;
+    return m <= 32 ? JT_GEMM_CONFIG_V1_32x64 : JT_GEMM_CONFIG_V1_64x64;
+}
+
+void bench_sgemm_case(const Options& o, const GemmCase& gc, float* A, float* B, float* C, float* Cv, void* ws) {
+    const int m = gc.m, n = gc.n, k = gc.k;
+    const int lda = gc.ta ? m : k, ldb = gc.tb ? k : n;
+    char shape[64];
+    snprintf(shape, sizeof shape, "%dx%dx%d %c%c", m, n, k, gc.ta ? 'T' : 'N', gc.tb ? 'T' : 'N');
+    const double flop = 2.0 * m * (double)n * k;
     jt_vendor_status st;
     Timing ref = time_op(o, [&] {
-        return vendor_msg(jt_vendor_sgemm(0, 0, s, s, s, 1.f, A.p, s, Bm.p, s, 0.f, Cv.p, s, 0, g_stream, &st), st);
+        return vendor_msg(jt_vendor_sgemm(gc.ta, gc.tb, m, n, k, 1.f, A, lda, B, ldb, 0.f, Cv, n, 0, g_stream, &st), st);
     });
-    if (ref.error.empty()) {
-        row.ref_ms = ref.median_ms;
-        row.ref_rate = flop / (ref.median_ms * 1e-3) / 1e9;
-        row.ratio = row.ours_rate / row.ref_rate;
-    } else {
-        row.note = "cuBLAS: " + ref.error;
-    }
-    // Checks: 64 sampled entries against float64; the whole matrix against cuBLAS.
-    std::vector<float> a = A.get(), b = Bm.get(), c = C.get();
-    double worst = 0, scale = 0;
-    for (int t = 0; t < 64; ++t) {
-        const int i = (int)((t * 2654435761u) % (unsigned)s), j = (int)((t * 40503u + 7) % (unsigned)s);
-        double ref64 = 0, absum = 0;
-        for (int p = 0; p < s; ++p) {
-            ref64 += (double)a[(size_t)i * s + p] * b[(size_t)p * s + j];
-            absum += fabs((double)a[(size_t)i * s + p] * b[(size_t)p * s + j]);
+    struct Version {
+        const char* name;
+        int config, splits;
+        void* ws;
+    };
+    const int autoCfg = jt_gemm_auto_config(m, n, 1);
+    const bool splits = jt_gemm_auto_splits(autoCfg, m, n, k, 1) > 1;
+    std::vector<Version> versions = {{"v1", v1_config(m, n), 1, nullptr}, {"v2", JT_GEMM_CONFIG_AUTO, 1, nullptr}};
+    if (splits) versions.push_back({"v2+split", JT_GEMM_CONFIG_AUTO, 0, ws});
+    for (const Version& v : versions) {
+        Row row;
+        row.op = std::string("sgemm ") + v.name;
+        row.size = shape;
+        row.ours_what = v.name;
+        row.ref_what = "cuBLAS";
+        row.unit = "GFLOP/s";
+        row.target = gc.target;
+        Timing ours = time_op(o, [&] {
+            return status_msg(jt_gemm_sgemm_ex(v.config, v.splits, gc.ta, gc.tb, m, n, k, 1.f, A, lda, B, ldb, 0.f, C, n,
+                                               nullptr, 0, v.ws, v.ws ? JT_GEMM_WORKSPACE_BYTES : 0, g_stream),
+                              "jt_gemm_sgemm_ex");
+        });
+        if (!ours.error.empty()) {
+            row.note = ours.error;
+            row.failed = g_failed = true;
+            g_rows.push_back(row);
+            continue;
         }
-        worst = std::max(worst, fabs(c[(size_t)i * s + j] - ref64));
-        scale = std::max(scale, absum);
+        row.ours_ms = ours.median_ms;
+        row.ours_rate = flop / (ours.median_ms * 1e-3) / 1e9;
+        if (ref.error.empty()) {
+            row.ref_ms = ref.median_ms;
+            row.ref_rate = flop / (ref.median_ms * 1e-3) / 1e9;
+            row.ratio = row.ours_rate / row.ref_rate;
+        } else {
+            row.note = "cuBLAS: " + ref.error;
+        }
+        // Checks: 64 sampled entries against float64; the whole matrix against cuBLAS.
+        std::vector<float> a = Buf_get(A, (size_t)m * k), b = Buf_get(B, (size_t)k * n), c = Buf_get(C, (size_t)m * n);
+        auto opA = [&](int i, int p) { return (double)(gc.ta ? a[(size_t)p * m + i] : a[(size_t)i * k + p]); };
+        auto opB = [&](int p, int j) { return (double)(gc.tb ? b[(size_t)j * k + p] : b[(size_t)p * n + j]); };
+        double worst = 0, scale = 0;
+        for (int t = 0; t < 64; ++t) {
+            const int i = (int)((t * 2654435761u) % (unsigned)m), j = (int)((t * 40503u + 7) % (unsigned)n);
+            double ref64 = 0, absum = 0;
+            for (int p = 0; p < k; ++p) {
+                ref64 += opA(i, p) * opB(p, j);
+                absum += fabs(opA(i, p) * opB(p, j));
+            }
+            worst = std::max(worst, fabs(c[(size_t)i * n + j] - ref64));
+            scale = std::max(scale, absum);
+        }
+        // FP32 accumulation over k terms: error ~ k 2^-24 sum |a b| in the worst case; sqrt(k) typically.
+        const std::string what = std::string("sgemm ") + v.name + " " + shape;
+        check(what + " vs float64, max |err| / max sum|a b| (64 samples)", worst / scale, 1e-5 * sqrt((double)k / 256));
+        if (ref.error.empty()) {
+            check(what + " vs cuBLAS, max |diff| / max |C|", rel_diff(c, Buf_get(Cv, (size_t)m * n)),
+                  1e-5 * sqrt((double)k / 256));
+        }
+        g_rows.push_back(row);
     }
-    // FP32 accumulation over k terms: error ~ k * 2^-24 * sum |a b| in the worst case; sqrt(k) typically.
-    check("sgemm ours vs float64, max |err| / max sum|a b| (64 samples)", worst / scale, 1e-5 * sqrt((double)s / 256));
-    if (ref.error.empty()) {
-        check("sgemm ours vs cuBLAS, max |diff| / max |C|", rel_diff(c, Cv.get()), 1e-5 * sqrt((double)s / 256));
+}
+
+void bench_sgemm(const Options& o) {
+    const int s = o.sizes.gemm;
+    std::vector<GemmCase> cases = {{s, s, s, 0, 0, 0.90}};
+    const int training[][3] = {{128, 784, 512}, {128, 512, 512}};
+    for (const auto& t : training) {
+        cases.push_back({t[0], t[1], t[2], 0, 0, 0.80});  // NN
+        cases.push_back({t[0], t[1], t[2], 0, 1, 0.80});  // NT
+        cases.push_back({t[0], t[1], t[2], 1, 0, 0.80});  // TN
     }
-    g_rows.push_back(row);
+    size_t most = 0;
+    for (const GemmCase& gc : cases) most = std::max({most, (size_t)gc.m * gc.k, (size_t)gc.k * gc.n, (size_t)gc.m * gc.n});
+    Buf<float> A(most), Bm(most), C(most), Cv(most);
+    Buf<char> ws(JT_GEMM_WORKSPACE_BYTES);
+    if (!A.ok() || !Bm.ok() || !C.ok() || !Cv.ok() || !ws.ok()) {
+        Row row;
+        row.op = "sgemm";
+        row.note = "allocation failed: " +
+                   (A.ok() ? (Bm.ok() ? (C.ok() ? (Cv.ok() ? ws.error : Cv.error) : C.error) : Bm.error) : A.error);
+        row.failed = g_failed = true;
+        g_rows.push_back(row);
+        return;
+    }
+    fill(A.p, (int64_t)most, -1.f, 1.f, 11);
+    fill(Bm.p, (int64_t)most, -1.f, 1.f, 12);
+    for (const GemmCase& gc : cases) bench_sgemm_case(o, gc, A.p, Bm.p, C.p, Cv.p, ws.p);
 }
 
 // ------------------------------------------------------------------ BatchNorm

@@ -1,7 +1,9 @@
 // kernels/gemm.cu: C = alpha op(A) op(B) + beta C (+ bias, ReLU) against a float64 reference, for every
-// tile configuration, every transposition, awkward sizes, padded leading dimensions, aligned and
-// misaligned pointers. Padding of A, B and C holds NaN / a sentinel, so a read outside the matrix
-// shows up as NaN and a write outside it as a changed sentinel.
+// tile configuration (both kernel versions), every transposition, awkward sizes (1, 7, 33, 127, 129, 255,
+// 257, 1 x n, m x 1, k = 1, k not a multiple of the k-step), padded leading dimensions, aligned and
+// misaligned pointers, split-K off, forced and automatic. Padding of A, B and C holds NaN / a sentinel, so a
+// read outside the matrix shows up as NaN and a write outside it as a changed sentinel; the split-K
+// workspace is followed by sentinels too.
 // jt_gemm_sgemm_batched: every item bit for bit equal to jt_gemm_sgemm_config on that item alone (same
 // configuration), against the float64 reference, shared (stride 0) A or B, gaps between C items untouched,
 // the invalid arguments, batch 0, and a batch beyond the grid's z limit.
@@ -14,11 +16,14 @@
 
 #include "common.cuh"
 #include "gemm.h"
+#include "launch_config.h"
 #include "test_util.h"
 
 namespace {
 
 constexpr float kSentinel = 12345.0f;
+
+bool same_bits(const std::vector<float>& x, const std::vector<float>& y);
 
 struct Opts {
     int config = JT_GEMM_CONFIG_AUTO;
@@ -29,13 +34,15 @@ struct Opts {
     float alpha = 1.f, beta = 0.f;
     bool bias = false, relu = false;
     bool integer = false;  // small integers: every product and sum is exact in float32
+    int splits = 1;        // != 1: jt_gemm_sgemm_ex with this splits argument (0 = automatic) and a workspace
 };
 
 std::string describe(const Opts& o) {
     char buf[256];
-    snprintf(buf, sizeof buf, "gemm cfg=%d %c%c m=%d n=%d k=%d pad=%d off=%d alpha=%g beta=%g bias=%d relu=%d int=%d",
+    snprintf(buf, sizeof buf,
+             "gemm cfg=%d %c%c m=%d n=%d k=%d pad=%d off=%d alpha=%g beta=%g bias=%d relu=%d int=%d splits=%d",
              o.config, o.ta ? 'T' : 'N', o.tb ? 'T' : 'N', o.m, o.n, o.k, o.pad, o.offset, o.alpha, o.beta, o.bias,
-             o.relu, o.integer);
+             o.relu, o.integer, o.splits);
     return buf;
 }
 
@@ -66,9 +73,28 @@ void run(const Opts& o, jt_test::Rng& rng) {
 
     jt_test::DeviceBuffer<float> dA(a), dB(b), dC(c0), dBias(bias);
     const std::string what = describe(o);
-    CHECK_CUDA(jt_gemm_sgemm_config(o.config, o.ta, o.tb, o.m, o.n, o.k, o.alpha, dA.get() + o.offset, lda,
+    if (o.splits == 1) {
+        CHECK_CUDA(jt_gemm_sgemm_config(o.config, o.ta, o.tb, o.m, o.n, o.k, o.alpha, dA.get() + o.offset, lda,
+                                        dB.get() + o.offset, ldb, o.beta, dC.get() + o.offset, ldc,
+                                        o.bias ? dBias.get() + o.offset : nullptr, o.relu, 0));
+    } else {
+        // The workspace the call needs (JT_GEMM_WORKSPACE_BYTES for the automatic choice, as callers pass),
+        // followed by sentinels that must survive.
+        const size_t need = o.splits == 0 ? JT_GEMM_WORKSPACE_BYTES
+                                          : jt_gemm_splitk_workspace_bytes(o.config, o.splits, o.m, o.n, o.k);
+        CHECK(need != (size_t)-1, what + ": workspace size");
+        const size_t wsFloats = need / sizeof(float);
+        std::vector<float> ws(wsFloats + 64, kSentinel);
+        jt_test::DeviceBuffer<float> dWs(ws);
+        CHECK_CUDA(jt_gemm_sgemm_ex(o.config, o.splits, o.ta, o.tb, o.m, o.n, o.k, o.alpha, dA.get() + o.offset, lda,
                                     dB.get() + o.offset, ldb, o.beta, dC.get() + o.offset, ldc,
-                                    o.bias ? dBias.get() + o.offset : nullptr, o.relu, 0));
+                                    o.bias ? dBias.get() + o.offset : nullptr, o.relu, need ? dWs.get() : nullptr,
+                                    need, 0));
+        const std::vector<float> wsAfter = dWs.download();
+        size_t overrun = 0;
+        for (size_t q = wsFloats; q < wsAfter.size(); ++q) overrun += wsAfter[q] != kSentinel;
+        CHECK_EQ(overrun, 0u, what + ": wrote past the workspace");
+    }
     std::vector<float> c = dC.download();
 
     size_t bad = 0, worstI = 0;
@@ -93,9 +119,10 @@ void run(const Opts& o, jt_test::Rng& rng) {
             if (o.relu && want < 0) want = 0;
             // Tolerance: integer inputs are exact in float32 (|sums| < 2^24), so 0. Otherwise the kernel
             // is a float32 FMA chain over k terms: rounding error ~ sqrt(k) 2^-24 times the magnitude
-            // scale mag = sum |terms|; 2e-6 mag is ~30 ulp of it, while a missing or doubled term
-            // (about mag / k with these O(1) inputs, k <= 1000) is at least 500x larger.
-            const double tol = o.integer ? 0.0 : 2e-6 * mag + 1e-30;
+            // scale mag = sum |terms|; 2e-6 mag is ~30 ulp of it (k <= 1000; 4e-6 up to k = 4096, where
+            // sqrt(k) 2^-24 is 3.8e-6), while a missing or doubled term (about mag / k with these O(1)
+            // inputs) is at least 60x larger. Split-K sums the same terms in another order: same bound.
+            const double tol = o.integer ? 0.0 : (o.k > 1000 ? 4e-6 : 2e-6) * mag + 1e-30;
             const double got = c[o.offset + (size_t)i * ldc + j];
             const double excess = isnan(got) ? INFINITY : fabs(got - want) - tol;
             if (excess > 0) {
@@ -189,6 +216,156 @@ void test_larger() {
     }
 }
 
+
+// The sizes of the brief: 1, 7, 33, 127, 129, 255, 257 for m and n, k = 1 and k off every k-step, skinny
+// 1 x n and m x 1; every version-2 configuration (what AUTO picks from) and AUTO. Configuration, k and the
+// layout variant rotate with the case number (the full cross product is too slow on emu).
+void test_odd_sizes() {
+    jt_test::Rng rng(31);
+    const int dims[] = {1, 7, 33, 127, 129, 255, 257};
+    const int ks[] = {1, 9, 33, 127, 257, 17};
+    const int configs[] = {JT_GEMM_CONFIG_AUTO, JT_GEMM_CONFIG_128x128, JT_GEMM_CONFIG_64x64, JT_GEMM_CONFIG_32x64,
+                           JT_GEMM_CONFIG_64x32};
+    int idx = 0;
+    for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb)
+            for (int m : dims)
+                for (int n : dims) {
+                    Opts o;
+                    o.ta = ta;
+                    o.tb = tb;
+                    o.m = m;
+                    o.n = n;
+                    o.k = ks[idx % 6];
+                    o.config = configs[idx % 5];
+                    switch (idx % 3) {
+                        case 0: o.integer = true; break;
+                        case 1: o.pad = 3; o.alpha = -0.75f; o.beta = 0.5f; break;
+                        default: o.pad = -1; o.beta = 0.f; o.bias = true; o.relu = true; break;
+                    }
+                    run(o, rng);
+                    ++idx;
+                }
+    // Skinny outputs and k = 1 at sizes where interior tiles exist.
+    const int skinny[][3] = {{1, 1000, 65}, {1000, 1, 65}, {300, 300, 1}, {2, 513, 40}, {513, 3, 40}};
+    for (const auto& sz : skinny)
+        for (int config : configs)
+            for (int t = 0; t < 4; ++t) {
+                Opts o;
+                o.config = config;
+                o.ta = t & 1;
+                o.tb = t >> 1;
+                o.m = sz[0];
+                o.n = sz[1];
+                o.k = sz[2];
+                o.integer = (t & 1) == 0;
+                o.beta = 0.5f;
+                run(o, rng);
+            }
+}
+
+// Split-K: forced slice counts on every version-2 configuration (awkward sizes, the training shapes), the
+// automatic choice with and without a workspace, and determinism (two runs, the same bits).
+void test_split_k() {
+    jt_test::Rng rng(37);
+    const int v2[] = {JT_GEMM_CONFIG_AUTO, JT_GEMM_CONFIG_128x128, JT_GEMM_CONFIG_64x64, JT_GEMM_CONFIG_32x64,
+                      JT_GEMM_CONFIG_64x32};
+    const int shapes[][3] = {{33, 129, 257}, {1, 257, 1000}, {257, 1, 300}, {129, 127, 40}, {7, 7, 7}};
+    const int splits[] = {2, 3, 16};
+    int idx = 0;
+    for (const auto& sz : shapes)
+        for (int config : v2)
+            for (int sp : splits) {
+                Opts o;
+                o.config = config;
+                o.splits = sp;
+                o.ta = idx & 1;
+                o.tb = (idx >> 1) & 1;
+                o.m = sz[0];
+                o.n = sz[1];
+                o.k = sz[2];
+                switch (idx % 3) {
+                    case 0: o.integer = true; break;                                           // exact sums
+                    case 1: o.pad = 3; o.alpha = -0.75f; o.beta = 0.5f; o.offset = 1; break;  // scalar paths
+                    default: o.pad = -1; o.beta = 0.f; o.bias = true; o.relu = true; break;   // NaN in C ignored
+                }
+                run(o, rng);
+                ++idx;
+            }
+    // The training shapes (MLP 784-512-512-10 at batch 128), automatic split-K, all three transpositions.
+    const int training[][3] = {{128, 784, 512}, {128, 512, 512}, {128, 512, 784}, {512, 784, 128}, {128, 10, 512}};
+    for (const auto& sz : training)
+        for (int t = 0; t < 3; ++t) {  // NN, NT, TN
+            Opts o;
+            o.splits = 0;
+            o.ta = t == 2;
+            o.tb = t == 1;
+            o.m = sz[0];
+            o.n = sz[1];
+            o.k = sz[2];
+            o.beta = t == 2 ? 1.f : 0.f;  // the weight gradient accumulates
+            o.bias = t == 0;
+            run(o, rng);
+        }
+    // Without a workspace the automatic path does not split (and still computes the right thing).
+    {
+        Opts o;
+        o.splits = 0;
+        o.m = 128, o.n = 512, o.k = 512;
+        o.integer = true;
+        CHECK(jt_gemm_auto_splits(jt_gemm_auto_config(128, 512, 1), 128, 512, 512, 1) > 1, "128x512x512 splits");
+        run(o, rng);  // with the workspace
+        const int m = 64, n = 64, k = 256;
+        std::vector<float> a(m * k), b(k * n), c(m * n, NAN);
+        for (size_t q = 0; q < a.size(); ++q) a[q] = (float)(q % 5) - 2.f;
+        for (size_t q = 0; q < b.size(); ++q) b[q] = (float)(q % 7) - 3.f;
+        jt_test::DeviceBuffer<float> dA(a), dB(b), dC(c), dRef(c);
+        CHECK_CUDA(jt_gemm_sgemm_ex(0, 0, 0, 0, m, n, k, 1.f, dA.get(), k, dB.get(), n, 0.f, dC.get(), n, nullptr, 0,
+                                    nullptr, 0, 0));
+        CHECK_CUDA(jt_gemm_sgemm_config(0, 0, 0, m, n, k, 1.f, dA.get(), k, dB.get(), n, 0.f, dRef.get(), n, nullptr, 0,
+                                        0));
+        CHECK(same_bits(dC.download(), dRef.download()), "split-K auto without workspace = no split");
+    }
+    // Deterministic: the same call twice gives the same bits (random floats: order-sensitive sums).
+    {
+        const int m = 96, n = 200, k = 1000;
+        std::vector<float> a(m * k), b(k * n), c(m * n, 0.f);
+        for (float& x : a) x = rng.uniform(-1.f, 1.f);
+        for (float& x : b) x = rng.uniform(-1.f, 1.f);
+        const size_t need = jt_gemm_splitk_workspace_bytes(JT_GEMM_CONFIG_64x64, 16, m, n, k);
+        CHECK(need == (size_t)16 * m * n * sizeof(float), "16 slices of 1000 (64 deep, the last 40)");
+        jt_test::DeviceBuffer<float> dA(a), dB(b), dC1(c), dC2(c), dWs(need / sizeof(float));
+        for (jt_test::DeviceBuffer<float>* out : {&dC1, &dC2}) {
+            CHECK_CUDA(jt_gemm_sgemm_ex(JT_GEMM_CONFIG_64x64, 16, 0, 1, m, n, k, 1.f, dA.get(), k, dB.get(), k, 0.f,
+                                        out->get(), n, nullptr, 0, dWs.get(), need, 0));
+        }
+        CHECK(same_bits(dC1.download(), dC2.download()), "split-K deterministic");
+    }
+}
+
+// The automatic choice (launch_config.h): tiles and slices for the shapes the brief names.
+void test_chooser() {
+    CHECK_EQ(jt_gemm_auto_config(4096, 4096, 1), (int)JT_GEMM_CONFIG_128x128, "4096^2: 128x128");
+    CHECK_EQ(jt_gemm_auto_config(128, 512, 1), (int)JT_GEMM_CONFIG_64x64, "128x512: 64x64");
+    CHECK_EQ(jt_gemm_auto_config(10, 512, 1), (int)JT_GEMM_CONFIG_32x64, "10x512: 32x64");
+    CHECK_EQ(jt_gemm_auto_config(128, 10, 1), (int)JT_GEMM_CONFIG_64x32, "128x10: 64x32");
+    CHECK_EQ(jt_gemm_auto_config(128, 512, 100), (int)JT_GEMM_CONFIG_128x128, "a batch fills the GPU");
+    CHECK_EQ(jt_gemm_auto_splits(JT_GEMM_CONFIG_64x64, 128, 512, 512, 1), 4, "128x512x512: 4 slices of 128");
+    CHECK_EQ(jt_gemm_auto_splits(JT_GEMM_CONFIG_64x64, 128, 784, 512, 1), 4, "128x784x512: 4 slices");
+    CHECK_EQ(jt_gemm_auto_splits(JT_GEMM_CONFIG_64x64, 128, 512, 784, 1), 6, "128x512x784: 6 slices of 144");
+    CHECK_EQ(jt_gemm_auto_splits(JT_GEMM_CONFIG_64x64, 512, 784, 128, 1), 1, "512x784x128: k too short");
+    CHECK_EQ(jt_gemm_auto_splits(JT_GEMM_CONFIG_64x64, 128, 512, 512, 2), 1, "batches never split");
+    CHECK_EQ(jt_gemm_auto_splits(JT_GEMM_CONFIG_128x128, 4096, 4096, 4096, 1), 1, "enough tiles: no split");
+    CHECK_EQ(jt_gemm_auto_splits(JT_GEMM_CONFIG_V1_64x64, 128, 512, 512, 1), 1, "version 1 never splits");
+    CHECK_EQ(jt_gemm_auto_splits(JT_GEMM_CONFIG_64x64, 128, 512, 100, 1), 1, "k too short to split");
+    // The partials never exceed the workspace.
+    for (int mn : {100, 500, 1000, 2000})
+        for (int k : {64, 1000, 100000}) {
+            const size_t need = jt_gemm_splitk_workspace_bytes(JT_GEMM_CONFIG_AUTO, 0, mn, mn / 2 + 1, k);
+            CHECK(need <= JT_GEMM_WORKSPACE_BYTES, "auto workspace within JT_GEMM_WORKSPACE_BYTES");
+        }
+}
+
 void test_invalid() {
     jt_test::DeviceBuffer<float> buf(64);
     float* p = buf.get();
@@ -207,6 +384,23 @@ void test_invalid() {
     CHECK_STATUS(jt_gemm_sgemm_config(-1, 0, 0, 4, 4, 4, 1.f, p, 4, p, 4, 0.f, p, 4, nullptr, 0, 0),
                  cudaErrorInvalidValue);
     CHECK_CUDA(jt_gemm_sgemm(0, 0, 4, 4, 4, 1.f, p, 4, p + 16, 4, 0.f, p + 32, 4, nullptr, 0, 0));
+    // Split-K: a negative count, version 1, no or too small a workspace for a forced split.
+    const size_t ws = jt_gemm_splitk_workspace_bytes(JT_GEMM_CONFIG_64x64, 2, 4, 4, 128);  // 2 slices of 64
+    CHECK_EQ(ws, (size_t)2 * 4 * 4 * sizeof(float), "two slices of 4x4");
+    jt_test::DeviceBuffer<float> big(1024);
+    float* q = big.get();
+    CHECK_STATUS(jt_gemm_sgemm_ex(2, -1, 0, 0, 4, 4, 128, 1.f, q, 128, q, 4, 0.f, p, 4, nullptr, 0, p + 32, ws, 0),
+                 cudaErrorInvalidValue);
+    CHECK_STATUS(jt_gemm_sgemm_ex(JT_GEMM_CONFIG_V1_64x64, 2, 0, 0, 4, 4, 128, 1.f, q, 128, q, 4, 0.f, p, 4, nullptr, 0,
+                                  p + 32, ws, 0),
+                 cudaErrorInvalidValue);
+    CHECK_STATUS(jt_gemm_sgemm_ex(2, 2, 0, 0, 4, 4, 128, 1.f, q, 128, q, 4, 0.f, p, 4, nullptr, 0, nullptr, ws, 0),
+                 cudaErrorInvalidValue);
+    CHECK_STATUS(jt_gemm_sgemm_ex(2, 2, 0, 0, 4, 4, 128, 1.f, q, 128, q, 4, 0.f, p, 4, nullptr, 0, p + 32, ws - 4, 0),
+                 cudaErrorInvalidValue);
+    CHECK_CUDA(jt_gemm_sgemm_ex(2, 2, 0, 0, 4, 4, 128, 1.f, q, 128, q, 4, 0.f, p, 4, nullptr, 0, p + 32, ws, 0));
+    CHECK_EQ(jt_gemm_splitk_workspace_bytes(JT_GEMM_CONFIG_COUNT, 2, 4, 4, 4), (size_t)-1, "bad config");
+    CHECK_EQ(jt_gemm_splitk_workspace_bytes(2, 2, 4, 4, 16), (size_t)0, "k of one slice: no split");
 }
 
 
@@ -492,7 +686,10 @@ void test_batched_invalid() {
 
 int main() {
     test_invalid();
+    test_chooser();
     test_all_shapes();
+    test_odd_sizes();
+    test_split_k();
     test_larger();
     test_batched_invalid();
     test_batched_interleaved_c();

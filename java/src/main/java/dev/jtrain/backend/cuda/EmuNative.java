@@ -121,6 +121,10 @@ public final class EmuNative {
 
     static native void gemmSgemm(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long stream);
 
+    static native long gemmWorkspaceBytes();
+
+    static native void gemmSgemmSplit(int config, int splits, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long workspace, long workspaceBytes, long stream);
+
     static native void gemmSgemmBatched(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA, long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch, long stream);
 
     static native void activationsForward(int kind, long x, long y, long n, float a, float b, long stream);
@@ -500,6 +504,16 @@ public final class EmuNative {
         @Override
         public void gemmSgemm(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long stream) {
             EmuNative.gemmSgemm(config, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, stream);
+        }
+
+        @Override
+        public long gemmWorkspaceBytes() {
+            return EmuNative.gemmWorkspaceBytes();
+        }
+
+        @Override
+        public void gemmSgemmSplit(int config, int splits, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long workspace, long workspaceBytes, long stream) {
+            EmuNative.gemmSgemmSplit(config, splits, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, workspace, workspaceBytes, stream);
         }
 
         @Override

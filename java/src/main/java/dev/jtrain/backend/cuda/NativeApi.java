@@ -149,7 +149,8 @@ public interface NativeApi {
      * 2 = the automatic GEMM tile (JT_GEMM_CONFIG_*) for an {@code a} x {@code b} output and {@code c} batch items;
      * 3 = blocks of a device-filling grid-stride launch over {@code a} work items on {@code b} multiprocessors
      * holding {@code c} blocks each (the optimizer updates); 4 = blocks of the first pass of the two-pass sums
-     * over {@code a} items.
+     * over {@code a} items; 6 = the k slices automatic split-K uses for one {@code a} x {@code b} x {@code c}
+     * product (1 = no split).
      */
     int launchConfig(int kind, long a, long b, long c);
 
@@ -222,9 +223,25 @@ public interface NativeApi {
 
     // ------------------------------------------------------------------ gemm
 
-    /** c = act(alpha op(a) op(b) + beta c + bias[col]); config 0 = auto, 1..3 = JT_GEMM_CONFIG_*; bias may be 0. */
+    /**
+     * c = act(alpha op(a) op(b) + beta c + bias[col]); config 0 = auto, 1..7 = JT_GEMM_CONFIG_* (1..4 the
+     * warp-tiled version 2 that auto picks from, 5..7 the version-1 baseline); bias may be 0. No split-K.
+     */
     void gemmSgemm(int config, boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda,
                    long b, int ldb, float beta, long c, int ldc, long bias, boolean relu, long stream);
+
+    /** Bytes of the split-K workspace {@link #gemmSgemmSplit} uses at most with splits 0 (JT_GEMM_WORKSPACE_BYTES). */
+    long gemmWorkspaceBytes();
+
+    /**
+     * {@link #gemmSgemm} with split-K (kernels/gemm.h, jt_gemm_sgemm_ex): splits 0 = automatic (outputs with too
+     * few tiles to fill a GPU cut k into slices whose partial sums go to the workspace, then are added in slice
+     * order: deterministic), 1 = none, s &gt; 1 = at most s slices (config 0..4). workspace (16-byte aligned,
+     * workspaceBytes long, not used concurrently by another stream) may be 0: then no split.
+     */
+    void gemmSgemmSplit(int config, int splits, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                        long a, int lda, long b, int ldb, float beta, long c, int ldc, long bias, boolean relu,
+                        long workspace, long workspaceBytes, long stream);
 
     /**
      * Strided-batched SGEMM, all items in one kernel launch (batches over 65535 items: one per 65535): for i in
@@ -238,7 +255,7 @@ public interface NativeApi {
      * IllegalArgumentException naming the argument for a negative batch or stride, overlapping c items, or an
      * operand whose whole extent {@code (batch - 1) * stride + one matrix} is not inside its allocation.
      *
-     * @param config  0 = auto, 1..3 = JT_GEMM_CONFIG_*
+     * @param config  0 = auto, 1..7 = JT_GEMM_CONFIG_*
      * @param strideA elements from one a item to the next, &gt;= 0
      * @param strideB elements from one b item to the next, &gt;= 0
      * @param strideC elements from one c item to the next, &gt;= 0 (see above)

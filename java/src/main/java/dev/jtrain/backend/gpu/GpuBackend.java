@@ -47,6 +47,8 @@ public final class GpuBackend implements Backend, AutoCloseable {
     // from the allocator once: one each is enough, this backend's ops run in order on its one stream.
     private final long reduceWorkspace;
     private final long squaresWorkspace;
+    private final long gemmWorkspace;
+    private final long gemmWorkspaceBytes;
     private final long stager;
     private final DeviceErrors errors;
     private final String description;
@@ -67,6 +69,8 @@ public final class GpuBackend implements Backend, AutoCloseable {
         this.stream = api.streamCreate();
         this.reduceWorkspace = allocator.reserve(api.reduceWorkspaceBytes());
         this.squaresWorkspace = allocator.reserve(api.optimSumSquaresWorkspaceBytes());
+        this.gemmWorkspaceBytes = api.gemmWorkspaceBytes();
+        this.gemmWorkspace = allocator.reserve(gemmWorkspaceBytes);
         this.stager = api.transferStagerCreate(STAGING_CHUNK_BYTES);
         this.errors = new DeviceErrors(api, device, allocator.reserve(DeviceErrors.RECORD_BYTES));
         this.description = description;
@@ -325,8 +329,11 @@ public final class GpuBackend implements Backend, AutoCloseable {
                     beta, ptr(c), Math.max(1, n), true, stream);
             return;
         }
-        api.gemmSgemm(0, transA, transB, m, n, k, alpha, ptr(a), Math.max(1, a.dim(1)), ptr(b), Math.max(1, b.dim(1)),
-                beta, ptr(c), Math.max(1, n), 0L, false, stream);
+        // Automatic tile and split-K (outputs with few tiles, e.g. a Linear layer at batch 128, cut k into slices
+        // summed in a fixed order through this backend's workspace: deterministic; one stream per backend).
+        api.gemmSgemmSplit(0, 0, transA, transB, m, n, k, alpha, ptr(a), Math.max(1, a.dim(1)), ptr(b),
+                Math.max(1, b.dim(1)), beta, ptr(c), Math.max(1, n), 0L, false, gemmWorkspace, gemmWorkspaceBytes,
+                stream);
     }
 
     @Override

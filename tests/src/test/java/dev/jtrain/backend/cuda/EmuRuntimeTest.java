@@ -107,7 +107,7 @@ class EmuRuntimeTest {
             assertMessage(IllegalArgumentException.class, "lda must be >= k",
                     () -> api.gemmSgemm(0, false, false, 2, 2, 3, 1f, p, 2, p, 2, 0f, p, 2, 0, false, 0));
             assertMessage(IllegalArgumentException.class, "config must be",
-                    () -> api.gemmSgemm(7, false, false, 1, 1, 1, 1f, p, 1, p, 1, 0f, p, 1, 0, false, 0));
+                    () -> api.gemmSgemm(8, false, false, 1, 1, 1, 1f, p, 1, p, 1, 0f, p, 1, 0, false, 0));
             assertMessage(IllegalArgumentException.class, "kind must be",
                     () -> api.activationsForward(99, p, p, 10, 0f, 0f, 0));
             assertMessage(IllegalArgumentException.class, "padded height",

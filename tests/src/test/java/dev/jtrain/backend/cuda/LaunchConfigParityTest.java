@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Emu runs the launch configuration CUDA runs (kernels/launch_config.h): block counts, BatchNorm threads per
- * block and blocks per channel (for given SM counts), the automatic GEMM tile, the device-filling grid of the
+ * block and blocks per channel (for given SM counts), the automatic GEMM tile and its split-K slices, the device-filling grid of the
  * optimizer updates (from the device's multiprocessors and occupancy, which differ between devices: the rule
  * must not) and the first-pass blocks of the sums, asked of both libraries (the CUDA library answers without a
  * GPU: these are host-side decisions) over sizes from 1 to beyond the grid cap.
@@ -57,6 +57,11 @@ class LaunchConfigParityTest {
                             "GEMM tile for " + m + " x " + n + ", batch " + batch);
                     compared++;
                 }
+                for (int k : new int[] {1, 64, 128, 512, 784, 4096}) {
+                    assertEquals(c.launchConfig(6, m, n, k), e.launchConfig(6, m, n, k),
+                            "GEMM split-K slices for " + m + " x " + n + " x " + k);
+                    compared++;
+                }
             }
         }
         for (long work : ITEMS) {
@@ -71,7 +76,7 @@ class LaunchConfigParityTest {
                     "reduction pass-1 blocks for " + work + " items");
             compared++;
         }
-        assertEquals(ITEMS.length * 6 + BATCHNORM.length * 5 * 2 + SIDES.length * SIDES.length * 3
+        assertEquals(ITEMS.length * 6 + BATCHNORM.length * 5 * 2 + SIDES.length * SIDES.length * 9
                 + ITEMS.length * (FILL_SMS.length * FILL_BLOCKS_PER_SM.length + 1), compared);
     }
 
@@ -100,7 +105,12 @@ class LaunchConfigParityTest {
         assertEquals(1, e.launchConfig(4, 8192, 0, 0), "sums: 8 Ki items per block");
         assertEquals(2, e.launchConfig(4, 8193, 0, 0));
         assertEquals(2048, e.launchConfig(4, 1L << 40, 0, 0), "sums: at most 2048 partials");
-        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(6, 1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(7, 1, 1, 1));
+        assertEquals(4, e.launchConfig(6, 128, 512, 512), "128x512x512: 4 slices of 128 (16 tiles of 64x64)");
+        assertEquals(1, e.launchConfig(6, 512, 784, 128), "512x784x128: k too short to split");
+        assertEquals(1, e.launchConfig(6, 4096, 4096, 4096), "enough tiles: no split");
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(7, 1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(6, 1, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(0, 10, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(2, 0, 1, 1));
     }
