@@ -39,7 +39,7 @@ class CheckpointCommandTest {
     static Path tmp;
 
     private static int savedThreads;
-    private static final String[] FAST = {"--hidden", "16", "--batch", "64",
+    private static final String[] FAST = {"--model", "mlp", "--hidden", "16", "--batch", "64",
             "--dropout", "0.2", "--optimizer", "adam", "--threads", "1", "--seed", "5", "-q"};
 
     private static Path data;

@@ -41,7 +41,7 @@ class TrainCommandDataTest {
     @Test
     void validationSplitIsReportedPerEpoch() throws Exception {
         Path m = tmp.resolve("v.json");
-        TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "2", "--hidden", "16", "--batch", "32", "--train-limit", "500",
+        TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "2", "--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--hidden", "16", "--batch", "32", "--train-limit", "500",
                 "--test-limit", "100", "--threads", "1", "--val-split", "0.2", "--metrics-out", m.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("400 train, 100 validation, 100 test"), r.out());
@@ -62,7 +62,7 @@ class TrainCommandDataTest {
     @Test
     void pcaReportsTheRetainedVarianceAndFeedsAnMlp() throws Exception {
         Path m = tmp.resolve("p.json");
-        TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "1", "--hidden", "16", "--train-limit", "400",
+        TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "1", "--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--hidden", "16", "--train-limit", "400",
                 "--test-limit", "100", "--threads", "1", "--preprocess", "pca:30", "--metrics-out", m.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().matches("(?s).*pca: 30 of 784 components keep \\d+\\.\\d\\d% of the training variance.*"), r.out());
@@ -73,7 +73,7 @@ class TrainCommandDataTest {
     @Test
     void augmentationAndZcaRun() throws Exception {
         Path m = tmp.resolve("a.json");
-        TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "1", "--hidden", "16", "--train-limit", "300",
+        TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "1", "--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--hidden", "16", "--train-limit", "300",
                 "--test-limit", "100", "--threads", "1", "--augment", "crop:2,flip,jitter:0.2,rotate:10,cutout:8,mixup:0.2",
                 "--preprocess", "zca:0.1", "--metrics-out", m.toString(), "-q");
         assertEquals(0, r.code(), r.err());
@@ -99,7 +99,7 @@ class TrainCommandDataTest {
         }
         Files.write(dir.resolve(Cifar10.TEST_FILE), Cifar10Files.file(0, 6));
         Path m = tmp.resolve("c.json");
-        TrainCommandTest.Result r = TrainCommandTest.run("--data", tmp.toString(), "--hidden", "8",
+        TrainCommandTest.Result r = TrainCommandTest.run("--data", tmp.toString(), "--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--hidden", "8",
                 "--epochs", "1", "--batch", "16", "--threads", "1", "--val-split", "0.1", "--augment", "crop:4,flip",
                 "--metrics-out", m.toString());
         assertEquals(0, r.code(), r.err());

@@ -23,7 +23,7 @@ class TrainOptionsCommandTest {
         Path png = tmp.resolve("curves.png");
         Path json = tmp.resolve("m.json");
         TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "3", "--train-limit", "512", "--test-limit", "128",
-                "--hidden", "32", "--batch", "64", "--lr", "0.08", "--lr-scale", "linear", "--schedule", "step:1:0.5",
+                "--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--hidden", "32", "--batch", "64", "--lr", "0.08", "--lr-scale", "linear", "--schedule", "step:1:0.5",
                 "--warmup", "4", "--ema", "0.9", "--sanity", "--monitor", "--log", csv.toString(), "--plot", png.toString(),
                 "--metrics-out", json.toString(), "--threads", "2", "-q");
         assertEquals(0, r.code(), r.err() + r.out());
@@ -51,7 +51,7 @@ class TrainOptionsCommandTest {
     void earlyStoppingReportsTheRestoredEpoch() throws Exception {
         Path json = tmp.resolve("m.json");
         TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "3", "--train-limit", "256", "--test-limit", "64",
-                "--hidden", "16", "--early-stop", "1", "--metrics-out", json.toString(), "--threads", "2", "-q");
+                "--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--hidden", "16", "--early-stop", "1", "--metrics-out", json.toString(), "--threads", "2", "-q");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("early stopping:") && r.out().contains("restored the weights of epoch"), r.out());
         JsonNode s = new ObjectMapper().readTree(json.toFile());
@@ -63,7 +63,7 @@ class TrainOptionsCommandTest {
     void earlyStoppingWatchesTheValidationSetWhenThereIsOne() throws Exception {
         Path json = tmp.resolve("v.json");
         TrainCommandTest.Result r = TrainCommandTest.run("--epochs", "4", "--train-limit", "600", "--test-limit", "64",
-                "--hidden", "16", "--val-split", "0.2", "--early-stop", "2", "--metrics-out", json.toString(),
+                "--model", "mlp", "--optimizer", "sgd", "--dropout", "0", "--hidden", "16", "--val-split", "0.2", "--early-stop", "2", "--metrics-out", json.toString(),
                 "--threads", "2", "-q");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(json.toFile());
