@@ -295,7 +295,7 @@ void describe_address(const AllocSnapshot* s, uintptr_t a, size_t size, char* ou
     // Past the end of the allocation below (or straddling its end), or before the start of the one above.
     const uintptr_t past = before ? (a >= before->end ? a - before->end : 0) : ~uintptr_t(0);
     const uintptr_t ahead = after ? after->begin - a : ~uintptr_t(0);
-    constexpr uintptr_t kNear = 64 * 1024;
+    constexpr uintptr_t kNear = 4096;  // farther away it is rather some other memory (the emu's heap is the host's)
     if (before && past <= ahead && past < kNear) {
         snprintf(out, cap, "offset %zu of a %zu-byte allocation at %p (%s), %zu byte(s) past its end",
                  static_cast<size_t>(a - before->begin), static_cast<size_t>(before->end - before->begin),
@@ -305,7 +305,7 @@ void describe_address(const AllocSnapshot* s, uintptr_t a, size_t size, char* ou
                  static_cast<size_t>(after->end - after->begin), reinterpret_cast<void*>(after->begin), kind(*after));
     } else {
         snprintf(out, cap, "not in or near any device allocation (pageable host memory is not device memory; "
-                           "cudaMallocHost memory is)");
+                           "cudaMallocHost memory is; freed memory is not)");
     }
 }
 

@@ -97,8 +97,13 @@ OwnModule find_own_module() {
             s->m->ok = true;
             s->m->base = info->dlpi_addr;
             s->m->tls_memsz = tls;
-            const char* name = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "/proc/self/exe";
-            snprintf(s->m->path, sizeof s->m->path, "%s", name);
+            if (info->dlpi_name && *info->dlpi_name) {
+                snprintf(s->m->path, sizeof s->m->path, "%s", info->dlpi_name);
+            } else {  // the executable
+                const ssize_t n = readlink("/proc/self/exe", s->m->path, sizeof s->m->path - 1);
+                s->m->path[n > 0 ? n : 0] = 0;
+                if (n <= 0) snprintf(s->m->path, sizeof s->m->path, "/proc/self/exe");
+            }
             return 1;
         },
         &s);

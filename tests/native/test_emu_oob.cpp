@@ -125,6 +125,9 @@ int main() {
         std::vector<float> pageable(64, 1.0f);
         LAUNCH(read_at, 1, 32, 0, 0)(pageable.data(), 3, out.get());
         expect_illegal("pageable host memory", {"read_at", "reads 4 byte(s)"});
+        std::vector<float> big(1 << 16, 1.0f);  // far from the small allocations above
+        LAUNCH(read_at, 1, 32, 0, 0)(big.data() + (1 << 15), 0, out.get());
+        expect_illegal("pageable host memory, far from any allocation", {"read_at", "not in or near any device allocation"});
 
         LAUNCH(read_at, 1, 32, 0, 0)(static_cast<const float*>(nullptr), 2, out.get());
         expect_illegal("a null pointer", {"read_at", "a null pointer (+8)"});
