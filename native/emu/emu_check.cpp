@@ -32,7 +32,8 @@ namespace {
 std::atomic<bool> g_instrumented{false};
 // The JT_EMU_CHECK_* bits asked for (environment, then jt_emu_set_checks); -1 until read.
 std::atomic<int> g_requested{-1};
-// What the entry points test: nonzero while a check is requested and code is instrumented.
+// What the entry points test: the number of checked launches running now. Host code of instrumented
+// files (a test's reference loops) runs between launches, so it pays one branch per access.
 std::atomic<int> g_armed{0};
 
 int requested_bits() {
@@ -51,7 +52,6 @@ int requested_bits() {
 
 int active_bits() { return g_instrumented.load(std::memory_order_acquire) ? requested_bits() : 0; }
 
-void rearm() { g_armed.store(active_bits(), std::memory_order_release); }
 
 // ---- fiber stack regions: accesses from code running there are kernel accesses ----------------------
 
@@ -94,11 +94,13 @@ struct AccessSet {
     uint16_t other;  // a thread of another warp than `first`, + 1; 0: none
 };
 
-// Per byte of shared memory, for the barrier interval `epoch` (an entry of an older epoch is empty).
+// Per 4-byte granule of shared memory (and per byte where an access smaller than a granule needs it), for
+// the barrier interval `epoch` (an entry of an older epoch is empty).
 struct Shadow {
     uint32_t epoch;
     uint16_t writer;  // thread index + 1; 0: none
-    uint16_t pad;
+    uint8_t split;    // a granule entry: its bytes are tracked one by one (in the byte shadow) this interval
+    uint8_t pad;
     uint32_t wclock;
     uint32_t wpc;  // code offsets in the runtime's module, for the message
     uint32_t rpc;
@@ -114,7 +116,8 @@ struct CheckState {
     uint32_t epoch = 0;  // one per block start and __syncthreads phase on this worker
     // static __shared__ memory: this worker's TLS block of the module
     uintptr_t tls_begin = 0, tls_end = 0;
-    Shadow* tls_shadow = nullptr;
+    size_t tls_granules = 0;
+    Shadow* tls_shadow = nullptr;  // per granule, then per byte (see shared_access)
     // dynamic shared memory
     Shadow* dyn_shadow = nullptr;
     size_t dyn_capacity = 0;
@@ -228,46 +231,87 @@ void describe_shared(const Block* b, bool dynamic, size_t off, size_t size, char
                me, here, them, there);
 }
 
-// The race bookkeeping of one shared-memory access of [off, off + size) of a region's shadow.
-void shared_access(Block* b, Fiber* f, CheckState* c, Shadow* shadow, bool dynamic, size_t off, size_t size, Kind kind,
-                   uintptr_t pc) {
+struct AccessInfo {
+    Block* b;
+    Fiber* f;
+    bool dynamic;
+    size_t off, size;  // the whole access, for the message
+    Kind kind;
+    uintptr_t pc;
+    uint32_t pc32;
+};
+
+// The race bookkeeping of one access on one shadow entry (a granule or a byte).
+inline void track(Shadow& e, const Me& u, uint32_t epoch, const AccessInfo& x) {
+    if (e.epoch != epoch) {
+        memset(static_cast<void*>(&e), 0, sizeof e);
+        e.epoch = epoch;
+    }
+    const bool writer_unordered = e.writer && !ordered(u, e.writer - 1u, e.wclock);
+    if (x.kind == kRead) {
+        if (writer_unordered)
+            report_race(x.b, x.f, "read-after-write", x.kind, e.writer - 1u, kWrite, e.wpc, x.dynamic, x.off, x.size, x.pc);
+        const int a = conflict(e.atomics, u);
+        if (a >= 0)
+            report_race(x.b, x.f, "read-after-write", x.kind, static_cast<uint32_t>(a), kAtomic, 0, x.dynamic, x.off,
+                        x.size, x.pc);
+        add(e.readers, u);
+        e.rpc = x.pc32;
+        return;
+    }
+    if (writer_unordered)
+        report_race(x.b, x.f, "write-after-write", x.kind, e.writer - 1u, kWrite, e.wpc, x.dynamic, x.off, x.size, x.pc);
+    const int r = conflict(e.readers, u);
+    if (r >= 0)
+        report_race(x.b, x.f, "write-after-read", x.kind, static_cast<uint32_t>(r), kRead,
+                    static_cast<uint32_t>(r) == e.readers.first - 1u ? e.rpc : 0, x.dynamic, x.off, x.size, x.pc);
+    if (x.kind == kWrite) {
+        const int a = conflict(e.atomics, u);
+        if (a >= 0)
+            report_race(x.b, x.f, "write-after-write", x.kind, static_cast<uint32_t>(a), kAtomic, 0, x.dynamic, x.off,
+                        x.size, x.pc);
+        e.writer = static_cast<uint16_t>(u.index + 1);
+        e.wclock = u.clock;
+        e.wpc = x.pc32;
+        e.readers = AccessSet{};  // every reader happens before this write (checked above)
+        e.atomics = AccessSet{};
+    } else {
+        add(e.atomics, u);  // atomics never race with each other
+    }
+}
+
+// A region's shadow: `granules` entries per 4 bytes, then 4 per granule for its bytes. An access of whole
+// granules updates granule entries (a float4 is 4 updates, not 16); a smaller or unaligned access first
+// splits its granules into byte entries (copies of the granule's state) for the rest of the interval, so
+// two threads writing neighbouring bytes are not a race.
+void shared_access(Block* b, Fiber* f, CheckState* c, Shadow* shadow, size_t granules, bool dynamic, size_t off,
+                   size_t size, Kind kind, uintptr_t pc) {
     const Me u = me_of(c, f);
     const uint32_t epoch = c->epoch;
-    const uint32_t pc32 = static_cast<uint32_t>(pc - code_base());
-    for (size_t i = 0; i < size; ++i) {
-        Shadow& e = shadow[off + i];
-        if (e.epoch != epoch) {
-            memset(static_cast<void*>(&e), 0, sizeof e);
-            e.epoch = epoch;
-        }
-        const bool writer_unordered = e.writer && !ordered(u, e.writer - 1u, e.wclock);
-        if (kind == kRead) {
-            if (writer_unordered)
-                report_race(b, f, "read-after-write", kind, e.writer - 1u, kWrite, e.wpc, dynamic, off, size, pc);
-            const int a = conflict(e.atomics, u);
-            if (a >= 0) report_race(b, f, "read-after-write", kind, static_cast<uint32_t>(a), kAtomic, 0, dynamic, off, size, pc);
-            add(e.readers, u);
-            e.rpc = pc32;
-        } else {
-            if (writer_unordered)
-                report_race(b, f, "write-after-write", kind, e.writer - 1u, kWrite, e.wpc, dynamic, off, size, pc);
-            const int r = conflict(e.readers, u);
-            if (r >= 0)
-                report_race(b, f, "write-after-read", kind, static_cast<uint32_t>(r), kRead,
-                            static_cast<uint32_t>(r) == e.readers.first - 1u ? e.rpc : 0, dynamic, off, size, pc);
-            if (kind == kWrite) {
-                const int a = conflict(e.atomics, u);
-                if (a >= 0)
-                    report_race(b, f, "write-after-write", kind, static_cast<uint32_t>(a), kAtomic, 0, dynamic, off, size, pc);
-                e.writer = static_cast<uint16_t>(u.index + 1);
-                e.wclock = u.clock;
-                e.wpc = pc32;
-                e.readers = AccessSet{};  // every reader happens before this write (checked above)
-                e.atomics = AccessSet{};
+    const AccessInfo x{b, f, dynamic, off, size, kind, pc, static_cast<uint32_t>(pc - code_base())};
+    Shadow* bytes = shadow + granules;
+    if (((off | size) & 3) == 0) {
+        for (size_t g = off >> 2, end = (off + size) >> 2; g < end; ++g) {
+            Shadow& G = shadow[g];
+            if (G.epoch == epoch && G.split) {
+                for (size_t k = 0; k < 4; ++k) track(bytes[g * 4 + k], u, epoch, x);
             } else {
-                add(e.atomics, u);  // atomics never race with each other
+                track(G, u, epoch, x);
             }
         }
+        return;
+    }
+    for (size_t i = off; i < off + size; ++i) {
+        Shadow& G = shadow[i >> 2];
+        if (G.epoch != epoch) {
+            memset(static_cast<void*>(&G), 0, sizeof G);
+            G.epoch = epoch;
+        }
+        if (!G.split) {
+            for (size_t k = 0; k < 4; ++k) bytes[(i & ~size_t(3)) + k] = G;
+            G.split = 1;
+        }
+        track(bytes[i], u, epoch, x);
     }
 }
 
@@ -353,12 +397,14 @@ __attribute__((noinline)) void check_access(const void* addr, size_t size, Kind 
                      b->cfg->smem, static_cast<size_t>(a - smem));
             report_address(b, f, where, kind, a, size, pc);
         }
-        if (lc->bits & JT_EMU_CHECK_RACE) shared_access(b, f, c, c->dyn_shadow, true, a - smem, size, kind, pc);
+        if (lc->bits & JT_EMU_CHECK_RACE)
+            shared_access(b, f, c, c->dyn_shadow, c->dyn_capacity / 4, true, a - smem, size, kind, pc);
         return;
     }
     if (a - c->tls_begin < c->tls_end - c->tls_begin) {
         if (a + size > c->tls_end) report_address(b, f, "beyond the static __shared__ memory", kind, a, size, pc);
-        if (lc->bits & JT_EMU_CHECK_RACE) shared_access(b, f, c, c->tls_shadow, false, a - c->tls_begin, size, kind, pc);
+        if (lc->bits & JT_EMU_CHECK_RACE)
+            shared_access(b, f, c, c->tls_shadow, c->tls_granules, false, a - c->tls_begin, size, kind, pc);
         return;
     }
     if (a - lc->params_begin < lc->params_end - lc->params_begin) return;  // the kernel's arguments
@@ -389,11 +435,7 @@ void check_register_fiber_region(const void* base) {
     g_nregions.store(n + 1, std::memory_order_release);
 }
 
-int check_bits_for_launch() {
-    const int bits = active_bits();
-    if (bits != g_armed.load(std::memory_order_relaxed)) rearm();
-    return bits;
-}
+int check_bits_for_launch() { return active_bits(); }
 
 LaunchCheck* check_launch_begin(int bits, const void* payload, size_t payload_bytes) {
     LaunchCheck* lc = new (std::nothrow) LaunchCheck();
@@ -402,10 +444,14 @@ LaunchCheck* check_launch_begin(int bits, const void* payload, size_t payload_by
     lc->params_begin = reinterpret_cast<uintptr_t>(payload);
     lc->params_end = lc->params_begin + payload_bytes;
     if (bits & JT_EMU_CHECK_MEMORY) lc->allocs = allocation_snapshot();
+    g_armed.fetch_add(1, std::memory_order_acq_rel);
     return lc;
 }
 
-void check_launch_end(LaunchCheck* lc) { delete lc; }
+void check_launch_end(LaunchCheck* lc) {
+    g_armed.fetch_sub(1, std::memory_order_acq_rel);
+    delete lc;
+}
 
 CheckState* check_worker_state(CheckState** slot, size_t smem_bytes) {
     CheckState* c = *slot;
@@ -416,7 +462,8 @@ CheckState* check_worker_state(CheckState** slot, size_t smem_bytes) {
         memset(c->vc_epoch, 0, sizeof c->vc_epoch);
         memset(c->gen_epoch, 0, sizeof c->gen_epoch);
         if (own_tls_block(&c->tls_begin, &c->tls_end)) {
-            c->tls_shadow = static_cast<Shadow*>(calloc(c->tls_end - c->tls_begin, sizeof(Shadow)));
+            c->tls_granules = (c->tls_end - c->tls_begin + 3) / 4;
+            c->tls_shadow = static_cast<Shadow*>(calloc(c->tls_granules * 5, sizeof(Shadow)));
             if (!c->tls_shadow) {
                 free(c);
                 return nullptr;
@@ -424,8 +471,9 @@ CheckState* check_worker_state(CheckState** slot, size_t smem_bytes) {
         }
         *slot = c;
     }
+    smem_bytes = (smem_bytes + 3) & ~size_t(3);
     if (smem_bytes > c->dyn_capacity) {
-        Shadow* s = static_cast<Shadow*>(calloc(smem_bytes, sizeof(Shadow)));
+        Shadow* s = static_cast<Shadow*>(calloc(smem_bytes / 4 * 5, sizeof(Shadow)));
         if (!s) return nullptr;
         free(c->dyn_shadow);
         c->dyn_shadow = s;
@@ -438,8 +486,8 @@ namespace {
 void next_epoch(CheckState* c) {
     if (++c->epoch != 0) return;
     // 2^32 intervals on this worker: forget everything once
-    if (c->tls_shadow) memset(static_cast<void*>(c->tls_shadow), 0, (c->tls_end - c->tls_begin) * sizeof(Shadow));
-    if (c->dyn_shadow) memset(static_cast<void*>(c->dyn_shadow), 0, c->dyn_capacity * sizeof(Shadow));
+    if (c->tls_shadow) memset(static_cast<void*>(c->tls_shadow), 0, c->tls_granules * 5 * sizeof(Shadow));
+    if (c->dyn_shadow) memset(static_cast<void*>(c->dyn_shadow), 0, c->dyn_capacity / 4 * 5 * sizeof(Shadow));
     memset(c->vc_epoch, 0, sizeof c->vc_epoch);
     memset(c->gen_epoch, 0, sizeof c->gen_epoch);
     c->epoch = 1;
@@ -476,9 +524,7 @@ void check_warp_sync(Block* b, uint32_t warp, uint32_t lanes) {
 
 JT_EMU_API int jt_emu_set_checks(int bits) {
     jt_emu::requested_bits();  // read the environment first, so that it cannot override this call later
-    const int previous = jt_emu::g_requested.exchange(bits & (JT_EMU_CHECK_RACE | JT_EMU_CHECK_MEMORY));
-    jt_emu::rearm();
-    return previous;
+    return jt_emu::g_requested.exchange(bits & (JT_EMU_CHECK_RACE | JT_EMU_CHECK_MEMORY));
 }
 JT_EMU_API int jt_emu_checks(void) { return jt_emu::active_bits(); }
 JT_EMU_API int jt_emu_checks_available(void) { return jt_emu::g_instrumented.load() ? 1 : 0; }
@@ -490,10 +536,7 @@ JT_EMU_API int jt_emu_checks_available(void) { return jt_emu::g_instrumented.loa
 #define JT_TSAN extern "C" __attribute__((visibility("hidden")))
 #define JT_PC __builtin_return_address(0)
 
-JT_TSAN void __tsan_init(void) {
-    jt_emu::g_instrumented.store(true, std::memory_order_release);
-    jt_emu::rearm();
-}
+JT_TSAN void __tsan_init(void) { jt_emu::g_instrumented.store(true, std::memory_order_release); }
 JT_TSAN void __tsan_func_entry(void*) {}
 JT_TSAN void __tsan_func_exit(void) {}
 JT_TSAN void __tsan_vptr_update(void** vptr, void*) { jt_emu::access(vptr, sizeof(void*), jt_emu::kWrite, JT_PC); }

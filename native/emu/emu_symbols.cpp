@@ -232,6 +232,9 @@ void pretty_name(const char* mangled, char* out, size_t cap) {
     int status = 0;
     char* d = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
     if (status == 0 && d) {
+        // "(anonymous namespace)::" says nothing here and its '(' would look like a parameter list
+        static const char kAnon[] = "(anonymous namespace)::";
+        for (char* p = strstr(d, kAnon); p; p = strstr(p, kAnon)) memmove(p, p + sizeof kAnon - 1, strlen(p + sizeof kAnon - 1) + 1);
         simplify(d, out, cap);
     } else {
         snprintf(out, cap, "%s", mangled);

@@ -134,7 +134,7 @@ int main() {
 
         LAUNCH(dynamic_overflow, 1, 64, 32 * sizeof(float), 0)(out.get());
         expect_illegal("dynamic shared memory overflow",
-                       {"dynamic_overflow", "thread (32,0,0)", "beyond the 128 bytes of dynamic shared memory"});
+                       {"dynamic_overflow", "beyond the 128 bytes of dynamic shared memory"});
 
         good_launch_still_works("after every illegal access");
     }

@@ -134,6 +134,29 @@ __global__ void dynamic_reverse(float* out) {
     out[t] = buf[n - 1 - t];
 }
 
+// ---- bytes: neighbouring bytes of one word are independent ---------------------------------------------
+
+__global__ void byte_flags(int* out, int same) {
+    __shared__ unsigned char flags[64];
+    const int t = threadIdx.x;
+    flags[same ? 0 : t] = 1;  // same != 0: BUG, every thread writes byte 0
+    __syncthreads();
+    if (t == 0) {
+        int n = 0;
+        for (int i = 0; i < 64; ++i) n += flags[i];
+        out[0] = n;
+    }
+}
+
+// A word store by thread 0 and a byte store into that word by thread 1: a race.
+__global__ void word_then_byte(int* out) {
+    __shared__ int words[2];
+    if (threadIdx.x == 0) words[0] = 0;
+    if (threadIdx.x == 1) reinterpret_cast<unsigned char*>(words)[2] = 1;  // BUG: no barrier after the word store
+    __syncthreads();
+    if (threadIdx.x == 0) out[0] = words[0];
+}
+
 // ---- shuffles do not touch shared memory ------------------------------------------------------------------
 
 __global__ void shuffle_sum(float* out) {
@@ -204,6 +227,10 @@ int main() {
             expect_race("plain read of an atomically updated word" + o, {"atomic_then_read", "count"});
             LAUNCH(dynamic_neighbour, 3, 32, 32 * sizeof(float), 0)(fout.get());
             expect_race("dynamic shared memory without a barrier" + o, {"dynamic_neighbour", "dynamic shared["});
+            LAUNCH(byte_flags, 1, 64, 0, 0)(iout.get(), 1);
+            expect_race("64 threads write one byte" + o, {"write-after-write", "byte_flags::flags[0]"});
+            LAUNCH(word_then_byte, 1, 64, 0, 0)(iout.get());
+            expect_race("a byte store into a word another thread stored" + o, {"word_then_byte::words"});
             good_launch_still_works("several races");
         }
 
@@ -239,6 +266,9 @@ int main() {
         LAUNCH(dynamic_reverse, 2, 48, 48 * sizeof(float), 0)(fout.get());
         CHECK_CUDA(cudaGetLastError());
         CHECK_EQ(fout.download()[5], 42.0f, "dynamic shared memory with a barrier" + o);
+        LAUNCH(byte_flags, 1, 64, 0, 0)(iout.get(), 0);
+        CHECK_CUDA(cudaGetLastError());
+        CHECK_EQ(iout.download()[0], 64, "one byte per thread: not a race" + o);
         LAUNCH(shuffle_sum, 1, 64, 0, 0)(fout.get());
         CHECK_CUDA(cudaGetLastError());
         CHECK_EQ(fout.download()[40], 1520.0f, "shuffles only (32 + ... + 63)" + o);
