@@ -1,7 +1,11 @@
 # The emulated device:
-#   jtrain_emu_core     static, PIC: the runtime of native/emu (fibers, launches, memory, errors)
-#   jtrain_kernels_emu  OBJECT: every kernels/*.cu compiled by the host compiler as C++
-#   jtrain_emu          SHARED: kernels + native/jni + native/vendor + core (libjtrain_emu.so)
+#   jtrain_emu_core             static, PIC: the runtime of native/emu (fibers, launches, memory, errors,
+#                               the checker's entry points)
+#   jtrain_kernels_emu          OBJECT: every kernels/*.cu compiled by the host compiler as C++
+#   jtrain_kernels_emu_checked  OBJECT: the same with the checker's instrumentation (JTRAIN_EMU_CHECK_FLAGS):
+#                               what the CTest executables link (JTRAIN_EMU_RACECHECK=1 checks them)
+#   jtrain_emu                  SHARED: kernels + native/jni + native/vendor + core (libjtrain_emu.so);
+#                               instrumented kernels with -DJTRAIN_EMU_CHECKED_LIB=ON
 find_package(Threads REQUIRED)
 enable_language(ASM)
 
@@ -32,14 +36,36 @@ if(NOT JTRAIN_EMU_WRAPPERS)
   list(APPEND JTRAIN_EMU_WRAPPERS "${wrapper}")
 endif()
 
-add_library(jtrain_kernels_emu OBJECT ${JTRAIN_EMU_WRAPPERS} ${JTRAIN_KERNEL_HEADERS})
-target_include_directories(jtrain_kernels_emu PUBLIC "${JTRAIN_ROOT}/kernels" "${JTRAIN_ROOT}/native/emu")
-target_compile_options(jtrain_kernels_emu PRIVATE ${JTRAIN_CXX_WARNINGS})
-target_link_libraries(jtrain_kernels_emu PUBLIC jtrain_emu_core)
-set_target_properties(jtrain_kernels_emu PROPERTIES POSITION_INDEPENDENT_CODE ON)
+function(jtrain_kernel_objects target)
+  add_library(${target} OBJECT ${JTRAIN_EMU_WRAPPERS} ${JTRAIN_KERNEL_HEADERS})
+  target_include_directories(${target} PUBLIC "${JTRAIN_ROOT}/kernels" "${JTRAIN_ROOT}/native/emu")
+  target_compile_options(${target} PRIVATE ${JTRAIN_CXX_WARNINGS} ${ARGN})
+  target_link_libraries(${target} PUBLIC jtrain_emu_core)
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+endfunction()
+
+if(JTRAIN_EMU_CHECKED_LIB AND NOT JTRAIN_EMU_CHECK_FLAGS)
+  message(WARNING "jtrain: JTRAIN_EMU_CHECKED_LIB=ON but the checker's instrumentation is not available here "
+                  "(ASan build or compiler); libjtrain_emu.so is built without it")
+endif()
+# The JVM library's kernels: plain (the checker's instrumentation makes them slower even with checks off,
+# native/emu/README.md "Checking"), or instrumented with -DJTRAIN_EMU_CHECKED_LIB=ON.
+if(JTRAIN_EMU_CHECKED_LIB AND JTRAIN_EMU_CHECK_FLAGS)
+  set(JTRAIN_KERNELS_FOR_LIB jtrain_kernels_emu_checked)
+else()
+  jtrain_kernel_objects(jtrain_kernels_emu)
+  set(JTRAIN_KERNELS_FOR_LIB jtrain_kernels_emu)
+endif()
+# The CTest executables' kernels: instrumented when the compiler can (not in the ASan build).
+if(JTRAIN_EMU_CHECK_FLAGS)
+  jtrain_kernel_objects(jtrain_kernels_emu_checked ${JTRAIN_EMU_CHECK_FLAGS})
+  set(JTRAIN_KERNELS_FOR_TESTS jtrain_kernels_emu_checked)
+else()
+  set(JTRAIN_KERNELS_FOR_TESTS jtrain_kernels_emu)
+endif()
 
 add_library(jtrain_emu SHARED ${JTRAIN_JNI_SOURCES} ${JTRAIN_VENDOR_SOURCES})
-target_link_libraries(jtrain_emu PRIVATE jtrain_kernels_emu jtrain_emu_core)
+target_link_libraries(jtrain_emu PRIVATE ${JTRAIN_KERNELS_FOR_LIB} jtrain_emu_core)
 target_include_directories(jtrain_emu PRIVATE
   "${JTRAIN_ROOT}/kernels" "${JTRAIN_ROOT}/native/emu" "${JTRAIN_ROOT}/native/jni" "${JTRAIN_ROOT}/native/vendor")
 target_compile_definitions(jtrain_emu PRIVATE JT_JNI_CLASS="dev/jtrain/backend/cuda/EmuNative")

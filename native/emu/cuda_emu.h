@@ -226,6 +226,19 @@ JT_EMU_API int jt_emu_worker_count(void);
 #define JT_EMU_FAIL_WORKER_STATE 1
 #define JT_EMU_FAIL_THREAD_START 2
 JT_EMU_API int jt_emu_test_inject_failures(int bits);
+// Checks of what a GPU would refuse (native/emu/README.md, "Checking"): JT_EMU_CHECK_RACE reports a
+// shared-memory race (two threads, no barrier between, at least one writes) as cudaErrorLaunchFailure;
+// JT_EMU_CHECK_MEMORY reports an access outside every live device allocation as cudaErrorIllegalAddress.
+// The detail names the kernel, block, threads, the array or address. Only kernels compiled with the
+// checking instrumentation are checked (the CTest executables; libjtrain_emu.so when built with
+// -DJTRAIN_EMU_CHECKED_LIB=ON). Default from JTRAIN_EMU_RACECHECK=1 (both) or JTRAIN_EMU_MEMCHECK=1
+// (memory only). jt_emu_set_checks returns the previous bits; jt_emu_checks the bits in force (0 when
+// nothing is instrumented); jt_emu_checks_available whether this build's kernels are instrumented.
+#define JT_EMU_CHECK_RACE 1
+#define JT_EMU_CHECK_MEMORY 2
+JT_EMU_API int jt_emu_set_checks(int bits);
+JT_EMU_API int jt_emu_checks(void);
+JT_EMU_API int jt_emu_checks_available(void);
 // Order in which the fibers of a block run between barriers: 0 forward (thread 0 first),
 // 1 reversed, 2 rotated (a different start per block and phase). Default from JTRAIN_EMU_SHUFFLE.
 // Returns the previous order. Process-wide; meant for tests.
@@ -284,8 +297,9 @@ struct LaunchConfig {
     const char* name;
     const void* kernel;
 };
-// Runs the whole grid; returns (and records as the thread's last error) the status.
-cudaError_t launch(const LaunchConfig& cfg, void (*run)(const void*), const void* payload);
+// Runs the whole grid; returns (and records as the thread's last error) the status. The payload (the
+// kernel and its arguments, `payload_bytes` long) is the launch's parameter space: kernels read it.
+cudaError_t launch(const LaunchConfig& cfg, void (*run)(const void*), const void* payload, size_t payload_bytes);
 
 template <class... P>
 struct Launcher {
@@ -306,7 +320,7 @@ struct Launcher {
                    const Payload* pl = static_cast<const Payload*>(p);
                    std::apply(pl->kernel, pl->args);  // each fiber gets its own copy of the args
                },
-               &payload);
+               &payload, sizeof payload);
     }
 };
 

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -57,16 +60,24 @@ size_t parse_memory_size(const char* text) {
     return (size_t)(v << shift);
 }
 
+// The registry of live allocations, ordered by address so that the memory checker can find the
+// allocation around (or nearest to) any address. Every change bumps `generation`; the checker's
+// snapshot (allocation_snapshot) is rebuilt only when it changed.
 struct Allocations {
     std::mutex mu;
     struct Entry {
         size_t bytes;
         bool device;  // cudaMalloc (counts against the limit), not cudaMallocHost
     };
-    std::unordered_map<void*, Entry> live;
+    std::map<uintptr_t, Entry> live;
+    std::deque<AllocRange> freed;  // the most recent frees, newest first (for the checker's messages)
+    uint64_t generation = 0;
+    std::shared_ptr<const AllocSnapshot> snapshot;
+    uint64_t snapshot_generation = ~uint64_t(0);
     size_t device_bytes = 0;
     size_t limit = parse_memory_size(getenv("JTRAIN_EMU_MEMORY"));
 };
+constexpr size_t kFreedRemembered = 64;
 Allocations& allocations() {
     static Allocations* a = new Allocations();  // never destroyed: workers may outlive main()
     return *a;
@@ -84,6 +95,9 @@ KernelAttributes& kernel_attributes() {
 constexpr size_t kDefaultSmem = 48 * 1024;
 constexpr size_t kOptinSmem = 227 * 1024;
 constexpr size_t kAlign = 256;
+// Bytes after every allocation that belong to none: an overflow of up to this much can never land in a
+// neighbouring allocation, so the memory checker sees it (it checks against the requested size).
+constexpr size_t kRedzone = 256;
 constexpr uint32_t kStreamMagic = 0x5354524du;
 constexpr uint32_t kEventMagic = 0x4556454eu;
 
@@ -104,6 +118,23 @@ cudaError_t set_error(cudaError_t err, const char* fmt, ...) {
 void set_detail(const char* text) {
     ThreadState* ts = thread_state();
     snprintf(ts->detail, sizeof ts->detail, "%s", text);
+}
+
+std::shared_ptr<const AllocSnapshot> allocation_snapshot() {
+    Allocations& a = allocations();
+    std::lock_guard<std::mutex> lock(a.mu);
+    if (a.snapshot && a.snapshot_generation == a.generation) return a.snapshot;
+    try {
+        auto s = std::make_shared<AllocSnapshot>();
+        s->live.reserve(a.live.size());
+        for (const auto& [begin, e] : a.live) s->live.push_back(AllocRange{begin, begin + e.bytes, e.device});
+        s->freed.assign(a.freed.begin(), a.freed.end());
+        a.snapshot = std::move(s);
+        a.snapshot_generation = a.generation;
+        return a.snapshot;
+    } catch (...) {
+        return nullptr;
+    }
 }
 
 size_t max_dynamic_smem(const void* kernel) {
@@ -195,16 +226,17 @@ static cudaError_t emu_alloc(void** ptr, size_t bytes, const char* what, bool de
         return set_error(cudaErrorMemoryAllocation, "%s: %zu bytes would exceed the emu memory limit (%zu of %zu bytes in use)",
                          what, bytes, a.device_bytes, a.limit);
     }
-    size_t rounded = (bytes + jt_emu::kAlign - 1) / jt_emu::kAlign * jt_emu::kAlign;
+    size_t rounded = (bytes + jt_emu::kRedzone + jt_emu::kAlign - 1) / jt_emu::kAlign * jt_emu::kAlign;
     void* p = aligned_alloc(jt_emu::kAlign, rounded);
     if (!p) return set_error(cudaErrorMemoryAllocation, "%s: cannot allocate %zu bytes", what, bytes);
     try {  // the tracking map may not grow (bad_alloc): an allocation failure, not an exception into the caller
-        a.live[p] = jt_emu::Allocations::Entry{bytes, device};
+        a.live[reinterpret_cast<uintptr_t>(p)] = jt_emu::Allocations::Entry{bytes, device};
     } catch (...) {
         free(p);
         return set_error(cudaErrorMemoryAllocation, "%s: cannot record an allocation of %zu bytes", what, bytes);
     }
     if (device) a.device_bytes += bytes;
+    ++a.generation;
     *ptr = p;
     return cudaSuccess;
 }
@@ -214,11 +246,18 @@ static cudaError_t emu_free(void* ptr, const char* what) {
     jt_emu::Allocations& a = jt_emu::allocations();
     {
         std::lock_guard<std::mutex> lock(a.mu);
-        auto it = a.live.find(ptr);
+        const uintptr_t begin = reinterpret_cast<uintptr_t>(ptr);
+        auto it = a.live.find(begin);
         if (it == a.live.end())
             return set_error(cudaErrorInvalidDevicePointer, "%s(%p): not an allocation of this device (double free?)", what, ptr);
         if (it->second.device) a.device_bytes -= it->second.bytes;
+        try {
+            if (a.freed.size() >= jt_emu::kFreedRemembered) a.freed.pop_back();
+            a.freed.push_front(jt_emu::AllocRange{begin, begin + it->second.bytes, it->second.device});
+        } catch (...) {  // only the checker's message loses this entry
+        }
         a.live.erase(it);
+        ++a.generation;
     }
     free(ptr);
     return cudaSuccess;

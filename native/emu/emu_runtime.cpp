@@ -18,6 +18,7 @@
 #include <new>
 #include <thread>
 
+#include "emu_block.h"
 #include "emu_internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -41,81 +42,25 @@ void jt_emu_fiber_start() __attribute__((visibility("hidden")));
 }
 
 namespace jt_emu {
+
+// "path/to/file.cu:42" -> "file.cu:42" for messages.
+const char* short_site(const char* site) {
+    if (!site) return "?";
+    const char* slash = strrchr(site, '/');
+    return slash ? slash + 1 : site;
+}
+
+void describe_thread(const Block* b, uint32_t index, char* out, size_t cap) {
+    const Fiber* f = b->fibers[index];
+    snprintf(out, cap, "(%u,%u,%u)", f->ids.thread_idx.x, f->ids.thread_idx.y, f->ids.thread_idx.z);
+}
+
 namespace {
 
-constexpr int kMaxThreads = 1024;
-constexpr int kRing = 1024;  // every fiber is in the ready ring at most once
 constexpr uint64_t kPoison64 = 0x7ff7badb7fbadbadull;  // a NaN as double, and as float in the low half
 constexpr uint64_t kPoison32 = 0x7fbadbadull;
-constexpr size_t kPage = 4096;
 constexpr int kWorkerSpinUs = 30;    // a worker polls for new launches this long before parking
 constexpr int kLauncherSpinUs = 10;  // the launching thread polls for completion this long
-
-enum State : uint8_t { kReady, kAtBarrier, kAtWarp, kDone };
-
-struct Block;
-
-// Lives at the top of its stack slot (the last kContextBytes); FiberIds first, so ids() finds it.
-struct Fiber {
-    FiberIds ids;
-    Block* blk;
-    void* sp;
-    void* fake_stack;  // ASan's fake stack of this fiber while it is switched out
-    uint32_t index;    // linear thread index in the block
-    uint32_t lane;
-    uint32_t warp;
-    uint8_t state;
-};
-static_assert(sizeof(Fiber) <= kContextBytes, "Fiber must fit the context area of its slot");
-static_assert(offsetof(Fiber, ids) == 0, "ids() reads FiberIds at the context address");
-
-struct Warp {
-    uint32_t live;      // lanes that exist and have not exited
-    uint32_t arrived;   // lanes waiting in the current exchange
-    uint32_t required;  // union of the arrived lanes' masks
-    uint8_t op[32];
-    uint32_t mask[32];
-    int32_t src[32];
-    uint64_t value[32];
-    uint64_t result[32];
-};
-
-struct Job;
-
-struct Block {
-    // launch
-    Job* job;
-    void (*run)(const void*);
-    const void* payload;
-    uint3 idx;
-    uint64_t linear;
-    int nthreads;
-    int order;
-    uint32_t phase;
-    Fiber* fibers[kMaxThreads];
-    // ready ring
-    uint32_t ring[kRing];
-    uint32_t head;
-    uint32_t count;
-    // __syncthreads
-    int arrived;
-    int exited;
-    const char* site;
-    int bar_count;
-    int bar_result;
-    // warps
-    Warp warps[kMaxThreads / 32];
-    // the worker side
-    void* sched_sp;
-    void* dead_sp;  // where a dying fiber's stack pointer goes
-    void* sched_fake_stack;
-    const void* sched_stack_bottom;
-    size_t sched_stack_size;
-    void* smem;
-    // outcome
-    bool failed;
-    char msg[900];
-};
 
 // ---- fiber stacks: one reserved region per worker, slots aligned to their size ------------------
 
@@ -124,11 +69,12 @@ struct Stacks {
     int ready = 0;
 
     bool reserve() {
-        size_t bytes = size_t(kMaxThreads + 1) * kSlotBytes;
+        size_t bytes = kRegionSlots * kSlotBytes;
         void* p = mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) return false;
         uintptr_t a = (reinterpret_cast<uintptr_t>(p) + kSlotBytes - 1) & ~(kSlotBytes - 1);
         base = reinterpret_cast<char*>(a);
+        check_register_fiber_region(base);
         return true;
     }
     // Makes slots [0, n) usable: everything but the lowest page of each slot (the guard page).
@@ -152,6 +98,7 @@ struct Worker {
     void* smem = nullptr;
     size_t smem_capacity = 0;
     bool dirty_stacks = false;  // an aborted block left frames (and ASan poison) on the stacks
+    CheckState* chk = nullptr;  // the checker's shadow state, made at the first checked launch
 };
 
 // Marks the pool's threads (a pthread key, not thread_local: see emu_api.cpp's ThreadState).
@@ -163,6 +110,8 @@ bool on_worker_thread() {
     return pthread_getspecific(g_worker_key) != nullptr;
 }
 
+}  // namespace
+
 struct Job {
     LaunchConfig cfg;
     void (*run)(const void*);
@@ -173,10 +122,13 @@ struct Job {
     std::atomic<uint64_t> finished{0};
     std::atomic<bool> failed{false};
     std::atomic<uint32_t> done{0};
+    LaunchCheck* check = nullptr;  // JTRAIN_EMU_RACECHECK: set when this launch is checked
     std::mutex err_mu;
     cudaError_t error = cudaErrorLaunchFailure;  // the launch's status once `failed` (under err_mu)
     char detail[1024];
 };
+
+namespace {
 
 // Fails the launch with `err` and a detail, unless it already failed (the first failure wins).
 __attribute__((format(printf, 3, 4))) void fail_job(Job& j, cudaError_t err, const char* fmt, ...) {
@@ -267,35 +219,25 @@ inline uint32_t phase_thread(const Block* b, uint32_t pos) {
     }
 }
 
-// "path/to/file.cu:42" -> "file.cu:42" for messages.
-const char* short_site(const char* site) {
-    if (!site) return "?";
-    const char* slash = strrchr(site, '/');
-    return slash ? slash + 1 : site;
-}
-
-void describe_thread(const Block* b, uint32_t index, char* out, size_t cap) {
-    const Fiber* f = b->fibers[index];
-    snprintf(out, cap, "(%u,%u,%u)", f->ids.thread_idx.x, f->ids.thread_idx.y, f->ids.thread_idx.z);
-}
-
-// Aborts the block: records the message and returns to the worker; the fibers are abandoned.
-[[noreturn]] __attribute__((format(printf, 3, 4))) void fail(Block* b, Fiber* f, const char* fmt, ...) {
-    const LaunchConfig& c = b->job->cfg;
+// Aborts the block: records the status and message and returns to the worker; the fibers are abandoned.
+[[noreturn]] void vfail(Block* b, Fiber* f, cudaError_t err, const char* fmt, va_list ap) {
+    const LaunchConfig& c = *b->cfg;
     int n = snprintf(b->msg, sizeof b->msg, "kernel %s<<<(%u,%u,%u), (%u,%u,%u), %zu>>> block (%u,%u,%u): ",
                      c.name ? c.name : "?", c.grid.x, c.grid.y, c.grid.z, c.block.x, c.block.y, c.block.z, c.smem,
                      b->idx.x, b->idx.y, b->idx.z);
     if (n < 0) n = 0;
-    if (static_cast<size_t>(n) < sizeof b->msg) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(b->msg + n, sizeof b->msg - n, fmt, ap);
-        va_end(ap);
-    }
+    if (static_cast<size_t>(n) < sizeof b->msg) vsnprintf(b->msg + n, sizeof b->msg - n, fmt, ap);
     const size_t used = strlen(b->msg);
     snprintf(b->msg + used, sizeof b->msg - used, "%s", order_note(b->order));
     b->failed = true;
+    b->error = err;
     switch_to_worker(b, f, true);
+}
+
+[[noreturn]] __attribute__((format(printf, 3, 4))) void fail(Block* b, Fiber* f, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(b, f, cudaErrorLaunchFailure, fmt, ap);
 }
 
 // No fiber can run: explain who waits for what, then abort.
@@ -356,6 +298,12 @@ void complete_exchange(Block* b, Warp& w, const Fiber* runner) {
         }
         w.result[l] = r;
     }
+    if (b->chk) {
+        uint32_t synced = 0;  // __syncwarp orders the memory accesses of its lanes; shuffles and votes do not
+        for (uint32_t bits = part; bits; bits &= bits - 1)
+            if (w.op[__builtin_ctz(bits)] == kSync) synced |= bits & (~bits + 1);
+        if (synced) check_warp_sync(b, static_cast<uint32_t>(&w - b->warps), synced);
+    }
     w.arrived = 0;
     w.required = 0;
     // Wake the other participants at the front of the ring, in this phase's order.
@@ -394,6 +342,12 @@ void complete_exchange(Block* b, Warp& w, const Fiber* runner) {
 
 }  // namespace
 
+void fail_block(Block* b, Fiber* f, cudaError_t err, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(b, f, err, fmt, ap);
+}
+
 // ---- device-side entry points ------------------------------------------------------------------
 
 static inline void barrier(Fiber* f, Block* b, const char* site) {
@@ -419,7 +373,9 @@ static inline void barrier(Fiber* f, Block* b, const char* site) {
         b->arrived = 0;
         b->bar_result = b->bar_count;
         b->bar_count = 0;
+        b->last_barrier = site;
         ++b->phase;
+        if (b->chk) check_barrier(b);
         for (int pos = 0; pos < b->nthreads; ++pos) {
             const uint32_t i = phase_thread(b, static_cast<uint32_t>(pos));
             b->fibers[i]->state = kReady;
@@ -515,6 +471,7 @@ bool prepare_block(Worker& wk, Job& j, uint64_t linear) {
 
     Block* b = wk.block;
     b->job = &j;
+    b->cfg = &j.cfg;
     b->run = j.run;
     b->payload = j.payload;
     b->linear = linear;
@@ -528,10 +485,19 @@ bool prepare_block(Worker& wk, Job& j, uint64_t linear) {
     b->arrived = 0;
     b->exited = 0;
     b->site = nullptr;
+    b->last_barrier = nullptr;
     b->bar_count = 0;
     b->bar_result = 0;
     b->smem = wk.smem;
     b->failed = false;
+    b->error = cudaSuccess;
+    b->launch_check = j.check;
+    b->chk = nullptr;
+    if (j.check && !(b->chk = check_worker_state(&wk.chk, wk.smem_capacity))) {
+        fail_job(j, cudaErrorMemoryAllocation, "kernel %s: emu worker %d cannot allocate the checker's shadow memory",
+                 c.name, wk.id);
+        return false;
+    }
     const int nwarps = (n + 31) / 32;
     for (int w = 0; w < nwarps; ++w) {
         const int lanes = std::min(32, n - w * 32);
@@ -577,6 +543,7 @@ bool prepare_block(Worker& wk, Job& j, uint64_t linear) {
                 b->fibers[t] = f;
             }
     for (int pos = 0; pos < n; ++pos) ring_push_back(b, phase_thread(b, static_cast<uint32_t>(pos)));
+    if (b->chk) check_block_start(b);
     return true;
 }
 
@@ -588,7 +555,7 @@ void run_block(Worker& wk, Job& j, uint64_t linear) {
     // Back on the worker: the block finished or was aborted.
     if (b->failed) {
         wk.dirty_stacks = true;
-        fail_job(j, cudaErrorLaunchFailure, "%s", b->msg);
+        fail_job(j, b->error, "%s", b->msg);
     }
 }
 
@@ -668,7 +635,7 @@ bool acquire_worker_state(Worker& wk, char* why, size_t cap) {
     }
     if (!wk.stacks.base && (injected(JT_EMU_FAIL_WORKER_STATE) || !wk.stacks.reserve())) {
         snprintf(why, cap, "emu worker %d cannot reserve %zu bytes of address space for its fiber stacks", wk.id,
-                 size_t(kMaxThreads + 1) * kSlotBytes);
+                 kRegionSlots * kSlotBytes);
         return false;
     }
     return true;
@@ -799,7 +766,7 @@ int worker_count() {
     return p->nworkers.load(std::memory_order_acquire);
 }
 
-cudaError_t launch(const LaunchConfig& c, void (*run)(const void*), const void* payload) {
+cudaError_t launch(const LaunchConfig& c, void (*run)(const void*), const void* payload, size_t payload_bytes) {
     const char* name = c.name ? c.name : "?";
     const uint64_t threads = uint64_t(c.block.x) * c.block.y * c.block.z;
     if (c.block.x == 0 || c.block.y == 0 || c.block.z == 0 || c.grid.x == 0 || c.grid.y == 0 || c.grid.z == 0 ||
@@ -834,6 +801,7 @@ cudaError_t launch(const LaunchConfig& c, void (*run)(const void*), const void* 
         j->total = uint64_t(c.grid.x) * c.grid.y * c.grid.z;
         j->order = g_order.load(std::memory_order_relaxed);
         j->detail[0] = 0;
+        if (const int bits = check_bits_for_launch()) j->check = check_launch_begin(bits, payload, payload_bytes);
         std::lock_guard<std::mutex> lock(p->mu);
         p->jobs.push_back(j);  // strong guarantee: on bad_alloc the queue is unchanged
         p->queued.store(static_cast<int>(p->jobs.size()), std::memory_order_release);
@@ -846,6 +814,10 @@ cudaError_t launch(const LaunchConfig& c, void (*run)(const void*), const void* 
     }
     spin_until([&] { return j->done.load(std::memory_order_acquire) != 0; }, std::chrono::microseconds(kLauncherSpinUs));
     while (j->done.load(std::memory_order_acquire) == 0) j->done.wait(0, std::memory_order_acquire);
+    if (j->check) {
+        check_launch_end(j->check);
+        j->check = nullptr;
+    }
 
     if (j->failed.load(std::memory_order_acquire)) {
         std::lock_guard<std::mutex> lock(j->err_mu);

@@ -13,6 +13,19 @@
 
 static const char* kOrderNames[3] = {"forward", "reversed", "rotated"};
 
+// The deliberately racy kernels below show what each fiber order makes of a race, so they run with the
+// race checker off (under JTRAIN_EMU_RACECHECK=1 it would stop them; test_emu_racecheck tests that), and
+// with it on they must be reported.
+struct RaceCheckOff {
+    int previous = jt_emu_set_checks(jt_emu_checks() & ~JT_EMU_CHECK_RACE);
+    ~RaceCheckOff() { jt_emu_set_checks(previous); }
+};
+static bool race_checking() { return (jt_emu_checks() & JT_EMU_CHECK_RACE) != 0; }
+static void expect_reported_race(const char* what) {
+    CHECK_STATUS(cudaGetLastError(), cudaErrorLaunchFailure);
+    CHECK(strstr(jt_emu_last_error_detail(), "shared-memory race") != nullptr, std::string(what) + ": race reported");
+}
+
 // ---- block reduction ------------------------------------------------------------------------------
 
 template <int B>
@@ -87,6 +100,11 @@ static void test_reduction() {
     LAUNCH(block_sum_warp_safe, 1, 128, 0, 0)(dx.get(), dout.get(), 128);
     CHECK_CUDA(cudaGetLastError());
     CHECK_CLOSE(dout.download()[0], jt_test::sum_ref(x), 0, 1e-4, "warp tail with __syncwarp");
+    if (race_checking()) {
+        LAUNCH(block_sum_warp_unsafe, 1, 128, 0, 0)(dx.get(), dout.get(), 128);
+        expect_reported_race("warp tail without __syncwarp");
+    }
+    RaceCheckOff off;
     LAUNCH(block_sum_warp_unsafe, 1, 128, 0, 0)(dx.get(), dout.get(), 128);
     CHECK_CUDA(cudaGetLastError());
     CHECK(!jt_test::close_enough(dout.download()[0], jt_test::sum_ref(x), 0, 1e-3),
@@ -122,6 +140,11 @@ static bool run_gemm(int M, int N, int K, int order, const char* what) {
     std::vector<float> a = rng.uniform_vector(size_t(M) * K), b = rng.uniform_vector(size_t(K) * N);
     jt_test::DeviceBuffer<float> da(a), db(b), dc(size_t(M) * N);
     dim3 grid((N + TILE - 1) / TILE, (M + TILE - 1) / TILE);
+    if (VARIANT != 0 && race_checking()) {
+        LAUNCH((gemm_tiled<TILE, VARIANT>), grid, dim3(TILE, TILE), 0, 0)(da.get(), db.get(), dc.get(), M, N, K);
+        expect_reported_race(what);
+    }
+    RaceCheckOff off;
     LAUNCH((gemm_tiled<TILE, VARIANT>), grid, dim3(TILE, TILE), 0, 0)(da.get(), db.get(), dc.get(), M, N, K);
     CHECK_CUDA(cudaGetLastError());
     std::vector<double> ref = jt_test::gemm_ref(a, b, M, N, K);
@@ -170,6 +193,11 @@ static void test_order_shows_races() {
         for (int i = 0; i < 64; ++i) in[i] = 1000 * (order + 1) + i;
         jt_test::DeviceBuffer<int> din(in), dout(64);
         const int previous = jt_emu_set_order(order);
+        if (race_checking()) {
+            LAUNCH(shift_race, 1, 64, 0, 0)(din.get(), dout.get());
+            expect_reported_race("shift_race");
+        }
+        RaceCheckOff off;
         LAUNCH(shift_race, 1, 64, 0, 0)(din.get(), dout.get());
         CHECK_CUDA(cudaGetLastError());
         std::vector<int> out = dout.download();
