@@ -1,5 +1,5 @@
 // The grid that fills the current device with one kernel (launch_config.h, jt_launch_grid_fill): the
-// device's multiprocessor count times the blocks of that kernel one multiprocessor holds at once (the
+// device's multiprocessor count (jt_device_sm_count) times the blocks of that kernel one multiprocessor holds at once (the
 // occupancy calculator: registers, shared memory, thread and block limits). Both are asked of the runtime
 // once per device and kernel and kept (a query costs microseconds; a launch should not). Host code only.
 #pragma once
@@ -11,20 +11,6 @@
 
 #define JT_FILL_CACHED_DEVICES 64
 
-// Multiprocessors of `device` (cached per device).
-static inline cudaError_t jt_device_sm_count(int device, int* sms) {
-    static std::atomic<int> cache[JT_FILL_CACHED_DEVICES];
-    const bool cacheable = device >= 0 && device < JT_FILL_CACHED_DEVICES;
-    int v = cacheable ? cache[device].load(std::memory_order_relaxed) : 0;
-    if (v == 0) {
-        const cudaError_t e = cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, device);
-        if (e != cudaSuccess) return e;
-        if (cacheable) cache[device].store(v, std::memory_order_relaxed);
-    }
-    *sms = v;
-    return cudaSuccess;
-}
-
 // Blocks of a launch of Kernel at `threads` per block over `work_blocks` work items that fills the current
 // device (jt_launch_grid_fill). Kernel's own cache: the threads it was asked for are kept beside the
 // answer, so a kernel launched at several block sizes asks again when the size changes.
@@ -34,9 +20,7 @@ cudaError_t jt_fill_grid(int threads, int64_t work_blocks, unsigned* grid) {
     int device = 0;
     cudaError_t e = cudaGetDevice(&device);
     if (e != cudaSuccess) return e;
-    int sms = 0;
-    e = jt_device_sm_count(device, &sms);
-    if (e != cudaSuccess) return e;
+    const int sms = jt_device_sm_count();  // launch_config.cu's per-device cache (1 when unreadable)
     const bool cacheable = device >= 0 && device < JT_FILL_CACHED_DEVICES;
     const int cached = cacheable ? cache[device].load(std::memory_order_relaxed) : 0;
     int per_sm = 0;
