@@ -130,7 +130,7 @@ public final class TrainBenchmark {
         BatchIterator.Batch b = it.next();
         net.zeroGrad();
         Tensor l = loss.forward(net.forward(b.x(), true), b.y());
-        net.backward(loss.backward());
+        net.backward(loss.backward(), false);
         opt.step();
         return l;
     }

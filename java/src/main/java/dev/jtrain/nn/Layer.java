@@ -34,6 +34,16 @@ public abstract class Layer implements AutoCloseable {
     /** dx for the last forward's input, given dy for its output; parameter gradients accumulate. */
     public abstract Tensor backward(Tensor dy);
 
+    /**
+     * {@link #backward(Tensor)} for a caller that may not need dx: with {@code inputGradient} false the layer
+     * may skip computing dx and return null (Linear and Conv2d skip their dx GEMM, as PyTorch does for an
+     * input that does not require grad: the first layer of a network sees data, not an activation).
+     * Parameter gradients accumulate exactly as in {@code backward(dy)}. The default computes dx anyway.
+     */
+    public Tensor backward(Tensor dy, boolean inputGradient) {
+        return backward(dy);
+    }
+
     protected final Parameter register(Parameter p) {
         if (params.putIfAbsent(p.name(), p) != null) {
             throw new IllegalStateException("duplicate parameter name " + p.name());

@@ -72,6 +72,30 @@ public class Sequential extends Layer {
         return g;
     }
 
+    /**
+     * Without {@code inputGradient}, the layers before the first one with trainable parameters need no
+     * gradient at all (they are skipped) and that first one is asked for none (it skips its dx); returns null
+     * then. Parameter gradients are the same as {@link #backward(Tensor)}'s.
+     */
+    @Override
+    public Tensor backward(Tensor dy, boolean inputGradient) {
+        if (inputGradient) {
+            return backward(dy);
+        }
+        int first = 0;
+        while (first < layers.size() && layers.get(first).parameters().isEmpty()) {
+            first++;
+        }
+        Tensor g = dy;
+        for (int i = layers.size() - 1; i > first; i--) {
+            g = layers.get(i).backward(g);
+        }
+        if (first < layers.size()) {
+            layers.get(first).backward(g, false);
+        }
+        return null;
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Sequential(");

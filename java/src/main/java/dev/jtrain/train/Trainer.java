@@ -199,7 +199,7 @@ public final class Trainer implements AutoCloseable {
                 dlogits = loss.backward();
             }
             first = false;
-            model.backward(dlogits);
+            model.backward(dlogits, false);  // the input is data: no dx for the first layer
             optimizer.step();
             step++;
             samples += n;

@@ -70,7 +70,7 @@ public class MlpStepBenchmark {
     public Tensor step() {
         model.zeroGrad();
         Tensor l = loss.forward(model.forward(x, true), labels);
-        model.backward(loss.backward());
+        model.backward(loss.backward(), false);
         optimizer.step();
         return l;
     }

@@ -16,9 +16,52 @@ final class CpuPooling {
     }
 
     static void maxForward(float[] x, float[] y, long[] idx, int planes, int h, int w, int oh, int ow, ConvSpec s) {
+        boolean twoByTwo = s.kernelH() == 2 && s.kernelW() == 2 && s.strideH() == 2 && s.strideW() == 2
+                && s.padH() == 0 && s.padW() == 0;
         CpuLoops.forTasks(planes, (long) planes * oh * ow * s.kernelH() * s.kernelW(), p -> {
-            maxPlane(x, y, idx, p, h, w, oh, ow, s);
+            if (twoByTwo) {
+                maxPlane2x2(x, y, idx, p, h, w, oh, ow);
+            } else {
+                maxPlane(x, y, idx, p, h, w, oh, ow, s);
+            }
         });
+    }
+
+    /**
+     * The 2x2 stride-2 unpadded window every model here uses, without the general loop's clipping: the same
+     * four candidates in the same row-major order and the same rule as {@link #maxPlane}, so the same bits.
+     */
+    private static void maxPlane2x2(float[] x, float[] y, long[] idx, int p, int h, int w, int oh, int ow) {
+        int xb = p * h * w;
+        int yb = p * oh * ow;
+        for (int i = 0; i < oh; i++) {
+            int top = 2 * i * w;
+            int out = yb + i * ow;
+            for (int j = 0; j < ow; j++) {
+                int at = top + 2 * j;
+                float best = x[xb + at];
+                int bi = at;
+                float v = x[xb + at + 1];
+                if (v > best || v != v) {
+                    best = v;
+                    bi = at + 1;
+                }
+                v = x[xb + at + w];
+                if (v > best || v != v) {
+                    best = v;
+                    bi = at + w;
+                }
+                v = x[xb + at + w + 1];
+                if (v > best || v != v) {
+                    best = v;
+                    bi = at + w + 1;
+                }
+                y[out + j] = best;
+                if (idx != null) {
+                    idx[out + j] = bi;
+                }
+            }
+        }
     }
 
     /** Max pooling of plane p with PyTorch's exact rule: replace when val &gt; best or val is NaN. */

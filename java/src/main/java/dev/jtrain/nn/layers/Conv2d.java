@@ -76,6 +76,11 @@ public class Conv2d extends Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        return backward(dy, true);
+    }
+
+    @Override
+    public Tensor backward(Tensor dy, boolean inputGradient) {
         if (x == null) {
             throw new IllegalStateException("Conv2d.backward called before forward");
         }
@@ -83,8 +88,12 @@ public class Conv2d extends Layer {
             throw new IllegalArgumentException("Conv2d.backward: dy " + dy.shape() + " does not match the output " + y.shape());
         }
         Backend be = Backends.of(dy);
-        dx = buffers.ensureLike(dx, x);
-        be.conv2dBackward(x, weight.value(), dy, spec, dx, weight.grad(), bias == null ? null : bias.grad());
-        return dx;
+        Tensor dxOut = null;
+        if (inputGradient) {
+            dx = buffers.ensureLike(dx, x);
+            dxOut = dx;
+        }
+        be.conv2dBackward(x, weight.value(), dy, spec, dxOut, weight.grad(), bias == null ? null : bias.grad());
+        return dxOut;
     }
 }

@@ -89,6 +89,11 @@ public class Linear extends Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        return backward(dy, true);
+    }
+
+    @Override
+    public Tensor backward(Tensor dy, boolean inputGradient) {
         if (x2d == null) {
             throw new IllegalStateException("Linear.backward called before forward");
         }
@@ -101,6 +106,9 @@ public class Linear extends Layer {
         be.gemm(true, false, 1f, dy2d, x2d, 1f, weight.grad());
         if (bias != null) {
             be.biasGrad(dy2d, bias.grad());
+        }
+        if (!inputGradient) {
+            return null;
         }
         dx = buffers.ensure(dx, be, Shape.of(rows, in));
         be.gemm(false, false, 1f, dy2d, weight.value(), 0f, dx);

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""PyTorch peer of `jtrain train`: the same MLP on the same data, timed the same way.
+"""PyTorch peer of `jtrain train`: the same network on the same data, timed the same way.
 
-Trains 784-512-512-10 with ReLU (PyTorch's default init), SGD momentum 0.9 lr 0.01, batch 128,
-cross-entropy, on an MNIST-layout folder (default: data/mnist-10k of this project), on the CPU with
-torch.set_num_threads(--threads). Data handling matches jtrain's: pixels / 255, normalised with the
+Builds what `jtrain train --model M` builds (PyTorch's default init):
+  mlp    Linear(784, h1) [BatchNorm1d] ReLU [Dropout] ... Linear(hk, 10)       (--hidden, default 512,512)
+  cnn    Conv2d(1, 32, 3, pad 1) [BN] ReLU MaxPool2d(2) Conv2d(32, 64, 3, pad 1) [BN] ReLU MaxPool2d(2)
+         Flatten Linear(3136, 128) ReLU [Dropout] Linear(128, 10)               (--hidden, default 128)
+  lenet  Conv2d(1, 6, 5, pad 2) ReLU MaxPool2d(2) Conv2d(6, 16, 5) ReLU MaxPool2d(2) Flatten
+         Linear(400, 120) ReLU Linear(120, 84) ReLU Linear(84, 10)
+and trains it with SGD (momentum, default 0.9) or Adam, cross-entropy, on an MNIST-layout folder
+(default: data/mnist-10k of this project), on the CPU with torch.set_num_threads(--threads). Data handling matches jtrain's: pixels / 255, normalised with the
 training set's mean and (population) std, reshuffled every epoch, last partial batch included.
 The BLAS is limited to the same thread count (OPENBLAS_NUM_THREADS etc. set before torch loads:
 Debian's torch runs its GEMMs in OpenBLAS, which torch.set_num_threads does not limit).
@@ -15,9 +20,9 @@ time.perf_counter; evaluation is timed separately. samples_per_sec is total samp
 seconds over epochs 2..n (epoch 1 when it is the only one), the definition of jtrain's metrics JSON.
 
 Prints one JSON object (the fields of jtrain's --metrics-out where they apply).
-Usage: /usr/bin/python3 bench/scripts/torch_mlp.py [--threads 1] [--epochs 5] [--batch 128]
-          [--lr 0.01] [--momentum 0.9] [--hidden 512,512] [--seed 0] [--data DIR] [--out FILE]
-          [--omp-wait-policy passive|active]
+Usage: /usr/bin/python3 bench/scripts/torch_train.py [--model mlp|cnn|lenet] [--threads 1] [--epochs 5]
+          [--batch 128] [--optimizer sgd|adam] [--lr 0.01] [--momentum 0.9] [--hidden 512,512]
+          [--batchnorm] [--dropout P] [--seed 0] [--data DIR] [--out FILE] [--omp-wait-policy passive|active]
 """
 import argparse
 import gzip
@@ -32,12 +37,16 @@ def parse_args(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.abspath(os.path.join(here, "..", ".."))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="mlp", choices=["mlp", "cnn", "lenet"])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--hidden", default="512,512")
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
+    p.add_argument("--hidden", help="hidden widths (mlp default 512,512; cnn default 128)")
+    p.add_argument("--batchnorm", action="store_true", help="BatchNorm after each hidden Linear/conv (mlp, cnn)")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout after each hidden activation (mlp, cnn)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=os.path.join(root, "data", "mnist-10k"))
     p.add_argument("--omp-wait-policy", default=os.environ.get("OMP_WAIT_POLICY", "passive"),
@@ -74,6 +83,45 @@ def load(torch, data, prefix):
     return x, y
 
 
+def build(nn, args):
+    """The network of `jtrain train --model M` (train/Models.java), and its architecture string."""
+    def hidden_block(layers, norm, width):
+        if args.batchnorm:
+            layers.append(norm(width))
+        layers.append(nn.ReLU())
+    if args.model == "mlp":
+        sizes = [784] + [int(h) for h in (args.hidden or "512,512").split(",")] + [10]
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                hidden_block(layers, nn.BatchNorm1d, sizes[i + 1])
+                if args.dropout > 0:
+                    layers.append(nn.Dropout(args.dropout))
+        return nn.Sequential(*layers), "mlp " + "-".join(str(s) for s in sizes)
+    if args.model == "cnn":
+        layers = [nn.Conv2d(1, 32, 3, padding=1)]
+        hidden_block(layers, nn.BatchNorm2d, 32)
+        layers += [nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1)]
+        hidden_block(layers, nn.BatchNorm2d, 64)
+        layers += [nn.MaxPool2d(2), nn.Flatten()]
+        prev = 64 * 7 * 7
+        widths = [int(h) for h in (args.hidden or "128").split(",")]
+        for h in widths:
+            layers += [nn.Linear(prev, h), nn.ReLU()]
+            if args.dropout > 0:
+                layers.append(nn.Dropout(args.dropout))
+            prev = h
+        layers.append(nn.Linear(prev, 10))
+        return nn.Sequential(*layers), "cnn conv32-conv64-" + "-".join(map(str, widths)) + "-10"
+    if args.batchnorm or args.dropout > 0:
+        raise SystemExit("--batchnorm/--dropout apply to mlp and cnn (as in jtrain)")
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)), "lenet conv6-conv16-120-84-10"
+
+
 def main(argv):
     args = parse_args(argv)
     # Debian's torch does its GEMMs in OpenBLAS (pthreads build), whose thread count
@@ -103,14 +151,14 @@ def main(argv):
     xtr = ((xtr - mean) / std).contiguous()
     xte = ((xte - mean) / std).contiguous()
 
-    sizes = [xtr.shape[1]] + [int(h) for h in args.hidden.split(",")] + [10]
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    model, arch = build(nn, args)
+    if args.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    if args.model != "mlp":  # the image models take [N, 1, 28, 28]
+        xtr = xtr.reshape(-1, 1, 28, 28).contiguous()
+        xte = xte.reshape(-1, 1, 28, 28).contiguous()
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(args.seed)
 
@@ -161,9 +209,10 @@ def main(argv):
     steady = history[1:] if len(history) > 1 else history
     sps = sum(n for _ in steady) / sum(h["seconds"] for h in steady)
     result = {
-        "impl": "pytorch", "torch": torch.__version__, "device": "cpu", "model": "mlp",
-        "architecture": "mlp " + "-".join(str(s) for s in sizes), "epochs": args.epochs, "batch": args.batch,
-        "threads": torch.get_num_threads(), "optimizer": "sgd", "lr": args.lr, "momentum": args.momentum,
+        "impl": "pytorch", "torch": torch.__version__, "device": "cpu", "model": args.model,
+        "architecture": arch, "epochs": args.epochs, "batch": args.batch,
+        "threads": torch.get_num_threads(), "optimizer": args.optimizer, "lr": args.lr,
+        "momentum": args.momentum if args.optimizer == "sgd" else None, "batchnorm": args.batchnorm, "dropout": args.dropout,
         "seed": args.seed, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "train_samples": n, "test_samples": int(xte.shape[0]),
         "test_accuracy": history[-1]["test_accuracy"], "final_train_loss": history[-1]["train_loss"],
         "samples_per_sec": sps, "history": history,
