@@ -187,6 +187,47 @@ class CpuConvPoolTest {
     }
 
     @Test
+    void maxPool2x2FastPathKeepsTheRuleForNaNsZerosAndInfinities() {
+        // every 2x2 window over values chosen to tie and to hold NaNs (two payloads, so "which NaN" shows),
+        // signed zeros and infinities; the reference is the sequential rule: replace when v > best or v is NaN
+        float nanA = Float.intBitsToFloat(0x7fc00001);
+        float nanB = Float.intBitsToFloat(0xffc00002);
+        float[] pool = {nanA, nanB, -0f, 0f, 1f, -1f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1f,
+                Float.MIN_VALUE, -Float.MAX_VALUE};
+        SplittableRandom r = new SplittableRandom(77);
+        int n = 2, c = 3, h = 9, w = 11;   // odd: the last row and column belong to no window
+        float[] xs = new float[n * c * h * w];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = pool[r.nextInt(pool.length)];
+        }
+        int oh = h / 2, ow = w / 2;
+        Tensor y = zerosT(n, c, oh, ow);
+        Tensor idx = B.zeros(DType.INT64, Shape.of(n, c, oh, ow));
+        B.maxPool2dForward(t(xs, n, c, h, w), ConvSpec.square(2, 2, 0), y, idx);
+        for (int p = 0; p < n * c; p++) {
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    float best = 0;
+                    int bi = -1;
+                    for (int u = 0; u < 2; u++) {
+                        for (int v = 0; v < 2; v++) {
+                            int at = (2 * i + u) * w + 2 * j + v;
+                            float val = xs[p * h * w + at];
+                            if (bi < 0 || val > best || Float.isNaN(val)) {
+                                best = val;
+                                bi = at;
+                            }
+                        }
+                    }
+                    int o = (p * oh + i) * ow + j;
+                    assertEquals(bi, idx.longs()[o], "index of output " + o);
+                    assertEquals(Float.floatToRawIntBits(best), Float.floatToRawIntBits(y.floats()[o]), "bits of output " + o);
+                }
+            }
+        }
+    }
+
+    @Test
     void maxPoolMatchesNaiveOnOddSizes() {
         SplittableRandom r = new SplittableRandom(35);
         for (ConvSpec s : new ConvSpec[] {ConvSpec.square(2, 2, 0), ConvSpec.square(3, 2, 0), ConvSpec.square(3, 1, 1),
