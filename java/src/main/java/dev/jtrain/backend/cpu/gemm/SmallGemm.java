@@ -13,8 +13,11 @@ package dev.jtrain.backend.cpu.gemm;
  * one partial sum per lane and adds the lanes at the end, so its bits depend on the vector width.
  */
 interface SmallGemm {
-    /** Row counts up to this take the small path (measured: above it packing pays for itself). */
-    int MAX_ROWS = 8;
+    /**
+     * Row counts up to this take the small path (above it packing pays for itself); the system property
+     * {@code jtrain.gemm.smallRows} changes it (0 turns the path off: benchmarks compare both).
+     */
+    int MAX_ROWS = Integer.getInteger("jtrain.gemm.smallRows", 8);
 
     /** C[r, j] for r in [0, m), j in [j0, j1), op(B) = B (k x n, row stride ldb). */
     void nn(int m, int j0, int j1, int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
