@@ -120,14 +120,21 @@ public sealed interface Param permits Param.LogUniform, Param.Uniform, Param.Int
         return Math.min(hi, Math.max(lo, r));
     }
 
-    /** Shortest text of a double that parses back to it: plain digits between 1e-4 and 1e7, else scientific. */
+    /**
+     * Shortest text of a double that parses back to it: plain digits from 1e-4 to below 1e7 ({@code 0.0003162}),
+     * else {@code 3.162e-6}.
+     */
     static String text(double v) {
         if (v == 0) {
             return "0";
         }
         BigDecimal d = new BigDecimal(Double.toString(v)).stripTrailingZeros();
         double a = Math.abs(v);
-        return a >= 1e-4 && a < 1e7 ? d.toPlainString() : d.toString();
+        if (a >= 1e-4 && a < 1e7) {
+            return d.toPlainString();
+        }
+        int exponent = d.precision() - d.scale() - 1;
+        return d.movePointLeft(exponent).stripTrailingZeros().toPlainString() + "e" + exponent;
     }
 
     /** Distinct values in order. */

@@ -92,8 +92,12 @@ public final class SearchReport {
         return b.toString();
     }
 
+    /** Fixed decimals; scientific for magnitudes from 1e5 (a loss that blew up) so the column stays narrow. */
     private static String fixed(double v, int decimals) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%." + decimals + "f", v);
+        if (Double.isNaN(v)) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, Math.abs(v) < 1e5 ? "%." + decimals + "f" : "%.3e", v);
     }
 
     /** {@code results.csv}: the table's rows with the values at full precision. */
