@@ -167,15 +167,15 @@ public final class SearchCommand implements Callable<Integer> {
         }
         HyperparameterSearch.Settings settings = new HyperparameterSearch.Settings(m, trials == null ? 10 : trials,
                 gridPoints, rounds, keep, margin, seed);
-        CommandSpec trainSpec = new CommandLine(new TrainCommand()).getCommandSpec();
+        CommandLine trainCli = new CommandLine(new TrainCommand()); // jtrain train's options: the keys a space may use
         for (Param p : searchSpace.params()) {
-            checkSearchable(trainSpec, p);
+            checkSearchable(trainCli.getCommandSpec(), p);
         }
-        checkTrainArgs(searchSpace);
+        checkTrainArgs(trainCli, searchSpace);
         Path outDir = outDir();
 
         // ---- the search
-        TrialRunner runner = new TrialRunner(outDir, searchSpace);
+        TrialRunner runner = new TrialRunner(outDir, trainCli.getCommandSpec());
         HyperparameterSearch search = new HyperparameterSearch(settings);
         if (!quiet) {
             console.printf(Locale.ROOT, "jtrain search: %s search, %s, %d round%s, ranked on a %s validation split; results in %s%n",
@@ -256,9 +256,8 @@ public final class SearchCommand implements Callable<Integer> {
     }
 
     /** The training options given to the search must parse as jtrain train's and must not set what the search sets. */
-    private void checkTrainArgs(SearchSpace searchSpace) {
-        TrainCommand probe = new TrainCommand();
-        CommandLine.ParseResult pr = new CommandLine(probe).parseArgs(trainArgs.toArray(String[]::new));
+    private void checkTrainArgs(CommandLine trainCli, SearchSpace searchSpace) {
+        CommandLine.ParseResult pr = trainCli.parseArgs(trainArgs.toArray(String[]::new));
         if (!pr.errors().isEmpty()) {
             throw new TrainCommand.UsageException(pr.errors().get(0).getMessage()
                     + " (options other than the search's are passed to jtrain train)");
@@ -320,15 +319,14 @@ public final class SearchCommand implements Callable<Integer> {
     /** Runs one trial: the train command in this process, its files in OUT/trial-NNN/. */
     private final class TrialRunner implements HyperparameterSearch.TrialRunner {
         private final Path outDir;
-        private final SearchSpace searchSpace;
-        private final CommandSpec trainSpec = new CommandLine(new TrainCommand()).getCommandSpec();
+        private final CommandSpec trainSpec;
         /** The test result of the best trial so far. */
         SearchReport.TestResult bestTest;
         private Trial bestSoFar;
 
-        TrialRunner(Path outDir, SearchSpace searchSpace) {
+        TrialRunner(Path outDir, CommandSpec trainSpec) {
             this.outDir = outDir;
-            this.searchSpace = searchSpace;
+            this.trainSpec = trainSpec;
         }
 
         /** The train arguments of a trial: the search's, the trial's values, seed, split and the trial's files. */

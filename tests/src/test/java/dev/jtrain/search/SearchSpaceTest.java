@@ -38,7 +38,7 @@ class SearchSpaceTest {
         assertError("dropout=lin:0", "dropout", "lin:LO:HI");
         assertError("dropout=lin:0:0.5:1", "dropout", "lin:LO:HI");
         assertError("dropout=lin:a:0.5", "dropout", "LO 'a' is not a number");
-        assertError("dropout=lin:0:inf", "dropout", "HI must be finite");
+        assertError("dropout=lin:0:1e999", "dropout", "HI must be finite");
         assertError("batch=int:16:6.5", "batch", "HI '6.5' is not an integer");
         assertError("optimizer=sgd||adam", "optimizer", "empty choice");
         assertError("optimizer=sgd|adam|sgd", "optimizer", "'sgd' twice");
