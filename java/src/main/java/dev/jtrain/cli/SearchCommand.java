@@ -184,12 +184,12 @@ public final class SearchCommand implements Callable<Integer> {
                     outDir);
             console.flush();
         }
-        HyperparameterSearch.Result result = search.run(searchSpace, runner, new ProgressLines(console, quiet, rounds, keep));
+        ObjectNode settingsJson = settingsJson(searchSpace, settings);
+        HyperparameterSearch.Result result = search.run(searchSpace, runner, new ProgressLines(console, quiet, rounds, keep,
+                soFar -> writeResults(new SearchReport(searchSpace, soFar), outDir, settingsJson, runner.bestTest)));
 
-        // ---- the results
+        // ---- the results (the files were rewritten after every trial; the plots are drawn once)
         SearchReport report = new SearchReport(searchSpace, result);
-        report.writeCsv(outDir.resolve("results.csv"));
-        report.writeJson(outDir.resolve("results.json"), settingsJson(searchSpace, settings), runner.bestTest);
         if (plot) {
             SearchPlots.validationCurves(result.trials(), outDir.resolve("val-curves.png"));
             for (Param p : searchSpace.params()) {
@@ -218,6 +218,16 @@ public final class SearchCommand implements Callable<Integer> {
         console.printf("results: %s, %s%n", outDir.resolve("results.csv"), outDir.resolve("results.json"));
         console.flush();
         return 0;
+    }
+
+    /** results.csv and results.json, rewritten after every trial so that a search cut off keeps what it found. */
+    private static void writeResults(SearchReport report, Path outDir, ObjectNode settings, SearchReport.TestResult test) {
+        try {
+            report.writeCsv(outDir.resolve("results.csv"));
+            report.writeJson(outDir.resolve("results.json"), settings, test);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the results in " + outDir + ": " + e.getMessage(), e);
+        }
     }
 
     /** A key must be a jtrain train option that takes a value of the range's kind (a switch: true|false). */
@@ -448,8 +458,14 @@ public final class SearchCommand implements Callable<Integer> {
         }
     }
 
-    /** The console lines of a search: a line per round and one per trial. */
-    private record ProgressLines(PrintWriter out, boolean quiet, int rounds, int keep) implements HyperparameterSearch.Listener {
+    /** The console lines of a search (a line per round and one per trial) and the results files after each trial. */
+    private record ProgressLines(PrintWriter out, boolean quiet, int rounds, int keep,
+                                 java.util.function.Consumer<HyperparameterSearch.Result> save) implements HyperparameterSearch.Listener {
+        @Override
+        public void resultsSoFar(HyperparameterSearch.Result soFar) {
+            save.accept(soFar);
+        }
+
         @Override
         public void roundStarting(int round, SearchSpace box, int trials) {
             if (quiet) {

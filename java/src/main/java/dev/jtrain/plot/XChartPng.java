@@ -28,7 +28,8 @@ final class XChartPng {
                       List<String> names, List<double[]> xs, List<double[]> ys, Path file) throws IOException {
         XYChart chart = new XYChartBuilder().width(width).height(height).title(title).xAxisTitle(xLabel)
                 .yAxisTitle(yLabel).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        // many series: the legend goes beside the chart instead of over the curves
+        chart.getStyler().setLegendPosition(names.size() > 6 ? Styler.LegendPosition.OutsideE : Styler.LegendPosition.InsideNE);
         chart.getStyler().setYAxisLogarithmic(style.logY());
         chart.getStyler().setXAxisLogarithmic(style.logX());
         chart.getStyler().setLegendVisible(style.legend());

@@ -72,6 +72,10 @@ public final class HyperparameterSearch {
         /** {@code trial} ended; it was number {@code index} (1-based) of the {@code total} of its round. */
         default void trialFinished(Trial trial, int index, int total) {
         }
+
+        /** After each trial: the search so far (e.g. to keep the results files current, should the search be cut off). */
+        default void resultsSoFar(Result soFar) {
+        }
     }
 
     /** The trials in the order they ran, and the box of each round (first: the original space). */
@@ -125,6 +129,7 @@ public final class HyperparameterSearch {
                 trials.add(t);
                 done.add(t.values());
                 listener.trialFinished(t, i + 1, configs.size());
+                listener.resultsSoFar(new Result(trials, boxes));
             }
         }
         return new Result(trials, boxes);
