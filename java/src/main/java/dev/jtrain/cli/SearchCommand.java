@@ -179,7 +179,7 @@ public final class SearchCommand implements Callable<Integer> {
         HyperparameterSearch search = new HyperparameterSearch(settings);
         if (!quiet) {
             console.printf(Locale.ROOT, "jtrain search: %s search, %s, %d round%s, ranked on a %s validation split; results in %s%n",
-                    m.label(), m == HyperparameterSearch.Mode.GRID ? GridSearch.size(searchSpace, gridPoints) + " grid points"
+                    m.label(), m == HyperparameterSearch.Mode.GRID ? "a grid of " + GridSearch.size(searchSpace, gridPoints) + " combinations"
                             : settings.trials() + " trials per round", rounds, rounds == 1 ? "" : "s", fmt(valSplit),
                     outDir);
             console.flush();
@@ -188,8 +188,9 @@ public final class SearchCommand implements Callable<Integer> {
         HyperparameterSearch.Result result = search.run(searchSpace, runner, new ProgressLines(console, quiet, rounds, keep,
                 soFar -> writeResults(new SearchReport(searchSpace, soFar), outDir, settingsJson, runner.bestTest)));
 
-        // ---- the results (the files were rewritten after every trial; the plots are drawn once)
+        // ---- the results (also rewritten after every trial; the last rounds may have run no new trial)
         SearchReport report = new SearchReport(searchSpace, result);
+        writeResults(report, outDir, settingsJson, runner.bestTest);
         if (plot) {
             SearchPlots.validationCurves(result.trials(), outDir.resolve("val-curves.png"));
             for (Param p : searchSpace.params()) {
