@@ -148,6 +148,9 @@ public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ModelOptions modelOptions = new ModelOptions();
 
+    /** Set when the run is a trial of {@code jtrain search} (then the test set is left to it); null otherwise. */
+    TrialObserver trialObserver;
+
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
     void spec(CommandSpec spec) {
@@ -310,6 +313,9 @@ public final class TrainCommand implements Callable<Integer> {
                 }
             }
 
+            if (trialObserver != null) {
+                trialObserver.starting(trainer);
+            }
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
             int firstEpoch = checkpoint.prepare(net, opt, gen, preprocessing, epochs, quiet ? null : out);
             checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing); // after the monitor: no diverged saves
@@ -323,7 +329,7 @@ public final class TrainCommand implements Callable<Integer> {
             // ---- train
             List<EpochMetrics> history;
             try {
-                history = trainer.fit(train, validation, test, firstEpoch, epochs, batch, gen);
+                history = trainer.fit(train, validation, trialObserver == null ? test : null, firstEpoch, epochs, batch, gen);
             } catch (IllegalArgumentException e) {
                 // The flags were valid; a bad value met during the run (e.g. a label outside the classes) is a run failure.
                 throw new RunFailure(e.getMessage(), e);
@@ -371,6 +377,9 @@ public final class TrainCommand implements Callable<Integer> {
                 } catch (IOException e) {
                     throw new DataFileException(metricsPath, "cannot write the metrics file: " + e.getMessage(), e);
                 }
+            }
+            if (trialObserver != null) {
+                trialObserver.finished(trainer, report, test, batch);
             }
             return 0;
         }
