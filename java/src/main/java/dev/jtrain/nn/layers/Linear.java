@@ -71,11 +71,14 @@ public class Linear extends Layer {
     }
 
     /**
-     * Accumulates the weight gradient given dy^T x's operands: W.grad += dy^T x here; a subclass that
+     * Accumulates the weight gradient given dy^T x's operands: W.grad += dy^T x here (written directly when
+     * the gradient was just zeroed); a subclass that
      * transformed W in {@link #forwardWeight} applies the transform's derivative.
      */
     protected void accumulateWeightGradient(Backend be, Tensor dy2d, Tensor x2d) {
-        be.gemm(true, false, 1f, dy2d, x2d, 1f, weight.grad());
+        // a gradient zeroed since the last step is overwritten (beta = 0): no zero fill, no read of the old one
+        float beta = weight.takeZeroGrad() ? 0f : 1f;
+        be.gemm(true, false, 1f, dy2d, x2d, beta, weight.grad());
     }
 
     @Override
