@@ -284,12 +284,19 @@ public final class CheckpointOptions {
                 resumed == null ? null : resumed.history());
     }
 
-    /** Registers the saver, if any, with the trainer. */
-    void addSaver(Trainer trainer, CommandSpec spec, Layer model, Optimizer optimizer, Generator gen, JsonNode preprocessing) {
+    /** Registers the saver, if any, with the trainer, and returns it (null without --save/--resume). */
+    CheckpointSaver addSaver(Trainer trainer, CommandSpec spec, Layer model, Optimizer optimizer, Generator gen,
+                             JsonNode preprocessing) {
         CheckpointSaver s = saver(spec, model, optimizer, gen, preprocessing);
         if (s != null) {
             trainer.addListener(s);
         }
+        return s;
+    }
+
+    /** With --resume: the loaded checkpoint (its weights are in the model after {@link #prepare}); else null. */
+    Checkpoint resumed() {
+        return resumed;
     }
 
     /** Every option's value except this invocation's ({@link #SESSION}), as JSON: booleans, strings, lists of strings. */

@@ -304,7 +304,7 @@ public final class TrainCommand implements Callable<Integer> {
                         loaded.prepared().preprocessor().summary(),
                         loaded.prepared().trainTransform() == null ? "" : "; augment " + dataOptions.augment);
                 out.flush();
-                trainer.addListener(new ConsoleReporter(out));
+                trainer.addListener(new ConsoleReporter(out, opt::lr)); // after the schedule: the epoch's first LR
                 if (ProgressBarListener.wanted()) {
                     trainer.addListener(new ProgressBarListener());
                 }
@@ -312,8 +312,8 @@ public final class TrainCommand implements Callable<Integer> {
 
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
             int firstEpoch = checkpoint.prepare(net, opt, gen, preprocessing, epochs, quiet ? null : out);
-            checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing); // after the monitor: no diverged saves
-            weights.install(trainer, out);
+            weights.install(trainer, checkpoint.resumed(), out); // before the saver: each save holds the epoch's EMA/best
+            weights.saveWith(checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing), net); // after the monitor
             watch.install(trainer, lossFn, m -> Optimizers.create(optimizer, checkpoint.trainable(m), optSettings), train,
                     gen, firstEpoch == 1, out);
             if (recipeDecay) {
