@@ -151,21 +151,7 @@ public final class CheckpointOptions {
                 }
                 continue;
             }
-            JsonNode v = e.getValue();
-            if (v.isBoolean()) {
-                if (v.booleanValue()) {
-                    args.add(name);
-                    restored.add(name);
-                }
-            } else if (v.isArray()) {
-                for (JsonNode x : v) {
-                    args.add(name);
-                    args.add(x.asText());
-                }
-                restored.add(name);
-            } else {
-                args.add(name);
-                args.add(v.asText());
+            if (addArgs(name, e.getValue(), args)) {
                 restored.add(name);
             }
         }
@@ -178,6 +164,29 @@ public final class CheckpointOptions {
         for (String name : restored) {
             spec.findOption(name).setValue(parsed.getCommandSpec().findOption(name).getValue());
         }
+    }
+
+    /**
+     * Adds a recorded option's value as command-line arguments: a true boolean as the bare flag, a list as the flag
+     * repeated, anything else as flag and text. Returns whether anything was added (a false boolean adds nothing).
+     */
+    static boolean addArgs(String name, JsonNode v, List<String> args) {
+        if (v.isBoolean()) {
+            if (v.booleanValue()) {
+                args.add(name);
+            }
+            return v.booleanValue();
+        }
+        if (v.isArray()) {
+            for (JsonNode x : v) {
+                args.add(name);
+                args.add(x.asText());
+            }
+            return true;
+        }
+        args.add(name);
+        args.add(v.asText());
+        return true;
     }
 
     /** The class count of the model's head: --classes, else the data's. */

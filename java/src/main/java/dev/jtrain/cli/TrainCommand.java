@@ -148,6 +148,14 @@ public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ModelOptions modelOptions = new ModelOptions();
 
+    @CommandLine.Mixin
+    SnapshotOptions snapshotOptions = new SnapshotOptions();
+
+    /** The command's picocli model (its options' values, as {@link CheckpointOptions#recordOptions} records them). */
+    CommandSpec commandSpec() {
+        return spec;
+    }
+
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
     void spec(CommandSpec spec) {
@@ -244,6 +252,7 @@ public final class TrainCommand implements Callable<Integer> {
         dataOptions.validate();
         int[] hiddenSizes = parseHidden(hidden);
         scheduleOptions.validate(batch);
+        snapshotOptions.validate(scheduleOptions.schedule, epochs);
         weightOptions.validate();
         watchOptions.validate();
         Models.validate(model, hiddenSizes, dropout, modelOptions.options()); // unknown model, misplaced switch -> error
@@ -319,6 +328,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (recipeDecay) {
                 trainer.addListener(new CosineDecayListener(opt));
             }
+            snapshotOptions.install(this, trainer, loaded.source().dir(), preprocessing, dev, quiet ? null : out);
 
             // ---- train
             List<EpochMetrics> history;
@@ -357,6 +367,7 @@ public final class TrainCommand implements Callable<Integer> {
             settings.putAll(scheduleOptions.settings());
             settings.putAll(weights.settings());
             settings.putAll(watch.settings());
+            settings.putAll(snapshotOptions.settings());
             settings.put("java", Runtime.version().toString());
             TrainingReport report = new TrainingReport(settings, history);
             if (!quiet) {
