@@ -79,10 +79,17 @@ public final class EnsembleCommand implements Callable<Integer> {
             return run(out);
         } catch (IllegalArgumentException | UnsupportedOperationException | DeviceUnavailableException e) {
             return fail(err, e.getMessage(), CommandLine.ExitCode.USAGE);
-        } catch (DataFileException e) {
+        } catch (DataFileException | BadMembers e) {
             return fail(err, e.getMessage(), CommandLine.ExitCode.SOFTWARE);
         } catch (IOException e) {
             return fail(err, e.getClass().getSimpleName() + ": " + e.getMessage(), CommandLine.ExitCode.SOFTWARE);
+        }
+    }
+
+    /** Checkpoints that cannot form an ensemble (e.g. different class counts): exit status 1. */
+    private static final class BadMembers extends RuntimeException {
+        BadMembers(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -113,6 +120,8 @@ public final class EnsembleCommand implements Callable<Integer> {
         List<Member> members = MemberLoader.loadAll(paths, new RecordedModel(), test.sampleDims(), dev);
         try {
             report = Ensemble.evaluate(members, test, rule, dev, batch);
+        } catch (IllegalArgumentException e) {
+            throw new BadMembers(e.getMessage(), e); // the files do not go together (classes): not a usage error
         } finally {
             members.forEach(Member::close);
         }
