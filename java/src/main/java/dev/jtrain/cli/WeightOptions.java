@@ -5,6 +5,7 @@ import dev.jtrain.io.Checkpoint;
 import dev.jtrain.io.CheckpointException;
 import dev.jtrain.io.CheckpointSaver;
 import dev.jtrain.io.EarlyStoppingState;
+import dev.jtrain.nn.Layer;
 import dev.jtrain.train.EarlyStopping;
 import dev.jtrain.train.Trainer;
 import dev.jtrain.train.WeightAveraging;
@@ -46,18 +47,10 @@ public final class WeightOptions implements AutoCloseable {
         }
     }
 
-    public void install(Trainer trainer, PrintWriter out) {
-        try {
-            install(trainer, null, out);
-        } catch (CheckpointException e) {
-            throw new IllegalStateException(e); // no checkpoint, nothing read
-        }
-    }
-
     /**
-     * Registers EMA and early stopping; with {@code resumed} (a checkpoint whose weights the model holds), continues
-     * their saved state and puts back the weights training continues from (when the saved run averaged). Install
-     * before the checkpoint saver, so that each save holds the state after its epoch.
+     * Registers EMA and early stopping; with {@code resumed} (a checkpoint whose weights the model holds; null for a
+     * fresh run), continues their saved state and puts back the weights training continues from (when the saved run
+     * averaged). Install before the checkpoint saver, so that each save holds the state after its epoch.
      */
     public void install(Trainer trainer, Checkpoint resumed, PrintWriter out) throws CheckpointException {
         if (ema != null) {
@@ -76,8 +69,17 @@ public final class WeightOptions implements AutoCloseable {
         }
     }
 
+    /** {@link #install(Trainer, Checkpoint, PrintWriter)} for a fresh run. */
+    public void install(Trainer trainer, PrintWriter out) {
+        try {
+            install(trainer, null, out);
+        } catch (CheckpointException e) {
+            throw new IllegalStateException("no checkpoint was read", e); // unreachable without a checkpoint
+        }
+    }
+
     /** Adds this run's EMA and early-stopping state to what {@code saver} (may be null) saves. */
-    public void saveWith(CheckpointSaver saver, dev.jtrain.nn.Layer model) {
+    public void saveWith(CheckpointSaver saver, Layer model) {
         if (saver == null) {
             return;
         }

@@ -8,8 +8,10 @@ import dev.jtrain.nn.Parameter;
 import dev.jtrain.tensor.Tensor;
 import dev.jtrain.train.WeightAveraging;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -67,7 +69,7 @@ public final class AveragingState {
         if (o.isMissingNode() || o.isNull()) {
             return;
         }
-        java.nio.file.Path sidecar = checkpoint.sidecarFile();
+        Path sidecar = checkpoint.sidecarFile();
         long updates = o.path("updates").asLong(-1);
         if (!o.path("averaged_in_weights_file").isBoolean() || updates < 0) {
             throw new CheckpointException(sidecar, KEY + ": expected updates >= 0 and averaged_in_weights_file, got "
@@ -94,9 +96,9 @@ public final class AveragingState {
         }
     }
 
-    private static void check(List<String> names, Map<String, Tensor> tensors, Layer model, java.nio.file.Path sidecar,
+    private static void check(List<String> names, Map<String, Tensor> tensors, Layer model, Path sidecar,
                               String what) throws CheckpointException {
-        if (!tensors.keySet().equals(new java.util.LinkedHashSet<>(names))) {
+        if (!tensors.keySet().equals(new LinkedHashSet<>(names))) {
             throw new CheckpointException(sidecar, KEY + "." + what + ": tensors " + tensors.keySet()
                     + ", the model trains " + names);
         }

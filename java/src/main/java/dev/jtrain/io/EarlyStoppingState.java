@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jtrain.tensor.Tensor;
 import dev.jtrain.train.EarlyStopping;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -52,7 +53,7 @@ public final class EarlyStoppingState {
         if (o.isMissingNode() || o.isNull()) {
             return;
         }
-        java.nio.file.Path sidecar = checkpoint.sidecarFile();
+        Path sidecar = checkpoint.sidecarFile();
         int bestEpoch = o.path("best_epoch").asInt(-1);
         int since = o.path("epochs_since_best").asInt(-1);
         if (bestEpoch < 0 || since < 0 || !o.path("maximize").isBoolean()) {
