@@ -247,6 +247,13 @@ class ResumeTest {
     }
 
     @Test
+    void emuEmaAndEarlyStoppingResumeEqualsUninterrupted() throws Exception {
+        device = dev.jtrain.backend.gpu.TestDevices.gpu();
+        Function<Sequential, Optimizer> adam = n -> new Adam(n.parameters(), 0.01);
+        assertEquals(straightWatched(adam, 2, 5), resumedWatched(adam, 1, 2, 5, true));
+    }
+
+    @Test
     void theWeightsFileHoldsTheAverageAndTheSectionTheTrainingWeights() throws Exception {
         Path f = tmp.resolve("avg.safetensors");
         Generator gen = new Generator(11);
