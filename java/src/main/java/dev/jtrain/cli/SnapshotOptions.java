@@ -52,7 +52,9 @@ public final class SnapshotOptions {
         if (snapshots == null) {
             return;
         }
-        dir();
+        if (Files.exists(dir()) && !Files.isDirectory(dir())) {
+            throw new IllegalArgumentException("--snapshots " + snapshots + ": is a file, not a folder");
+        }
         if (schedule == null || !schedule.name().equals("cosine-restarts")) {
             throw new IllegalArgumentException("--snapshots needs --schedule cosine-restarts:T0[:T_MULT[:ETA_MIN]] (a "
                     + "snapshot is taken at the end of each restart cycle), got --schedule "
