@@ -151,6 +151,14 @@ public final class TrainCommand implements Callable<Integer> {
     /** Set when the run is a trial of {@code jtrain search} (then the test set is left to it); null otherwise. */
     TrialObserver trialObserver;
 
+    @CommandLine.Mixin
+    SnapshotOptions snapshotOptions = new SnapshotOptions();
+
+    /** The command's picocli model (its options' values, as {@link CheckpointOptions#recordOptions} records them). */
+    CommandSpec commandSpec() {
+        return spec;
+    }
+
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
     void spec(CommandSpec spec) {
@@ -247,6 +255,7 @@ public final class TrainCommand implements Callable<Integer> {
         dataOptions.validate();
         int[] hiddenSizes = parseHidden(hidden);
         scheduleOptions.validate(batch);
+        snapshotOptions.validate(scheduleOptions.schedule, epochs);
         weightOptions.validate();
         watchOptions.validate();
         Models.validate(model, hiddenSizes, dropout, modelOptions.options()); // unknown model, misplaced switch -> error
@@ -307,7 +316,7 @@ public final class TrainCommand implements Callable<Integer> {
                         loaded.prepared().preprocessor().summary(),
                         loaded.prepared().trainTransform() == null ? "" : "; augment " + dataOptions.augment);
                 out.flush();
-                trainer.addListener(new ConsoleReporter(out));
+                trainer.addListener(new ConsoleReporter(out, opt::lr)); // after the schedule: the epoch's first LR
                 if (ProgressBarListener.wanted()) {
                     trainer.addListener(new ProgressBarListener());
                 }
@@ -318,13 +327,14 @@ public final class TrainCommand implements Callable<Integer> {
             }
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
             int firstEpoch = checkpoint.prepare(net, opt, gen, preprocessing, epochs, quiet ? null : out);
-            checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing); // after the monitor: no diverged saves
-            weights.install(trainer, out);
+            weights.install(trainer, checkpoint.resumed(), out); // before the saver: each save holds the epoch's EMA/best
+            weights.saveWith(checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing), net); // after the monitor
             watch.install(trainer, lossFn, m -> Optimizers.create(optimizer, checkpoint.trainable(m), optSettings), train,
                     gen, firstEpoch == 1, out);
             if (recipeDecay) {
                 trainer.addListener(new CosineDecayListener(opt));
             }
+            snapshotOptions.install(this, trainer, loaded.source().dir(), preprocessing, dev, quiet ? null : out);
 
             // ---- train
             List<EpochMetrics> history;
@@ -363,6 +373,7 @@ public final class TrainCommand implements Callable<Integer> {
             settings.putAll(scheduleOptions.settings());
             settings.putAll(weights.settings());
             settings.putAll(watch.settings());
+            settings.putAll(snapshotOptions.settings());
             settings.put("java", Runtime.version().toString());
             TrainingReport report = new TrainingReport(settings, history);
             if (!quiet) {
