@@ -253,7 +253,8 @@ public final class GpuBackend implements Backend, AutoCloseable {
     }
 
     /**
-     * Copies to the host, which waits for every op issued before (the copy runs on the legacy default stream);
+     * Copies to the host, which waits for every op issued before (the native stager copies on this backend's
+     * stream through pinned chunks and waits for the copy);
      * then reads the device error record, so {@code Tensor.to(cpu)} and {@code item()} report bad values.
      *
      * @throws DeviceValueException when a kernel since the last check saw a bad value (the record is cleared;
