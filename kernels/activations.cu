@@ -134,6 +134,7 @@ __device__ __forceinline__ double prelu_lane(double acc, float v, float g, float
 template <class L>
 struct PreluBackwardTerms : PreluBackwardParams {
     using Params = PreluBackwardParams;
+    using Lanes = L;
     struct Loaded {
         typename L::T v, g;
     };

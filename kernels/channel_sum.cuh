@@ -16,8 +16,8 @@
 // chunk of the channel's flattened (n, i) range in units of V floats (V = 4 where inner % 4 == 0, else 1)
 // with a cursor: one division per thread at the start, none per unit. Where the pointers are 16-byte aligned
 // a unit is one float4 load, else four float loads of the same values, and the V terms of a unit are added
-// in lane order either way: the alignment changes the instructions, not the bits. Each thread keeps
-// kChanSumUnroll units' loads in flight before it adds any.
+// in lane order either way: the alignment changes the instructions, not the bits. Each thread keeps several
+// units' loads in flight before it adds any (4 float4 or 8 floats per input).
 // Columns layout (inner == 1, [N, C]): blocks of 32 channels x JT_CHANSUM_COLUMN_ROWS row lanes, a warp
 // reading 32 consecutive channels of a row; the splits divide the rows.
 // Index: uint32_t when every element offset of the tensor fits (32-bit multiply-adds, no 64-bit arithmetic per
@@ -28,13 +28,16 @@
 #include "launch_config.h"
 #include "reduce_util.cuh"
 
-constexpr int kChanSumUnroll = 4;  // units loaded before any is added (planes: up to 4 float4 per input)
-
 // ------------------------------------------------------------------ loads of one unit
+
+// kUnroll: the units a thread loads before it adds any, 32 to 64 bytes per input: with 4 blocks of 256 threads per
+// SM that is 32-64 KiB in flight per SM, above the ~20 KiB Little's law asks of HBM3 (3.35 TB/s over 132 SMs at
+// ~0.8 us).
 
 // One float per unit.
 struct JtLanes1 {
     using T = float;
+    static constexpr int kUnroll = 8;
     template <class Index>
     static __device__ __forceinline__ float load(const float* p, Index u) { return p[u]; }
     template <class Index>
@@ -44,6 +47,7 @@ struct JtLanes1 {
 // Four floats per unit, 16-byte aligned: one vector load.
 struct JtLanes4 {
     using T = float4;
+    static constexpr int kUnroll = 4;
     template <class Index>
     static __device__ __forceinline__ float4 load(const float* p, Index u) { return reinterpret_cast<const float4*>(p)[u]; }
     template <class Index>
@@ -53,6 +57,7 @@ struct JtLanes4 {
 // Four floats per unit at any alignment: four loads of the same values JtLanes4 would read.
 struct JtLanes4Scalar {
     using T = float4;
+    static constexpr int kUnroll = 4;
     template <class Index>
     static __device__ __forceinline__ float4 load(const float* p, Index u) {
         const float* q = p + (Index)4 * u;
@@ -71,6 +76,7 @@ struct JtLanes4Scalar {
 // ------------------------------------------------------------------ term families
 //
 // Terms<L> (L one of the lane types above) is what pass 1 sums: Params holds its pointers and
+//   using Lanes = L;
 //   using Loaded = ...;                                     the inputs of one unit
 //   __device__ float channel(int c) const;                  a per-channel constant (PReLU: alpha[c])
 //   __device__ Loaded load(Index u) const;                  the unit's loads (no arithmetic)
@@ -122,22 +128,22 @@ struct JtRowCursor {
     }
 };
 
-// Adds `count` units from the cursor: kChanSumUnroll loads in flight, then their terms in unit order.
+// Adds `count` units from the cursor, in order: Lanes::kUnroll loads in flight, then their terms.
 template <class Terms, class Cursor>
 __device__ __forceinline__ double jt_channel_sum_walk(const Terms& t, Cursor& cur, typename Cursor::index_type count,
                                                       float ch) {
     using Index = typename Cursor::index_type;
-    constexpr Index kUnroll = kChanSumUnroll;
+    constexpr int kUnroll = Terms::Lanes::kUnroll;
     double acc = 0.0;
-    for (; count >= kUnroll; count -= kUnroll) {
-        Index at[kChanSumUnroll];
+    for (; count >= (Index)kUnroll; count -= (Index)kUnroll) {
+        Index at[kUnroll];
 #pragma unroll
-        for (int k = 0; k < kChanSumUnroll; ++k) at[k] = cur.take();
-        typename Terms::Loaded v[kChanSumUnroll];
+        for (int k = 0; k < kUnroll; ++k) at[k] = cur.take();
+        typename Terms::Loaded v[kUnroll];
 #pragma unroll
-        for (int k = 0; k < kChanSumUnroll; ++k) v[k] = t.load(at[k]);
+        for (int k = 0; k < kUnroll; ++k) v[k] = t.load(at[k]);
 #pragma unroll
-        for (int k = 0; k < kChanSumUnroll; ++k) acc = t.add(acc, v[k], at[k], ch);
+        for (int k = 0; k < kUnroll; ++k) acc = t.add(acc, v[k], at[k], ch);
     }
     for (; count > 0; --count) {
         const Index at = cur.take();

@@ -199,6 +199,7 @@ __device__ __forceinline__ double add_lanes(double acc, float4 v) {
 template <class L>
 struct BiasGradTerms : BiasGradParams {
     using Params = BiasGradParams;
+    using Lanes = L;
     using Loaded = typename L::T;
     __device__ float channel(int) const { return 0.f; }
     template <class Index>
