@@ -8,7 +8,8 @@
 // The starts are clamped to [0, in - pool] (a no-op for u in [0, 1) and out + pool - 1 <= in, what torch
 // allows; it keeps any other sample, NaN included, inside the plane), and int() is Java's cast (truncation,
 // NaN -> 0, saturating), which C's cast leaves undefined outside the int range. For a fixed u the starts never
-// decrease in i (each step is monotone), which lets the backward find the windows over a position by bisection.
+// decrease in i (each step is monotone), which lets the backward find the windows over a position by a search
+// that starts at the formula's inverse and corrects it by a step or two.
 #pragma once
 
 #include <stdint.h>
@@ -26,6 +27,7 @@ JT_HD int32_t jt_float_to_int_saturating(float v) {
 // One axis of one plane: what every start needs, computed once (the division and int(u * alpha)).
 struct JtFractionalAxis {
     float u, alpha;
+    float inv_alpha;  // 1 / alpha (0 for one window): only the search's first guess uses it
     int base;  // int(u * alpha)
     int last;  // in - pool: the last window's start and the clamp
     int out;
@@ -38,6 +40,7 @@ JT_HD JtFractionalAxis jt_fractional_axis(float u, int in, int out, int pool) {
     a.last = in - pool;
     a.out = out;
     a.alpha = out > 1 ? (float)a.last / (float)(out - 1) : 0.0f;
+    a.inv_alpha = a.alpha > 0.0f ? 1.0f / a.alpha : 0.0f;
     a.base = jt_float_to_int_saturating(u * a.alpha);
     return a;
 }
@@ -55,19 +58,23 @@ JT_HD int jt_fractional_start(float u, int in, int out, int pool, int i) {
     return jt_fractional_axis_start(jt_fractional_axis(u, in, out, pool), i);
 }
 
+// The first window i in [0, out] whose start is >= m (out when none). The guess inverts the formula
+// (start_i >= m  <=>  (i + u) alpha >= m + base, up to rounding), then walks to the exact answer, which the
+// starts' monotonicity makes correct from any guess: one start either side for samples in [0, 1), more only
+// for samples outside it (at most out steps).
+JT_HD int jt_fractional_first_at_least(const JtFractionalAxis& ax, int m) {
+    const float guess = ceilf(((float)m + (float)ax.base) * ax.inv_alpha - ax.u);
+    int64_t g = jt_float_to_int_saturating(guess);
+    g = g < 0 ? 0 : (g > ax.out ? ax.out : g);
+    int i = (int)g;
+    while (i > 0 && jt_fractional_axis_start(ax, i - 1) >= m) --i;
+    while (i < ax.out && jt_fractional_axis_start(ax, i) < m) ++i;
+    return i;
+}
+
 // The windows whose span [start_i, start_i + pool - 1] contains position x: i in [*lo, *hi] (empty when
-// *lo > *hi; windows leave gaps when alpha > pool). Bisection for the first start >= x - pool + 1, then a
-// walk while start_i <= x (about pool / alpha + 1 steps; alpha >= 1 for valid sizes).
+// *lo > *hi; windows leave gaps when alpha > pool).
 JT_HD void jt_fractional_covering(const JtFractionalAxis& ax, int pool, int x, int* lo, int* hi) {
-    const int want = x - pool + 1;  // start_i >= want and start_i <= x
-    int a = 0, b = ax.out;          // the first i in [a, b) with start_i >= want (out if none)
-    while (a < b) {
-        const int m = a + (b - a) / 2;
-        if (jt_fractional_axis_start(ax, m) < want) a = m + 1;
-        else b = m;
-    }
-    *lo = a;
-    int i = a;
-    while (i < ax.out && jt_fractional_axis_start(ax, i) <= x) ++i;
-    *hi = i - 1;
+    *lo = jt_fractional_first_at_least(ax, x - pool + 1);
+    *hi = jt_fractional_first_at_least(ax, x + 1) - 1;
 }

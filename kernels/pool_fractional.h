@@ -20,7 +20,8 @@ cudaError_t jt_pool_fractional_max_forward(const float* x, const float* samples,
                                            int c, int h, int w, int oh, int ow, int kh, int kw, cudaStream_t stream);
 
 // dx [n, c, h, w] = 0, then dy added at each argmax (overlapping windows add up). Gather, no atomics: one thread
-// per input element finds the windows over it (the starts never decrease: bisection) and adds the dy of those
+// per input element finds the windows over it (the starts never decrease: an inverted formula corrected by a
+// step or two) and adds the dy of those
 // that chose it in output order (row-major), so the result is deterministic and bit-equal to the cpu's.
 // An index that is not inside its own window (outside the plane included) routes nothing and, when err is not
 // null, is recorded there (JT_DEVERR_POOL_FRACTIONAL_BACKWARD_INDEX, index = the flat index into indices

@@ -251,16 +251,18 @@ void test_by_hand() {
     CHECK_ALL_CLOSE(gx.download(), dxw, 0.0, 0.0, "by hand: dx (overlaps add up, exact)");
 }
 
-// The covering range (the backward's bisection) against a scan of the starts, for every position, over many
-// samples and sizes, gaps (alpha > pool) and heavy overlap included.
+// The covering range (the backward's search: a guess from the inverted formula, then a walk) against a scan of
+// the starts, for every position, over many samples and sizes, gaps (alpha > pool) and heavy overlap included,
+// and samples outside [0, 1) (where the guess is far off and the walk does the work).
 void test_covering() {
     jt_test::Rng rng(7);
     int64_t wrong = 0;
     for (int in = 1; in <= 40; ++in)
         for (int pool = 1; pool <= 4 && pool <= in; ++pool)
             for (int out = 1; out + pool - 1 <= in; ++out)
-                for (int t = 0; t < 6; ++t) {
-                    const float u = t == 0 ? 0.0f : t == 1 ? 0.99999994f : (float)rng.uniform();
+                for (int t = 0; t < 10; ++t) {
+                    const float odd[] = {NAN, -1e30f, 7.5f, INFINITY};
+                    const float u = t == 0 ? 0.0f : t == 1 ? 0.99999994f : t >= 6 ? odd[t - 6] : (float)rng.uniform();
                     const JtFractionalAxis ax = jt_fractional_axis(u, in, out, pool);
                     const std::vector<int> seq = starts_ref(u, in, out, pool);
                     for (int i = 0; i < out; ++i) wrong += jt_fractional_axis_start(ax, i) != seq[i];
