@@ -33,16 +33,22 @@ struct JtFractionalAxis {
     int out;
 };
 
+// The axis with another plane's sample: alpha depends on the sizes only, so a launcher computes it once (host and
+// device divide alike: IEEE) and each thread sets u and base.
+JT_HD JtFractionalAxis jt_fractional_axis_with(JtFractionalAxis a, float u) {
+    a.u = u;
+    a.base = jt_float_to_int_saturating(u * a.alpha);
+    return a;
+}
+
 // For out >= 1, pool >= 1, in >= pool. With one window there is no alpha (no division by zero).
 JT_HD JtFractionalAxis jt_fractional_axis(float u, int in, int out, int pool) {
     JtFractionalAxis a;
-    a.u = u;
     a.last = in - pool;
     a.out = out;
     a.alpha = out > 1 ? (float)a.last / (float)(out - 1) : 0.0f;
     a.inv_alpha = a.alpha > 0.0f ? 1.0f / a.alpha : 0.0f;
-    a.base = jt_float_to_int_saturating(u * a.alpha);
-    return a;
+    return jt_fractional_axis_with(a, u);
 }
 
 // The start of window i (0 <= i < out). Each float operation stands alone ((i + u) * alpha has no
