@@ -12,6 +12,7 @@
 // that starts at the formula's inverse and corrects it by a step or two.
 #pragma once
 
+#include <math.h>
 #include <stdint.h>
 
 #include "common.cuh"

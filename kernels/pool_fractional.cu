@@ -108,8 +108,8 @@ __device__ __forceinline__ void gather_segment(const float* __restrict__ dy, con
     const int s0 = c * kSegment;
     const int s1 = s0 + kSegment < g.w ? s0 + kSegment : g.w;
     jt_fractional_covering(cols, g.kw, s0, &jlo, &jhi);
-    // The starts at the range's moving ends: jlo leaves when its start drops below s - kw + 1, jhi + 1 joins
-    // when its start reaches s (an index of ow stands for "no such window").
+    // The starts at the range's moving ends: window jlo drops out once it no longer reaches s (start < s - kw + 1),
+    // window jhi + 1 joins once it starts at or before s (an index of ow stands for "no such window").
     int lo_start = jlo < g.ow ? jt_fractional_axis_start(cols, jlo) : 0;
     int next_start = jhi + 1 < g.ow ? jt_fractional_axis_start(cols, jhi + 1) : 0;
     const Index ohw = (Index)g.oh * (Index)g.ow;
