@@ -14,7 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Fractional max pooling as torch's FractionalMaxPool2d(kernel_size, output_ratio): the pseudo-random start
- * sequences, values and gradients on a 5x5 input worked out by hand, ties, the seeded samples, and errors.
+ * sequences, values and gradients on a 5x5 input worked out by hand, ties, the seeded samples, and errors; and
+ * the same layer on the GPU test device ({@link TestDevices#gpu()}, emu by default): the same samples, values,
+ * indices and gradient bits as the cpu, the ops' argument errors on both, and a small conv net that trains to
+ * the cpu's losses.
  */
 class FractionalMaxPool2dTest {
 
