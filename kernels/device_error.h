@@ -38,6 +38,7 @@ enum JtDeviceErrorOp {
     JT_DEVERR_MAXOUT_BACKWARD_PIECE = 3,        // jt_activations_maxout_backward: piece[i] outside [0, pieces)
     JT_DEVERR_POOL_MAX_BACKWARD_INDEX = 4,      // jt_pool_max_backward: indices[o] outside [0, h * w)
     JT_DEVERR_POOL_MAX_SCATTER_INDEX = 5,       // jt_pool_max_backward_scatter: indices[o] outside [0, h * w)
+    JT_DEVERR_POOL_FRACTIONAL_BACKWARD_INDEX = 6,  // jt_pool_fractional_max_backward: indices[o] not in o's window
 };
 
 #define JT_DEVERR_INDEX_MAX 0xFFFFFFFEull

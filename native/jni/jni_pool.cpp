@@ -1,6 +1,7 @@
-// JNI for kernels/pool.h: max and average pooling over NCHW planes.
+// JNI for kernels/pool.h and kernels/pool_fractional.h: max, average and fractional max pooling over NCHW planes.
 #include "jni_common.h"
 #include "pool.h"
+#include "pool_fractional.h"
 
 namespace {
 
@@ -70,6 +71,49 @@ void JNICALL poolAvgBackward(JNIEnv* env, jclass, jlong dy, jlong dx, jint n, ji
               pw, jt::stream_of(stream));
 }
 
+// The fractional pooling's sizes: n, c, h, w, oh, ow, kh, kw >= 1, oh + kh - 1 <= h, ow + kw - 1 <= w; the
+// element counts of x (n c h w) and y (n c oh ow).
+bool fractional_sizes(jt::Check& ck, jint n, jint c, jint h, jint w, jint oh, jint ow, jint kh, jint kw,
+                      int64_t* x_elems, int64_t* y_elems) {
+    ck.positive("n", n).positive("c", c).positive("h", h).positive("w", w).positive("oh", oh).positive("ow", ow);
+    ck.positive("kh", kh).positive("kw", kw);
+    ck.that((int64_t)oh + kh - 1 <= h, "oh + kh - 1 must be <= h (every window inside the input)");
+    ck.that((int64_t)ow + kw - 1 <= w, "ow + kw - 1 must be <= w (every window inside the input)");
+    return (bool)ck.product("n * c * h * w", {n, c, h, w}, x_elems).product("n * c * oh * ow", {n, c, oh, ow}, y_elems);
+}
+
+// indices (int64, same shape as y) may be 0.
+void JNICALL poolFractionalMaxForward(JNIEnv* env, jclass, jlong x, jlong samples, jlong y, jlong indices, jint n,
+                                      jint c, jint h, jint w, jint oh, jint ow, jint kh, jint kw, jlong stream) {
+    jt::Check ck(env, "poolFractionalMaxForward");
+    if (!jt::require_stream(env, "poolFractionalMaxForward", "stream", stream)) return;
+    int64_t xe = 0, ye = 0;
+    if (!fractional_sizes(ck, n, c, h, w, oh, ow, kh, kw, &xe, &ye)) return;
+    if (!ck.f32("x", x, xe).f32("samples", samples, 2 * (int64_t)n * c).f32("y", y, ye)
+             .i64("indices", indices, ye, true)) {
+        return;
+    }
+    JT_LAUNCH(ck, jt_pool_fractional_max_forward, jt::dptr<const float>(x), jt::dptr<const float>(samples),
+              jt::dptr<float>(y), jt::dptr<int64_t>(indices), n, c, h, w, oh, ow, kh, kw, jt::stream_of(stream));
+}
+
+// err: the device error record for indices outside their window (kernels/device_error.h), 0 = not recorded.
+void JNICALL poolFractionalMaxBackward(JNIEnv* env, jclass, jlong dy, jlong indices, jlong samples, jlong dx, jint n,
+                                       jint c, jint h, jint w, jint oh, jint ow, jint kh, jint kw, jlong err,
+                                       jlong stream) {
+    jt::Check ck(env, "poolFractionalMaxBackward");
+    if (!jt::require_stream(env, "poolFractionalMaxBackward", "stream", stream)) return;
+    int64_t xe = 0, ye = 0;
+    if (!fractional_sizes(ck, n, c, h, w, oh, ow, kh, kw, &xe, &ye)) return;
+    if (!ck.f32("dy", dy, ye).i64("indices", indices, ye).f32("samples", samples, 2 * (int64_t)n * c)
+             .f32("dx", dx, xe).err_record("err", err)) {
+        return;
+    }
+    JT_LAUNCH(ck, jt_pool_fractional_max_backward, jt::dptr<const float>(dy), jt::dptr<const int64_t>(indices),
+              jt::dptr<const float>(samples), jt::dptr<float>(dx), n, c, h, w, oh, ow, kh, kw,
+              jt::dptr<JtDeviceError>(err), jt::stream_of(stream));
+}
+
 }  // namespace
 
 bool jt::register_pool(JNIEnv* env, jclass cls) {
@@ -80,5 +124,7 @@ bool jt::register_pool(JNIEnv* env, jclass cls) {
                                 method<poolMaxBackwardScatter>("poolMaxBackwardScatter"),
                                 method<poolAvgForward>("poolAvgForward"),
                                 method<poolAvgBackward>("poolAvgBackward"),
+                                method<poolFractionalMaxForward>("poolFractionalMaxForward"),
+                                method<poolFractionalMaxBackward>("poolFractionalMaxBackward"),
                             });
 }

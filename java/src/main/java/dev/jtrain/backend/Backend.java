@@ -203,6 +203,25 @@ public interface Backend extends TensorDevice {
 
     void avgPool2dBackward(Tensor dy, ConvSpec spec, Tensor dx);
 
+    /**
+     * Fractional max pooling (Graham, 2014; PyTorch's {@code FractionalMaxPool2d}): x [N, C, H, W] into
+     * y [N, C, OH, OW] (the output size is y's) over kh x kw windows whose starts come from the plane's two
+     * uniforms {@code samples} [N, C, 2] = (u_w, u_h) (float32, on this device) by {@link FractionalWindows}, so
+     * nothing data-dependent travels through the host. Needs OH + kh - 1 &lt;= H and OW + kw - 1 &lt;= W. The
+     * maximum is the first largest value in row-major order (a NaN wins, a later NaN over an earlier one, like
+     * torch); indices (int64, same shape as y; may be null) hold its h * W + w within the (n, c) plane.
+     */
+    void fractionalMaxPool2dForward(Tensor x, Tensor samples, int kh, int kw, Tensor y, Tensor indices);
+
+    /**
+     * dx [N, C, H, W] = 0, then dy added at each argmax in output order (overlapping windows add up; the same
+     * bits on every device). {@code samples}, kh and kw are the forward's: a device backend gathers per input
+     * element with them (deterministic, no atomics). Each index must lie inside its own window, as the forward
+     * wrote it; one that does not is an error (thrown on the cpu; on a GPU it routes nothing and is reported at
+     * the next sync, like {@link #maxPool2dBackward}'s).
+     */
+    void fractionalMaxPool2dBackward(Tensor dy, Tensor indices, Tensor samples, int kh, int kw, Tensor dx);
+
     // ---------------------------------------------------------------- batch normalisation over [N, C, inner]
 
     /**

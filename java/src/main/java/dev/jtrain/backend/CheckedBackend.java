@@ -640,6 +640,57 @@ public final class CheckedBackend implements Backend {
         impl.avgPool2dBackward(dy, spec, dx);
     }
 
+    /**
+     * The fractional pooling's shapes: the input {@code in} [N, C, H, W] (x or dx), the output {@code out}
+     * [N, C, OH, OW] (y or dy) with OH, OW >= 1 and OH + kh - 1 <= H, OW + kw - 1 <= W (torch's condition:
+     * every window inside the input, the starts strictly inside the range), samples [N, C, 2].
+     */
+    private void fractionalShapes(String op, String inArg, Tensor in, String outArg, Tensor out, Tensor samples,
+                                  int kh, int kw) {
+        Checks.positive(op, "kh", kh);
+        Checks.positive(op, "kw", kw);
+        f32(op, inArg, in);
+        Checks.rank(op, inArg, in, 4, "[N, C, H, W]");
+        f32(op, outArg, out);
+        Checks.rank(op, outArg, out, 4, "[N, C, OH, OW]");
+        if (out.dim(0) != in.dim(0) || out.dim(1) != in.dim(1)) {
+            throw Checks.fail(op, outArg + " has shape " + out.shape() + " but " + inArg + " has shape " + in.shape()
+                    + " (N and C must match)");
+        }
+        int h = in.dim(2);
+        int w = in.dim(3);
+        int oh = out.dim(2);
+        int ow = out.dim(3);
+        if (oh < 1 || ow < 1 || (long) oh + kh - 1 > h || (long) ow + kw - 1 > w) {
+            throw Checks.fail(op, "pool " + kh + "x" + kw + " with output " + oh + "x" + ow + " (" + outArg + " "
+                    + out.shape() + ") does not fit the input " + h + "x" + w + " (" + inArg + " " + in.shape()
+                    + "): need output >= 1 and output + pool - 1 <= input on each axis");
+        }
+        f32(op, "samples", samples);
+        Checks.shape(op, "samples", samples, Shape.of(in.dim(0), in.dim(1), 2), "two uniforms (u_w, u_h) per (n, c)"
+                + " plane of " + inArg + " " + in.shape());
+    }
+
+    @Override
+    public void fractionalMaxPool2dForward(Tensor x, Tensor samples, int kh, int kw, Tensor y, Tensor indices) {
+        String op = "fractionalMaxPool2dForward";
+        fractionalShapes(op, "x", x, "y", y, samples, kh, kw);
+        if (indices != null) {
+            i64(op, "indices", indices);
+            Checks.sameShape(op, "y", y, "indices", indices);
+        }
+        impl.fractionalMaxPool2dForward(x, samples, kh, kw, y, indices);
+    }
+
+    @Override
+    public void fractionalMaxPool2dBackward(Tensor dy, Tensor indices, Tensor samples, int kh, int kw, Tensor dx) {
+        String op = "fractionalMaxPool2dBackward";
+        fractionalShapes(op, "dx", dx, "dy", dy, samples, kh, kw);
+        i64(op, "indices", indices);
+        Checks.sameShape(op, "dy", dy, "indices", indices);
+        impl.fractionalMaxPool2dBackward(dy, indices, samples, kh, kw, dx);
+    }
+
     // ---------------------------------------------------------------- batch normalisation
 
     private void optChannel(String op, String arg, Tensor t, Tensor x) {

@@ -344,6 +344,23 @@ public final class CpuBackend implements Backend {
                 dy.dim(3), spec);
     }
 
+    @Override
+    public void fractionalMaxPool2dForward(Tensor x, Tensor samples, int kh, int kw, Tensor y, Tensor indices) {
+        CpuFractionalPooling.forward(x.floats(), samples.floats(), y.floats(), indices == null ? null : indices.longs(),
+                x.dim(0) * x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3), kh, kw);
+    }
+
+    @Override
+    public void fractionalMaxPool2dBackward(Tensor dy, Tensor indices, Tensor samples, int kh, int kw, Tensor dx) {
+        long bad = CpuFractionalPooling.backward(dy.floats(), indices.longs(), samples.floats(), dx.floats(),
+                dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), kh, kw);
+        if (bad >= 0) {
+            throw Checks.fail("fractionalMaxPool2dBackward", "indices[" + bad + "] = " + indices.longs()[(int) bad]
+                    + " is not inside its " + kh + "x" + kw + " window in the " + dx.dim(2) + "x" + dx.dim(3)
+                    + " plane of dx " + dx.shape() + " (indices must be the forward's argmax)");
+        }
+    }
+
     // ---------------------------------------------------------------- batch normalisation
 
     @Override

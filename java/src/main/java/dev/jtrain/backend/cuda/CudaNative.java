@@ -251,6 +251,10 @@ public final class CudaNative {
 
     static native void poolAvgBackward(long dy, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream);
 
+    static native void poolFractionalMaxForward(long x, long samples, long y, long indices, int n, int c, int h, int w, int oh, int ow, int kh, int kw, long stream);
+
+    static native void poolFractionalMaxBackward(long dy, long indices, long samples, long dx, int n, int c, int h, int w, int oh, int ow, int kh, int kw, long err, long stream);
+
     /** NativeApi over the static natives above. */
     private static final class Api implements NativeApi {
         static final Api INSTANCE = new Api();
@@ -833,6 +837,16 @@ public final class CudaNative {
         @Override
         public void poolAvgBackward(long dy, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, long stream) {
             CudaNative.poolAvgBackward(dy, dx, n, c, h, w, kh, kw, sh, sw, ph, pw, stream);
+        }
+
+        @Override
+        public void poolFractionalMaxForward(long x, long samples, long y, long indices, int n, int c, int h, int w, int oh, int ow, int kh, int kw, long stream) {
+            CudaNative.poolFractionalMaxForward(x, samples, y, indices, n, c, h, w, oh, ow, kh, kw, stream);
+        }
+
+        @Override
+        public void poolFractionalMaxBackward(long dy, long indices, long samples, long dx, int n, int c, int h, int w, int oh, int ow, int kh, int kw, long err, long stream) {
+            CudaNative.poolFractionalMaxBackward(dy, indices, samples, dx, n, c, h, w, oh, ow, kh, kw, err, stream);
         }
     }
 }

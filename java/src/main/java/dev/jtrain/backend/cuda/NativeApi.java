@@ -476,4 +476,12 @@ public interface NativeApi {
 
     void poolAvgBackward(long dy, long dx, int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
                          long stream);
+
+    /** Fractional max pooling: samples [n, c, 2] (u_w, u_h); y and indices [n, c, oh, ow]; indices may be 0. */
+    void poolFractionalMaxForward(long x, long samples, long y, long indices, int n, int c, int h, int w, int oh, int ow,
+                                  int kh, int kw, long stream);
+
+    /** Indices not inside their own window are ignored and recorded in {@code err} (0 = not recorded). */
+    void poolFractionalMaxBackward(long dy, long indices, long samples, long dx, int n, int c, int h, int w, int oh,
+                                   int ow, int kh, int kw, long err, long stream);
 }

@@ -33,6 +33,7 @@ public final class DeviceErrors {
     public static final int MAXOUT_BACKWARD_PIECE = 3;
     public static final int POOL_MAX_BACKWARD_INDEX = 4;
     public static final int POOL_MAX_SCATTER_INDEX = 5;
+    public static final int POOL_FRACTIONAL_BACKWARD_INDEX = 6;
 
     private final NativeApi api;
     private final Device device;
@@ -111,6 +112,11 @@ public final class DeviceErrors {
                 arg = "indices";
                 result = "a bad index routes no gradient";
             }
+            case POOL_FRACTIONAL_BACKWARD_INDEX -> {
+                op = "fractionalMaxPool2dBackward";
+                arg = "indices";
+                result = "a bad index routes no gradient";
+            }
             default -> {
                 op = "unknown op (device error code " + code + ")";
                 arg = "value";
@@ -121,7 +127,11 @@ public final class DeviceErrors {
         String shown = value == Integer.MAX_VALUE || value == Integer.MIN_VALUE
                 ? value + " (clamped to int32)" : Integer.toString(value);
         String range = code == POOL_MAX_BACKWARD_INDEX || code == POOL_MAX_SCATTER_INDEX
-                ? "[0, " + limit + ") (the input plane H x W of dx)" : "[0, " + limit + ")";
+                ? "[0, " + limit + ") (the input plane H x W of dx)"
+                : code == POOL_FRACTIONAL_BACKWARD_INDEX
+                ? "its pooling window (in the " + limit + "-element plane H x W of dx; indices must be the forward's"
+                        + " argmax)"
+                : "[0, " + limit + ")";
         String message = op + ": " + arg + "[" + index + "] = " + shown + " is outside " + range
                 + (count > 1 ? " (" + count + " bad values in that call; this is the first)" : "")
                 + ". Detected on " + device + " at the next sync (" + where + "), so it may be reported after "

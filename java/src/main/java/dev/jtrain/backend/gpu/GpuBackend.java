@@ -689,6 +689,19 @@ public final class GpuBackend implements Backend, AutoCloseable {
                 s.strideH(), s.strideW(), s.padH(), s.padW(), stream);
     }
 
+    // Fractional max pooling: our kernels only (cuDNN has none), under every kernel choice.
+    @Override
+    public void fractionalMaxPool2dForward(Tensor x, Tensor samples, int kh, int kw, Tensor y, Tensor indices) {
+        api.poolFractionalMaxForward(ptr(x), ptr(samples), ptr(y), opt(indices), x.dim(0), x.dim(1), x.dim(2),
+                x.dim(3), y.dim(2), y.dim(3), kh, kw, stream);
+    }
+
+    @Override
+    public void fractionalMaxPool2dBackward(Tensor dy, Tensor indices, Tensor samples, int kh, int kw, Tensor dx) {
+        api.poolFractionalMaxBackward(ptr(dy), ptr(indices), ptr(samples), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2),
+                dx.dim(3), dy.dim(2), dy.dim(3), kh, kw, errors.address(), stream);
+    }
+
     // ---------------------------------------------------------------- batch normalisation
 
     /** cuDNN's smallest epsilon (CUDNN_BN_MIN_EPSILON); a smaller one stays on our kernels. */

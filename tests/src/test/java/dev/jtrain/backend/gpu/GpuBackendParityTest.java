@@ -826,6 +826,46 @@ class GpuBackendParityTest {
         return Stream.of(group("pooling", t));
     }
 
+    /** {N, C, H, W, kH, kW, OH, OW}: odd sizes, kernels 2 and 3, ratios ~0.5 / 0.7, one output row, alpha = 1. */
+    private static final int[][] FRACTIONAL = {
+        {3, 5, 7, 9, 2, 2, 3, 4},
+        {2, 3, 11, 13, 3, 3, 7, 9},
+        {2, 3, 10, 8, 3, 2, 5, 6},
+        {1, 2, 4, 5, 2, 2, 1, 2},
+        {2, 2, 9, 9, 2, 2, 8, 8},
+    };
+
+    @TestFactory
+    Stream<DynamicNode> fractionalPooling() {
+        List<DynamicNode> t = new ArrayList<>();
+        for (int[] g : FRACTIONAL) {
+            int n = g[0], c = g[1], h = g[2], w = g[3], kh = g[4], kw = g[5], oh = g[6], ow = g[7];
+            String s = " x[" + n + "," + c + "," + h + "," + w + "] k" + kh + "x" + kw + " -> " + oh + "x" + ow;
+            SplittableRandom r = rnd("fractional" + s);
+            float[] x = new float[n * c * h * w];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.rint(r.nextGaussian() * 3);   // ties: the first maximum wins
+            }
+            withSpecials(x, Float.NaN, Float.NEGATIVE_INFINITY, Float.NaN);
+            float[] samples = withSpecials(uniform(r, n * c * 2, 0, 1), 0f, 0.99999994f);
+            float[] dy = gauss(r, n * c * oh * ow, 0, 1);
+            // the windows come from the same float32 formula, a maximum is a comparison and a copy: exact; the
+            // backward adds each input's dy in output order on both sides (the GPU gathers in that order): exact
+            t.add(parity("fractionalMaxPool2d forward/backward" + s, on -> {
+                Tensor u = on.f(samples, n, c, 2);
+                Tensor y = on.zeros(n, c, oh, ow);
+                Tensor idx = on.zerosLong(n, c, oh, ow);
+                on.be.fractionalMaxPool2dForward(on.f(x, n, c, h, w), u, kh, kw, y, idx);
+                Tensor y2 = on.zeros(n, c, oh, ow);
+                on.be.fractionalMaxPool2dForward(on.f(x, n, c, h, w), u, kh, kw, y2, null);
+                Tensor dx = on.f(gauss(rnd("junk"), x.length, 0, 1), n, c, h, w);   // overwritten
+                on.be.fractionalMaxPool2dBackward(on.f(dy, n, c, oh, ow), idx, u, kh, kw, dx);
+                return out("y", y, "indices", idx, "yNoIndices", y2, "dx", dx);
+            }, tols("y", exact(), "yNoIndices", exact(), "dx", exact())));
+        }
+        return Stream.of(group("fractional pooling", t));
+    }
+
     private static Body avgBody(int n, int c, int h, int w, int oh, int ow, ConvSpec spec, float[] x, float[] dy) {
         return on -> {
             Tensor y = on.zeros(n, c, oh, ow);
@@ -1314,6 +1354,11 @@ class GpuBackendParityTest {
                 on.zeros(3, 2, 3, 3), null, ConvSpec.square(3, 1, 0), on.zeros(1, 3, 5, 5)));
         calls.put("maxPool2dForward: padding over half the kernel", (on, f) -> on.be.maxPool2dForward(
                 on.zeros(1, 1, 4, 4), ConvSpec.square(2, 1, 2), on.zeros(1, 1, 7, 7), null));
+        calls.put("fractionalMaxPool2dForward: window larger than the input allows", (on, f) ->
+                on.be.fractionalMaxPool2dForward(on.zeros(1, 1, 4, 4), on.zeros(1, 1, 2), 3, 3, on.zeros(1, 1, 3, 3),
+                        null));
+        calls.put("fractionalMaxPool2dBackward: samples shape", (on, f) -> on.be.fractionalMaxPool2dBackward(
+                on.zeros(1, 1, 2, 2), on.zerosLong(1, 1, 2, 2), on.zeros(1, 2), 2, 2, on.zeros(1, 1, 4, 4)));
         calls.put("avgPool2dBackward: dy shape", (on, f) -> on.be.avgPool2dBackward(on.zeros(1, 1, 3, 3),
                 ConvSpec.square(2, 2, 0), on.zeros(1, 1, 4, 4)));
         calls.put("batchNormForwardTrain: one value per channel", (on, f) -> on.be.batchNormForwardTrain(
