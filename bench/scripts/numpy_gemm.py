@@ -41,6 +41,9 @@ def parse_args(argv):
 
 def run_child(args):
     import numpy as np  # imported only here, after the environment is set
+    import blas_check
+    np.zeros((2, 2), dtype=np.float32) @ np.zeros((2, 2), dtype=np.float32)  # loads the BLAS
+    blas_check.require_optimized_blas("numpy_gemm.py")
 
     threads = int(os.environ["OPENBLAS_NUM_THREADS"])
     rng = np.random.default_rng(1234)

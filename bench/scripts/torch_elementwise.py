@@ -14,6 +14,8 @@ import os
 import statistics
 import time
 
+import blas_check
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -23,7 +25,10 @@ def main():
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    blas_check.clean_env()
     import torch
+    torch.zeros(2, 2) @ torch.zeros(2, 2)  # loads the BLAS
+    blas_check.require_optimized_blas("torch_elementwise.py")
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     rows = []

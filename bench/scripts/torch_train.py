@@ -32,6 +32,8 @@ import struct
 import sys
 import time
 
+import blas_check
+
 
 def parse_args(argv):
     here = os.path.dirname(os.path.abspath(__file__))
@@ -134,8 +136,11 @@ def main(argv):
     # (1 thread: the same either way). So passive is torch's best setting here and the default.
     if args.omp_wait_policy:
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
+    blas_check.clean_env()
     import torch
     import torch.nn as nn
+    torch.zeros(2, 2) @ torch.zeros(2, 2)  # loads the BLAS
+    blas_check.require_optimized_blas("torch_train.py")
 
     torch.set_num_threads(args.threads)
     try:
