@@ -4,149 +4,139 @@ import dev.jtrain.backend.ConvSpec;
 import dev.jtrain.backend.cpu.gemm.Sgemm;
 
 /**
- * 2-D convolution (cross-correlation, zero padding; FORMAT.md items 16-17) by im2col + SGEMM per sample.
+ * 2-D convolution (cross-correlation, zero padding; FORMAT.md items 16-17) by im2col + SGEMM over
+ * chunks of samples.
  *
- * <p>With K = Cin kH kW and P = OH OW, sample n's columns col [K, P] hold
- * {@code col[(c kH + u) kW + v, i OW + j] = xpad[n, c, i sH + u, j sW + v]}; then
- * {@code y[n] = W [Cout, K] col + b}, {@code dW += dy[n] [Cout, P] col^T} and
- * {@code dx[n] = col2im(W^T dy[n])}. A 1x1 kernel with stride 1 and no padding uses x itself as col.
+ * <p>With K = Cin kH kW and P = OH OW, a chunk of S samples is laid out as one column matrix
+ * col [K, S P]: sample s's output position q is column s P + q, and
+ * {@code col[(c kH + u) kW + v, s P + i OW + j] = xpad[s, c, i sH + u, j sW + v]}. Then one GEMM per
+ * chunk does each product: {@code Y = W [Cout, K] col} (scattered to NCHW with the bias added),
+ * {@code dW += dY [Cout, S P] col^T} and {@code dcol = W^T dY} (then col2im), where dY is dy of the
+ * chunk gathered into the same column order. One sample's GEMM is small (LeNet's conv2:
+ * 16 x 150 x 100), so per-sample calls spent their time packing and in call overhead; a chunk's GEMM
+ * is wide enough for the GEMM's own blocking and threading.
  *
- * <p>Threads: forward and dx run one task per sample (each sample's GEMM is then single-threaded;
- * with fewer samples than threads the samples run in turn and each GEMM goes parallel). dW is summed per fixed group of samples into its own
- * buffer and the groups are added in group order in double, so the bits do not depend on the thread
- * count. Column buffers are per-thread workspace, reused across calls.
+ * <p>S is the largest count whose col fits {@link #COL_FLOATS} floats (at least 1), a function of the
+ * shape only. The GEMM's bits do not depend on the thread count and chunks are processed in order,
+ * so neither do the results; im2col, col2im and the scatter/gather run one task per sample of the
+ * chunk, each writing its own region. dW accumulates chunk after chunk in float (beta = 1), as
+ * PyTorch's float32 GEMMs do. Work arrays are per-thread workspace of the calling thread, reused.
  */
 final class CpuConv {
     private CpuConv() {
     }
 
-    /** At most this many dW partial sums (groups of samples) per backward call. */
-    private static final int MAX_GROUPS = 16;
-
     /**
-     * Runs one task per sample (or group) on the pool when there are at least as many as threads (each
-     * task's GEMM then runs on its own thread); otherwise one after the other, each GEMM using the pool.
-     * Either way every output is computed the same way, so the bits do not change.
+     * Floats of one chunk's column matrix (8 MiB by default: LeNet's conv2 at batch 128 is one chunk,
+     * the cnn's conv2 four). Property {@code jtrain.conv.colFloats} overrides it, for tuning only.
      */
-    private static void bySample(int tasks, long work, java.util.function.IntConsumer body) {
-        if (tasks >= CpuThreads.threads()) {
-            CpuLoops.forTasks(tasks, work, body);
-        } else {
-            for (int t = 0; t < tasks; t++) {
-                body.accept(t);
-            }
-        }
-    }
+    static final int COL_FLOATS = Math.max(1, Integer.getInteger("jtrain.conv.colFloats", 1 << 21));
 
-    static boolean direct(ConvSpec s) {
-        return s.kernelH() == 1 && s.kernelW() == 1 && s.strideH() == 1 && s.strideW() == 1
-                && s.padH() == 0 && s.padW() == 0;
+    /** Samples per chunk for a column matrix of k rows and p columns per sample. */
+    static int samplesPerChunk(int k, int p, int n, int colFloats) {
+        long perSample = Math.max(1L, (long) k * p);
+        return (int) Math.max(1, Math.min(n, colFloats / perSample));
     }
 
     static void forward(float[] x, float[] w, float[] b, float[] y, int n, int cin, int h, int wd, int cout,
                         int oh, int ow, ConvSpec s) {
-        int k = cin * s.kernelH() * s.kernelW();
-        int p = oh * ow;
-        boolean direct = direct(s);
-        bySample(n, (long) n * cout * k * p, r -> {
-            float[] col;
-            int colOff;
-            if (direct) {
-                col = x;
-                colOff = r * cin * h * wd;
-            } else {
-                col = CpuWorkspace.floats(CpuWorkspace.COL, k * p);
-                colOff = 0;
-                im2col(x, r * cin * h * wd, cin, h, wd, oh, ow, s, col);
-            }
-            int yOff = r * cout * p;
-            Sgemm.sgemm(false, false, cout, p, k, 1f, w, 0, k, col, colOff, p, 0f, y, yOff, p);
-            if (b != null) {
-                for (int o = 0; o < cout; o++) {
-                    float bo = b[o];
-                    int base = yOff + o * p;
-                    for (int i = base; i < base + p; i++) {
-                        y[i] += bo;
-                    }
-                }
-            }
-        });
+        forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s, COL_FLOATS);
     }
 
     static void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db, int n, int cin,
                          int h, int wd, int cout, int oh, int ow, ConvSpec s) {
+        backward(x, w, dy, dx, dw, db, n, cin, h, wd, cout, oh, ow, s, COL_FLOATS);
+    }
+
+    /** {@link #forward} with a chosen chunk budget (tests place chunk boundaries with it). */
+    static void forward(float[] x, float[] w, float[] b, float[] y, int n, int cin, int h, int wd, int cout,
+                        int oh, int ow, ConvSpec s, int colFloats) {
         int k = cin * s.kernelH() * s.kernelW();
         int p = oh * ow;
         int xs = cin * h * wd;
-        if (db != null) {
-            CpuLoops.forTasks(cout, (long) n * cout * p, o -> db[o] = (float) (db[o] + CpuBias.channelSum(dy, n, cout, p, o)));
-        }
-        if (dw == null && dx == null) {
-            return;
-        }
-        boolean direct = direct(s);
-        int groupSize = (n + MAX_GROUPS - 1) / MAX_GROUPS;
-        int groups = n == 0 ? 0 : (n + groupSize - 1) / groupSize;
-        int wsize = cout * k;
-        float[] partial = dw == null ? null : CpuWorkspace.floats(CpuWorkspace.CONV_PARTIAL, groups * wsize);
-        bySample(groups, 2L * n * cout * k * p, g -> {
-            int r0 = g * groupSize;
-            int r1 = Math.min(n, r0 + groupSize);
-            for (int r = r0; r < r1; r++) {
-                int xOff = r * xs;
-                int dyOff = r * cout * p;
-                if (dw != null) {
-                    float[] col;
-                    int colOff;
-                    if (direct) {
-                        col = x;
-                        colOff = xOff;
-                    } else {
-                        col = CpuWorkspace.floats(CpuWorkspace.COL, k * p);
-                        colOff = 0;
-                        im2col(x, xOff, cin, h, wd, oh, ow, s, col);
+        int ys = cout * p;
+        int chunk = samplesPerChunk(k, p, n, colFloats);
+        float[] col = CpuWorkspace.floats(CpuWorkspace.COL, chunk * k * p);
+        float[] yc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, chunk * ys);
+        for (int r0 = 0; r0 < n; r0 += chunk) {
+            int first = r0;
+            int sc = Math.min(chunk, n - r0);
+            int ld = sc * p;
+            CpuLoops.forTasks(sc, (long) sc * k * p,
+                    t -> im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld));
+            Sgemm.sgemm(false, false, cout, ld, k, 1f, w, 0, k, col, 0, ld, 0f, yc, 0, ld);
+            CpuLoops.forTasks(sc, (long) sc * ys, t -> {
+                int dst = (first + t) * ys;
+                for (int o = 0; o < cout; o++) {
+                    float bo = b == null ? 0f : b[o];
+                    int src = o * ld + t * p;
+                    int d = dst + o * p;
+                    for (int q = 0; q < p; q++) {
+                        y[d + q] = yc[src + q] + bo;
                     }
-                    Sgemm.sgemm(false, true, cout, k, p, 1f, dy, dyOff, p, col, colOff, p,
-                            r == r0 ? 0f : 1f, partial, g * wsize, k);
-                }
-                if (dx != null) {
-                    if (direct) {
-                        Sgemm.sgemm(true, false, k, p, cout, 1f, w, 0, k, dy, dyOff, p, 0f, dx, xOff, p);
-                    } else {
-                        float[] dcol = CpuWorkspace.floats(CpuWorkspace.DCOL, k * p);
-                        Sgemm.sgemm(true, false, k, p, cout, 1f, w, 0, k, dy, dyOff, p, 0f, dcol, 0, p);
-                        col2im(dcol, cin, h, wd, oh, ow, s, dx, xOff);
-                    }
-                }
-            }
-        });
-        if (dw != null && groups > 0) {
-            CpuLoops.forRange(wsize, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    double sum = dw[i];
-                    for (int g = 0; g < groups; g++) {
-                        sum += partial[g * wsize + i];
-                    }
-                    dw[i] = (float) sum;
                 }
             });
         }
     }
 
-    /** col [cin kH kW, oh ow] of the sample at xOff (zero where the window reaches into the padding). */
-    static void im2col(float[] x, int xOff, int cin, int h, int wd, int oh, int ow, ConvSpec s, float[] col) {
+    /** {@link #backward} with a chosen chunk budget (tests place chunk boundaries with it). */
+    static void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db, int n, int cin,
+                         int h, int wd, int cout, int oh, int ow, ConvSpec s, int colFloats) {
+        int k = cin * s.kernelH() * s.kernelW();
+        int p = oh * ow;
+        int xs = cin * h * wd;
+        int ys = cout * p;
+        if (db != null) {
+            CpuLoops.forTasks(cout, (long) n * ys, o -> db[o] = (float) (db[o] + CpuBias.channelSum(dy, n, cout, p, o)));
+        }
+        if (dw == null && dx == null) {
+            return;
+        }
+        int chunk = samplesPerChunk(k, p, n, colFloats);
+        float[] col = CpuWorkspace.floats(CpuWorkspace.COL, chunk * k * p);
+        float[] dyc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, chunk * ys);
+        float[] dcol = dx == null ? null : CpuWorkspace.floats(CpuWorkspace.DCOL, chunk * k * p);
+        for (int r0 = 0; r0 < n; r0 += chunk) {
+            int first = r0;
+            int sc = Math.min(chunk, n - r0);
+            int ld = sc * p;
+            CpuLoops.forTasks(sc, (long) sc * (dw == null ? ys : ys + k * p), t -> {
+                int src = (first + t) * ys;
+                for (int o = 0; o < cout; o++) {
+                    System.arraycopy(dy, src + o * p, dyc, o * ld + t * p, p);
+                }
+                if (dw != null) {
+                    im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld);
+                }
+            });
+            if (dw != null) {
+                Sgemm.sgemm(false, true, cout, k, ld, 1f, dyc, 0, ld, col, 0, ld, 1f, dw, 0, k);
+            }
+            if (dx != null) {
+                Sgemm.sgemm(true, false, k, ld, cout, 1f, w, 0, k, dyc, 0, ld, 0f, dcol, 0, ld);
+                CpuLoops.forTasks(sc, (long) sc * k * p,
+                        t -> col2im(dcol, t * p, ld, cin, h, wd, oh, ow, s, dx, (first + t) * xs));
+            }
+        }
+    }
+
+    /**
+     * The columns of the sample at xOff into col: its row {@code (c kH + u) kW + v} starts at
+     * {@code colOff + row * ld} and holds P values (zero where the window reaches into the padding).
+     */
+    static void im2col(float[] x, int xOff, int cin, int h, int wd, int oh, int ow, ConvSpec s, float[] col,
+                       int colOff, int ld) {
         int kh = s.kernelH();
         int kw = s.kernelW();
         int sh = s.strideH();
         int sw = s.strideW();
         int ph = s.padH();
         int pw = s.padW();
-        int p = oh * ow;
         for (int c = 0; c < cin; c++) {
             int plane = xOff + c * h * wd;
             for (int u = 0; u < kh; u++) {
                 for (int v = 0; v < kw; v++) {
-                    int row = ((c * kh + u) * kw + v) * p;
+                    int row = colOff + ((c * kh + u) * kw + v) * ld;
                     // output columns j whose input column j*sw - pw + v lies in [0, wd)
                     int jLo = Math.max(0, Math.min(ow, ceilDiv(pw - v, sw)));
                     int jHi = Math.max(jLo, Math.min(ow, ceilDiv(wd + pw - v, sw)));
@@ -177,21 +167,24 @@ final class CpuConv {
         }
     }
 
-    /** dx[sample at xOff] = sum of dcol over the positions each input element appears in (overwrites). */
-    static void col2im(float[] dcol, int cin, int h, int wd, int oh, int ow, ConvSpec s, float[] dx, int xOff) {
+    /**
+     * dx[sample at xOff] = the sum of its columns in dcol (laid out as {@link #im2col} writes them) over
+     * the positions each input element appears in; overwrites.
+     */
+    static void col2im(float[] dcol, int colOff, int ld, int cin, int h, int wd, int oh, int ow, ConvSpec s,
+                       float[] dx, int xOff) {
         int kh = s.kernelH();
         int kw = s.kernelW();
         int sh = s.strideH();
         int sw = s.strideW();
         int ph = s.padH();
         int pw = s.padW();
-        int p = oh * ow;
         java.util.Arrays.fill(dx, xOff, xOff + cin * h * wd, 0f);
         for (int c = 0; c < cin; c++) {
             int plane = xOff + c * h * wd;
             for (int u = 0; u < kh; u++) {
                 for (int v = 0; v < kw; v++) {
-                    int row = ((c * kh + u) * kw + v) * p;
+                    int row = colOff + ((c * kh + u) * kw + v) * ld;
                     int jLo = Math.max(0, Math.min(ow, ceilDiv(pw - v, sw)));
                     int jHi = Math.max(jLo, Math.min(ow, ceilDiv(wd + pw - v, sw)));
                     for (int i = 0; i < oh; i++) {
