@@ -198,12 +198,23 @@ final class CpuConv {
                         }
                         int src = row + i * ow;
                         int dst = plane + hh * wd - pw + v;
-                        for (int j = jLo; j < jHi; j++) {
-                            dx[dst + j * sw] += dcol[src + j];
+                        if (sw == 1) {
+                            addRun(dcol, src + jLo, dx, dst + jLo, jHi - jLo);
+                        } else {
+                            for (int j = jLo; j < jHi; j++) {
+                                dx[dst + j * sw] += dcol[src + j];
+                            }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /** dst[d, d+len) += src[s, s+len): a unit-stride loop of its own, which C2 vectorises. */
+    private static void addRun(float[] src, int s, float[] dst, int d, int len) {
+        for (int j = 0; j < len; j++) {
+            dst[d + j] += src[s + j];
         }
     }
 
