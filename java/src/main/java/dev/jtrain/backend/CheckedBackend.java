@@ -343,9 +343,13 @@ public final class CheckedBackend implements Backend {
         f32(op, "z", z);
         Shape out = Shape.of(z.dim(0), maxoutUnits(op, "z", z, pieces));
         f32(op, "y", y);
-        Checks.shape(op, "y", y, out, "z " + z.shape() + " with " + pieces + " pieces");
+        if (!y.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "y", y, out, "z " + z.shape() + " with " + pieces + " pieces");
+        }
         i64(op, "piece", piece);
-        Checks.shape(op, "piece", piece, out, "z " + z.shape() + " with " + pieces + " pieces");
+        if (!piece.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "piece", piece, out, "z " + z.shape() + " with " + pieces + " pieces");
+        }
         impl.maxoutForward(z, pieces, y, piece);
     }
 
@@ -355,9 +359,13 @@ public final class CheckedBackend implements Backend {
         f32(op, "dy", dy);
         f32(op, "dz", dz);
         Shape out = Shape.of(dz.dim(0), maxoutUnits(op, "dz", dz, pieces));
-        Checks.shape(op, "dy", dy, out, "dz " + dz.shape() + " with " + pieces + " pieces");
+        if (!dy.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "dy", dy, out, "dz " + dz.shape() + " with " + pieces + " pieces");
+        }
         i64(op, "piece", piece);
-        Checks.shape(op, "piece", piece, out, "dz " + dz.shape() + " with " + pieces + " pieces");
+        if (!piece.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "piece", piece, out, "dz " + dz.shape() + " with " + pieces + " pieces");
+        }
         impl.maxoutBackward(dy, piece, pieces, dz);
     }
 
@@ -520,7 +528,9 @@ public final class CheckedBackend implements Backend {
         String op = "conv2dForward";
         Shape out = convShape(op, x, w, b, spec);
         f32(op, "y", y);
-        Checks.shape(op, "y", y, out, "x " + x.shape() + ", w " + w.shape() + ", " + spec);
+        if (!y.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "y", y, out, "x " + x.shape() + ", w " + w.shape() + ", " + spec);
+        }
         if (y.storage() == x.storage() || y.storage() == w.storage()) {
             throw Checks.fail(op, "y shares its storage with an input; the convolution needs a separate output");
         }
@@ -532,7 +542,9 @@ public final class CheckedBackend implements Backend {
         String op = "conv2dBackward";
         Shape out = convShape(op, x, w, null, spec);
         f32(op, "dy", dy);
-        Checks.shape(op, "dy", dy, out, "the output of x " + x.shape() + ", w " + w.shape() + ", " + spec);
+        if (!dy.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "dy", dy, out, "the output of x " + x.shape() + ", w " + w.shape() + ", " + spec);
+        }
         if (dx != null) {
             f32Like(op, "dx", dx, "x", x);
             if (dx.storage() == dy.storage() || dx.storage() == w.storage() || dx.storage() == x.storage()) {
@@ -563,7 +575,9 @@ public final class CheckedBackend implements Backend {
                     + spec.kernelH() + "x" + spec.kernelW() + " (every window must hold an input element)");
         }
         f32(op, "y", y);
-        Checks.shape(op, "y", y, out, "x " + x.shape() + ", " + spec);
+        if (!y.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "y", y, out, "x " + x.shape() + ", " + spec);
+        }
         if (indices != null) {
             i64(op, "indices", indices);
             Checks.shape(op, "indices", indices, out, "same as y");
@@ -577,7 +591,9 @@ public final class CheckedBackend implements Backend {
         // dy must be exactly the pooled shape of dx: the GPU kernel derives the output plane from dx and the spec.
         Shape out = poolShape(op, "dx", dx, spec);
         f32(op, "dy", dy);
-        Checks.shape(op, "dy", dy, out, "the output of dx " + dx.shape() + " with " + spec);
+        if (!dy.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "dy", dy, out, "the output of dx " + dx.shape() + " with " + spec);
+        }
         i64(op, "indices", indices);
         Checks.sameShape(op, "dy", dy, "indices", indices);
         impl.maxPool2dBackward(dy, indices, spec, dx);
@@ -590,9 +606,13 @@ public final class CheckedBackend implements Backend {
         f32(op, "x", x);
         Checks.sameShape(op, "x", x, "dx", dx);
         f32(op, "y", y);
-        Checks.shape(op, "y", y, out, "the output of x " + x.shape() + " with " + spec);
+        if (!y.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "y", y, out, "the output of x " + x.shape() + " with " + spec);
+        }
         f32(op, "dy", dy);
-        Checks.shape(op, "dy", dy, out, "the output of dx " + dx.shape() + " with " + spec);
+        if (!dy.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "dy", dy, out, "the output of dx " + dx.shape() + " with " + spec);
+        }
         i64(op, "indices", indices);
         Checks.sameShape(op, "dy", dy, "indices", indices);
         impl.maxPool2dBackward(x, y, dy, indices, spec, dx);
@@ -603,7 +623,9 @@ public final class CheckedBackend implements Backend {
         String op = "avgPool2dForward";
         Shape out = poolShape(op, "x", x, spec);
         f32(op, "y", y);
-        Checks.shape(op, "y", y, out, "x " + x.shape() + ", " + spec);
+        if (!y.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "y", y, out, "x " + x.shape() + ", " + spec);
+        }
         impl.avgPool2dForward(x, spec, y);
     }
 
@@ -612,7 +634,9 @@ public final class CheckedBackend implements Backend {
         String op = "avgPool2dBackward";
         Shape out = poolShape(op, "dx", dx, spec);
         f32(op, "dy", dy);
-        Checks.shape(op, "dy", dy, out, "the output of dx " + dx.shape() + " with " + spec);
+        if (!dy.shape().equals(out)) {   // the message is built only when it is needed
+            Checks.shape(op, "dy", dy, out, "the output of dx " + dx.shape() + " with " + spec);
+        }
         impl.avgPool2dBackward(dy, spec, dx);
     }
 

@@ -10,13 +10,13 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * Measures the CPU SGEMM ({@link Sgemm}) in GFLOP/s for square n x n products, over lists of sizes,
- * thread counts and transposes, the same workload as {@code bench/scripts/numpy_gemm.py} runs with
- * numpy/OpenBLAS so the two can be compared row by row.
+ * Measures the CPU SGEMM ({@link Sgemm}) in GFLOP/s over lists of shapes ({@link GemmShape}: square n x n
+ * x n or any m x n x k, e.g. the training set of shapes), thread counts and transposes, the same workload
+ * as {@code bench/scripts/numpy_gemm.py} runs with numpy/OpenBLAS so the two can be compared row by row.
  *
- * <p>Workload: C = op(A) op(B), all n x n row-major float32 with lda = ldb = ldc = n, alpha = 1,
- * beta = 0; {@code "nt"} means B is used transposed, {@code "tn"} A, {@code "tt"} both. GFLOP/s =
- * 2 n^3 / time. Per configuration: a warm-up (the JIT needs a few thousand micro-kernel calls to
+ * <p>Workload: C [m x n] = op(A) op(B), row-major float32, each operand stored densely in its own layout
+ * (A m x k, or k x m when transposed; B k x n, or n x k when transposed), alpha = 1, beta = 0;
+ * {@code "nt"} means B is used transposed, {@code "tn"} A, {@code "tt"} both. GFLOP/s = 2 m n k / time. Per configuration: a warm-up (the JIT needs a few thousand micro-kernel calls to
  * compile the vector kernel; the first configuration also gets a longer global warm-up), then
  * {@code reps} timed repetitions, each running the product enough times to last at least
  * {@code minRepSeconds}; the median and the best repetition are reported.
@@ -28,13 +28,23 @@ public final class GemmBenchmark {
     private GemmBenchmark() {}
 
     /** One measured configuration. {@link #toJson()} uses the field names of numpy_gemm.py. */
-    public record Row(String impl, int n, int threads, String transpose, double gflopsMedian,
+    public record Row(String impl, int m, int n, int k, int threads, String transpose, double gflopsMedian,
                       double gflopsMax) {
         public String toJson() {
             return String.format(Locale.ROOT,
-                    "{\"impl\": \"%s\", \"n\": %d, \"threads\": %d, \"transpose\": \"%s\", "
+                    "{\"impl\": \"%s\", \"m\": %d, \"n\": %d, \"k\": %d, \"threads\": %d, \"transpose\": \"%s\", "
                             + "\"gflops_median\": %.2f, \"gflops_max\": %.2f}",
-                    impl, n, threads, transpose, gflopsMedian, gflopsMax);
+                    impl, m, n, k, threads, transpose, gflopsMedian, gflopsMax);
+        }
+
+        /** Same product (shape, threads, transpose) as {@code other}, whoever measured it. */
+        public boolean sameWorkload(Row other) {
+            return m == other.m && n == other.n && k == other.k && threads == other.threads
+                    && transpose.equals(other.transpose);
+        }
+
+        public String dims() {
+            return m + "x" + n + "x" + k;
         }
     }
 
@@ -54,25 +64,20 @@ public final class GemmBenchmark {
         }
     }
 
-    /** Runs every (transpose, size, threads) combination with default options. */
-    public static List<Row> run(List<Integer> sizes, List<Integer> threads, List<String> transposes) {
-        return run(sizes, threads, transposes, Options.defaults(), row -> { });
+    /** Runs every (transpose, shape, threads) combination with default options. */
+    public static List<Row> run(List<GemmShape> shapes, List<Integer> threads, List<String> transposes) {
+        return run(shapes, threads, transposes, Options.defaults(), row -> { });
     }
 
     /**
      * Runs every combination; {@code onRow} sees each row as soon as it is measured (for progress
-     * output). Loops: threads outermost, then transpose, then size.
+     * output). Loops: threads outermost, then transpose, then shape; a shape with its own op runs once, under
+     * the first transpose.
      *
-     * @throws IllegalArgumentException for a size or thread count below 1, or a transpose other than
-     *     nn, nt, tn, tt
+     * @throws IllegalArgumentException for a thread count below 1, or a transpose other than nn, nt, tn, tt
      */
-    public static List<Row> run(List<Integer> sizes, List<Integer> threads, List<String> transposes,
+    public static List<Row> run(List<GemmShape> shapes, List<Integer> threads, List<String> transposes,
                                 Options options, Consumer<Row> onRow) {
-        for (int n : sizes) {
-            if (n < 1) {
-                throw new IllegalArgumentException("sizes must be >= 1 (got " + n + ")");
-            }
-        }
         for (int t : threads) {
             if (t < 1) {
                 throw new IllegalArgumentException("threads must be >= 1 (got " + t + ")");
@@ -81,7 +86,7 @@ public final class GemmBenchmark {
         List<String> ops = new ArrayList<>();
         for (String t : transposes) {
             String op = t.trim().toLowerCase(Locale.ROOT);
-            if (!List.of("nn", "nt", "tn", "tt").contains(op)) {
+            if (!GemmShape.OPS.contains(op)) {
                 throw new IllegalArgumentException("transpose must be one of nn, nt, tn, tt (got '" + t + "')");
             }
             ops.add(op);
@@ -92,11 +97,15 @@ public final class GemmBenchmark {
         try {
             for (int th : threads) {
                 CpuThreads.setThreads(th);
-                for (String op : ops) {
-                    for (int n : sizes) {
+                for (int oi = 0; oi < ops.size(); oi++) {
+                    for (GemmShape shape : shapes) {
+                        if (shape.op() != null && oi > 0) {
+                            continue;
+                        }
+                        String op = shape.op() != null ? shape.op() : ops.get(oi);
                         double warm = options.warmupSeconds() + (first ? options.firstWarmupSeconds() : 0);
                         first = false;
-                        Row row = measure(n, th, op, warm, options);
+                        Row row = measure(shape, th, op, warm, options);
                         rows.add(row);
                         onRow.accept(row);
                     }
@@ -108,18 +117,19 @@ public final class GemmBenchmark {
         return rows;
     }
 
-    private static Row measure(int n, int threads, String op, double warmupSeconds, Options o) {
+    private static Row measure(GemmShape s, int threads, String op, double warmupSeconds, Options o) {
         boolean ta = op.charAt(0) == 't';
         boolean tb = op.charAt(1) == 't';
-        SplittableRandom rnd = new SplittableRandom(1234 + n);
-        float[] a = new float[n * n];
-        float[] b = new float[n * n];
-        float[] c = new float[n * n];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) (rnd.nextDouble() * 2 - 1);
-            b[i] = (float) (rnd.nextDouble() * 2 - 1);
-        }
-        Runnable product = () -> Sgemm.sgemm(ta, tb, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+        int m = s.m();
+        int n = s.n();
+        int k = s.k();
+        SplittableRandom rnd = new SplittableRandom(1234 + m + 31L * n + 961L * k);
+        float[] a = random(rnd, m * k);
+        float[] b = random(rnd, k * n);
+        float[] c = new float[m * n];
+        int lda = ta ? m : k;
+        int ldb = tb ? k : n;
+        Runnable product = () -> Sgemm.sgemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
         // warm-up; also finds how many products make one repetition of at least minRepSeconds
         int inner = 1;
         long start = System.nanoTime();
@@ -133,12 +143,20 @@ public final class GemmBenchmark {
             }
         }
         double[] rates = new double[o.reps()];
-        double flops = 2.0 * n * n * (double) n;
+        double flops = s.flops();
         for (int r = 0; r < rates.length; r++) {
             rates[r] = flops * inner / time(product, inner) / 1e9;
         }
         Arrays.sort(rates);
-        return new Row("jtrain", n, threads, op, rates[rates.length / 2], rates[rates.length - 1]);
+        return new Row("jtrain", m, n, k, threads, op, rates[rates.length / 2], rates[rates.length - 1]);
+    }
+
+    private static float[] random(SplittableRandom rnd, int len) {
+        float[] x = new float[len];
+        for (int i = 0; i < len; i++) {
+            x[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        return x;
     }
 
     private static double time(Runnable product, int times) {

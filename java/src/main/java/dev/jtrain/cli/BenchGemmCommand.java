@@ -1,6 +1,7 @@
 package dev.jtrain.cli;
 
 import dev.jtrain.bench.GemmBenchmark;
+import dev.jtrain.bench.GemmShape;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,15 +20,22 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code jtrain bench gemm}: our SGEMM in GFLOP/s per size, thread count and transpose; with
- * {@code --numpy} the same workload runs in numpy/OpenBLAS in the same run and the ratio is printed.
+ * {@code jtrain bench gemm}: our SGEMM in GFLOP/s per shape (square sizes, or m x n x k shapes such as the
+ * training set), thread count and transpose; with {@code --numpy} the same workload runs in numpy/OpenBLAS in
+ * the same run and the ratio is printed.
  */
 @Command(name = "gemm", mixinStandardHelpOptions = true,
-        description = "Square SGEMM GFLOP/s of the pure-Java engine (optionally against numpy/OpenBLAS).")
+        description = "SGEMM GFLOP/s of the pure-Java engine (optionally against numpy/OpenBLAS).")
 public final class BenchGemmCommand implements Callable<Integer> {
 
-    @Option(names = "--sizes", split = ",", defaultValue = "256,512,1024,2048", description = "Square sizes n (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sizes", split = ",", description = "Square sizes n (default: 256,512,1024,2048 unless --shapes is given).")
     List<Integer> sizes;
+
+    @Option(names = "--shapes", split = ",", paramLabel = "MxNxK[:op]|training",
+            description = "m x n x k products (C is m x n), each optionally with its own transpose, e.g. 128x512x784:nt;"
+                    + " 'training' = the Linear products of a 784-512-512-128 MLP at batch 64, 128, 256 (forward nt,"
+                    + " input gradient nn, weight gradient tn).")
+    List<String> shapes;
 
     @Option(names = "--threads", split = ",", description = "Thread counts, e.g. 1,2 (default: all cores).")
     List<Integer> threads;
@@ -47,20 +55,20 @@ public final class BenchGemmCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Integer> th = threads != null ? threads : List.of(Runtime.getRuntime().availableProcessors());
-        System.out.printf("%-6s %6s %7s %5s %14s %11s%n", "impl", "n", "threads", "op", "GFLOP/s median", "GFLOP/s max");
-        List<GemmBenchmark.Row> rows = new ArrayList<>(GemmBenchmark.run(sizes, th, transposes,
+        System.out.printf("%-6s %14s %7s %5s %14s %11s%n", "impl", "m x n x k", "threads", "op", "GFLOP/s median", "GFLOP/s max");
+        List<GemmShape> work = workload();
+        List<GemmBenchmark.Row> rows = new ArrayList<>(GemmBenchmark.run(work, th, transposes,
                 GemmBenchmark.Options.defaults(), BenchGemmCommand::print));
         if (numpy) {
-            List<GemmBenchmark.Row> peer = runNumpy(th);
+            List<GemmBenchmark.Row> peer = runNumpy(work, th);
             rows.addAll(peer);
             System.out.println();
-            System.out.printf("%6s %7s %5s %10s %10s %7s%n", "n", "threads", "op", "jtrain", "numpy", "ratio");
+            System.out.printf("%14s %7s %5s %10s %10s %7s%n", "m x n x k", "threads", "op", "jtrain", "numpy", "ratio");
             for (GemmBenchmark.Row ours : rows) {
                 if (!ours.impl().equals("numpy")) {
                     for (GemmBenchmark.Row theirs : peer) {
-                        if (theirs.n() == ours.n() && theirs.threads() == ours.threads()
-                                && theirs.transpose().equals(ours.transpose())) {
-                            System.out.printf(Locale.ROOT, "%6d %7d %5s %10.1f %10.1f %6.2fx%n", ours.n(), ours.threads(),
+                        if (theirs.sameWorkload(ours)) {
+                            System.out.printf(Locale.ROOT, "%14s %7d %5s %10.1f %10.1f %6.2fx%n", ours.dims(), ours.threads(),
                                     ours.transpose(), ours.gflopsMedian(), theirs.gflopsMedian(),
                                     ours.gflopsMedian() / theirs.gflopsMedian());
                         }
@@ -78,18 +86,40 @@ public final class BenchGemmCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** --sizes as square shapes, then --shapes (with 'training' expanded); the default sizes when neither is given. */
+    List<GemmShape> workload() {
+        List<GemmShape> out = new ArrayList<>();
+        List<Integer> square = sizes != null ? sizes : shapes == null ? List.of(256, 512, 1024, 2048) : List.of();
+        for (int n : square) {
+            if (n < 1) {
+                throw new IllegalArgumentException("--sizes must be >= 1 (got " + n + ")");
+            }
+            out.add(GemmShape.square(n));
+        }
+        if (shapes != null) {
+            for (String s : shapes) {
+                if (s.trim().equalsIgnoreCase("training")) {
+                    out.addAll(GemmShape.training());
+                } else {
+                    out.add(GemmShape.parse(s));
+                }
+            }
+        }
+        return out;
+    }
+
     private static void print(GemmBenchmark.Row r) {
-        System.out.printf(Locale.ROOT, "%-6s %6d %7d %5s %14.1f %11.1f%n", r.impl(), r.n(), r.threads(), r.transpose(),
+        System.out.printf(Locale.ROOT, "%-6s %14s %7d %5s %14.1f %11.1f%n", r.impl(), r.dims(), r.threads(), r.transpose(),
                 r.gflopsMedian(), r.gflopsMax());
     }
 
-    private List<GemmBenchmark.Row> runNumpy(List<Integer> th) throws IOException, InterruptedException {
+    private List<GemmBenchmark.Row> runNumpy(List<GemmShape> work, List<Integer> th) throws IOException, InterruptedException {
         Path script = ProjectPaths.root().resolve("bench/scripts/numpy_gemm.py");
         if (!Files.isRegularFile(script)) {
             throw new IllegalArgumentException("--numpy: " + script + " not found");
         }
         List<String> cmd = new ArrayList<>(List.of(python, script.toString(),
-                "--sizes", join(sizes), "--threads", join(th), "--transpose", String.join(",", transposes)));
+                "--shapes", joinShapes(work), "--threads", join(th), "--transpose", String.join(",", transposes)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
         Map<String, String> env = pb.environment();
         env.remove("OPENBLAS_CORETYPE");
@@ -112,7 +142,8 @@ public final class BenchGemmCommand implements Callable<Integer> {
                 while (m.find()) {
                     f.put(m.group(1), m.group(2).trim());
                 }
-                GemmBenchmark.Row row = new GemmBenchmark.Row("numpy", Integer.parseInt(f.get("n")),
+                GemmBenchmark.Row row = new GemmBenchmark.Row("numpy", Integer.parseInt(f.get("m")),
+                        Integer.parseInt(f.get("n")), Integer.parseInt(f.get("k")),
                         Integer.parseInt(f.get("threads")), f.get("transpose"),
                         Double.parseDouble(f.get("gflops_median")), Double.parseDouble(f.get("gflops_max")));
                 print(row);
@@ -123,6 +154,14 @@ public final class BenchGemmCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--numpy: " + String.join(" ", cmd) + " exited with status " + p.exitValue());
         }
         return out;
+    }
+
+    private static String joinShapes(List<GemmShape> xs) {
+        StringBuilder sb = new StringBuilder();
+        for (GemmShape x : xs) {
+            sb.append(sb.length() > 0 ? "," : "").append(x);
+        }
+        return sb.toString();
     }
 
     private static String join(List<Integer> xs) {

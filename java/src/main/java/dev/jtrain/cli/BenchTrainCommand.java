@@ -33,13 +33,21 @@ import java.util.concurrent.Callable;
         description = "Training throughput per device (samples/s, ratio to cpu, host overhead per call, transfers), "
                 + "measured in one run on the bundled MNIST.")
 public final class BenchTrainCommand implements Callable<Integer> {
+    /** The models it accepts, for the help text: every model of {@link Models#NAMES}. */
+    static final class ModelNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Models.NAMES.iterator();
+        }
+    }
 
     @Option(names = "--device", split = ",", defaultValue = "cpu,emu", paramLabel = "DEV[,DEV...]",
             description = "Devices, the cpu first for the ratios (default: ${DEFAULT-VALUE}).")
     List<String> devices;
 
     @Option(names = "--model", split = ",", defaultValue = "mlp,cnn", paramLabel = "M[,M...]",
-            description = "Models: mlp, cnn (default: ${DEFAULT-VALUE}).")
+            completionCandidates = ModelNames.class,
+            description = "Models, any of: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     List<String> models;
 
     @Option(names = "--kernels", split = ",", defaultValue = "custom", paramLabel = "K[,K...]",

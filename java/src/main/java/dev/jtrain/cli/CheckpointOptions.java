@@ -151,21 +151,7 @@ public final class CheckpointOptions {
                 }
                 continue;
             }
-            JsonNode v = e.getValue();
-            if (v.isBoolean()) {
-                if (v.booleanValue()) {
-                    args.add(name);
-                    restored.add(name);
-                }
-            } else if (v.isArray()) {
-                for (JsonNode x : v) {
-                    args.add(name);
-                    args.add(x.asText());
-                }
-                restored.add(name);
-            } else {
-                args.add(name);
-                args.add(v.asText());
+            if (addArgs(name, e.getValue(), args)) {
                 restored.add(name);
             }
         }
@@ -178,6 +164,29 @@ public final class CheckpointOptions {
         for (String name : restored) {
             spec.findOption(name).setValue(parsed.getCommandSpec().findOption(name).getValue());
         }
+    }
+
+    /**
+     * Adds a recorded option's value as command-line arguments: a true boolean as the bare flag, a list as the flag
+     * repeated, anything else as flag and text. Returns whether anything was added (a false boolean adds nothing).
+     */
+    static boolean addArgs(String name, JsonNode v, List<String> args) {
+        if (v.isBoolean()) {
+            if (v.booleanValue()) {
+                args.add(name);
+            }
+            return v.booleanValue();
+        }
+        if (v.isArray()) {
+            for (JsonNode x : v) {
+                args.add(name);
+                args.add(x.asText());
+            }
+            return true;
+        }
+        args.add(name);
+        args.add(v.asText());
+        return true;
     }
 
     /** The class count of the model's head: --classes, else the data's. */
@@ -284,12 +293,19 @@ public final class CheckpointOptions {
                 resumed == null ? null : resumed.history());
     }
 
-    /** Registers the saver, if any, with the trainer. */
-    void addSaver(Trainer trainer, CommandSpec spec, Layer model, Optimizer optimizer, Generator gen, JsonNode preprocessing) {
+    /** Registers the saver, if any, with the trainer, and returns it (null without --save/--resume). */
+    CheckpointSaver addSaver(Trainer trainer, CommandSpec spec, Layer model, Optimizer optimizer, Generator gen,
+                             JsonNode preprocessing) {
         CheckpointSaver s = saver(spec, model, optimizer, gen, preprocessing);
         if (s != null) {
             trainer.addListener(s);
         }
+        return s;
+    }
+
+    /** With --resume: the loaded checkpoint (its weights are in the model after {@link #prepare}); else null. */
+    Checkpoint resumed() {
+        return resumed;
     }
 
     /** Every option's value except this invocation's ({@link #SESSION}), as JSON: booleans, strings, lists of strings. */

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jtrain", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Train neural networks in Java on the CPU (and GPUs), check conformance, benchmark.",
         subcommands = {TrainCommand.class, CheckCommand.class, BenchCommand.class, InfoCommand.class,
-                DiagnoseCommand.class, ExportCommand.class})
+                DiagnoseCommand.class, ExportCommand.class, SearchCommand.class, EnsembleCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -38,7 +38,7 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command: train, check, bench, info, diagnose or export (see 'jtrain --help')");
+                "missing command: train, search, check, bench, info, diagnose, export or ensemble (see 'jtrain --help')");
     }
 
     static final class VersionProvider implements CommandLine.IVersionProvider {

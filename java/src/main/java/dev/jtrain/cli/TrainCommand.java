@@ -148,6 +148,17 @@ public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ModelOptions modelOptions = new ModelOptions();
 
+    /** Set when the run is a trial of {@code jtrain search} (then the test set is left to it); null otherwise. */
+    TrialObserver trialObserver;
+
+    @CommandLine.Mixin
+    SnapshotOptions snapshotOptions = new SnapshotOptions();
+
+    /** The command's picocli model (its options' values, as {@link CheckpointOptions#recordOptions} records them). */
+    CommandSpec commandSpec() {
+        return spec;
+    }
+
     /** Parse errors are collected (not thrown) so that call() can report them as one line. */
     @Spec
     void spec(CommandSpec spec) {
@@ -244,6 +255,7 @@ public final class TrainCommand implements Callable<Integer> {
         dataOptions.validate();
         int[] hiddenSizes = parseHidden(hidden);
         scheduleOptions.validate(batch);
+        snapshotOptions.validate(scheduleOptions.schedule, epochs);
         weightOptions.validate();
         watchOptions.validate();
         Models.validate(model, hiddenSizes, dropout, modelOptions.options()); // unknown model, misplaced switch -> error
@@ -304,26 +316,30 @@ public final class TrainCommand implements Callable<Integer> {
                         loaded.prepared().preprocessor().summary(),
                         loaded.prepared().trainTransform() == null ? "" : "; augment " + dataOptions.augment);
                 out.flush();
-                trainer.addListener(new ConsoleReporter(out));
+                trainer.addListener(new ConsoleReporter(out, opt::lr)); // after the schedule: the epoch's first LR
                 if (ProgressBarListener.wanted()) {
                     trainer.addListener(new ProgressBarListener());
                 }
             }
 
+            if (trialObserver != null) {
+                trialObserver.starting(trainer);
+            }
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
             int firstEpoch = checkpoint.prepare(net, opt, gen, preprocessing, epochs, quiet ? null : out);
-            checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing); // after the monitor: no diverged saves
-            weights.install(trainer, out);
+            weights.install(trainer, checkpoint.resumed(), out); // before the saver: each save holds the epoch's EMA/best
+            weights.saveWith(checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing), net); // after the monitor
             watch.install(trainer, lossFn, m -> Optimizers.create(optimizer, checkpoint.trainable(m), optSettings), train,
                     gen, firstEpoch == 1, out);
             if (recipeDecay) {
                 trainer.addListener(new CosineDecayListener(opt));
             }
+            snapshotOptions.install(this, trainer, loaded.source().dir(), preprocessing, dev, quiet ? null : out);
 
             // ---- train
             List<EpochMetrics> history;
             try {
-                history = trainer.fit(train, validation, test, firstEpoch, epochs, batch, gen);
+                history = trainer.fit(train, validation, trialObserver == null ? test : null, firstEpoch, epochs, batch, gen);
             } catch (IllegalArgumentException e) {
                 // The flags were valid; a bad value met during the run (e.g. a label outside the classes) is a run failure.
                 throw new RunFailure(e.getMessage(), e);
@@ -357,6 +373,7 @@ public final class TrainCommand implements Callable<Integer> {
             settings.putAll(scheduleOptions.settings());
             settings.putAll(weights.settings());
             settings.putAll(watch.settings());
+            settings.putAll(snapshotOptions.settings());
             settings.put("java", Runtime.version().toString());
             TrainingReport report = new TrainingReport(settings, history);
             if (!quiet) {
@@ -371,6 +388,9 @@ public final class TrainCommand implements Callable<Integer> {
                 } catch (IOException e) {
                     throw new DataFileException(metricsPath, "cannot write the metrics file: " + e.getMessage(), e);
                 }
+            }
+            if (trialObserver != null) {
+                trialObserver.finished(trainer, report, test, batch);
             }
             return 0;
         }

@@ -42,7 +42,9 @@ import java.util.function.UnaryOperator;
  *       {@link Generator}: init, shuffling and dropout all draw from it), {@code optimizer} ({@link OptimizerState}:
  *       type, steps, lr, per-parameter state tensors), {@code config} (the run's settings, opaque here),
  *       {@code preprocessing} (opaque: whatever JSON the data pipeline gave), {@code history} (per-epoch
- *       metrics, opaque), {@code jtrain_version}.</li>
+ *       metrics, opaque), {@code jtrain_version}; and, when the run has them, sections of further training state
+ *       ({@link #withSection}): {@code ema} ({@link AveragingState}) and {@code early_stopping}
+ *       ({@link EarlyStoppingState}).</li>
  * </ul>
  * Saving is atomic per file and ordered: both are written to temporaries and synced, then the weights are
  * renamed over the old, then the sidecar ({@link AtomicFiles}); a failed save leaves the previous checkpoint
@@ -120,6 +122,33 @@ public final class Checkpoint {
 
     private static JsonNode orNull(JsonNode n) {
         return n == null ? NullNode.getInstance() : n.deepCopy();
+    }
+
+    /** Sidecar keys that {@link #withSection} may not replace. */
+    private static final java.util.Set<String> RESERVED = java.util.Set.of("format", "version", "kind", "jtrain_version",
+            "epoch", "step", "schedule_step", "rng", "optimizer", "config", "preprocessing", "history", "weights_file",
+            "weights_bytes", "weights_sha256");
+
+    /**
+     * Adds a section of further state to the sidecar under {@code key} (e.g. {@code ema}, {@code early_stopping});
+     * returns this. The built-in keys are refused.
+     */
+    public Checkpoint withSection(String key, JsonNode section) {
+        if (RESERVED.contains(key)) {
+            throw new IllegalArgumentException("'" + key + "' is a built-in field of the checkpoint sidecar, not a section");
+        }
+        sidecar.set(key, section == null ? NullNode.getInstance() : section.deepCopy());
+        return this;
+    }
+
+    /** The section {@link #withSection} added under {@code key}; a MissingNode when there is none. */
+    public JsonNode section(String key) {
+        return sidecar.path(key);
+    }
+
+    /** The sidecar's path (for error messages; a placeholder for a checkpoint made in this process). */
+    public Path sidecarFile() {
+        return sidecarPath();
     }
 
     // ---- saving

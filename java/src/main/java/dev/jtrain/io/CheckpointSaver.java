@@ -14,14 +14,19 @@ import dev.jtrain.train.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Saves a training checkpoint at the end of every epoch (after its evaluation), replacing the previous one
  * atomically, so an interrupted run can be resumed from its last completed epoch. Add it after listeners
  * that stop a bad run (e.g. the divergence monitor), so a diverged epoch is not saved. A save that fails
  * stops training with an {@link UncheckedIOException} whose cause, a {@link CheckpointException}, names the
- * file; the previous checkpoint is left as it was.
+ * file; the previous checkpoint is left as it was. Further training state ({@link #addSection}: EMA, early
+ * stopping) is read when the checkpoint is made: add this saver after the listeners that update that state at the end
+ * of an epoch.
  */
 public final class CheckpointSaver implements TrainingListener {
     private final Path file;
@@ -32,6 +37,7 @@ public final class CheckpointSaver implements TrainingListener {
     private final JsonNode config;
     private final JsonNode preprocessing;
     private final ArrayNode history;
+    private final Map<String, Supplier<JsonNode>> sections = new LinkedHashMap<>();
     private double lastSaveSeconds = Double.NaN;
 
     /**
@@ -53,6 +59,12 @@ public final class CheckpointSaver implements TrainingListener {
         }
     }
 
+    /** Saves {@code state.get()} as the sidecar section {@code key} with every checkpoint ({@link Checkpoint#withSection}). */
+    public CheckpointSaver addSection(String key, Supplier<JsonNode> state) {
+        sections.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(state, "state"));
+        return this;
+    }
+
     @Override
     public void onEpochEnd(EpochMetrics m) {
         ObjectNode h = history.addObject();
@@ -65,7 +77,9 @@ public final class CheckpointSaver implements TrainingListener {
         putFinite(h, "test_accuracy", m.testAccuracy());
         long t0 = System.nanoTime();
         try {
-            Checkpoint.ofTraining(model, optimizer, gen, m.epoch(), schedule, config, preprocessing, history).save(file);
+            Checkpoint c = Checkpoint.ofTraining(model, optimizer, gen, m.epoch(), schedule, config, preprocessing, history);
+            sections.forEach((key, state) -> c.withSection(key, state.get()));
+            c.save(file);
         } catch (IOException e) {
             throw new UncheckedIOException(new CheckpointException(file, "cannot save the checkpoint after epoch " + m.epoch()
                     + " (the previous one is unchanged): " + e.getMessage(), e));

@@ -6,16 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.optim.Optimizer;
-import dev.jtrain.tensor.DType;
-import dev.jtrain.tensor.Device;
-import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
@@ -45,7 +39,7 @@ final class OptimizerState {
         o.put("lr", optimizer.lr());
         o.put("initial_lr", optimizer.initialLr());
         ObjectNode state = o.putObject("state");
-        MessageDigest digest = sha256();
+        MessageDigest digest = TensorJson.sha256();
         for (Parameter p : optimizer.parameters()) {
             String name = names.get(p);
             if (name == null) {
@@ -53,19 +47,7 @@ final class OptimizerState {
             }
             ObjectNode ps = state.putObject(name);
             for (Map.Entry<String, Tensor> e : optimizer.state(p).entrySet()) {
-                Tensor host = e.getValue().to(Device.CPU);
-                byte[] bytes = toBytes(host);
-                digest.update(bytes);
-                ObjectNode t = ps.putObject(e.getKey());
-                t.put("dtype", SafeTensors.dtypeName(host.dtype()));
-                var shape = t.putArray("shape");
-                for (int d : host.dims()) {
-                    shape.add(d);
-                }
-                t.put("data", bytes); // Jackson writes byte[] as base64
-                if (host != e.getValue()) {
-                    host.close();
-                }
+                TensorJson.put(ps.putObject(e.getKey()), e.getValue(), digest);
             }
         }
         o.put("state_sha256", HexFormat.of().formatHex(digest.digest()));
@@ -96,7 +78,7 @@ final class OptimizerState {
             throw new CheckpointException(sidecar, "optimizer.state must be an object");
         }
         Map<Parameter, Map<String, Tensor>> restored = new IdentityHashMap<>();
-        MessageDigest digest = sha256();
+        MessageDigest digest = TensorJson.sha256();
         for (Iterator<Map.Entry<String, JsonNode>> it = state.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> pe = it.next();
             Parameter p = byName.get(pe.getKey());
@@ -108,7 +90,7 @@ final class OptimizerState {
             for (Iterator<Map.Entry<String, JsonNode>> st = pe.getValue().fields(); st.hasNext(); ) {
                 Map.Entry<String, JsonNode> te = st.next();
                 String where = "optimizer state " + pe.getKey() + "." + te.getKey();
-                Tensor t = tensor(te.getValue(), where, sidecar, digest);
+                Tensor t = TensorJson.read(te.getValue(), where, sidecar, digest);
                 if (!t.shape().equals(p.value().shape())) {
                     throw new CheckpointException(sidecar, where + ": shape " + t.shape() + ", the parameter has "
                             + p.value().shape());
@@ -145,70 +127,11 @@ final class OptimizerState {
         optimizer.setLr(lr);
     }
 
-    private static Tensor tensor(JsonNode t, String where, Path sidecar, MessageDigest digest) throws CheckpointException {
-        String dtype = t.path("dtype").asText();
-        if (!dtype.equals("F32") && !dtype.equals("I64")) {
-            throw new CheckpointException(sidecar, where + ": dtype '" + dtype + "' is not F32 or I64");
-        }
-        JsonNode sh = t.path("shape");
-        if (!sh.isArray()) {
-            throw new CheckpointException(sidecar, where + ": missing shape");
-        }
-        int[] dims = new int[sh.size()];
-        for (int i = 0; i < dims.length; i++) {
-            if (!sh.get(i).canConvertToInt() || sh.get(i).asInt() < 0) {
-                throw new CheckpointException(sidecar, where + ": bad shape " + sh);
-            }
-            dims[i] = sh.get(i).asInt();
-        }
-        byte[] bytes;
-        try {
-            bytes = t.path("data").binaryValue();
-        } catch (java.io.IOException e) {
-            throw new CheckpointException(sidecar, where + ": data is not base64: " + e.getMessage());
-        }
-        DType dt = dtype.equals("F32") ? DType.FLOAT32 : DType.INT64;
-        long need = (long) Shape.of(dims).numel() * dt.bytes();
-        if (bytes == null || bytes.length != need) {
-            throw new CheckpointException(sidecar, where + ": " + (bytes == null ? 0 : bytes.length) + " data bytes, "
-                    + dtype + " " + Shape.of(dims) + " needs " + need);
-        }
-        digest.update(bytes);
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (dt == DType.FLOAT32) {
-            float[] a = new float[bytes.length / 4];
-            b.asFloatBuffer().get(a);
-            return Tensor.of(a, dims);
-        }
-        long[] a = new long[bytes.length / 8];
-        b.asLongBuffer().get(a);
-        return Tensor.ofLongs(a, dims);
-    }
-
-    private static byte[] toBytes(Tensor host) {
-        int n = host.numel();
-        ByteBuffer b = ByteBuffer.allocate(n * host.dtype().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-        if (host.dtype() == DType.FLOAT32) {
-            b.asFloatBuffer().put(host.floats(), 0, n);
-        } else {
-            b.asLongBuffer().put(host.longs(), 0, n);
-        }
-        return b.array();
-    }
-
     private static Map<Parameter, String> names(Layer model) {
         Map<Parameter, String> out = new IdentityHashMap<>();
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
             out.put(e.getValue(), e.getKey());
         }
         return out;
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
-        }
     }
 }

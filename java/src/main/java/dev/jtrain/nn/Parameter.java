@@ -16,6 +16,8 @@ public final class Parameter implements AutoCloseable {
     private final boolean trainable;
     private Tensor value;
     private Tensor grad;
+    /** zeroGrad() was called and nothing has touched the gradient since: it is zero, but not yet filled. */
+    private boolean gradZeroPending;
 
     private Parameter(String name, Tensor value, boolean trainable) {
         this.name = Objects.requireNonNull(name, "name");
@@ -46,7 +48,22 @@ public final class Parameter implements AutoCloseable {
 
     /** The accumulated gradient (same shape and device as the value); null for buffers. */
     public Tensor grad() {
+        if (gradZeroPending) {
+            gradZeroPending = false;
+            Backends.of(grad).fill(grad, 0f);
+        }
         return grad;
+    }
+
+    /**
+     * For a backward that writes the whole gradient in one op (Linear's dW GEMM): true when the gradient is
+     * zero since {@link #zeroGrad()}, so the op may overwrite it (GEMM beta = 0) instead of adding to it, which
+     * saves the zero fill and a read of the gradient. Either way the gradient counts as written afterwards.
+     */
+    public boolean takeZeroGrad() {
+        boolean zero = gradZeroPending;
+        gradZeroPending = false;
+        return zero;
     }
 
     /** Replaces the value (same shape), e.g. when loading a checkpoint. */
@@ -58,9 +75,10 @@ public final class Parameter implements AutoCloseable {
         value.copyFrom(newValue); // any device; a cross-device copy is a counted transfer
     }
 
+    /** Clears the gradient; the fill happens on the next {@link #grad()} unless an overwrite makes it unneeded. */
     public void zeroGrad() {
         if (grad != null) {
-            Backends.of(grad).fill(grad, 0f);
+            gradZeroPending = true;
         }
     }
 
@@ -76,6 +94,7 @@ public final class Parameter implements AutoCloseable {
             grad.close();
         }
         grad = trainable ? Backends.of(value).zeros(value.dtype(), value.shape()) : null;
+        gradZeroPending = false;
     }
 
     /** Releases the value and the gradient (device memory goes back to its allocator). */

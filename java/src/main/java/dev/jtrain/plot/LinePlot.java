@@ -23,6 +23,9 @@ public final class LinePlot {
     private int width = 800;
     private int height = 500;
     private boolean logY;
+    private boolean logX;
+    private boolean scatter;
+    private boolean legend = true;
 
     private record Series(String name, double[] x, double[] y) {
     }
@@ -65,18 +68,34 @@ public final class LinePlot {
         return this;
     }
 
+    /** A logarithmic x axis (every x must then be > 0). */
+    public LinePlot logX(boolean on) {
+        this.logX = on;
+        return this;
+    }
+
+    /** Points only, no lines between them (a scatter plot). */
+    public LinePlot scatter(boolean on) {
+        this.scatter = on;
+        return this;
+    }
+
+    /** Whether the legend is drawn (default: yes; many series make a legend that hides the chart). */
+    public LinePlot legend(boolean on) {
+        this.legend = on;
+        return this;
+    }
+
     /** Writes the chart to {@code file} (exactly that name) as a PNG. */
     public void savePng(Path file) throws IOException {
         if (series.isEmpty()) {
             throw new IllegalStateException("plot '" + title + "' has no series");
         }
-        if (logY) {
-            for (Series s : series) {
-                for (double v : s.y) {
-                    if (!(v > 0)) {
-                        throw new IllegalArgumentException("plot '" + title + "': series '" + s.name + "' has y = " + v
-                                + ", which a logarithmic axis cannot show");
-                    }
+        for (Series s : series) {
+            for (int i = 0; i < s.x.length; i++) {
+                if ((logY && !(s.y[i] > 0)) || (logX && !(s.x[i] > 0))) {
+                    throw new IllegalArgumentException("plot '" + title + "': series '" + s.name + "' has " + (logY && !(s.y[i] > 0)
+                            ? "y = " + s.y[i] : "x = " + s.x[i]) + ", which a logarithmic axis cannot show");
                 }
             }
         }
@@ -86,7 +105,8 @@ public final class LinePlot {
         }
         System.setProperty("java.awt.headless", "true");  // before the first AWT class loads: no display needed
         try {
-            XChartPng.write(title, xLabel, yLabel, width, height, logY, names(), xs(), ys(), file);
+            XChartPng.write(title, xLabel, yLabel, width, height, new XChartPng.Style(logX, logY, scatter, legend), names(), xs(),
+                    ys(), file);
         } catch (LinkageError e) {
             throw new IOException("cannot draw the plot " + file + ": this Java runtime has no java.desktop module (AWT) "
                     + "(" + e + ")", e);

@@ -1,10 +1,12 @@
 package dev.jtrain.train;
 
 import dev.jtrain.nn.Layer;
+import dev.jtrain.tensor.Tensor;
 
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -98,6 +100,43 @@ public final class EarlyStopping implements TrainingListener, AutoCloseable {
                     stop ? "stopped" : "ran all epochs", history.size(), bestEpoch, bestValue);
             log.flush();
         }
+    }
+
+    /**
+     * Continues a saved early stopping (a resumed run): the best value and epoch so far, the epochs since it, and the
+     * best epoch's weights by the model's names (ignored when {@code bestEpoch} is 0: no epoch had a metric yet).
+     */
+    public void restore(double bestValue, int bestEpoch, int epochsSinceBest, Map<String, Tensor> bestWeights) {
+        if (bestEpoch < 0 || epochsSinceBest < 0) {
+            throw new IllegalArgumentException("early stopping state: best epoch " + bestEpoch + " and epochs since "
+                    + epochsSinceBest + " must be >= 0");
+        }
+        if (bestEpoch > 0) {
+            best.set(bestWeights);
+        }
+        this.bestValue = bestEpoch > 0 ? bestValue : Double.NaN;
+        this.bestEpoch = bestEpoch;
+        this.sinceBest = epochsSinceBest;
+        this.stop = sinceBest >= patience;
+    }
+
+    public int patience() {
+        return patience;
+    }
+
+    /** Whether a higher metric is better. */
+    public boolean maximizing() {
+        return maximize;
+    }
+
+    /** Epochs in a row since the best one (0 right after an improvement). */
+    public int epochsSinceBest() {
+        return sinceBest;
+    }
+
+    /** The best epoch's weights by name (the snapshot's own tensors: read, do not close); empty before one. */
+    public Map<String, Tensor> bestWeights() {
+        return best.values();
     }
 
     public int bestEpoch() {

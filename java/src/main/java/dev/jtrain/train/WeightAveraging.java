@@ -26,6 +26,7 @@ public final class WeightAveraging implements TrainingListener, AutoCloseable {
     private final List<Parameter> params;
     private final List<Tensor> shadow = new ArrayList<>();
     private final WeightSnapshot raw;
+    private final int[] rawIndex;        // params.get(i) is the rawIndex[i]-th named tensor of the snapshot
     private boolean swappedIn;
     private long updates;
 
@@ -36,6 +37,15 @@ public final class WeightAveraging implements TrainingListener, AutoCloseable {
         this.decay = (float) decay;
         this.params = model.parameters();
         this.raw = new WeightSnapshot(model);
+        List<Parameter> all = List.copyOf(model.namedParameters().values());
+        this.rawIndex = new int[params.size()];
+        for (int i = 0; i < params.size(); i++) {
+            rawIndex[i] = all.indexOf(params.get(i));
+        }
+    }
+
+    public double decay() {
+        return decay;
     }
 
     /** One averaging update from the model's current (raw) weights. */
@@ -65,6 +75,47 @@ public final class WeightAveraging implements TrainingListener, AutoCloseable {
     /** The averaged value of the model's i-th trainable parameter (null before the first update). */
     public Tensor averaged(int i) {
         return i < shadow.size() ? shadow.get(i) : null;
+    }
+
+    /** Whether the model holds the averaged weights now (between an epoch's training steps and the next epoch). */
+    public boolean averagedSwappedIn() {
+        return swappedIn;
+    }
+
+    /**
+     * The value training continues from for the model's i-th trainable parameter: the raw weights kept aside while
+     * the averaged ones are swapped in, else the parameter's own value (the model's tensor: read, do not close).
+     */
+    public Tensor trainingValue(int i) {
+        return swappedIn ? raw.copy(rawIndex[i]) : params.get(i).value();
+    }
+
+    /**
+     * Continues a saved average (a resumed run): {@code averaged} holds the averaged value of each trainable parameter
+     * (any device; ignored when {@code updates} is 0) after {@code updates} updates; the model holds the raw weights.
+     */
+    public void restore(long updates, List<Tensor> averaged) {
+        if (updates < 0) {
+            throw new IllegalArgumentException("EMA updates must be >= 0, got " + updates);
+        }
+        if (updates > 0 && averaged.size() != params.size()) {
+            throw new IllegalArgumentException("EMA state for " + averaged.size() + " parameters, the model trains "
+                    + params.size());
+        }
+        for (int i = 0; updates > 0 && i < params.size(); i++) {
+            Tensor w = params.get(i).value();
+            Tensor a = averaged.get(i);
+            if (!a.shape().equals(w.shape()) || a.dtype() != w.dtype()) {
+                throw new IllegalArgumentException("EMA state of parameter " + i + ": " + a.dtype() + " " + a.shape()
+                        + ", the parameter is " + w.dtype() + " " + w.shape());
+            }
+            if (shadow.size() <= i) {
+                shadow.add(Backends.of(w).zeros(w.dtype(), w.shape()));
+            }
+            shadow.get(i).copyFrom(a);
+        }
+        this.updates = updates;
+        this.swappedIn = false;
     }
 
     @Override

@@ -7,7 +7,9 @@ import dev.jtrain.nn.Parameter;
 import dev.jtrain.tensor.Tensor;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A copy of every parameter and buffer of a model (BatchNorm running statistics included), kept on the
@@ -15,10 +17,12 @@ import java.util.List;
  * copies are allocated once; {@link #close()} releases them.
  */
 public final class WeightSnapshot implements AutoCloseable {
+    private final List<String> names;
     private final List<Parameter> params;
     private final List<Tensor> copies = new ArrayList<>();
 
     public WeightSnapshot(Layer model) {
+        this.names = List.copyOf(model.namedParameters().keySet());
         this.params = List.copyOf(model.namedParameters().values());
     }
 
@@ -36,6 +40,42 @@ public final class WeightSnapshot implements AutoCloseable {
             b.copy(v, copies.get(i));
         }
         return this;
+    }
+
+    /**
+     * Sets the snapshot to {@code values} (by the model's names, e.g. from a checkpoint; any device), as if they had
+     * been captured: every name of the model with its shape and dtype, nothing else.
+     */
+    public WeightSnapshot set(Map<String, Tensor> values) {
+        if (!values.keySet().equals(new java.util.LinkedHashSet<>(names))) {
+            throw new IllegalArgumentException("a snapshot needs exactly the model's tensors " + names + ", got "
+                    + values.keySet());
+        }
+        for (int i = 0; i < params.size(); i++) {
+            Tensor v = params.get(i).value();
+            Tensor src = values.get(names.get(i));
+            if (src.dtype() != v.dtype() || !src.shape().equals(v.shape())) {
+                throw new IllegalArgumentException(names.get(i) + ": " + src.dtype() + " " + src.shape()
+                        + " for a snapshot of " + v.dtype() + " " + v.shape());
+            }
+        }
+        for (int i = 0; i < params.size(); i++) {
+            Tensor v = params.get(i).value();
+            if (copies.size() <= i) {
+                copies.add(Backends.of(v).zeros(v.dtype(), v.shape()));
+            }
+            copies.get(i).copyFrom(values.get(names.get(i)));
+        }
+        return this;
+    }
+
+    /** The captured copies by the model's names (the snapshot's own tensors: read, do not close); empty before a capture. */
+    public Map<String, Tensor> values() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < copies.size(); i++) {
+            out.put(names.get(i), copies.get(i));
+        }
+        return out;
     }
 
     public boolean isEmpty() {

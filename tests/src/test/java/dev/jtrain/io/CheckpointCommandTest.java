@@ -154,6 +154,36 @@ class CheckpointCommandTest {
     }
 
     @Test
+    void resumeWithEmaAndEarlyStoppingHasTheBitsOfAnUninterruptedRun() throws Exception {
+        Path a = tmp.resolve("ema-straight.safetensors");
+        Path b = tmp.resolve("ema-split.safetensors");
+        String[] watched = {"--ema", "0.9", "--early-stop", "4", "--val-split", "0.25"};
+        Result r = train(fast(concat(watched, "--epochs", "3", "--save", a.toString())));
+        assertEquals(0, r.code(), r.err());
+        r = train(fast(concat(watched, "--epochs", "1", "--save", b.toString())));
+        assertEquals(0, r.code(), r.err());
+        r = train("--resume", b.toString(), "--epochs", "2", "--threads", "1", "-q");
+        assertEquals(0, r.code(), r.err());
+        r = train("--resume", b.toString(), "--epochs", "3", "--threads", "1", "-q");
+        assertEquals(0, r.code(), r.err());
+
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b), "the weights files (the averages) are identical bytes");
+        JsonNode sa = json(tmp.resolve("ema-straight.json"));
+        JsonNode sb = json(tmp.resolve("ema-split.json"));
+        for (String k : List.of("optimizer", "rng", "step", "history", "ema", "early_stopping")) {
+            assertEquals(sa.get(k), sb.get(k), k);
+        }
+        assertEquals(9, sb.get("ema").get("updates").asInt());
+        assertTrue(sb.get("early_stopping").get("best_epoch").asInt() >= 1, sb.get("early_stopping").toString());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        List<String> out = new ArrayList<>(List.of(a));
+        out.addAll(List.of(b));
+        return out.toArray(new String[0]);
+    }
+
+    @Test
     void transferWithFrozenLayersANewHeadAndGroupLearningRates() throws Exception {
         Path base = tmp.resolve("base.safetensors");
         assertEquals(0, train(fast("--epochs", "1", "--save", base.toString())).code());

@@ -49,4 +49,16 @@ class LinePlotTest {
         IOException io = assertThrows(IOException.class, () -> ok.savePng(tmp.resolve("missing/dir/p.png")));
         assertTrue(io.getMessage().contains("does not exist"), io.getMessage());
     }
+
+    @Test
+    void scatterOnALogarithmicXAxis() throws IOException {
+        Path f = tmp.resolve("scatter.png");
+        new LinePlot("acc vs lr", "lr", "accuracy").series("trials", new double[] {1e-4, 3e-3, 0.05}, new double[] {0.9, 0.95, 0.6})
+                .scatter(true).logX(true).legend(false).savePng(f);
+        BufferedImage img = ImageIO.read(f.toFile());
+        assertEquals(800, img.getWidth());
+        LinePlot bad = new LinePlot("t", "x", "y").series("s", new double[] {0, 1}, new double[] {1, 2}).logX(true);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bad.savePng(tmp.resolve("bad.png")));
+        assertTrue(e.getMessage().contains("x = 0.0") && e.getMessage().contains("logarithmic"), e.getMessage());
+    }
 }

@@ -55,11 +55,20 @@ final class CpuActivations {
         return e / (1.0 + e);
     }
 
+    /** y = max(x, 0) as Math.max does it (NaN stays NaN, -0 becomes +0): the scalar twin of the vector loop. */
+    static void reluForwardScalar(float[] x, float[] y, int from, int to) {
+        for (int i = from; i < to; i++) {
+            y[i] = Math.max(x[i], 0f);
+        }
+    }
+
     private static void forwardRange(Activation.Kind kind, float a, float b, float[] x, float[] y, int from, int to) {
         switch (kind) {
             case RELU -> {
-                for (int i = from; i < to; i++) {
-                    y[i] = Math.max(x[i], 0f);
+                if (CpuSimd.VECTOR) {
+                    CpuVector.reluForward(x, y, from, to);
+                } else {
+                    reluForwardScalar(x, y, from, to);
                 }
             }
             case LEAKY_RELU -> {

@@ -24,6 +24,7 @@ public class Linear extends Layer {
 
     private Tensor x2d;     // last input seen as [rows, in]
     private Shape xShape;   // last input's shape
+    private Tensor used;    // the weight the last forward multiplied by (W, or a subclass's W')
     private Tensor y;
     private Tensor dx;
 
@@ -61,21 +62,41 @@ public class Linear extends Layer {
         return bias;
     }
 
+    /**
+     * The weight this forward multiplies by: W itself here; a subclass may transform it ({@link DropConnect}
+     * masks it in training). Backward's dx uses the same tensor.
+     */
+    protected Tensor forwardWeight(Backend be, boolean training) {
+        return weight.value();
+    }
+
+    /**
+     * Accumulates the weight gradient given dy^T x's operands: W.grad += dy^T x here (written directly when
+     * the gradient was just zeroed); a subclass that
+     * transformed W in {@link #forwardWeight} applies the transform's derivative.
+     */
+    protected void accumulateWeightGradient(Backend be, Tensor dy2d, Tensor x2d) {
+        // a gradient zeroed since the last step is overwritten (beta = 0): no zero fill, no read of the old one
+        float beta = weight.takeZeroGrad() ? 0f : 1f;
+        be.gemm(true, false, 1f, dy2d, x2d, beta, weight.grad());
+    }
+
     @Override
     public Tensor forward(Tensor x, boolean training) {
-        Buffers.requireFloat(x, "Linear");
+        String name = getClass().getSimpleName();
+        Buffers.requireFloat(x, name);
         if (x.rank() < 1 || x.dim(-1) != in) {
-            throw new IllegalArgumentException("Linear(" + in + " -> " + out + "): expected input [N, " + in
+            throw new IllegalArgumentException(name + "(" + in + " -> " + out + "): expected input [N, " + in
                     + "], got " + x.shape());
         }
-        Tensor w = weight.value();
-        Buffers.requireDevice(x, w.device(), "Linear");
+        Buffers.requireDevice(x, weight.value().device(), name);
         Backend be = Backends.of(x);
         int rows = x.numel() / in;
         xShape = x.shape();
         x2d = x.rank() == 2 ? x : x.reshape(rows, in);
+        used = forwardWeight(be, training);
         y = buffers.ensure(y, be, Shape.of(rows, out));
-        be.gemm(false, true, 1f, x2d, w, 0f, y);
+        be.gemm(false, true, 1f, x2d, used, 0f, y);
         if (bias != null) {
             be.addBias(y, bias.value());
         }
@@ -95,15 +116,16 @@ public class Linear extends Layer {
     @Override
     public Tensor backward(Tensor dy, boolean inputGradient) {
         if (x2d == null) {
-            throw new IllegalStateException("Linear.backward called before forward");
+            throw new IllegalStateException(getClass().getSimpleName() + ".backward called before forward");
         }
         Backend be = Backends.of(dy);
         int rows = x2d.dim(0);
         if (dy.numel() != rows * out) {
-            throw new IllegalArgumentException("Linear.backward: dy " + dy.shape() + " does not match the output of the last forward [" + rows + ", " + out + "]");
+            throw new IllegalArgumentException(getClass().getSimpleName() + ".backward: dy " + dy.shape()
+                    + " does not match the output of the last forward [" + rows + ", " + out + "]");
         }
         Tensor dy2d = dy.rank() == 2 ? dy : dy.reshape(rows, out);
-        be.gemm(true, false, 1f, dy2d, x2d, 1f, weight.grad());
+        accumulateWeightGradient(be, dy2d, x2d);
         if (bias != null) {
             be.biasGrad(dy2d, bias.grad());
         }
@@ -111,7 +133,7 @@ public class Linear extends Layer {
             return null;
         }
         dx = buffers.ensure(dx, be, Shape.of(rows, in));
-        be.gemm(false, false, 1f, dy2d, weight.value(), 0f, dx);
+        be.gemm(false, false, 1f, dy2d, used, 0f, dx);
         return xShape.rank() == 2 ? dx : dx.reshape(xShape.dims());
     }
 }

@@ -67,6 +67,17 @@ public final class ScheduleSpec {
         return name.equals("cosine-restarts") || name.equals("inv-sqrt") ? Unit.STEP : Unit.EPOCH;
     }
 
+    /**
+     * cosine-restarts only: the restart cycles in epochs, {T0, T_mult} (the first cycle is T0 epochs long, each next one
+     * T_mult times the one before); an IllegalStateException for any other schedule.
+     */
+    public int[] restartCycles() {
+        if (!name.equals("cosine-restarts")) {
+            throw new IllegalStateException("schedule '" + text + "' has no restart cycles");
+        }
+        return new int[] {integer(0, "T0 (epochs)"), args.length > 1 ? integer(1, "T_mult") : 1};
+    }
+
     /** The schedule of a run of {@code epochs} epochs of {@code stepsPerEpoch} steps, base LR {@code baseLr}. */
     public LrSchedule build(double baseLr, int epochs, int stepsPerEpoch) {
         return switch (name) {

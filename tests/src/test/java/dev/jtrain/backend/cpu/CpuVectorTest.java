@@ -23,6 +23,11 @@ class CpuVectorTest {
             float[] dy = rand(r, n + 5, -1, 1);
             float[] a = new float[n + 5];
             float[] b = new float[n + 5];
+            x[2] = Float.NaN;
+            CpuVector.reluForward(x, a, 2, n + 2);
+            CpuActivations.reluForwardScalar(x, b, 2, n + 2);
+            bitsEqual("relu forward n=" + n, b, a);
+            x[2] = 0.5f;
             CpuVector.reluBackward(x, dy, a, 2, n + 2);
             CpuActivations.reluBackwardScalar(x, dy, b, 2, n + 2);
             bitsEqual("relu backward n=" + n, b, a);

@@ -23,6 +23,11 @@ interface GemmKernel {
     /** A short description for {@link Sgemm#simdPath()}. */
     String describe();
 
+    /** The unpacked small-batch path that goes with this kernel (same SIMD choice). */
+    default SmallGemm small() {
+        return ScalarSmallGemm.INSTANCE;
+    }
+
     /** Floats of the shared packed-B buffer that {@link #packB} needs for a kc x nc block. */
     default int packedBFloats(int kc, int nc) {
         return GemmDriver.roundUp(nc, nr()) * kc;

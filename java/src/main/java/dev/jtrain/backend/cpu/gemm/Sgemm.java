@@ -107,6 +107,10 @@ public final class Sgemm {
             scale(m, n, beta, c, cOff, ldc);
             return;
         }
+        if (!transA && m <= SmallGemm.MAX_ROWS) {
+            small(kern.small(), threads, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
         GemmProblem pr = new GemmProblem(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
                 beta, c, cOff, ldc);
         if (threads <= 1 || (long) m * n * k < GemmBlocking.PARALLEL_MIN_FMAS) {
@@ -120,6 +124,34 @@ public final class Sgemm {
         }
         CpuThreads.parallelFor(part.tasks(), t -> GemmDriver.run(kern, pr,
                 part.rowStart(t), part.rowEnd(t), part.colStart(t), part.colEnd(t)));
+    }
+
+    /**
+     * A few rows of A against all of B without packing ({@link SmallGemm}); threads split the columns in
+     * blocks of 64 (every element is computed the same way, so the bits do not depend on the split).
+     */
+    private static void small(SmallGemm path, int threads, boolean transB, int m, int n, int k, float alpha,
+                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
+                              float[] c, int cOff, int ldc) {
+        int tasks = threads <= 1 || (long) m * n * k < GemmBlocking.PARALLEL_MIN_FMAS ? 1 : Math.min(threads, (n + 63) / 64);
+        if (tasks <= 1) {
+            smallColumns(path, transB, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        int per = ((n + 63) / 64 + tasks - 1) / tasks * 64;
+        int blocks = (n + per - 1) / per;
+        CpuThreads.parallelFor(blocks, t -> smallColumns(path, transB, m, t * per, Math.min(n, (t + 1) * per), k,
+                alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc));
+    }
+
+    private static void smallColumns(SmallGemm path, boolean transB, int m, int j0, int j1, int k, float alpha,
+                                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
+                                     float[] c, int cOff, int ldc) {
+        if (transB) {
+            path.nt(m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        } else {
+            path.nn(m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        }
     }
 
     /** C = beta * C (C = 0 when beta == 0, without reading C). */

@@ -43,6 +43,11 @@ final class VectorMicroKernel implements GemmKernel {
     }
 
     @Override
+    public SmallGemm small() {
+        return VectorSmallGemm.INSTANCE;
+    }
+
+    @Override
     public String describe() {
         return "Vector API, " + S.vectorBitSize() + "-bit (" + VL + " floats), tile " + MR + "x" + NR;
     }

@@ -26,6 +26,11 @@ final class VectorMicroKernelAvx2 implements GemmKernel {
     }
 
     @Override
+    public SmallGemm small() {
+        return VectorSmallGemm.INSTANCE;
+    }
+
+    @Override
     public String describe() {
         return "Vector API, " + S.vectorBitSize() + "-bit (" + VL + " floats), tile " + MR + "x" + NR;
     }

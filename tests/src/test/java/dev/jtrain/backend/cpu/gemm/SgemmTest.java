@@ -215,6 +215,39 @@ class SgemmTest {
     }
 
     @Test
+    void smallBatchRowsTakeTheUnpackedPath() {
+        // m <= SmallGemm.MAX_ROWS with A not transposed (NN, NT) runs without packing: every row count up to the
+        // limit and one above, column counts around the vector widths (4/8/16 lanes, blocks of 2 vectors, the
+        // 64-column thread blocks), depths around the vector width, alpha/beta, strides and offsets
+        float[][] ab = {{1f, 0f}, {-1.5f, 0.75f}};
+        for (boolean tb : new boolean[] {false, true}) {
+            for (int m = 1; m <= SmallGemm.MAX_ROWS + 1; m++) {
+                for (int n : new int[] {1, 5, 16, 33, 130}) {
+                    for (int k : new int[] {1, 15, 17, 100}) {
+                        for (float[] x : ab) {
+                            checkAll(new Case(false, tb, m, n, k, x[0], x[1], m % 3, m % 2, 31L * m + n + 7L * k));
+                        }
+                    }
+                }
+            }
+        }
+        // a Linear 784 -> 512 at batch 1 and 4 (forward NT and input-gradient NN shapes), above the threshold
+        // where threads split the columns
+        checkAll(new Case(false, true, 1, 512, 784, 1f, 0f, 0, 0, 5));
+        checkAll(new Case(false, false, 4, 784, 512, 1f, 0f, 0, 0, 6));
+    }
+
+    @Test
+    void smallPathVectorAndScalarNnGiveTheSameBits() {
+        GemmKernel v = Sgemm.vectorKernelOrNull();
+        org.junit.jupiter.api.Assumptions.assumeTrue(v != null, "jdk.incubator.vector is not enabled");
+        for (int m : new int[] {1, 3, 4, 8}) {
+            Case cs = new Case(false, false, m, 77, 45, -1.5f, 0.75f, 1, 1, 40 + m);
+            assertArrayEquals(cs.run(new ScalarMicroKernel(), 1), cs.run(v, 1), "NN m=" + m);
+        }
+    }
+
+    @Test
     void alphaBetaStridesAndOffsets() {
         float[][] ab = {{1f, 0f}, {2.5f, 0f}, {-1.5f, 0.75f}, {1f, 1f}, {0.5f, -2f}};
         for (boolean[] t : TRANSPOSES) {
