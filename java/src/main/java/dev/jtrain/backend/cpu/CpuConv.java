@@ -14,7 +14,8 @@ import dev.jtrain.backend.cpu.gemm.Sgemm;
  * {@code dW += dY [Cout, S P] col^T} and {@code dcol = W^T dY} (then col2im), where dY is dy of the
  * chunk gathered into the same column order. One sample's GEMM is small (LeNet's conv2:
  * 16 x 150 x 100), so per-sample calls spent their time packing and in call overhead; a chunk's GEMM
- * is wide enough for the GEMM's own blocking and threading.
+ * is wide enough for the GEMM's own blocking and threading. Outputs of {@link #WIDE_OUTPUT} positions or
+ * more per sample go forward one sample per GEMM instead (see there).
  *
  * <p>S is the largest count whose col fits {@link #COL_FLOATS} floats (at least 1), a function of the
  * shape only. The GEMM's bits do not depend on the thread count and chunks are processed in order,
@@ -35,6 +36,14 @@ final class CpuConv {
      * it, for tuning only.
      */
     static final int COL_FLOATS = Math.max(1, Integer.getInteger("jtrain.conv.colFloats", 1 << 17));
+
+    /**
+     * Outputs of at least this many positions per sample (OH OW) go forward one sample per GEMM: such
+     * a GEMM is already wide (LeNet's and the cnn's first layers: 784 positions, 24.5 panels of 32), and
+     * the chunked path's extra pass (scattering the chunk's output to NCHW) cost those layers 40 %
+     * (one-JVM A/B, 1 thread); narrow outputs (100 and 196 positions) gained 3-13 % from chunks.
+     */
+    static final int WIDE_OUTPUT = 512;
 
     /** Samples per chunk for a column matrix of k rows and p columns per sample. */
     static int samplesPerChunk(int k, int p, int n, int colFloats) {
@@ -59,6 +68,10 @@ final class CpuConv {
         int p = oh * ow;
         int xs = cin * h * wd;
         int ys = cout * p;
+        if (p >= WIDE_OUTPUT) {
+            forwardBySample(x, w, b, y, n, cin, h, wd, cout, oh, ow, s);
+            return;
+        }
         int chunk = samplesPerChunk(k, p, n, colFloats);
         float[] col = CpuWorkspace.floats(CpuWorkspace.COL, chunk * k * p);
         float[] yc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, chunk * ys);
@@ -80,6 +93,40 @@ final class CpuConv {
                     }
                 }
             });
+        }
+    }
+
+    /**
+     * The forward for wide outputs: one GEMM per sample straight into y (no scatter pass), one task
+     * per sample when there are at least as many samples as threads (each GEMM then single-threaded),
+     * else the samples in turn with each GEMM on the pool. Either way each output is computed the
+     * same way, so the bits do not depend on the thread count.
+     */
+    private static void forwardBySample(float[] x, float[] w, float[] b, float[] y, int n, int cin, int h, int wd,
+                                        int cout, int oh, int ow, ConvSpec s) {
+        int k = cin * s.kernelH() * s.kernelW();
+        int p = oh * ow;
+        java.util.function.IntConsumer sample = r -> {
+            float[] col = CpuWorkspace.floats(CpuWorkspace.COL, k * p);
+            im2col(x, r * cin * h * wd, cin, h, wd, oh, ow, s, col, 0, p);
+            int yOff = r * cout * p;
+            Sgemm.sgemm(false, false, cout, p, k, 1f, w, 0, k, col, 0, p, 0f, y, yOff, p);
+            if (b != null) {
+                for (int o = 0; o < cout; o++) {
+                    float bo = b[o];
+                    int base = yOff + o * p;
+                    for (int i = base; i < base + p; i++) {
+                        y[i] += bo;
+                    }
+                }
+            }
+        };
+        if (n >= CpuThreads.threads()) {
+            CpuLoops.forTasks(n, (long) n * cout * k * p, sample);
+        } else {
+            for (int r = 0; r < n; r++) {
+                sample.accept(r);
+            }
         }
     }
 

@@ -114,6 +114,9 @@ class CpuConvChunkTest {
         check(4, 5, 6, 7, 6, ConvSpec.square(1, 2, 0), 3, true, true, true, true); // 1x1, stride 2
         check(3, 2, 9, 7, 3, new ConvSpec(3, 2, 2, 3, 1, 0), 2, true, true, true, true); // rectangular
         check(3, 1, 10, 10, 8, ConvSpec.square(3, 1, 1), 2, true, true, true, true); // one input channel
+        // outputs of >= WIDE_OUTPUT positions: the forward runs one GEMM per sample
+        check(3, 1, 24, 24, 5, ConvSpec.square(3, 1, 1), 2, true, true, true, true);
+        check(2, 2, 26, 24, 3, ConvSpec.square(5, 1, 2), 1, false, true, true, true);
     }
 
     @Test
@@ -141,6 +144,17 @@ class CpuConvChunkTest {
             bitsEqual("dx 1 vs 2 threads, chunk " + chunk, out[0].dx(), out[1].dx());
             bitsEqual("dw 1 vs 2 threads, chunk " + chunk, out[0].dw(), out[1].dw());
             bitsEqual("db 1 vs 2 threads, chunk " + chunk, out[0].db(), out[1].db());
+        }
+        // the one-GEMM-per-sample forward of wide outputs: with 1 sample (each GEMM on the pool) and 5
+        for (int n : new int[] {1, 5}) {
+            Outputs[] out = new Outputs[2];
+            for (int t = 0; t < 2; t++) {
+                int slot = t;
+                withThreads(t == 0 ? 1 : 2, () -> out[slot] = run(78, n, 3, 24, 24, 16, ConvSpec.square(3, 1, 1),
+                        2, true, true, true, true));
+            }
+            bitsEqual("wide y 1 vs 2 threads, n " + n, out[0].y(), out[1].y());
+            bitsEqual("wide dw 1 vs 2 threads, n " + n, out[0].dw(), out[1].dw());
         }
     }
 }
