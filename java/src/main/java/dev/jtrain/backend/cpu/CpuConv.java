@@ -18,10 +18,9 @@ import dev.jtrain.backend.cpu.gemm.Sgemm;
  * more per sample go forward one sample per GEMM instead (see there).
  *
  * <p>S is the largest count whose col fits {@link #COL_FLOATS} floats (at least 1), a function of the
- * shape only. The GEMM's bits do not depend on the thread count and chunks are processed in order,
- * so neither do the results; im2col, col2im and the scatter/gather run one task per sample of the
- * chunk, each writing its own region. dW accumulates chunk after chunk in float (beta = 1), as
- * PyTorch's float32 GEMMs do. Work arrays are per-thread workspace of the calling thread, reused.
+ * shape only. Threads take whole chunks (see {@link #byChunk}); each chunk's dW goes to its own
+ * partial, and the partials are added to dW in chunk order in double, so the bits do not depend on
+ * the thread count (the GEMM's do not either). Work arrays are per-thread workspace, reused.
  */
 final class CpuConv {
     private CpuConv() {
@@ -61,6 +60,22 @@ final class CpuConv {
         backward(x, w, dy, dx, dw, db, n, cin, h, wd, cout, oh, ow, s, COL_FLOATS);
     }
 
+    /**
+     * Runs one task per chunk on the pool when there are at least as many chunks as threads (each
+     * chunk's GEMMs then run on their own thread: no barrier inside a chunk, which a loaded machine
+     * punishes); otherwise the chunks in turn, each GEMM using the pool. Either way every output is
+     * computed the same way, so the bits do not change with the thread count.
+     */
+    private static void byChunk(int chunks, long work, java.util.function.IntConsumer body) {
+        if (chunks >= CpuThreads.threads()) {
+            CpuLoops.forTasks(chunks, work, body);
+        } else {
+            for (int c = 0; c < chunks; c++) {
+                body.accept(c);
+            }
+        }
+    }
+
     /** {@link #forward} with a chosen chunk budget (tests place chunk boundaries with it). */
     static void forward(float[] x, float[] w, float[] b, float[] y, int n, int cin, int h, int wd, int cout,
                         int oh, int ow, ConvSpec s, int colFloats) {
@@ -68,21 +83,29 @@ final class CpuConv {
         int p = oh * ow;
         int xs = cin * h * wd;
         int ys = cout * p;
-        if (p >= WIDE_OUTPUT) {
-            forwardBySample(x, w, b, y, n, cin, h, wd, cout, oh, ow, s);
-            return;
-        }
-        int chunk = samplesPerChunk(k, p, n, colFloats);
-        float[] col = CpuWorkspace.floats(CpuWorkspace.COL, chunk * k * p);
-        float[] yc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, chunk * ys);
-        for (int r0 = 0; r0 < n; r0 += chunk) {
-            int first = r0;
-            int sc = Math.min(chunk, n - r0);
+        // wide outputs: chunks of one sample, whose GEMM writes y directly
+        int chunk = p >= WIDE_OUTPUT ? 1 : samplesPerChunk(k, p, n, colFloats);
+        int chunks = (n + chunk - 1) / chunk;
+        byChunk(chunks, (long) n * cout * k * p, c -> {
+            int first = c * chunk;
+            int sc = Math.min(chunk, n - first);
             int ld = sc * p;
-            CpuLoops.forTasks(sc, (long) sc * k * p,
-                    t -> im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld));
+            float[] col = CpuWorkspace.floats(CpuWorkspace.COL, k * ld);
+            for (int t = 0; t < sc; t++) {
+                im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld);
+            }
+            if (sc == 1) {
+                Sgemm.sgemm(false, false, cout, p, k, 1f, w, 0, k, col, 0, p, 0f, y, first * ys, p);
+                if (b != null) {
+                    for (int o = 0; o < cout; o++) {
+                        addConstant(y, first * ys + o * p, p, b[o]);
+                    }
+                }
+                return;
+            }
+            float[] yc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, cout * ld);
             Sgemm.sgemm(false, false, cout, ld, k, 1f, w, 0, k, col, 0, ld, 0f, yc, 0, ld);
-            CpuLoops.forTasks(sc, (long) sc * ys, t -> {
+            for (int t = 0; t < sc; t++) {
                 int dst = (first + t) * ys;
                 for (int o = 0; o < cout; o++) {
                     float bo = b == null ? 0f : b[o];
@@ -92,42 +115,8 @@ final class CpuConv {
                         y[d + q] = yc[src + q] + bo;
                     }
                 }
-            });
-        }
-    }
-
-    /**
-     * The forward for wide outputs: one GEMM per sample straight into y (no scatter pass), one task
-     * per sample when there are at least as many samples as threads (each GEMM then single-threaded),
-     * else the samples in turn with each GEMM on the pool. Either way each output is computed the
-     * same way, so the bits do not depend on the thread count.
-     */
-    private static void forwardBySample(float[] x, float[] w, float[] b, float[] y, int n, int cin, int h, int wd,
-                                        int cout, int oh, int ow, ConvSpec s) {
-        int k = cin * s.kernelH() * s.kernelW();
-        int p = oh * ow;
-        java.util.function.IntConsumer sample = r -> {
-            float[] col = CpuWorkspace.floats(CpuWorkspace.COL, k * p);
-            im2col(x, r * cin * h * wd, cin, h, wd, oh, ow, s, col, 0, p);
-            int yOff = r * cout * p;
-            Sgemm.sgemm(false, false, cout, p, k, 1f, w, 0, k, col, 0, p, 0f, y, yOff, p);
-            if (b != null) {
-                for (int o = 0; o < cout; o++) {
-                    float bo = b[o];
-                    int base = yOff + o * p;
-                    for (int i = base; i < base + p; i++) {
-                        y[i] += bo;
-                    }
-                }
             }
-        };
-        if (n >= CpuThreads.threads()) {
-            CpuLoops.forTasks(n, (long) n * cout * k * p, sample);
-        } else {
-            for (int r = 0; r < n; r++) {
-                sample.accept(r);
-            }
-        }
+        });
     }
 
     /** {@link #backward} with a chosen chunk budget (tests place chunk boundaries with it). */
@@ -144,30 +133,53 @@ final class CpuConv {
             return;
         }
         int chunk = samplesPerChunk(k, p, n, colFloats);
-        float[] col = CpuWorkspace.floats(CpuWorkspace.COL, chunk * k * p);
-        float[] dyc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, chunk * ys);
-        float[] dcol = dx == null ? null : CpuWorkspace.floats(CpuWorkspace.DCOL, chunk * k * p);
-        for (int r0 = 0; r0 < n; r0 += chunk) {
-            int first = r0;
-            int sc = Math.min(chunk, n - r0);
+        int chunks = (n + chunk - 1) / chunk;
+        int wsize = cout * k;
+        // one dW partial per chunk, summed in chunk order below (taken before the tasks: the calling
+        // thread runs tasks too, and they use the other slots)
+        float[] partial = dw == null ? null : CpuWorkspace.floats(CpuWorkspace.CONV_PARTIAL, chunks * wsize);
+        byChunk(chunks, 2L * n * cout * k * p, c -> {
+            int first = c * chunk;
+            int sc = Math.min(chunk, n - first);
             int ld = sc * p;
-            CpuLoops.forTasks(sc, (long) sc * (dw == null ? ys : ys + k * p), t -> {
+            float[] dyc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, cout * ld);
+            for (int t = 0; t < sc; t++) {
                 int src = (first + t) * ys;
                 for (int o = 0; o < cout; o++) {
                     System.arraycopy(dy, src + o * p, dyc, o * ld + t * p, p);
                 }
-                if (dw != null) {
+            }
+            if (dw != null) {
+                float[] col = CpuWorkspace.floats(CpuWorkspace.COL, k * ld);
+                for (int t = 0; t < sc; t++) {
                     im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld);
                 }
-            });
-            if (dw != null) {
-                Sgemm.sgemm(false, true, cout, k, ld, 1f, dyc, 0, ld, col, 0, ld, 1f, dw, 0, k);
+                Sgemm.sgemm(false, true, cout, k, ld, 1f, dyc, 0, ld, col, 0, ld, 0f, partial, c * wsize, k);
             }
             if (dx != null) {
+                float[] dcol = CpuWorkspace.floats(CpuWorkspace.DCOL, k * ld);
                 Sgemm.sgemm(true, false, k, ld, cout, 1f, w, 0, k, dyc, 0, ld, 0f, dcol, 0, ld);
-                CpuLoops.forTasks(sc, (long) sc * k * p,
-                        t -> col2im(dcol, t * p, ld, cin, h, wd, oh, ow, s, dx, (first + t) * xs));
+                for (int t = 0; t < sc; t++) {
+                    col2im(dcol, t * p, ld, cin, h, wd, oh, ow, s, dx, (first + t) * xs);
+                }
             }
+        });
+        if (dw != null) {
+            CpuLoops.forRange(wsize, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    double sum = dw[i];
+                    for (int c = 0; c < chunks; c++) {
+                        sum += partial[c * wsize + i];
+                    }
+                    dw[i] = (float) sum;
+                }
+            });
+        }
+    }
+
+    private static void addConstant(float[] a, int from, int len, float v) {
+        for (int i = from; i < from + len; i++) {
+            a[i] += v;
         }
     }
 
