@@ -18,23 +18,28 @@ import dev.jtrain.backend.cpu.gemm.Sgemm;
  * more per sample go forward one sample per GEMM instead (see there).
  *
  * <p>S is the largest count whose col fits {@link #COL_FLOATS} floats (at least 1), a function of the
- * shape only. Threads take whole chunks (see {@link #byChunk}); each chunk's dW goes to its own
- * partial, and the partials are added to dW in chunk order in double, so the bits do not depend on
- * the thread count (the GEMM's do not either). Work arrays are per-thread workspace, reused.
+ * shape only. Threads take whole chunks (see {@link #byChunk}); the backward's chunks form at most
+ * {@link #MAX_GROUPS} groups of consecutive chunks, each summing its dW in its own partial, and the
+ * partials are added to dW in group order in double, so the bits do not depend on the thread count
+ * (the GEMM's do not either). Work arrays are per-thread workspace, reused.
  */
 final class CpuConv {
     private CpuConv() {
     }
 
     /**
-     * Floats of one chunk's column matrix: 512 KiB, so that col, the chunk's output and the GEMM's
-     * packed panels stay in the L2 cache (LeNet's conv1: 6 samples per chunk, conv2: 8; the cnn's
-     * conv1: 18, conv2: 2). Measured (JMH ConvBenchmark, 1 thread, forward + backward): 2^16 and 2^18 floats were
-     * within noise of each other and 10-50 % faster than 2^21 (the whole batch in one chunk, whose
-     * col and output then stream through memory). Property {@code jtrain.conv.colFloats} overrides
+     * Floats of one chunk's column matrix: 256 KiB, so that col, the chunk's output and the GEMM's
+     * packed panels stay in the L2 cache (LeNet's conv1: 3 samples per chunk, conv2: 4; the cnn's
+     * conv1: 9, conv2: 1). Measured (JMH ConvBenchmark, 1 thread, forward + backward): 2^16 and 2^18
+     * floats were within noise of each other and 10-50 % faster than 2^21 (the whole batch in one
+     * chunk, whose col and output then stream through memory); chunks of 2 samples made the cnn's
+     * conv2 (196 positions) 10-20 % slower than 1. Property {@code jtrain.conv.colFloats} overrides
      * it, for tuning only.
      */
-    static final int COL_FLOATS = Math.max(1, Integer.getInteger("jtrain.conv.colFloats", 1 << 17));
+    static final int COL_FLOATS = Math.max(1, Integer.getInteger("jtrain.conv.colFloats", 1 << 16));
+
+    /** At most this many dW partial sums (groups of consecutive chunks) per backward call. */
+    static final int MAX_GROUPS = 16;
 
     /**
      * Outputs of at least this many positions per sample (OH OW) go forward one sample per GEMM: such
@@ -134,46 +139,70 @@ final class CpuConv {
         }
         int chunk = samplesPerChunk(k, p, n, colFloats);
         int chunks = (n + chunk - 1) / chunk;
+        int perGroup = (chunks + MAX_GROUPS - 1) / MAX_GROUPS;
+        int groups = (chunks + perGroup - 1) / perGroup;
         int wsize = cout * k;
-        // one dW partial per chunk, summed in chunk order below (taken before the tasks: the calling
-        // thread runs tasks too, and they use the other slots)
-        float[] partial = dw == null ? null : CpuWorkspace.floats(CpuWorkspace.CONV_PARTIAL, chunks * wsize);
-        byChunk(chunks, 2L * n * cout * k * p, c -> {
-            int first = c * chunk;
-            int sc = Math.min(chunk, n - first);
-            int ld = sc * p;
-            float[] dyc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, cout * ld);
-            for (int t = 0; t < sc; t++) {
-                int src = (first + t) * ys;
-                for (int o = 0; o < cout; o++) {
-                    System.arraycopy(dy, src + o * p, dyc, o * ld + t * p, p);
-                }
-            }
-            if (dw != null) {
-                float[] col = CpuWorkspace.floats(CpuWorkspace.COL, k * ld);
-                for (int t = 0; t < sc; t++) {
-                    im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld);
-                }
-                Sgemm.sgemm(false, true, cout, k, ld, 1f, dyc, 0, ld, col, 0, ld, 0f, partial, c * wsize, k);
-            }
-            if (dx != null) {
-                float[] dcol = CpuWorkspace.floats(CpuWorkspace.DCOL, k * ld);
-                Sgemm.sgemm(true, false, k, ld, cout, 1f, w, 0, k, dyc, 0, ld, 0f, dcol, 0, ld);
-                for (int t = 0; t < sc; t++) {
-                    col2im(dcol, t * p, ld, cin, h, wd, oh, ow, s, dx, (first + t) * xs);
-                }
+        // one dW partial per group of chunks, summed in group order below (taken before the tasks: the
+        // calling thread runs tasks too, and they use the other slots)
+        float[] partial = dw == null ? null : CpuWorkspace.floats(CpuWorkspace.CONV_PARTIAL, groups * wsize);
+        byChunk(groups, 2L * n * cout * k * p, g -> {
+            for (int c = g * perGroup; c < Math.min(chunks, (g + 1) * perGroup); c++) {
+                backwardChunk(x, w, dy, dx, dw == null ? null : partial, g * wsize, c == g * perGroup,
+                        c * chunk, Math.min(chunk, n - c * chunk), cin, h, wd, cout, oh, ow, s);
             }
         });
         if (dw != null) {
             CpuLoops.forRange(wsize, (from, to) -> {
                 for (int i = from; i < to; i++) {
                     double sum = dw[i];
-                    for (int c = 0; c < chunks; c++) {
+                    for (int c = 0; c < groups; c++) {
                         sum += partial[c * wsize + i];
                     }
                     dw[i] = (float) sum;
                 }
             });
+        }
+    }
+
+    /**
+     * The samples [first, first + sc) of a backward: their dW into partial at pOff (overwritten when
+     * {@code firstInGroup}, else added), their dx (overwritten).
+     */
+    private static void backwardChunk(float[] x, float[] w, float[] dy, float[] dx, float[] partial, int pOff,
+                                      boolean firstInGroup, int first, int sc, int cin, int h, int wd, int cout,
+                                      int oh, int ow, ConvSpec s) {
+        int k = cin * s.kernelH() * s.kernelW();
+        int p = oh * ow;
+        int xs = cin * h * wd;
+        int ys = cout * p;
+        int ld = sc * p;
+        // dy of the chunk in column order: for one sample that is dy itself
+        float[] dyc = dy;
+        int dyOff = first * ys;
+        if (sc > 1) {
+            dyc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, cout * ld);
+            dyOff = 0;
+            for (int t = 0; t < sc; t++) {
+                int src = (first + t) * ys;
+                for (int o = 0; o < cout; o++) {
+                    System.arraycopy(dy, src + o * p, dyc, o * ld + t * p, p);
+                }
+            }
+        }
+        if (partial != null) {
+            float[] col = CpuWorkspace.floats(CpuWorkspace.COL, k * ld);
+            for (int t = 0; t < sc; t++) {
+                im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld);
+            }
+            Sgemm.sgemm(false, true, cout, k, ld, 1f, dyc, dyOff, ld, col, 0, ld, firstInGroup ? 0f : 1f,
+                    partial, pOff, k);
+        }
+        if (dx != null) {
+            float[] dcol = CpuWorkspace.floats(CpuWorkspace.DCOL, k * ld);
+            Sgemm.sgemm(true, false, k, ld, cout, 1f, w, 0, k, dyc, dyOff, ld, 0f, dcol, 0, ld);
+            for (int t = 0; t < sc; t++) {
+                col2im(dcol, t * p, ld, cin, h, wd, oh, ow, s, dx, (first + t) * xs);
+            }
         }
     }
 

@@ -103,6 +103,9 @@ class CpuConvChunkTest {
         check(7, 2, 6, 5, 3, s, 100, true, true, true, true); // budget beyond the batch
         check(1, 2, 6, 5, 3, s, 1, true, true, true, true); // N = 1
         check(1, 2, 6, 5, 3, s, 4, true, true, true, true);
+        // 19 chunks > MAX_GROUPS: dW partials per group of 2 consecutive chunks, the last group one chunk
+        assertEquals(16, CpuConv.MAX_GROUPS);
+        check(37, 2, 5, 5, 3, s, 2, true, true, true, true);
     }
 
     @Test
@@ -133,7 +136,7 @@ class CpuConvChunkTest {
     @Test
     void bitsDoNotDependOnTheThreadCount() {
         // wide enough chunks that the GEMMs and the per-sample loops go to the pool
-        for (int chunk : new int[] {5, 24}) {
+        for (int chunk : new int[] {1, 5, 24}) { // 24 chunks in groups of 2; 5 chunks; one chunk
             Outputs[] out = new Outputs[2];
             for (int t = 0; t < 2; t++) {
                 int slot = t;
