@@ -137,17 +137,20 @@ final class CpuConv {
         if (dw == null && dx == null) {
             return;
         }
-        int chunk = samplesPerChunk(k, p, n, colFloats);
+        // at least MAX_GROUPS chunks where the batch allows, so that the groups (the tasks) are even
+        int chunk = Math.min(samplesPerChunk(k, p, n, colFloats), Math.max(1, (n + MAX_GROUPS - 1) / MAX_GROUPS));
         int chunks = (n + chunk - 1) / chunk;
-        int perGroup = (chunks + MAX_GROUPS - 1) / MAX_GROUPS;
-        int groups = (chunks + perGroup - 1) / perGroup;
+        int groups = Math.min(MAX_GROUPS, chunks);
         int wsize = cout * k;
         // one dW partial per group of chunks, summed in group order below (taken before the tasks: the
         // calling thread runs tasks too, and they use the other slots)
         float[] partial = dw == null ? null : CpuWorkspace.floats(CpuWorkspace.CONV_PARTIAL, groups * wsize);
         byChunk(groups, 2L * n * cout * k * p, g -> {
-            for (int c = g * perGroup; c < Math.min(chunks, (g + 1) * perGroup); c++) {
-                backwardChunk(x, w, dy, dx, dw == null ? null : partial, g * wsize, c == g * perGroup,
+            // group g: chunks [g chunks / groups, (g + 1) chunks / groups), sizes differing by at most one
+            int c0 = (int) ((long) g * chunks / groups);
+            int c1 = (int) ((long) (g + 1) * chunks / groups);
+            for (int c = c0; c < c1; c++) {
+                backwardChunk(x, w, dy, dx, dw == null ? null : partial, g * wsize, c == c0,
                         c * chunk, Math.min(chunk, n - c * chunk), cin, h, wd, cout, oh, ow, s);
             }
         });

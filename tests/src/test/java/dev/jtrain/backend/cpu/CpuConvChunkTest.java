@@ -45,6 +45,7 @@ class CpuConvChunkTest {
         float[] dw = wantDw ? rand(r, w.length, -1, 1) : null; // accumulated
         float[] db = wantDb ? rand(r, cout, -1, 1) : null; // accumulated
         int budget = samplesPerChunk * k * oh * ow;
+        // (the backward also caps chunks at ceil(n / MAX_GROUPS) samples)
         assertEquals(Math.min(n, samplesPerChunk), CpuConv.samplesPerChunk(k, oh * ow, n, budget), "chunk size");
         CpuConv.forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s, budget);
         CpuConv.backward(x, w, dy, dx, dw, db, n, cin, h, wd, cout, oh, ow, s, budget);
@@ -103,9 +104,12 @@ class CpuConvChunkTest {
         check(7, 2, 6, 5, 3, s, 100, true, true, true, true); // budget beyond the batch
         check(1, 2, 6, 5, 3, s, 1, true, true, true, true); // N = 1
         check(1, 2, 6, 5, 3, s, 4, true, true, true, true);
-        // 19 chunks > MAX_GROUPS: dW partials per group of 2 consecutive chunks, the last group one chunk
+        // the backward's chunks (at most ceil(n / MAX_GROUPS) samples) in MAX_GROUPS groups of
+        // consecutive chunks, one dW partial each: 19 chunks of 2 (the last 1) and 17 of 3 (the last 2)
         assertEquals(16, CpuConv.MAX_GROUPS);
         check(37, 2, 5, 5, 3, s, 2, true, true, true, true);
+        check(50, 2, 5, 4, 3, s, 3, true, true, true, true);
+        check(50, 2, 5, 4, 3, s, 50, true, true, true, true); // forward one chunk, backward 4 samples per chunk
     }
 
     @Test
@@ -136,7 +140,7 @@ class CpuConvChunkTest {
     @Test
     void bitsDoNotDependOnTheThreadCount() {
         // wide enough chunks that the GEMMs and the per-sample loops go to the pool
-        for (int chunk : new int[] {1, 5, 24}) { // 24 chunks in groups of 2; 5 chunks; one chunk
+        for (int chunk : new int[] {1, 5, 24}) { // forward: 24 chunks, 5 chunks, one chunk
             Outputs[] out = new Outputs[2];
             for (int t = 0; t < 2; t++) {
                 int slot = t;
