@@ -1,6 +1,7 @@
 package dev.jtrain.backend.cpu;
 
 import dev.jtrain.backend.ConvSpec;
+import dev.jtrain.backend.cpu.gemm.SerialSgemm;
 import dev.jtrain.backend.cpu.gemm.Sgemm;
 
 /**
@@ -67,8 +68,8 @@ final class CpuConv {
 
     /**
      * Runs one task per chunk on the pool when there are at least as many chunks as threads (each
-     * chunk's GEMMs then run on their own thread: no barrier inside a chunk, which a loaded machine
-     * punishes); otherwise the chunks in turn, each GEMM using the pool. Either way every output is
+     * chunk's GEMMs then run on its thread alone, through {@link SerialSgemm}: no barrier inside a
+     * chunk, which a loaded machine punishes, and no panel packed twice); otherwise the chunks in turn, each GEMM using the pool. Either way every output is
      * computed the same way, so the bits do not change with the thread count.
      */
     private static void byChunk(int chunks, long work, java.util.function.IntConsumer body) {
@@ -91,6 +92,7 @@ final class CpuConv {
         // wide outputs: chunks of one sample, whose GEMM writes y directly
         int chunk = p >= WIDE_OUTPUT ? 1 : samplesPerChunk(k, p, n, colFloats);
         int chunks = (n + chunk - 1) / chunk;
+        boolean serial = chunks >= CpuThreads.threads(); // see byChunk
         byChunk(chunks, (long) n * cout * k * p, c -> {
             int first = c * chunk;
             int sc = Math.min(chunk, n - first);
@@ -100,7 +102,7 @@ final class CpuConv {
                 im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld);
             }
             if (sc == 1) {
-                Sgemm.sgemm(false, false, cout, p, k, 1f, w, 0, k, col, 0, p, 0f, y, first * ys, p);
+                gemm(serial, false, false, cout, p, k, w, 0, k, col, 0, p, 0f, y, first * ys, p);
                 if (b != null) {
                     for (int o = 0; o < cout; o++) {
                         addConstant(y, first * ys + o * p, p, b[o]);
@@ -109,7 +111,7 @@ final class CpuConv {
                 return;
             }
             float[] yc = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, cout * ld);
-            Sgemm.sgemm(false, false, cout, ld, k, 1f, w, 0, k, col, 0, ld, 0f, yc, 0, ld);
+            gemm(serial, false, false, cout, ld, k, w, 0, k, col, 0, ld, 0f, yc, 0, ld);
             for (int t = 0; t < sc; t++) {
                 int dst = (first + t) * ys;
                 for (int o = 0; o < cout; o++) {
@@ -145,12 +147,13 @@ final class CpuConv {
         // one dW partial per group of chunks, summed in group order below (taken before the tasks: the
         // calling thread runs tasks too, and they use the other slots)
         float[] partial = dw == null ? null : CpuWorkspace.floats(CpuWorkspace.CONV_PARTIAL, groups * wsize);
+        boolean serial = groups >= CpuThreads.threads(); // see byChunk
         byChunk(groups, 2L * n * cout * k * p, g -> {
             // group g: chunks [g chunks / groups, (g + 1) chunks / groups), sizes differing by at most one
             int c0 = (int) ((long) g * chunks / groups);
             int c1 = (int) ((long) (g + 1) * chunks / groups);
             for (int c = c0; c < c1; c++) {
-                backwardChunk(x, w, dy, dx, dw == null ? null : partial, g * wsize, c == c0,
+                backwardChunk(serial, x, w, dy, dx, dw == null ? null : partial, g * wsize, c == c0,
                         c * chunk, Math.min(chunk, n - c * chunk), cin, h, wd, cout, oh, ow, s);
             }
         });
@@ -171,7 +174,7 @@ final class CpuConv {
      * The samples [first, first + sc) of a backward: their dW into partial at pOff (overwritten when
      * {@code firstInGroup}, else added), their dx (overwritten).
      */
-    private static void backwardChunk(float[] x, float[] w, float[] dy, float[] dx, float[] partial, int pOff,
+    private static void backwardChunk(boolean serial, float[] x, float[] w, float[] dy, float[] dx, float[] partial, int pOff,
                                       boolean firstInGroup, int first, int sc, int cin, int h, int wd, int cout,
                                       int oh, int ow, ConvSpec s) {
         int k = cin * s.kernelH() * s.kernelW();
@@ -197,15 +200,29 @@ final class CpuConv {
             for (int t = 0; t < sc; t++) {
                 im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld);
             }
-            Sgemm.sgemm(false, true, cout, k, ld, 1f, dyc, dyOff, ld, col, 0, ld, firstInGroup ? 0f : 1f,
+            gemm(serial, false, true, cout, k, ld, dyc, dyOff, ld, col, 0, ld, firstInGroup ? 0f : 1f,
                     partial, pOff, k);
         }
         if (dx != null) {
             float[] dcol = CpuWorkspace.floats(CpuWorkspace.DCOL, k * ld);
-            Sgemm.sgemm(true, false, k, ld, cout, 1f, w, 0, k, dyc, dyOff, ld, 0f, dcol, 0, ld);
+            gemm(serial, true, false, k, ld, cout, w, 0, k, dyc, dyOff, ld, 0f, dcol, 0, ld);
             for (int t = 0; t < sc; t++) {
                 col2im(dcol, t * p, ld, cin, h, wd, oh, ow, s, dx, (first + t) * xs);
             }
+        }
+    }
+
+    /**
+     * C = op(A) op(B) + beta C on the calling thread ({@code serial}: inside a chunk task) or on the
+     * pool; the same bits either way.
+     */
+    private static void gemm(boolean serial, boolean transA, boolean transB, int m, int n, int k, float[] a,
+                             int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff,
+                             int ldc) {
+        if (serial) {
+            SerialSgemm.sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        } else {
+            Sgemm.sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         }
     }
 
