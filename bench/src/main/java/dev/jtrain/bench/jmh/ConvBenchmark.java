@@ -38,7 +38,10 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class ConvBenchmark {
 
-    /** lenet1: 1->6 5x5 pad 2 on 28x28; lenet2: 6->16 5x5 on 14x14; cnn1: 1->32 3x3 pad 1 on 28x28; cnn2: 32->64 3x3 pad 1 on 14x14. */
+    /**
+     * lenet1: 1->6 5x5 pad 2 on 28x28; lenet2: 6->16 5x5 on 14x14; cnn1: 1->32 3x3 pad 1 on 28x28;
+     * cnn2: 32->64 3x3 pad 1 on 14x14.
+     */
     @Param({"lenet1", "lenet2", "cnn1", "cnn2"})
     String layer;
 

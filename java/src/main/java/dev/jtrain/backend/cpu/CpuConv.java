@@ -69,8 +69,9 @@ final class CpuConv {
     /**
      * Runs one task per chunk on the pool when there are at least as many chunks as threads (each
      * chunk's GEMMs then run on its thread alone, through {@link SerialSgemm}: no barrier inside a
-     * chunk, which a loaded machine punishes, and no panel packed twice); otherwise the chunks in turn, each GEMM using the pool. Either way every output is
-     * computed the same way, so the bits do not change with the thread count.
+     * chunk, which a loaded machine punishes, and no panel packed twice); otherwise the chunks in
+     * turn, each GEMM using the pool. Either way every output is computed the same way, so the bits
+     * do not change with the thread count.
      */
     private static void byChunk(int chunks, long work, java.util.function.IntConsumer body) {
         if (chunks >= CpuThreads.threads()) {
@@ -134,13 +135,15 @@ final class CpuConv {
         int xs = cin * h * wd;
         int ys = cout * p;
         if (db != null) {
-            CpuLoops.forTasks(cout, (long) n * ys, o -> db[o] = (float) (db[o] + CpuBias.channelSum(dy, n, cout, p, o)));
+            CpuLoops.forTasks(cout, (long) n * ys,
+                    o -> db[o] = (float) (db[o] + CpuBias.channelSum(dy, n, cout, p, o)));
         }
         if (dw == null && dx == null) {
             return;
         }
         // at least MAX_GROUPS chunks where the batch allows, so that the groups (the tasks) are even
-        int chunk = Math.min(samplesPerChunk(k, p, n, colFloats), Math.max(1, (n + MAX_GROUPS - 1) / MAX_GROUPS));
+        int chunk = Math.min(samplesPerChunk(k, p, n, colFloats),
+                Math.max(1, (n + MAX_GROUPS - 1) / MAX_GROUPS));
         int chunks = (n + chunk - 1) / chunk;
         int groups = Math.min(MAX_GROUPS, chunks);
         int wsize = cout * k;
@@ -174,9 +177,9 @@ final class CpuConv {
      * The samples [first, first + sc) of a backward: their dW into partial at pOff (overwritten when
      * {@code firstInGroup}, else added), their dx (overwritten).
      */
-    private static void backwardChunk(boolean serial, float[] x, float[] w, float[] dy, float[] dx, float[] partial, int pOff,
-                                      boolean firstInGroup, int first, int sc, int cin, int h, int wd, int cout,
-                                      int oh, int ow, ConvSpec s) {
+    private static void backwardChunk(boolean serial, float[] x, float[] w, float[] dy, float[] dx,
+                                      float[] partial, int pOff, boolean firstInGroup, int first, int sc,
+                                      int cin, int h, int wd, int cout, int oh, int ow, ConvSpec s) {
         int k = cin * s.kernelH() * s.kernelW();
         int p = oh * ow;
         int xs = cin * h * wd;
