@@ -5,7 +5,7 @@
 #include "block_range.cuh"
 #include "activations.h"
 #include "activation_math.h"
-#include "reduce_util.cuh"
+#include "channel_sum.cuh"
 
 namespace {
 
@@ -119,21 +119,46 @@ __global__ void prelu_backward_dx_kernel(const float* x, const float* alpha, con
     }
 }
 
-// Writes dx and returns the dalpha contribution of one element (used inside the channel sums).
-struct PreluBackwardTerm {
+// PReLU's backward as channel-sum terms (channel_sum.cuh): writes dx of each unit once and adds the unit's
+// dalpha terms (x > 0 ? 0 : x dy, the product exact in double) in lane order.
+struct PreluBackwardParams {
     const float* x;
     const float* alpha;
     const float* dy;
     float* dx;
-    __device__ float operator()(int64_t i, int ch) const {
-        const float v = x[i];
-        const float g = dy[i];
-        if (v > 0.f) {
-            dx[i] = g;
-            return 0.f;
-        }
-        dx[i] = alpha[ch] * g;
-        return v * g;
+};
+__device__ __forceinline__ double prelu_lane(double acc, float v, float g, float a, float* d) {
+    *d = v > 0.f ? g : a * g;
+    return acc + (v > 0.f ? 0.0 : (double)v * (double)g);
+}
+template <class L>
+struct PreluBackwardTerms : PreluBackwardParams {
+    using Params = PreluBackwardParams;
+    using Lanes = L;
+    struct Loaded {
+        typename L::T v, g;
+    };
+    __device__ float channel(int c) const { return alpha[c]; }
+    template <class Index>
+    __device__ Loaded load(Index u) const { return Loaded{L::load(x, u), L::load(dy, u)}; }
+    template <class Index>
+    __device__ double add(double acc, const Loaded& q, Index u, float a) const { return add_unit(acc, q.v, q.g, u, a); }
+    template <class Index>
+    __device__ double add_unit(double acc, float v, float g, Index u, float a) const {
+        float d;
+        acc = prelu_lane(acc, v, g, a, &d);
+        L::store(dx, u, d);
+        return acc;
+    }
+    template <class Index>
+    __device__ double add_unit(double acc, float4 v, float4 g, Index u, float a) const {
+        float4 d;
+        acc = prelu_lane(acc, v.x, g.x, a, &d.x);
+        acc = prelu_lane(acc, v.y, g.y, a, &d.y);
+        acc = prelu_lane(acc, v.z, g.z, a, &d.z);
+        acc = prelu_lane(acc, v.w, g.w, a, &d.w);
+        L::store(dx, u, d);
+        return acc;
     }
 };
 
@@ -258,8 +283,13 @@ extern "C" cudaError_t jt_activations_prelu_forward(const float* x, const float*
     return JT_LAUNCH_STATUS();
 }
 
-extern "C" cudaError_t jt_activations_prelu_backward(const float* x, const float* alpha, const float* dy, float* dx,
-                                                     float* dalpha, int n, int c, int inner, cudaStream_t stream) {
+extern "C" size_t jt_activations_prelu_backward_workspace_bytes(int n, int c, int inner) {
+    return jt_channel_sum_plan(n, c, inner, jt_device_sm_count()).workspace_bytes;
+}
+
+extern "C" cudaError_t jt_activations_prelu_backward_sm(const float* x, const float* alpha, const float* dy, float* dx,
+                                                        float* dalpha, int n, int c, int inner, void* workspace,
+                                                        size_t workspace_bytes, int sm_count, cudaStream_t stream) {
     JT_REQUIRE(n >= 0 && c >= 1 && inner >= 0);
     const int64_t total = (int64_t)n * c * inner;
     if (total == 0) return cudaSuccess;  // dalpha += nothing
@@ -275,8 +305,18 @@ extern "C" cudaError_t jt_activations_prelu_backward(const float* x, const float
         return JT_LAUNCH_STATUS();
     }
     // One pass writes dx and sums the dalpha terms per channel (each element is visited exactly once).
-    PreluBackwardTerm term{x, alpha, dy, dx};
-    return jt_channel_sum(term, n, c, inner, dalpha, 1, stream);
+    const JtChannelSumPlan plan = jt_channel_sum_plan(n, c, inner, sm_count);
+    JT_REQUIRE(jt_channel_sum_workspace_ok(plan, workspace, workspace_bytes));
+    return jt_channel_sum<PreluBackwardTerms>(PreluBackwardParams{x, alpha, dy, dx}, n, c, inner, plan,
+                                              aligned16(x) && aligned16(dy) && aligned16(dx), dalpha, workspace,
+                                              stream);
+}
+
+extern "C" cudaError_t jt_activations_prelu_backward(const float* x, const float* alpha, const float* dy, float* dx,
+                                                     float* dalpha, int n, int c, int inner, void* workspace,
+                                                     size_t workspace_bytes, cudaStream_t stream) {
+    return jt_activations_prelu_backward_sm(x, alpha, dy, dx, dalpha, n, c, inner, workspace, workspace_bytes,
+                                            jt_device_sm_count(), stream);
 }
 
 extern "C" cudaError_t jt_activations_maxout_forward(const float* z, int n, int pieces, int d, float* y,

@@ -1,6 +1,8 @@
 // Elementwise activations, PReLU and maxout (kernels/activations.cu). Formulas: activation_math.h.
 #pragma once
 
+#include <stddef.h>
+
 #include "common.cuh"
 #include "activation_math.h"
 #include "device_error.h"
@@ -25,9 +27,20 @@ cudaError_t jt_activations_prelu_forward(const float* x, const float* alpha, flo
                                          cudaStream_t stream);
 
 // dx = dy * (x > 0 ? 1 : alpha[ch]) (overwritten); dalpha[ch] += sum over n and inner of
-// (x > 0 ? 0 : x * dy) (accumulated, deterministic; dalpha may be null to skip it).
+// (x > 0 ? 0 : x * dy) (accumulated; dalpha may be null to skip it). dx may alias dy (each element is read, then
+// written once). dx is written in the same pass as the sums,
+// the per-channel sums of the bias gradient (reduce.h, jt_reduce_bias_grad): split over several blocks per
+// channel, double partials in `workspace`, merged in a fixed order (deterministic; the bits depend on the sizes
+// and the device's SM count only). workspace: jt_activations_prelu_backward_workspace_bytes(n, c, inner) bytes of
+// device memory, 16-byte aligned (0 bytes, may be null, when the plan does not split or dalpha is null).
+size_t jt_activations_prelu_backward_workspace_bytes(int n, int c, int inner);
 cudaError_t jt_activations_prelu_backward(const float* x, const float* alpha, const float* dy, float* dx,
-                                          float* dalpha, int n, int c, int inner, cudaStream_t stream);
+                                          float* dalpha, int n, int c, int inner, void* workspace,
+                                          size_t workspace_bytes, cudaStream_t stream);
+// The same with the plan for a device of sm_count SMs (tests, benchmarks).
+cudaError_t jt_activations_prelu_backward_sm(const float* x, const float* alpha, const float* dy, float* dx,
+                                             float* dalpha, int n, int c, int inner, void* workspace,
+                                             size_t workspace_bytes, int sm_count, cudaStream_t stream);
 
 // Maxout: z [n, pieces * d] with piece p of unit j at column p * d + j; y [n, d] = max over p;
 // piece [n, d] (int64) = the first maximal p (ties go to the lower piece; compared with >, like the CPU backend,

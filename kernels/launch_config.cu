@@ -1,6 +1,6 @@
 // The exported launch decisions (launch_config.h): the 1-D grid of common.cuh, the device's SM count, the
-// device-filling grid, the SGEMM tile and split-K choice (below); BatchNorm's plan and the sums' first pass
-// are defined beside their kernels (batchnorm.cu, reduce.cu).
+// device-filling grid, the SGEMM tile and split-K choice (below); BatchNorm's plan, the per-channel sums' plan and
+// the sums' first pass are defined beside their kernels (batchnorm.cu, channel_sum.cu, reduce.cu).
 #include "launch_config.h"
 
 #include <atomic>

@@ -40,6 +40,32 @@ typedef struct JtBatchnormPlan {
 } JtBatchnormPlan;
 JtBatchnormPlan jt_batchnorm_plan(int n, int c, int64_t inner, int sm_count);
 
+// Per-channel sums over [n, c, inner] (channel_sum.cuh: the bias gradient, PReLU's dalpha). Planes layout
+// (inner > 1): each channel's n * inner values are split into `splits` chunks of `chunk` values (the last may
+// be short or empty), one block of `threads` each, grid (c, splits); `vec` is 4 where inner % 4 == 0 (units of
+// 4 floats: float4 loads where the pointers are 16-byte aligned, four float loads otherwise, the same sums).
+// Columns layout (inner == 1, [n, c]): blocks of 32 channels x JT_CHANSUM_COLUMN_ROWS row lanes, the n rows
+// split into `splits` chunks of `chunk` rows, grid (ceil(c / 32), splits). The split aims at
+// JT_CHANSUM_BLOCKS_PER_SM blocks per SM in total, rounded down so that the grid is one wave, and leaves every
+// thread at least 32 values (planes) or 16 rows (columns) per chunk, so small sums stay one launch. With more
+// than one split, pass 1 writes a double per (channel, split) to a workspace of `workspace_bytes` and a second
+// kernel merges each channel's partials in a fixed order; with one split pass 1 writes the result and
+// workspace_bytes is 0.
+#define JT_CHANSUM_PLANES 0
+#define JT_CHANSUM_COLUMNS 1
+#define JT_CHANSUM_COLUMN_ROWS 8
+#define JT_CHANSUM_MAX_THREADS 256
+#define JT_CHANSUM_BLOCKS_PER_SM 4
+typedef struct JtChannelSumPlan {
+    int layout;              // JT_CHANSUM_PLANES or JT_CHANSUM_COLUMNS
+    int threads;             // threads per block
+    int vec;                 // 4 or 1 (planes); 1 (columns)
+    int splits;              // blocks per channel (planes) or per 32-channel tile (columns); <= 65535
+    int64_t chunk;           // values (planes; a multiple of vec) or rows (columns) per split
+    size_t workspace_bytes;  // c * splits doubles when splits > 1, else 0
+} JtChannelSumPlan;
+JtChannelSumPlan jt_channel_sum_plan(int n, int c, int64_t inner, int sm_count);
+
 // The tile configuration (JT_GEMM_CONFIG_*) jt_gemm_sgemm picks for an m x n output, `batch` items.
 int jt_gemm_auto_config(int m, int n, int batch);
 

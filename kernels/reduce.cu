@@ -5,6 +5,7 @@
 #include "launch_config.h"
 #include "reduce.h"
 #include "reduce_util.cuh"
+#include "channel_sum.cuh"
 
 namespace {
 
@@ -187,9 +188,24 @@ __global__ void add_bias_kernel(float* y, const float* __restrict__ bias, int64_
     }
 }
 
-struct BiasGradTerm {
+// The bias gradient's terms for the channel sums (channel_sum.cuh): dy itself, each value added in double.
+struct BiasGradParams {
     const float* dy;
-    __device__ float operator()(int64_t i, int) const { return dy[i]; }
+};
+__device__ __forceinline__ double add_lanes(double acc, float v) { return acc + (double)v; }
+__device__ __forceinline__ double add_lanes(double acc, float4 v) {
+    return acc + (double)v.x + (double)v.y + (double)v.z + (double)v.w;
+}
+template <class L>
+struct BiasGradTerms : BiasGradParams {
+    using Params = BiasGradParams;
+    using Lanes = L;
+    using Loaded = typename L::T;
+    __device__ float channel(int) const { return 0.f; }
+    template <class Index>
+    __device__ Loaded load(Index u) const { return L::load(dy, u); }
+    template <class Index>
+    __device__ double add(double acc, const Loaded& v, Index, float) const { return add_lanes(acc, v); }
 };
 
 }  // namespace
@@ -290,13 +306,25 @@ extern "C" cudaError_t jt_reduce_add_bias(float* y, const float* bias, int n, in
     return JT_LAUNCH_STATUS();
 }
 
-extern "C" cudaError_t jt_reduce_bias_grad(const float* dy, int n, int c, int inner, float* dbias,
-                                           cudaStream_t stream) {
+extern "C" size_t jt_reduce_bias_grad_workspace_bytes(int n, int c, int inner) {
+    return jt_channel_sum_plan(n, c, inner, jt_device_sm_count()).workspace_bytes;
+}
+
+extern "C" cudaError_t jt_reduce_bias_grad_sm(const float* dy, int n, int c, int inner, float* dbias, void* workspace,
+                                              size_t workspace_bytes, int sm_count, cudaStream_t stream) {
     JT_REQUIRE(n >= 0 && c >= 1 && inner >= 0);
     JT_REQUIRE(dbias != nullptr);
     if ((int64_t)n * inner == 0) return cudaSuccess;  // += nothing
     JT_REQUIRE(dy != nullptr);
-    return jt_channel_sum(BiasGradTerm{dy}, n, c, inner, dbias, 1, stream);
+    const JtChannelSumPlan plan = jt_channel_sum_plan(n, c, inner, sm_count);
+    JT_REQUIRE(jt_channel_sum_workspace_ok(plan, workspace, workspace_bytes));
+    return jt_channel_sum<BiasGradTerms>(BiasGradParams{dy}, n, c, inner, plan, aligned16(dy), dbias, workspace,
+                                         stream);
+}
+
+extern "C" cudaError_t jt_reduce_bias_grad(const float* dy, int n, int c, int inner, float* dbias, void* workspace,
+                                           size_t workspace_bytes, cudaStream_t stream) {
+    return jt_reduce_bias_grad_sm(dy, n, c, inner, dbias, workspace, workspace_bytes, jt_device_sm_count(), stream);
 }
 
 extern "C" cudaError_t jt_reduce_row_norms(const float* w, int rows, int64_t cols, float* norms, cudaStream_t stream) {

@@ -42,8 +42,19 @@ cudaError_t jt_reduce_argmax_rows(const float* x, int rows, int cols, int64_t* o
 // y[n, c, inner] += bias[c] (bias along dim 1; [N, D] is inner = 1).
 cudaError_t jt_reduce_add_bias(float* y, const float* bias, int n, int c, int inner, cudaStream_t stream);
 
-// dbias[c] += sum over n and inner of dy[n, c, inner] (accumulated like a parameter gradient).
-cudaError_t jt_reduce_bias_grad(const float* dy, int n, int c, int inner, float* dbias, cudaStream_t stream);
+// dbias[c] += sum over n and inner of dy[n, c, inner] (accumulated like a parameter gradient), in double, rounded
+// once. Each channel is split over several blocks (jt_channel_sum_plan, launch_config.h: about 4 blocks per SM in
+// one wave) whose double partials go to `workspace`, then merged per channel in a fixed order: deterministic, the
+// bits depend on the sizes and the device's SM count only (not on dy's alignment). workspace: at least
+// jt_reduce_bias_grad_workspace_bytes(n, c, inner) bytes of device memory, 16-byte aligned, not used by another
+// stream meanwhile; that is 0 (workspace may be null) when the plan does not split, e.g. for small sums.
+size_t jt_reduce_bias_grad_workspace_bytes(int n, int c, int inner);
+cudaError_t jt_reduce_bias_grad(const float* dy, int n, int c, int inner, float* dbias, void* workspace,
+                                size_t workspace_bytes, cudaStream_t stream);
+// The same with the plan for a device of sm_count SMs (tests and benchmarks: emu runs the split an H100 runs);
+// the workspace is jt_channel_sum_plan(n, c, inner, sm_count).workspace_bytes.
+cudaError_t jt_reduce_bias_grad_sm(const float* dy, int n, int c, int inner, float* dbias, void* workspace,
+                                   size_t workspace_bytes, int sm_count, cudaStream_t stream);
 
 // norms[r] = sqrt(sum of w[r, :]^2) for each row of w [rows, cols] (sum in double, then rounded once).
 cudaError_t jt_reduce_row_norms(const float* w, int rows, int64_t cols, float* norms, cudaStream_t stream);

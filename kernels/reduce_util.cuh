@@ -1,4 +1,5 @@
-// Deterministic block reductions shared by reduce.cu (sums, bias grad) and activations.cu (PReLU dalpha).
+// Deterministic block reductions shared by reduce.cu (sums) and the per-channel sums (channel_sum.cuh: bias
+// grad, PReLU dalpha).
 // Every result is a fixed-order tree: per-thread sequential sums (double), then a warp shuffle tree,
 // then the warps' results summed by thread 0 in warp order. No float atomics anywhere, so the bits
 // depend only on the sizes and the launch shape (which depends only on the sizes).
@@ -33,59 +34,4 @@ __device__ __forceinline__ double jt_block_sum_double(double v, double* scratch)
     }
     __syncthreads();
     return total;
-}
-
-// Per-channel sums over [N, C, inner] for inner == 1 ([N, C]): block (32, JT_COLS_ROWS), one column per
-// threadIdx.x (coalesced rows), rows split over threadIdx.y and then summed in y order.
-// out[c] = (float)(out[c] + sum_r f(r * C + c, c)) when accumulate, else (float)sum.
-// F: `__device__ float operator()(int64_t index, int channel) const` (it may also write outputs).
-#define JT_COLS_ROWS 8
-template <class F>
-__global__ void jt_channel_sum_cols_kernel(F f, int N, int C, float* out, int accumulate) {
-    __shared__ double part[JT_COLS_ROWS][32];
-    const int col = blockIdx.x * 32 + threadIdx.x;
-    double acc = 0.0;
-    if (col < C) {
-        for (int64_t r = threadIdx.y; r < N; r += JT_COLS_ROWS) acc += (double)f(r * C + col, col);  // 64-bit: no wrap
-    }
-    part[threadIdx.y][threadIdx.x] = acc;
-    __syncthreads();
-    if (threadIdx.y == 0 && col < C) {
-        double s = 0.0;
-        for (int y = 0; y < JT_COLS_ROWS; ++y) s += part[y][threadIdx.x];
-        out[col] = accumulate ? (float)((double)out[col] + s) : (float)s;
-    }
-}
-
-// Per-channel sums over [N, C, inner] (any inner): one block per channel, threads over (n, i) pairs.
-template <class F>
-__global__ void jt_channel_sum_planes_kernel(F f, int N, int C, int inner, float* out, int accumulate) {
-    __shared__ double scratch[32];
-    const int c = blockIdx.x;
-    const int64_t count = (int64_t)N * inner;
-    double acc = 0.0;
-    for (int64_t t = threadIdx.x; t < count; t += blockDim.x) {
-        const int64_t n = t / inner;
-        const int64_t i = t - n * inner;
-        acc += (double)f((n * C + c) * inner + i, c);
-    }
-    const double s = jt_block_sum_double(acc, scratch);
-    if (threadIdx.x == 0) out[c] = accumulate ? (float)((double)out[c] + s) : (float)s;
-}
-
-#define JT_PLANES_THREADS 256
-
-// Launches the fitting channel-sum kernel; returns the launch status.
-template <class F>
-static inline cudaError_t jt_channel_sum(F f, int N, int C, int inner, float* out, int accumulate,
-                                         cudaStream_t stream) {
-    if (inner == 1) {
-        const dim3 grid((unsigned)jt_ceil_div(C, 32), 1, 1);
-        const dim3 block(32, JT_COLS_ROWS, 1);
-        LAUNCH(jt_channel_sum_cols_kernel<F>, grid, block, 0, stream)(f, N, C, out, accumulate);
-    } else {
-        LAUNCH(jt_channel_sum_planes_kernel<F>, dim3((unsigned)C, 1, 1), dim3(JT_PLANES_THREADS, 1, 1), 0,
-               stream)(f, N, C, inner, out, accumulate);
-    }
-    return JT_LAUNCH_STATUS();
 }

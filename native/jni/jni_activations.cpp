@@ -51,8 +51,15 @@ void JNICALL activationsPreluForward(JNIEnv* env, jclass, jlong x, jlong alpha, 
               jt::dptr<float>(y), n, c, inner, jt::stream_of(stream));
 }
 
+jlong JNICALL activationsPreluBackwardWorkspaceBytes(JNIEnv* env, jclass, jint n, jint c, jint inner) {
+    jt::Check ck(env, "activationsPreluBackwardWorkspaceBytes");
+    int64_t total = 0;
+    if (!prelu_shape(ck, n, c, inner, &total)) return 0;
+    return (jlong)jt_activations_prelu_backward_workspace_bytes(n, c, inner);
+}
+
 void JNICALL activationsPreluBackward(JNIEnv* env, jclass, jlong x, jlong alpha, jlong dy, jlong dx, jlong dalpha,
-                                      jint n, jint c, jint inner, jlong stream) {
+                                      jint n, jint c, jint inner, jlong workspace, jlong stream) {
     jt::Check ck(env, "activationsPreluBackward");
     if (!jt::require_stream(env, "activationsPreluBackward", "stream", stream)) return;
     int64_t total = 0;
@@ -63,9 +70,17 @@ void JNICALL activationsPreluBackward(JNIEnv* env, jclass, jlong x, jlong alpha,
                                                        .f32("dalpha", dalpha, c, true)) {
         return;
     }
+    // dalpha's split partial sums: jt_activations_prelu_backward_workspace_bytes (0 without dalpha or for an
+    // unsplit plan: may be 0).
+    const size_t bytes = total == 0 || dalpha == 0 ? 0 : jt_activations_prelu_backward_workspace_bytes(n, c, inner);
+    if (!ck.that(bytes == 0 || workspace != 0, "workspace must be set (activationsPreluBackwardWorkspaceBytes bytes)")
+             .that(workspace % 16 == 0, "workspace must be 16-byte aligned")
+             .bytes("workspace", workspace, (int64_t)bytes, true)) {
+        return;
+    }
     JT_LAUNCH(ck, jt_activations_prelu_backward, jt::dptr<const float>(x), jt::dptr<const float>(alpha),
               jt::dptr<const float>(dy), jt::dptr<float>(dx), jt::dptr<float>(dalpha), n, c, inner,
-              jt::stream_of(stream));
+              jt::dptr<void>(workspace), bytes, jt::stream_of(stream));
 }
 
 // z [n, pieces * d]; y, piece [n, d].
@@ -108,6 +123,7 @@ bool jt::register_activations(JNIEnv* env, jclass cls) {
                                 method<activationsForward>("activationsForward"),
                                 method<activationsBackward>("activationsBackward"),
                                 method<activationsPreluForward>("activationsPreluForward"),
+                                method<activationsPreluBackwardWorkspaceBytes>("activationsPreluBackwardWorkspaceBytes"),
                                 method<activationsPreluBackward>("activationsPreluBackward"),
                                 method<activationsMaxoutForward>("activationsMaxoutForward"),
                                 method<activationsMaxoutBackward>("activationsMaxoutBackward"),

@@ -68,16 +68,34 @@ void JNICALL reduceAddBias(JNIEnv* env, jclass, jlong y, jlong bias, jint n, jin
               jt::stream_of(stream));
 }
 
-void JNICALL reduceBiasGrad(JNIEnv* env, jclass, jlong dy, jint n, jint c, jint inner, jlong dbias, jlong stream) {
+// [n, c, inner] of a bias gradient: n, inner >= 0, c >= 1; *total = n * c * inner.
+bool bias_grad_shape(jt::Check& ck, jint n, jint c, jint inner, int64_t* total) {
+    return (bool)ck.nonneg("n", n).positive("c", c).nonneg("inner", inner).product("n * c * inner", {n, c, inner},
+                                                                                   total);
+}
+
+jlong JNICALL reduceBiasGradWorkspaceBytes(JNIEnv* env, jclass, jint n, jint c, jint inner) {
+    jt::Check ck(env, "reduceBiasGradWorkspaceBytes");
+    int64_t total = 0;
+    if (!bias_grad_shape(ck, n, c, inner, &total)) return 0;
+    return (jlong)jt_reduce_bias_grad_workspace_bytes(n, c, inner);
+}
+
+void JNICALL reduceBiasGrad(JNIEnv* env, jclass, jlong dy, jint n, jint c, jint inner, jlong dbias, jlong workspace,
+                            jlong stream) {
     jt::Check ck(env, "reduceBiasGrad");
     if (!jt::require_stream(env, "reduceBiasGrad", "stream", stream)) return;
     int64_t total = 0;
-    if (!ck.nonneg("n", n).positive("c", c).nonneg("inner", inner).product("n * c * inner", {n, c, inner}, &total)) {
+    if (!bias_grad_shape(ck, n, c, inner, &total) || !ck.f32("dy", dy, total).f32("dbias", dbias, c)) return;
+    // The split channels' partial sums: jt_reduce_bias_grad_workspace_bytes (0 for an unsplit plan: may be 0).
+    const size_t bytes = total == 0 ? 0 : jt_reduce_bias_grad_workspace_bytes(n, c, inner);
+    if (!ck.that(bytes == 0 || workspace != 0, "workspace must be set (reduceBiasGradWorkspaceBytes bytes)")
+             .that(workspace % 16 == 0, "workspace must be 16-byte aligned")
+             .bytes("workspace", workspace, (int64_t)bytes, true)) {
         return;
     }
-    if (!ck.f32("dy", dy, total).f32("dbias", dbias, c)) return;
     JT_LAUNCH(ck, jt_reduce_bias_grad, jt::dptr<const float>(dy), n, c, inner, jt::dptr<float>(dbias),
-              jt::stream_of(stream));
+              jt::dptr<void>(workspace), bytes, jt::stream_of(stream));
 }
 
 void JNICALL reduceRowNorms(JNIEnv* env, jclass, jlong w, jint rows, jlong cols, jlong norms, jlong stream) {
@@ -111,6 +129,7 @@ bool jt::register_reduce(JNIEnv* env, jclass cls) {
                                 method<reduceCountEqual>("reduceCountEqual"),
                                 method<reduceArgmaxRows>("reduceArgmaxRows"),
                                 method<reduceAddBias>("reduceAddBias"),
+                                method<reduceBiasGradWorkspaceBytes>("reduceBiasGradWorkspaceBytes"),
                                 method<reduceBiasGrad>("reduceBiasGrad"),
                                 method<reduceRowNorms>("reduceRowNorms"),
                                 method<reduceMaxNormRows>("reduceMaxNormRows"),

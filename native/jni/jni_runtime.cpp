@@ -391,7 +391,9 @@ void JNICALL selfTestDivergentBarrier(JNIEnv* env, jclass) {
 // channel for [n = a, channels = low 32 bits of b, inner = c] on a device of (b >> 32) SMs; 2: the automatic
 // GEMM tile (a = m, b = n, c = batch); 3: blocks of a device-filling grid-stride launch (a = work items,
 // b = multiprocessors, c = resident blocks per multiprocessor); 4: blocks of the first pass of the two-pass
-// sums (a = items).
+// sums (a = items); 6: the automatic split-K slices of an m x n x k SGEMM (a = m, b = n, c = k); 7: the
+// per-channel sums' blocks per channel (bias gradient, PReLU dalpha) for [n = a, channels = low 32 bits of b,
+// inner = c] on a device of (b >> 32) SMs.
 jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlong c) {
     const char* op = "launchConfig";
     if (!jt::require_nonneg(env, op, "a", a) || !jt::require_nonneg(env, op, "b", b) ||
@@ -406,13 +408,15 @@ jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlon
             }
             return (jint)jt_launch_grid_1d(a, (int)b);
         case 1:
-        case 5: {
+        case 5:
+        case 7: {
             const int64_t channels = b & 0xffffffffLL, sms = b >> 32;
             if (a < 1 || channels < 1 || c < 1 || sms < 1 || a > INT32_MAX || channels > INT32_MAX || sms > INT32_MAX) {
                 jt::throw_iae(env, op, "n, channels, inner and SMs must be positive (n, channels, SMs < 2^31), got "
                               "%lld, %lld, %lld, %lld", (long long)a, (long long)channels, (long long)c, (long long)sms);
                 return 0;
             }
+            if (kind == 7) return jt_channel_sum_plan((int)a, (int)channels, c, (int)sms).splits;
             const JtBatchnormPlan p = jt_batchnorm_plan((int)a, (int)channels, c, (int)sms);
             return kind == 1 ? p.threads : p.splits;
         }
@@ -442,7 +446,8 @@ jint JNICALL launchConfig(JNIEnv* env, jclass, jint kind, jlong a, jlong b, jlon
         default:
             jt::throw_iae(env, op,
                           "kind must be 0 (grid), 1 (batchnorm threads), 2 (gemm tile), 3 (device-filling grid), 4 "
-                          "(reduction pass-1 blocks), 5 (batchnorm splits) or 6 (gemm split-K slices), got %d", (int)kind);
+                          "(reduction pass-1 blocks), 5 (batchnorm splits), 6 (gemm split-K slices) or 7 (channel-sum "
+                          "splits), got %d", (int)kind);
             return 0;
     }
 }

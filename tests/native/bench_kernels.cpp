@@ -5,6 +5,7 @@
 //   SGEMM training shapes 128x784x512, 128x512x512 (NN, NT, TN)   GFLOP/s, ratio      target >= 0.80
 //   (each SGEMM kernel version its own row: v1 baseline, v2, v2 with split-K)
 //   BatchNorm fwd+bwd [128, 64, 56, 56]  ours vs cuDNN (SPATIAL)  time, ratio         target >= 1.00
+//   bias grad [128, 64, 56, 56], [128, 512]  ours vs cuDNN (conv backward bias)  time, ratio  target >= 1.00
 //   Adam on 4 x 64 Mi floats     vs a device-to-device cudaMemcpy of the same bytes   target >= 0.85
 //   ReLU forward, dropout forward on 64 Mi floats (same)                              target >= 0.90
 //   (ReLU also against cuDNN's activation)
@@ -19,7 +20,7 @@
 // the results agree (ours vs float64 on samples, ours vs cuBLAS/cuDNN in full) and whether cuDNN's running
 // variance is the unbiased one, as ours (PyTorch's convention).
 //
-//   bench_kernels [--sizes small|full] [--reps N] [--warmup N] [--json FILE] [--only sgemm,bn,adam,relu,dropout]
+//   bench_kernels [--sizes small|full] [--reps N] [--warmup N] [--json FILE] [--only sgemm,bn,bias,adam,relu,dropout]
 // Exit status: 0 when every measurement ran and every check passed (speed targets are reported, not
 // enforced), 1 when a check failed or a measurement could not run, 2 for bad usage or no device.
 #include <math.h>
@@ -38,6 +39,7 @@
 #include "gemm.h"
 #include "launch_config.h"
 #include "optim.h"
+#include "reduce.h"
 #include "vendor.h"
 #include "vendor_ops.h"
 
@@ -555,6 +557,96 @@ void bench_batchnorm(const Options& o) {
     g_rows.push_back(row);
 }
 
+// ------------------------------------------------------------------ bias gradient (per-channel sums)
+
+// dbias += the sums of dy [n, c, h, w] over n, h, w: ours (split channels, channel_sum.cuh) against cuDNN's
+// convolution backward bias on the same dy in the same run; [n, c] is h = w = 1 (ours: the columns layout).
+// Bytes: dy read once, plus the split's double partials written and read and dbias read and written (the
+// minimum an HBM roofline counts).
+void bench_bias_grad_case(const Options& o, int n, int c, int h, int w) {
+    const int inner = h * w;
+    const int64_t total = (int64_t)n * c * inner;
+    Row row;
+    row.op = "bias grad";
+    row.size = "[" + std::to_string(n) + "," + std::to_string(c) +
+               (inner == 1 ? "" : "," + std::to_string(h) + "," + std::to_string(w)) + "]";
+    row.ours_what = "ours";
+    row.ref_what = "cuDNN";
+    row.unit = "GB/s";
+    row.target = 1.00;
+    const size_t ws_bytes = jt_reduce_bias_grad_workspace_bytes(n, c, inner);
+    Buf<float> dy(total), db(c), dbv(c);
+    Buf<double> ws(ws_bytes / sizeof(double) + 2);
+    if (!dy.ok() || !db.ok() || !dbv.ok() || !ws.ok()) {
+        row.note = "allocation failed";
+        row.failed = g_failed = true;
+        g_rows.push_back(row);
+        return;
+    }
+    const double bytes = (double)total * sizeof(float) + 2.0 * ws_bytes + 2.0 * c * sizeof(float);
+    const JtChannelSumPlan plan = jt_channel_sum_plan(n, c, inner, jt_device_sm_count());
+    printf("  bias grad %s: %d x %d blocks of %d threads%s, moves %.3g MB: %.3g us at 3.35 TB/s\n", row.size.c_str(),
+           plan.layout == JT_CHANSUM_COLUMNS ? (c + 31) / 32 : c, plan.splits, plan.threads,
+           plan.splits > 1 ? " + merge" : "", bytes / 1e6, bytes / 3.35e12 * 1e6);
+    fill(dy.p, total, -1.f, 1.f, 61);
+    cudaMemset(db.p, 0, c * sizeof(float));
+    cudaMemset(dbv.p, 0, c * sizeof(float));
+    auto ours = [&] {
+        return status_msg(jt_reduce_bias_grad(dy.p, n, c, inner, db.p, ws.p, ws_bytes, g_stream), "jt_reduce_bias_grad");
+    };
+    jt_vendor_status st;
+    auto vendor = [&] { return vendor_msg(jt_vendor_conv2d_backward_bias(dy.p, dbv.p, n, c, h, w, 0, g_stream, &st), st); };
+    // Checks: one accumulation onto zero against float64, and against cuDNN (which overwrites).
+    std::string err = ours();
+    cudaStreamSynchronize(g_stream);
+    if (err.empty()) {
+        std::vector<float> hdy = dy.get(), got = db.get();
+        double worst = 0, mag = 0;
+        for (int ch = 0; ch < c; ++ch) {
+            double ref = 0, m = 0;
+            for (int i = 0; i < n; ++i)
+                for (int k = 0; k < inner; ++k) {
+                    const double v = hdy[((size_t)i * c + ch) * inner + k];
+                    ref += v;
+                    m += fabs(v);
+                }
+            worst = std::max(worst, fabs(got[ch] - ref));
+            mag = std::max(mag, m);
+        }
+        // Summed in double, rounded once: ~2^-24 of the result; relative to the largest sum of |dy|.
+        check("bias grad " + row.size + " ours vs float64, max |err| / max sum|dy|", worst / mag, 1e-7);
+        const std::string verr = vendor();
+        cudaStreamSynchronize(g_stream);
+        if (verr.empty()) {
+            check("bias grad " + row.size + " ours vs cuDNN, max |diff| / max sum|dy|",
+                  max_diff(got, dbv.get()) / mag, 1e-5);
+        }
+    }
+    Timing t = time_op(o, ours);
+    if (!t.error.empty()) {
+        row.note = t.error;
+        row.failed = g_failed = true;
+        g_rows.push_back(row);
+        return;
+    }
+    row.ours_ms = t.median_ms;
+    row.ours_rate = bytes / (t.median_ms * 1e-3) / 1e9;
+    Timing ref = time_op(o, vendor);
+    if (ref.error.empty()) {
+        row.ref_ms = ref.median_ms;
+        row.ref_rate = bytes / (ref.median_ms * 1e-3) / 1e9;
+        row.ratio = ref.median_ms / t.median_ms;
+    } else {
+        row.note = "cuDNN: " + ref.error;
+    }
+    g_rows.push_back(row);
+}
+
+void bench_bias_grad(const Options& o) {
+    bench_bias_grad_case(o, o.sizes.bn_n, o.sizes.bn_c, o.sizes.bn_h, o.sizes.bn_w);  // a conv layer's (BatchNorm's shape)
+    bench_bias_grad_case(o, 128, 512, 1, 1);                                          // a Linear layer's at batch 128
+}
+
 // ------------------------------------------------------------------ bandwidth-bound kernels vs copy
 
 // One row: ours moving `moved` bytes per call, against a copy of `copy_bytes` (2 copy_bytes moved).
@@ -750,7 +842,7 @@ std::string verdict(const Row& r) {
 void usage() {
     fprintf(stderr,
             "usage: bench_kernels [--sizes small|full] [--reps N] [--warmup N] [--json FILE] "
-            "[--only sgemm,bn,adam,relu,dropout]\n");
+            "[--only sgemm,bn,bias,adam,relu,dropout]\n");
 }
 
 }  // namespace
@@ -846,6 +938,7 @@ int main(int argc, char** argv) {
     }
     if (o.wants("sgemm")) bench_sgemm(o);
     if (o.wants("bn")) bench_batchnorm(o);
+    if (o.wants("bias")) bench_bias_grad(o);
     if (o.wants("adam")) bench_adam(o);
     if (o.wants("relu")) bench_relu(o);
     if (o.wants("dropout")) bench_dropout(o);
@@ -860,7 +953,7 @@ int main(int argc, char** argv) {
                fmt(r.ref_ms, "%.3f").c_str(), fmt(r.ref_rate, "%.1f").c_str(), fmt(r.ratio, "%.3f").c_str(),
                fmt(r.target, "%.2f").c_str(), tail.c_str());
     }
-    printf("ratio: sgemm = ours GFLOP/s / cuBLAS; batchnorm and relu-vs-cuDNN = cuDNN time / ours; adam, relu, "
+    printf("ratio: sgemm = ours GFLOP/s / cuBLAS; batchnorm, bias grad and relu-vs-cuDNN = cuDNN time / ours; adam, relu, "
            "dropout vs copy = ours GB/s / copy GB/s (read + write counted)\n");
     if (kEmu) printf("emu: correctness only, speeds meaningless\n");
 

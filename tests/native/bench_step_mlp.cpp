@@ -108,6 +108,11 @@ int main(int argc, char** argv) {
         loss(B), lossSum(1);
     jt_test::DeviceBuffer<float> dlogits((size_t)B * D3), dh2((size_t)B * D2), dh1((size_t)B * D1);
     jt_test::DeviceBuffer<unsigned char> ws(jt_reduce_workspace_bytes());
+    // The bias gradients' split partials (the largest of the three layers' plans; often 0: unsplit).
+    const size_t bias_ws_bytes = std::max({jt_reduce_bias_grad_workspace_bytes(B, D1, 1),
+                                           jt_reduce_bias_grad_workspace_bytes(B, D2, 1),
+                                           jt_reduce_bias_grad_workspace_bytes(B, D3, 1), (size_t)16});
+    jt_test::DeviceBuffer<unsigned char> bias_ws(bias_ws_bytes);
     for (auto* m : {&mW1, &mb1, &mW2, &mb2, &mW3, &mb3}) m->fill_bytes(0);
 
     struct Param {
@@ -138,15 +143,15 @@ int main(int argc, char** argv) {
         timed(t, "softmax-xent bwd",
               [&] { return jt_softmax_xent_backward(probs, y, B, D3, 0.f, 1.f / B, dlogits, nullptr, 0); });
         timed(t, "gemm dW 10x512x128 (TN)", [&] { return jt_gemm_sgemm(1, 0, D3, D2, B, 1.f, dlogits, D3, h2, D2, 1.f, dW3, D2, nullptr, 0, 0); });
-        timed(t, "bias grad", [&] { return jt_reduce_bias_grad(dlogits, B, D3, 1, db3, 0); });
+        timed(t, "bias grad", [&] { return jt_reduce_bias_grad(dlogits, B, D3, 1, db3, bias_ws.get(), bias_ws_bytes, 0); });
         timed(t, "gemm dx 128x512x10 (NN)", [&] { return jt_gemm_sgemm(0, 0, B, D2, D3, 1.f, dlogits, D3, W3, D2, 0.f, dh2, D2, nullptr, 0, 0); });
         timed(t, "relu bwd", [&] { return jt_activations_backward(JT_ACT_RELU, nullptr, h2, dh2, dh2, (int64_t)B * D2, 0.f, 0.f, 0); });
         timed(t, "gemm dW 512x512x128 (TN)", [&] { return jt_gemm_sgemm(1, 0, D2, D1, B, 1.f, dh2, D2, h1, D1, 1.f, dW2, D1, nullptr, 0, 0); });
-        timed(t, "bias grad", [&] { return jt_reduce_bias_grad(dh2, B, D2, 1, db2, 0); });
+        timed(t, "bias grad", [&] { return jt_reduce_bias_grad(dh2, B, D2, 1, db2, bias_ws.get(), bias_ws_bytes, 0); });
         timed(t, "gemm dx 128x512x512 (NN)", [&] { return jt_gemm_sgemm(0, 0, B, D1, D2, 1.f, dh2, D2, W2, D1, 0.f, dh1, D1, nullptr, 0, 0); });
         timed(t, "relu bwd", [&] { return jt_activations_backward(JT_ACT_RELU, nullptr, h1, dh1, dh1, (int64_t)B * D1, 0.f, 0.f, 0); });
         timed(t, "gemm dW 512x784x128 (TN)", [&] { return jt_gemm_sgemm(1, 0, D1, D0, B, 1.f, dh1, D1, x, D0, 1.f, dW1, D0, nullptr, 0, 0); });
-        timed(t, "bias grad", [&] { return jt_reduce_bias_grad(dh1, B, D1, 1, db1, 0); });
+        timed(t, "bias grad", [&] { return jt_reduce_bias_grad(dh1, B, D1, 1, db1, bias_ws.get(), bias_ws_bytes, 0); });
         // update
         for (const Param& p : params) timed(t, "sgd momentum", [&] { return sgd_momentum(p.p, p.g, p.m, p.n, 0.01f, 0.9f); });
         const double dt = std::chrono::duration<double>(Clock::now() - t0).count();

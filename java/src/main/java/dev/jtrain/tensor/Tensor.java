@@ -18,6 +18,14 @@ public final class Tensor implements AutoCloseable {
     private final Storage storage;
 
     public Tensor(Shape shape, DType dtype, Storage storage) {
+        this(shape, dtype, storage, true);
+    }
+
+    /**
+     * {@code newStorage}: the storage was just allocated for this tensor, so an open {@link TensorScope} takes it;
+     * false for a view of an existing tensor's storage, which stays with whoever owns that tensor.
+     */
+    private Tensor(Shape shape, DType dtype, Storage storage, boolean newStorage) {
         this.shape = Objects.requireNonNull(shape, "shape");
         this.dtype = Objects.requireNonNull(dtype, "dtype");
         this.storage = Objects.requireNonNull(storage, "storage");
@@ -25,7 +33,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("storage of " + storage.bytes() + " bytes is too small for "
                     + dtype + " " + shape);
         }
-        if (!storage.device().isHost()) {
+        if (newStorage && !storage.device().isHost()) {
             TensorScope.track(this);
         }
     }
@@ -132,7 +140,7 @@ public final class Tensor implements AutoCloseable {
         if (s.numel() != numel()) {
             throw new IllegalArgumentException("cannot reshape " + shape + " (" + numel() + " elements) to " + s);
         }
-        return new Tensor(s, dtype, storage);
+        return new Tensor(s, dtype, storage, false);   // a view: a scope open now does not take the base's memory
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.jtrain.tensor;
 
 import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.gpu.TestDevices;
+import dev.jtrain.nn.layers.LayerNorm;
 import dev.jtrain.nn.layers.Linear;
 import dev.jtrain.random.Generator;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,30 @@ class TensorScopeTest {
             }
             Tensor y = layer.forward(x, false);                          // same shape: the closed buffer is replaced
             assertArrayEquals(inside, y.to(Device.CPU).floats(), "parameters intact, output re-created");
+        }
+    }
+
+    @Test
+    void viewsMadeInsideAScopeLeaveTheirBaseToItsOwner() {
+        // Linear reshapes a rank-3 input and LayerNorm its affine parameters on every forward: those views must
+        // not hand the caller's input or the layer's parameters to a scope opened around the forward
+        Device d = TestDevices.gpu();
+        float[] xs = {1, -2, 0.5f, 3, 0, -1, 2, 2, -0.5f, 1, 1, 4};
+        try (Linear layer = new Linear(3, 2, true, new Generator(3), d);
+             LayerNorm norm = new LayerNorm(new int[] {3}, 1e-5f, true, d);
+             Tensor x = Tensor.of(xs, 2, 2, 3).to(d)) {
+            float[] first;
+            try (TensorScope scope = TensorScope.open()) {
+                Tensor base = Backends.forDevice(d).zeros(6);
+                scope.keep(base);
+                assertEquals(6, base.reshape(2, 3).numel());
+                assertEquals(0, scope.size(), "a view of a tensor the scope does not own is not taken");
+                first = layer.forward(norm.forward(x, true), true).to(Device.CPU).floats();
+                base.close();
+            }
+            float[] second = layer.forward(norm.forward(x, true), true).to(Device.CPU).floats();
+            assertArrayEquals(first, second, "input, LayerNorm and Linear parameters survived the scope");
+            assertArrayEquals(xs, x.to(Device.CPU).floats());
         }
     }
 }

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API (jdk.incubator.vector) versions of the hot elementwise loops of a training step: ReLU
  * forward/backward, leaky ReLU, bias add, bias-gradient accumulation in double, batch-norm columns. Each computes exactly what the
  * scalar loop computes (same roundings, lane by lane), so results do not depend on which path runs.
- * Only referenced behind {@link #ENABLED} checks made from {@link Simd}, so this class is never loaded when
+ * Only referenced behind {@link CpuSimd#VECTOR} checks, so this class is never loaded when
  * the incubator module is absent.
  */
 final class CpuVector {

@@ -133,7 +133,9 @@ public final class EmuNative {
 
     static native void activationsPreluForward(long x, long alpha, long y, int n, int c, int inner, long stream);
 
-    static native void activationsPreluBackward(long x, long alpha, long dy, long dx, long dalpha, int n, int c, int inner, long stream);
+    static native long activationsPreluBackwardWorkspaceBytes(int n, int c, int inner);
+
+    static native void activationsPreluBackward(long x, long alpha, long dy, long dx, long dalpha, int n, int c, int inner, long workspace, long stream);
 
     static native void activationsMaxoutForward(long z, int n, int pieces, int d, long y, long piece, long stream);
 
@@ -165,7 +167,9 @@ public final class EmuNative {
 
     static native void reduceAddBias(long y, long bias, int n, int c, int inner, long stream);
 
-    static native void reduceBiasGrad(long dy, int n, int c, int inner, long dbias, long stream);
+    static native long reduceBiasGradWorkspaceBytes(int n, int c, int inner);
+
+    static native void reduceBiasGrad(long dy, int n, int c, int inner, long dbias, long workspace, long stream);
 
     static native void elementwiseFill(long x, long n, float value, long stream);
 
@@ -537,8 +541,13 @@ public final class EmuNative {
         }
 
         @Override
-        public void activationsPreluBackward(long x, long alpha, long dy, long dx, long dalpha, int n, int c, int inner, long stream) {
-            EmuNative.activationsPreluBackward(x, alpha, dy, dx, dalpha, n, c, inner, stream);
+        public long activationsPreluBackwardWorkspaceBytes(int n, int c, int inner) {
+            return EmuNative.activationsPreluBackwardWorkspaceBytes(n, c, inner);
+        }
+
+        @Override
+        public void activationsPreluBackward(long x, long alpha, long dy, long dx, long dalpha, int n, int c, int inner, long workspace, long stream) {
+            EmuNative.activationsPreluBackward(x, alpha, dy, dx, dalpha, n, c, inner, workspace, stream);
         }
 
         @Override
@@ -617,8 +626,13 @@ public final class EmuNative {
         }
 
         @Override
-        public void reduceBiasGrad(long dy, int n, int c, int inner, long dbias, long stream) {
-            EmuNative.reduceBiasGrad(dy, n, c, inner, dbias, stream);
+        public long reduceBiasGradWorkspaceBytes(int n, int c, int inner) {
+            return EmuNative.reduceBiasGradWorkspaceBytes(n, c, inner);
+        }
+
+        @Override
+        public void reduceBiasGrad(long dy, int n, int c, int inner, long dbias, long workspace, long stream) {
+            EmuNative.reduceBiasGrad(dy, n, c, inner, dbias, workspace, stream);
         }
 
         @Override

@@ -150,7 +150,8 @@ public interface NativeApi {
      * 3 = blocks of a device-filling grid-stride launch over {@code a} work items on {@code b} multiprocessors
      * holding {@code c} blocks each (the optimizer updates); 4 = blocks of the first pass of the two-pass sums
      * over {@code a} items; 6 = the k slices automatic split-K uses for one {@code a} x {@code b} x {@code c}
-     * product (1 = no split).
+     * product (1 = no split); 7 = the per-channel sums' blocks per channel (bias gradient, PReLU dalpha) for
+     * [n = {@code a}, channels = {@code b & 0xffffffff}, inner = {@code c}] on a device of {@code b >>> 32} SMs.
      */
     int launchConfig(int kind, long a, long b, long c);
 
@@ -275,9 +276,19 @@ public interface NativeApi {
 
     void activationsPreluForward(long x, long alpha, long y, int n, int c, int inner, long stream);
 
-    /** dx overwritten; dalpha (may be 0) accumulated. */
+    /**
+     * Bytes of device memory (16-byte aligned) {@link #activationsPreluBackward} needs as its workspace for
+     * dalpha over [n, c, inner] on the current device: one double per block of the split channels; 0 when the
+     * plan does not split (small sums).
+     */
+    long activationsPreluBackwardWorkspaceBytes(int n, int c, int inner);
+
+    /**
+     * dx overwritten; dalpha (may be 0) accumulated. workspace: {@link #activationsPreluBackwardWorkspaceBytes}
+     * bytes (may be 0 when that is 0 or dalpha is 0), not used by another stream meanwhile.
+     */
     void activationsPreluBackward(long x, long alpha, long dy, long dx, long dalpha, int n, int c, int inner,
-                                  long stream);
+                                  long workspace, long stream);
 
     void activationsMaxoutForward(long z, int n, int pieces, int d, long y, long piece, long stream);
 
@@ -321,7 +332,17 @@ public interface NativeApi {
 
     void reduceAddBias(long y, long bias, int n, int c, int inner, long stream);
 
-    void reduceBiasGrad(long dy, int n, int c, int inner, long dbias, long stream);
+    /**
+     * Bytes of device memory (16-byte aligned) {@link #reduceBiasGrad} needs as its workspace for [n, c, inner] on
+     * the current device: one double per block of the split channels; 0 when the plan does not split.
+     */
+    long reduceBiasGradWorkspaceBytes(int n, int c, int inner);
+
+    /**
+     * dbias += the sums of dy over n and inner. workspace: {@link #reduceBiasGradWorkspaceBytes} bytes (may be 0 when
+     * that is 0), not used by another stream meanwhile.
+     */
+    void reduceBiasGrad(long dy, int n, int c, int inner, long dbias, long workspace, long stream);
 
     // ------------------------------------------------------------------ elementwise
 

@@ -15,9 +15,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * a released block goes to its class's free list and the next request of that class takes it without
  * asking the device, so a training step allocates no device memory after the first.
  *
- * <p>Why reuse is safe: every op of a {@link GpuBackend} runs on its one stream, in issue order, and the
- * host copies (pageable {@code cudaMemcpy} on the legacy default stream) are ordered against that blocking
- * stream. A block released by a tensor is therefore only ever reused by work issued later on the same
+ * <p>Why reuse is safe: every op of a {@link GpuBackend} runs on its one stream, in issue order, host copies
+ * included (the native stager issues them as async copies through pinned chunks on that stream). A block released by a tensor is therefore only ever reused by work issued later on the same
  * stream, which the device runs after every kernel that may still be using the block.
  *
  * <p>Out of memory: when the device refuses, the cache is returned to the device and the request retried

@@ -119,7 +119,6 @@ public final class FaultGuard implements InvocationHandler {
         return nativeNanos;
     }
 
-    /** A kernel entry point: its last parameter is the stream. */
     /** Work queued on a stream (its last argument): kernel launches and staged copies. */
     private static boolean isLaunch(Method m) {
         Class<?>[] p = m.getParameterTypes();

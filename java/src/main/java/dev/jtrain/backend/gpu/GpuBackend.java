@@ -253,7 +253,8 @@ public final class GpuBackend implements Backend, AutoCloseable {
     }
 
     /**
-     * Copies to the host, which waits for every op issued before (the copy runs on the legacy default stream);
+     * Copies to the host, which waits for every op issued before (the native stager copies on this backend's
+     * stream through pinned chunks and waits for the copy);
      * then reads the device error record, so {@code Tensor.to(cpu)} and {@code item()} report bad values.
      *
      * @throws DeviceValueException when a kernel since the last check saw a bad value (the record is cleared;
@@ -343,8 +344,39 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void biasGrad(Tensor dy, Tensor dbias) {
-        api.reduceBiasGrad(ptr(dy), dy.dim(0), dy.dim(1), inner(dy), ptr(dbias), stream);
+        biasGrad(ptr(dy), dy.dim(0), dy.dim(1), inner(dy), ptr(dbias));
     }
+
+    /** dbias [c] += the sums of dy [n, c, inner] over n and inner (our split-channel kernels; deterministic). */
+    private void biasGrad(long dy, int n, int c, int inner, long dbias) {
+        try (Tensor ws = channelSumWorkspace(false, n, c, inner)) {
+            api.reduceBiasGrad(dy, n, c, inner, dbias, ws == null ? 0L : ptr(ws), stream);
+        }
+    }
+
+    /**
+     * The workspace of the per-channel sums' partials (bias gradient, or PReLU's dalpha when {@code prelu}): a double
+     * per block of the split channels, a few KiB, from the caching pool like BatchNorm's ({@link #bnWorkspace});
+     * null when the plan does not split (small sums need none).
+     */
+    private Tensor channelSumWorkspace(boolean prelu, int n, int c, int inner) {
+        ChannelSumShape shape = new ChannelSumShape(prelu, n, c, inner);
+        Long bytes = channelSumWorkspaceBytes.get(shape);
+        if (bytes == null) {   // one native call per new shape: a training step repeats its shapes
+            if (channelSumWorkspaceBytes.size() >= 256) {
+                channelSumWorkspaceBytes.clear();
+            }
+            bytes = prelu ? api.activationsPreluBackwardWorkspaceBytes(n, c, inner)
+                    : api.reduceBiasGradWorkspaceBytes(n, c, inner);
+            channelSumWorkspaceBytes.put(shape, bytes);
+        }
+        return bytes == 0 ? null : scratch((bytes + 3) / 4);
+    }
+
+    private record ChannelSumShape(boolean prelu, int n, int c, int inner) { }
+
+    /** Channel-sum workspace bytes by shape (they depend on the shape and this device's SM count only). */
+    private final Map<ChannelSumShape, Long> channelSumWorkspaceBytes = new ConcurrentHashMap<>();
 
     // ---------------------------------------------------------------- elementwise
 
@@ -421,7 +453,10 @@ public final class GpuBackend implements Backend, AutoCloseable {
     @Override
     public void preluBackward(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dalpha) {
         int[] d = preluLayout(x, alpha);
-        api.activationsPreluBackward(ptr(x), ptr(alpha), ptr(dy), ptr(dx), opt(dalpha), d[0], d[1], d[2], stream);
+        try (Tensor ws = dalpha == null ? null : channelSumWorkspace(true, d[0], d[1], d[2])) {
+            api.activationsPreluBackward(ptr(x), ptr(alpha), ptr(dy), ptr(dx), opt(dalpha), d[0], d[1], d[2],
+                    ws == null ? 0L : ptr(ws), stream);
+        }
     }
 
     @Override
@@ -555,7 +590,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
             }
         }
         if (db != null) {
-            api.reduceBiasGrad(ptr(dy), n, cout, p, ptr(db), stream);
+            biasGrad(ptr(dy), n, cout, p, ptr(db));
         }
         if (dx != null) {
             try (Tensor dcol = scratch(colFloats)) {
@@ -598,7 +633,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
                 // partial[j] [Cout, K] = dy[i0 + j] [Cout, P] col[i0 + j]^T [P, K]
                 api.gemmSgemmBatched(0, false, true, cout, k, p, 1f, ptr(dy) + 4L * i0 * cout * p, p, (long) cout * p,
                         ptr(col) + 4L * i0 * k * p, p, (long) k * p, 0f, ptr(partial), k, perSample, items, stream);
-                api.reduceBiasGrad(ptr(partial), items, (int) perSample, 1, ptr(dw), stream);   // dW += sum over j
+                biasGrad(ptr(partial), items, (int) perSample, 1, ptr(dw));   // dW += sum over j
             }
         }
     }

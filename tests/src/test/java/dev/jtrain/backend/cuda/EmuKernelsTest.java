@@ -241,7 +241,9 @@ class EmuKernelsTest {
         Tensor galpha = t(new float[c], c);
         CPU.preluBackward(t(x, n, c, inner), t(alpha, c), t(dy, n, c, inner), gx, galpha);
         long dgx = dev.zeros(total), dgalpha = dev.zeros(c);
-        api.activationsPreluBackward(dx, da, dev.floats(dy), dgx, dgalpha, n, c, inner, 0);
+        long pws = api.activationsPreluBackwardWorkspaceBytes(n, c, inner);
+        api.activationsPreluBackward(dx, da, dev.floats(dy), dgx, dgalpha, n, c, inner,
+                pws == 0 ? 0L : dev.alloc(pws), 0);
         assertBits("prelu backward dx", gx.floats(), dev.get(dgx, total));
         assertClose("prelu backward dalpha", galpha.floats(), dev.get(dgalpha, c), 1e-5, 1e-6);
 
@@ -364,7 +366,8 @@ class EmuKernelsTest {
         Tensor dbt = t(db0, bc);
         CPU.biasGrad(t(y, bn, bc, inner), dbt);
         long ddb = dev.floats(db0);
-        api.reduceBiasGrad(dev.floats(y), bn, bc, inner, ddb, 0);
+        long bws = api.reduceBiasGradWorkspaceBytes(bn, bc, inner);
+        api.reduceBiasGrad(dev.floats(y), bn, bc, inner, ddb, bws == 0 ? 0L : dev.alloc(bws), 0);
         assertClose("biasGrad", dbt.floats(), dev.get(ddb, bc), 1e-5, 1e-5);
     }
 

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Emu runs the launch configuration CUDA runs (kernels/launch_config.h): block counts, BatchNorm threads per
- * block and blocks per channel (for given SM counts), the automatic GEMM tile and its split-K slices, the device-filling grid of the
+ * block and blocks per channel and the per-channel sums' blocks per channel (for given SM counts), the automatic GEMM tile and its split-K slices, the device-filling grid of the
  * optimizer updates (from the device's multiprocessors and occupancy, which differ between devices: the rule
  * must not) and the first-pass blocks of the sums, asked of both libraries (the CUDA library answers without a
  * GPU: these are host-side decisions) over sizes from 1 to beyond the grid cap.
@@ -42,10 +42,10 @@ class LaunchConfigParityTest {
         for (long[] bn : BATCHNORM) {
             for (long sms : new long[] {1, 2, 8, 132, 1000}) {
                 long b = (sms << 32) | bn[1];
-                for (int kind : new int[] {1, 5}) {
+                for (int kind : new int[] {1, 5, 7}) {
                     assertEquals(c.launchConfig(kind, bn[0], b, bn[2]), e.launchConfig(kind, bn[0], b, bn[2]),
-                            "BatchNorm " + (kind == 1 ? "threads" : "splits") + " for [" + bn[0] + ", " + bn[1] + ", "
-                                    + bn[2] + "] on " + sms + " SMs");
+                            (kind == 7 ? "channel-sum splits" : "BatchNorm " + (kind == 1 ? "threads" : "splits"))
+                                    + " for [" + bn[0] + ", " + bn[1] + ", " + bn[2] + "] on " + sms + " SMs");
                     compared++;
                 }
             }
@@ -76,7 +76,7 @@ class LaunchConfigParityTest {
                     "reduction pass-1 blocks for " + work + " items");
             compared++;
         }
-        assertEquals(ITEMS.length * 6 + BATCHNORM.length * 5 * 2 + SIDES.length * SIDES.length * 9
+        assertEquals(ITEMS.length * 6 + BATCHNORM.length * 5 * 3 + SIDES.length * SIDES.length * 9
                 + ITEMS.length * (FILL_SMS.length * FILL_BLOCKS_PER_SM.length + 1), compared);
     }
 
@@ -109,7 +109,13 @@ class LaunchConfigParityTest {
         assertEquals(4, e.launchConfig(6, 128, 512, 512), "128x512x512: 4 slices of 128 (16 tiles of 64x64)");
         assertEquals(1, e.launchConfig(6, 512, 784, 128), "512x784x128: k too short to split");
         assertEquals(1, e.launchConfig(6, 4096, 4096, 4096), "enough tiles: no split");
-        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(7, 1, 1, 1));
+        assertEquals(8, e.launchConfig(7, 128, h100 | 64, 3136),
+                "bias gradient of [128, 64, 56, 56] on an H100: 8 blocks per channel, 512 in all (one wave at 4 per SM)");
+        assertEquals(1, e.launchConfig(7, 128, h100 | 512, 1), "bias gradient of [128, 512]: one unsplit launch");
+        assertEquals(32, e.launchConfig(7, 4096, h100 | 3, 1), "[4096, 3]: rows split, >= 128 rows a block");
+        assertEquals(528, e.launchConfig(7, 1, h100 | 1, 1L << 24), "one channel: 4 blocks per SM");
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(7, 1, 1, 1), "channel sums: no SM count");
+        assertThrows(IllegalArgumentException.class, () -> e.launchConfig(8, 1, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(6, 1, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(0, 10, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> e.launchConfig(2, 0, 1, 1));

@@ -245,7 +245,9 @@ class GpuBackendParityTest {
     @TestFactory
     Stream<DynamicNode> bias() {
         List<DynamicNode> t = new ArrayList<>();
-        int[][] shapes = {{1, 1}, {7, 33}, {127, 5}, {3, 5, 7, 9}, {2, 3, 1}, {1029, 2}};
+        // the last two split each channel over several blocks on a device of 2 or more SMs (emu: workers), so the
+        // backend's workspace from its pool is used: [2, 3, 64, 128] planes, [40000, 2] rows
+        int[][] shapes = {{1, 1}, {7, 33}, {127, 5}, {3, 5, 7, 9}, {2, 3, 1}, {1029, 2}, {2, 3, 64, 128}, {40000, 2}};
         for (int[] dims : shapes) {
             String s = Arrays.toString(dims);
             int c = dims[1];
@@ -408,7 +410,9 @@ class GpuBackendParityTest {
     Stream<DynamicNode> prelu() {
         List<DynamicNode> t = new ArrayList<>();
         // {x dims..., alpha size}
-        int[][] cases = {{7, 33, 1}, {5, 3, 4, 7, 3}, {127, 1}, {6, 1, 5, 1}, {1, 1, 1}, {2, 9, 1, 9}};
+        // the last two split their channels over several blocks (2 or more SMs): the backend's workspace is used
+        int[][] cases = {{7, 33, 1}, {5, 3, 4, 7, 3}, {127, 1}, {6, 1, 5, 1}, {1, 1, 1}, {2, 9, 1, 9}, {4, 2, 8192, 2},
+                {65536, 1}};
         for (int[] c : cases) {
             int[] dims = Arrays.copyOf(c, c.length - 1);
             int na = c[c.length - 1];
