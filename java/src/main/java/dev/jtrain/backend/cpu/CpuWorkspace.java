@@ -13,8 +13,10 @@ final class CpuWorkspace {
     /** Float slots. */
     static final int COL = 0;
     static final int DCOL = 1;
-    static final int CONV_PARTIAL = 2;
-    private static final int FLOAT_SLOTS = 3;
+    /** Conv output or output gradient of a chunk of samples, in column order (see CpuConv). */
+    static final int CONV_OUT = 2;
+    static final int CONV_PARTIAL = 3;
+    private static final int FLOAT_SLOTS = 4;
 
     /** Double slots (BN_* belong to {@link CpuBatchNorm}). */
     static final int ACC = 0;
