@@ -99,6 +99,20 @@ public final class CpuThreads {
         }
     }
 
+    /**
+     * The threads a {@link #parallelFor} started now could use: 1 inside a task, or while another thread's
+     * loop holds the pool (such a call runs inline); else {@link #threads()}. A caller that splits its work
+     * per thread (the GEMM) asks this, so a call nested in a task does not split work that would then run in
+     * turn (each part re-packing the shared panel).
+     */
+    public static int availableThreads() {
+        if (threads == 1 || Thread.currentThread() instanceof Worker) {
+            return 1;
+        }
+        Pool p = pool;
+        return p != null && p.busy.get() ? 1 : threads;
+    }
+
     private static void runInline(int tasks, IntConsumer body) {
         for (int i = 0; i < tasks; i++) {
             body.accept(i);

@@ -79,7 +79,8 @@ public final class Sgemm {
                              float alpha, float[] a, int aOff, int lda,
                              float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
-        sgemm(KERNEL, CpuThreads.threads(), transA, transB, m, n, k, alpha, a, aOff, lda,
+        // inside a pool task the GEMM runs on its thread alone (same bits: they do not depend on the split)
+        sgemm(KERNEL, CpuThreads.availableThreads(), transA, transB, m, n, k, alpha, a, aOff, lda,
                 b, bOff, ldb, beta, c, cOff, ldc);
     }
 

@@ -366,4 +366,29 @@ class SgemmTest {
         }
         assertThrows(IllegalArgumentException.class, () -> CpuThreads.setThreads(0));
     }
+
+    @Test
+    void insideAPoolTaskOnlyOneThreadIsAvailableAndTheGemmGivesTheSameBits() {
+        assertEquals(2, CpuThreads.availableThreads(), "outside any loop: the configured threads");
+        AtomicIntegerArray seen = new AtomicIntegerArray(8);
+        CpuThreads.parallelFor(8, i -> seen.set(i, CpuThreads.availableThreads()));
+        for (int i = 0; i < 8; i++) {
+            assertEquals(1, seen.get(i), "task " + i + " (caller or worker): a nested loop would run inline");
+        }
+        // a GEMM large enough to split, called outside and inside a task: the same bits
+        Case cs = new Case(false, false, 200, 300, 150, 1f, 0f, 0, 0, 77);
+        float[] outside = cs.c0.clone();
+        Sgemm.sgemm(false, false, cs.m, cs.n, cs.k, 1f, cs.a, cs.aOff, cs.lda, cs.b, cs.bOff, cs.ldb, 0f, outside,
+                cs.cOff, cs.ldc);
+        float[][] inside = new float[2][];
+        CpuThreads.parallelFor(2, t -> {
+            float[] c = cs.c0.clone();
+            Sgemm.sgemm(false, false, cs.m, cs.n, cs.k, 1f, cs.a, cs.aOff, cs.lda, cs.b, cs.bOff, cs.ldb, 0f, c,
+                    cs.cOff, cs.ldc);
+            inside[t] = c;
+        });
+        assertArrayEquals(outside, inside[0]);
+        assertArrayEquals(outside, inside[1]);
+        cs.check(outside, "public entry outside a task");
+    }
 }
