@@ -83,9 +83,27 @@ final class CpuConv {
         }
     }
 
+    /**
+     * Whether forward takes {@link CpuDirectConv} for layers it applies to (property
+     * {@code jtrain.conv.direct}, default true; false forces im2col + GEMM, for A/B benchmarks and tests).
+     */
+    static final boolean DIRECT = Boolean.parseBoolean(System.getProperty("jtrain.conv.direct", "true"));
+
     /** {@link #forward} with a chosen chunk budget (tests place chunk boundaries with it). */
     static void forward(float[] x, float[] w, float[] b, float[] y, int n, int cin, int h, int wd, int cout,
                         int oh, int ow, ConvSpec s, int colFloats) {
+        int k = cin * s.kernelH() * s.kernelW();
+        int p = oh * ow;
+        if (DIRECT && CpuSimd.VECTOR && CpuDirectConv.applies(cin, cout, k, p)) {
+            CpuDirectConv.forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s);
+            return;
+        }
+        forwardIm2col(x, w, b, y, n, cin, h, wd, cout, oh, ow, s, colFloats);
+    }
+
+    /** The im2col + GEMM forward, whatever the layer (tests compare the direct path with it). */
+    static void forwardIm2col(float[] x, float[] w, float[] b, float[] y, int n, int cin, int h, int wd, int cout,
+                              int oh, int ow, ConvSpec s, int colFloats) {
         int k = cin * s.kernelH() * s.kernelW();
         int p = oh * ow;
         int xs = cin * h * wd;

@@ -1,0 +1,91 @@
+package dev.jtrain.backend.cpu;
+
+import dev.jtrain.backend.ConvSpec;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static dev.jtrain.backend.cpu.CpuTestSupport.bitsEqual;
+import static dev.jtrain.backend.cpu.CpuTestSupport.close;
+import static dev.jtrain.backend.cpu.CpuTestSupport.rand;
+import static dev.jtrain.backend.cpu.CpuTestSupport.withThreads;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@link CpuDirectConv}, the convolution forward with output channels in vector lanes: against the float64
+ * convolution, bit for bit against the im2col + GEMM forward (the same fma chain while the window fits one
+ * GEMM depth block, plus the bias), at odd output sizes (tiles of 8 positions with a remainder, tiles across
+ * output rows), strides, padding, rectangular windows, no bias, and 1 vs 2 threads.
+ */
+class CpuDirectConvTest {
+
+    /** Float32 sums of at most a few hundred O(1) products: relative 1e-4, absolute 1e-5 (as CpuConvChunkTest). */
+    private static final double RTOL = 1e-4;
+    private static final double ATOL = 1e-5;
+
+    private static void check(int n, int cin, int h, int wd, int cout, ConvSpec s, boolean bias) {
+        assumeTrue(CpuSimd.VECTOR, "the direct path needs the Vector API");
+        int oh = s.outH(h);
+        int ow = s.outW(wd);
+        int k = cin * s.kernelH() * s.kernelW();
+        String name = "direct conv n=" + n + " cin=" + cin + " " + h + "x" + wd + " cout=" + cout + " " + s
+                + (bias ? "" : " no bias");
+        assertTrue(CpuDirectConv.applies(cin, cout, k, oh * ow), name + ": the direct path should take it");
+        SplittableRandom r = new SplittableRandom(31L * n + cin + 7L * h + wd + cout);
+        float[] x = rand(r, n * cin * h * wd, -1, 1);
+        float[] w = rand(r, cout * k, -1, 1);
+        float[] b = bias ? rand(r, cout, -1, 1) : null;
+        float[] dy = rand(r, n * cout * oh * ow, -1, 1);
+        float[] y = rand(r, n * cout * oh * ow, -9, 9); // overwritten
+        CpuConv.forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s, CpuConv.COL_FLOATS);
+        double[][] ref = CpuConvPoolTest.convRef(x, w, b, dy, n, cin, h, wd, cout, s);
+        close(name + " y", ref[0], y, RTOL, ATOL);
+        float[] viaGemm = rand(r, y.length, -9, 9);
+        CpuConv.forwardIm2col(x, w, b, viaGemm, n, cin, h, wd, cout, oh, ow, s, CpuConv.COL_FLOATS);
+        bitsEqual(name + " y vs im2col + GEMM", viaGemm, y);
+    }
+
+    @Test
+    void lenetAndCnnLayers() {
+        check(3, 6, 14, 14, 16, ConvSpec.square(5, 1, 0), true); // LeNet's conv2: 100 positions
+        check(2, 8, 14, 14, 64, ConvSpec.square(3, 1, 1), true); // 4-vector tiles, 196 positions, padded
+        check(2, 5, 9, 9, 32, ConvSpec.square(3, 1, 1), true); // 2-vector tiles, 81 positions
+        check(2, 5, 9, 9, 48, ConvSpec.square(3, 1, 1), false); // 2 + 1 vectors (on 16 lanes), no bias
+    }
+
+    @Test
+    void oddSizesStridesPaddingAndWindows() {
+        check(2, 4, 5, 7, 16, ConvSpec.square(3, 1, 0), true); // 3x5 = 15 positions: one tile and 7 left
+        check(1, 5, 3, 3, 32, ConvSpec.square(3, 1, 0), true); // one position only
+        check(2, 4, 9, 8, 32, ConvSpec.square(3, 2, 1), true); // stride 2 with padding
+        check(2, 3, 11, 10, 48, new ConvSpec(5, 3, 2, 1, 2, 1), true); // rectangular window and strides
+        check(2, 8, 6, 6, 16, ConvSpec.square(5, 1, 2), false); // padding 2, no bias
+        check(1, 64, 4, 4, 64, ConvSpec.square(1, 1, 0), true); // 1x1
+    }
+
+    @Test
+    void layersOutsideTheRuleKeepTheGemm() {
+        assumeTrue(CpuSimd.VECTOR, "the direct path needs the Vector API");
+        assertTrue(!CpuDirectConv.applies(32, 64, 288, 196), "the cnn's conv2: weights beyond the L1 budget");
+        assertTrue(!CpuDirectConv.applies(1, 32, 9, 784), "a 3x3 first layer: window too short");
+        assertTrue(!CpuDirectConv.applies(6, 12, 150, 100), "12 channels: not whole vectors");
+    }
+
+    @Test
+    void bitsDoNotDependOnTheThreadCount() {
+        assumeTrue(CpuSimd.VECTOR, "the direct path needs the Vector API");
+        ConvSpec s = ConvSpec.square(5, 1, 0);
+        SplittableRandom r = new SplittableRandom(5);
+        int n = 16;
+        float[] x = rand(r, n * 6 * 14 * 14, -1, 1);
+        float[] w = rand(r, 16 * 150, -1, 1);
+        float[] b = rand(r, 16, -1, 1);
+        float[][] y = new float[2][n * 16 * 100];
+        for (int t = 0; t < 2; t++) {
+            float[] out = y[t];
+            withThreads(t + 1, () -> CpuConv.forward(x, w, b, out, n, 6, 14, 14, 16, 10, 10, s, CpuConv.COL_FLOATS));
+        }
+        bitsEqual("direct conv y, 1 vs 2 threads", y[0], y[1]);
+    }
+}
