@@ -58,20 +58,8 @@ final class CpuDirectConv {
                 wt[q * cout + o] = w[o * k + q];
             }
         }
-        int[] kofs = new int[k];
-        for (int c = 0, q = 0; c < cin; c++) {
-            for (int u = 0; u < kh; u++) {
-                for (int v = 0; v < kw; v++) {
-                    kofs[q++] = (c * hp + u) * wp + v;
-                }
-            }
-        }
-        int[] base = new int[p];
-        for (int i = 0; i < oh; i++) {
-            for (int j = 0; j < ow; j++) {
-                base[i * ow + j] = i * s.strideH() * wp + j * s.strideW();
-            }
-        }
+        int[] kofs = windowOffsets(cin, kh, kw, hp, wp);
+        int[] base = positionOffsets(oh, ow, s, wp);
         float[] bias = b == null ? null : b.clone();
         int xs = cin * h * wd;
         int ys = cout * p;
@@ -86,6 +74,131 @@ final class CpuDirectConv {
             float[] out = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, 16 * L);
             sample(in, inOff, wt, bias, y, t * ys, cout, k, p, kofs, base, out);
         });
+    }
+
+    /** Offset of window step (c, u, v), numbered (c kH + u) kW + v, within a sample's (padded) planes. */
+    static int[] windowOffsets(int cin, int kh, int kw, int hp, int wp) {
+        int[] kofs = new int[cin * kh * kw];
+        for (int c = 0, q = 0; c < cin; c++) {
+            for (int u = 0; u < kh; u++) {
+                for (int v = 0; v < kw; v++) {
+                    kofs[q++] = (c * hp + u) * wp + v;
+                }
+            }
+        }
+        return kofs;
+    }
+
+    /** Offset of output position i OW + j's window corner within a sample's (padded) planes. */
+    static int[] positionOffsets(int oh, int ow, ConvSpec s, int wp) {
+        int[] base = new int[oh * ow];
+        for (int i = 0; i < oh; i++) {
+            for (int j = 0; j < ow; j++) {
+                base[i * ow + j] = i * s.strideH() * wp + j * s.strideW();
+            }
+        }
+        return base;
+    }
+
+    /**
+     * The weight gradient of samples [first, first + count) into {@code dwt} at {@code off}, laid out
+     * transposed, [K][Cout] (the caller transposes when it merges partials): each element continues the fma
+     * chain from the value there ({@code overwrite}: from 0), over the samples in order and each sample's
+     * output positions in order. Channels in lanes again: a tile is 8 window steps x one vector of channels,
+     * each position loads one vector of dy (the sample's dy transposed to [P][Cout] first) and broadcasts 8
+     * inputs. No column matrix and no GEMM packing (the im2col path wrote the columns, then the GEMM
+     * transposed them into panels).
+     */
+    static void weightGradient(float[] x, float[] dy, int first, int count, int cin, int h, int wd, int cout,
+                               int oh, int ow, ConvSpec s, float[] dwt, int off, boolean overwrite) {
+        int kh = s.kernelH();
+        int kw = s.kernelW();
+        int k = cin * kh * kw;
+        int p = oh * ow;
+        int ph = s.padH();
+        int pw = s.padW();
+        boolean padded = ph > 0 || pw > 0;
+        int hp = h + 2 * ph;
+        int wp = wd + 2 * pw;
+        int[] kofs = windowOffsets(cin, kh, kw, hp, wp);
+        int[] base = positionOffsets(oh, ow, s, wp);
+        int xs = cin * h * wd;
+        int ys = cout * p;
+        if (overwrite) {
+            java.util.Arrays.fill(dwt, off, off + k * cout, 0f);
+        }
+        float[] dyt = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, p * cout);
+        float[] in = padded ? CpuWorkspace.floats(CpuWorkspace.COL, cin * hp * wp) : x;
+        for (int t = first; t < first + count; t++) {
+            int inOff = t * xs;
+            if (padded) {
+                pad(x, t * xs, cin, h, wd, ph, pw, in);
+                inOff = 0;
+            }
+            for (int o = 0; o < cout; o++) {
+                int src = t * ys + o * p;
+                for (int q = 0; q < p; q++) {
+                    dyt[q * cout + o] = dy[src + q];
+                }
+            }
+            for (int o = 0; o < cout; o += L) {
+                int q = 0;
+                for (; q + 8 <= k; q += 8) {
+                    gradTile8(in, inOff, dyt, o, cout, p, kofs, base, q, dwt, off);
+                }
+                for (; q < k; q++) {
+                    int at = off + q * cout + o;
+                    FloatVector acc = FloatVector.fromArray(S, dwt, at);
+                    int ko = inOff + kofs[q];
+                    for (int r = 0; r < p; r++) {
+                        acc = FloatVector.broadcast(S, in[ko + base[r]]).fma(FloatVector.fromArray(S, dyt, r * cout + o), acc);
+                    }
+                    acc.intoArray(dwt, at);
+                }
+            }
+        }
+    }
+
+    /** Window steps [q, q + 8), channels [o, o + L) of the transposed weight gradient, over one sample. */
+    private static void gradTile8(float[] in, int inOff, float[] dyt, int o, int cout, int p, int[] kofs, int[] base,
+                                  int q, float[] dwt, int off) {
+        int k0 = inOff + kofs[q];
+        int k1 = inOff + kofs[q + 1];
+        int k2 = inOff + kofs[q + 2];
+        int k3 = inOff + kofs[q + 3];
+        int k4 = inOff + kofs[q + 4];
+        int k5 = inOff + kofs[q + 5];
+        int k6 = inOff + kofs[q + 6];
+        int k7 = inOff + kofs[q + 7];
+        int at = off + q * cout + o;
+        FloatVector a0 = FloatVector.fromArray(S, dwt, at);
+        FloatVector a1 = FloatVector.fromArray(S, dwt, at + cout);
+        FloatVector a2 = FloatVector.fromArray(S, dwt, at + 2 * cout);
+        FloatVector a3 = FloatVector.fromArray(S, dwt, at + 3 * cout);
+        FloatVector a4 = FloatVector.fromArray(S, dwt, at + 4 * cout);
+        FloatVector a5 = FloatVector.fromArray(S, dwt, at + 5 * cout);
+        FloatVector a6 = FloatVector.fromArray(S, dwt, at + 6 * cout);
+        FloatVector a7 = FloatVector.fromArray(S, dwt, at + 7 * cout);
+        for (int r = 0; r < p; r++) {
+            int b = base[r];
+            FloatVector g = FloatVector.fromArray(S, dyt, r * cout + o);
+            a0 = FloatVector.broadcast(S, in[k0 + b]).fma(g, a0);
+            a1 = FloatVector.broadcast(S, in[k1 + b]).fma(g, a1);
+            a2 = FloatVector.broadcast(S, in[k2 + b]).fma(g, a2);
+            a3 = FloatVector.broadcast(S, in[k3 + b]).fma(g, a3);
+            a4 = FloatVector.broadcast(S, in[k4 + b]).fma(g, a4);
+            a5 = FloatVector.broadcast(S, in[k5 + b]).fma(g, a5);
+            a6 = FloatVector.broadcast(S, in[k6 + b]).fma(g, a6);
+            a7 = FloatVector.broadcast(S, in[k7 + b]).fma(g, a7);
+        }
+        a0.intoArray(dwt, at);
+        a1.intoArray(dwt, at + cout);
+        a2.intoArray(dwt, at + 2 * cout);
+        a3.intoArray(dwt, at + 3 * cout);
+        a4.intoArray(dwt, at + 4 * cout);
+        a5.intoArray(dwt, at + 5 * cout);
+        a6.intoArray(dwt, at + 6 * cout);
+        a7.intoArray(dwt, at + 7 * cout);
     }
 
     /** The zero-padded planes of one sample: [cin, h + 2 ph, w + 2 pw]. */

@@ -16,7 +16,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link CpuDirectConv}, the convolution forward with output channels in vector lanes: against the float64
  * convolution, bit for bit against the im2col + GEMM forward (the same fma chain while the window fits one
  * GEMM depth block, plus the bias), at odd output sizes (tiles of 8 positions with a remainder, tiles across
- * output rows), strides, padding, rectangular windows, no bias, and 1 vs 2 threads.
+ * output rows), strides, padding, rectangular windows, no bias, and 1 vs 2 threads; and the direct weight
+ * gradient (window steps x channels in lanes) against the float64 reference, accumulated, at chunk budgets of one
+ * sample and the whole batch.
  */
 class CpuDirectConvTest {
 
@@ -41,6 +43,19 @@ class CpuDirectConvTest {
         CpuConv.forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s, CpuConv.COL_FLOATS);
         double[][] ref = CpuConvPoolTest.convRef(x, w, b, dy, n, cin, h, wd, cout, s);
         close(name + " y", ref[0], y, RTOL, ATOL);
+        // the backward: the direct weight gradient (accumulated onto a nonzero dW), dx and db through im2col,
+        // with chunk budgets of 1 sample and of the whole batch
+        for (int chunk : new int[] {1, n}) {
+            float[] dw = rand(new SplittableRandom(9), w.length, -1, 1);
+            double[] expected = new double[w.length];
+            for (int i = 0; i < w.length; i++) {
+                expected[i] = dw[i] + ref[2][i];
+            }
+            float[] dx = new float[x.length];
+            CpuConv.backward(x, w, dy, dx, dw, null, n, cin, h, wd, cout, oh, ow, s, chunk * k * oh * ow);
+            close(name + " dw (accumulated), chunk " + chunk, expected, dw, RTOL, ATOL);
+            close(name + " dx, chunk " + chunk, ref[1], dx, RTOL, ATOL);
+        }
         float[] viaGemm = rand(r, y.length, -9, 9);
         CpuConv.forwardIm2col(x, w, b, viaGemm, n, cin, h, wd, cout, oh, ow, s, CpuConv.COL_FLOATS);
         bitsEqual(name + " y vs im2col + GEMM", viaGemm, y);
@@ -87,5 +102,13 @@ class CpuDirectConvTest {
             withThreads(t + 1, () -> CpuConv.forward(x, w, b, out, n, 6, 14, 14, 16, 10, 10, s, CpuConv.COL_FLOATS));
         }
         bitsEqual("direct conv y, 1 vs 2 threads", y[0], y[1]);
+        float[] dy = rand(r, n * 16 * 100, -1, 1);
+        float[][] dw = new float[2][16 * 150];
+        for (int t = 0; t < 2; t++) {
+            float[] out = dw[t];
+            withThreads(t + 1, () -> CpuConv.backward(x, w, dy, null, out, null, n, 6, 14, 14, 16, 10, 10, s,
+                    CpuConv.COL_FLOATS));
+        }
+        bitsEqual("direct conv dw, 1 vs 2 threads", dw[0], dw[1]);
     }
 }
