@@ -101,6 +101,11 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public dev.jtrain.tensor.TransferStats transferStats() {
+        return impl.transferStats();
+    }
+
+    @Override
     public void copyFromHost(Tensor host, Tensor dst) {
         String op = "copyFromHost";
         Checks.onDevice(op, "host", host, Device.CPU);

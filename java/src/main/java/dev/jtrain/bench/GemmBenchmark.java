@@ -1,6 +1,6 @@
 package dev.jtrain.bench;
 
-import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.backend.cpu.gemm.Sgemm;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,8 +21,8 @@ import java.util.function.Consumer;
  * {@code reps} timed repetitions, each running the product enough times to last at least
  * {@code minRepSeconds}; the median and the best repetition are reported.
  *
- * <p>Thread counts are applied with {@link CpuThreads#setThreads}; the previous count is restored
- * at the end.
+ * <p>Each thread count runs on its own {@link CpuThreadPool}, bound to the calling thread and closed after
+ * its rows.
  */
 public final class GemmBenchmark {
     private GemmBenchmark() {}
@@ -91,12 +91,10 @@ public final class GemmBenchmark {
             }
             ops.add(op);
         }
-        int before = CpuThreads.threads();
         List<Row> rows = new ArrayList<>();
         boolean first = true;
-        try {
-            for (int th : threads) {
-                CpuThreads.setThreads(th);
+        for (int th : threads) {
+            try (CpuThreadPool pool = new CpuThreadPool(th); CpuThreadPool.Binding bound = pool.bind()) {
                 for (int oi = 0; oi < ops.size(); oi++) {
                     for (GemmShape shape : shapes) {
                         if (shape.op() != null && oi > 0) {
@@ -111,8 +109,6 @@ public final class GemmBenchmark {
                     }
                 }
             }
-        } finally {
-            CpuThreads.setThreads(before);
         }
         return rows;
     }

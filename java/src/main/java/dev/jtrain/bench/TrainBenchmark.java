@@ -97,7 +97,7 @@ public final class TrainBenchmark {
             if (guard != null) {
                 guard.profile(true);
             }
-            TransferStats.Totals t0 = TransferStats.snapshot(d);
+            TransferStats.Totals t0 = Backends.forDevice(d).transferStats().snapshot();
             long start = System.nanoTime();
             int samples = 0;
             for (int i = 0; i < o.steps(); i++) {
@@ -106,7 +106,7 @@ public final class TrainBenchmark {
             }
             float last = l.to(Device.CPU).item();        // waits for the device
             double seconds = (System.nanoTime() - start) / 1e9;
-            TransferStats.Totals t = TransferStats.snapshot(d).minus(t0);
+            TransferStats.Totals t = Backends.forDevice(d).transferStats().snapshot().minus(t0);
             double calls = guard == null ? Double.NaN : guard.calls();
             double nativeSec = guard == null ? Double.NaN : guard.nativeNanos() / 1e9;
             if (guard != null) {

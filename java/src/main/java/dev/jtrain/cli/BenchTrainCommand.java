@@ -2,6 +2,7 @@ package dev.jtrain.cli;
 
 import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.DeviceUnavailableException;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.backend.gpu.KernelChoice;
 import dev.jtrain.bench.TrainBenchmark;
 import dev.jtrain.data.DataFileException;
@@ -117,7 +118,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
         out.println(TrainBenchmark.header());
         out.flush();
         List<TrainBenchmark.Row> rows;
-        try {
+        // the cpu cells use every processor (or -Djtrain.threads), as jtrain train does by default
+        try (CpuThreadPool pool = new CpuThreadPool(CpuThreadPool.processorCount()); CpuThreadPool.Binding bound = pool.bind()) {
             rows = TrainBenchmark.run(o, train, r -> {
                 out.println(TrainBenchmark.line(r));
                 out.flush();

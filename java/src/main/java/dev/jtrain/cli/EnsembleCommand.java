@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.DeviceUnavailableException;
-import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.data.DataFileException;
 import dev.jtrain.data.DataFolder;
 import dev.jtrain.data.Dataset;
@@ -75,7 +75,8 @@ public final class EnsembleCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try {
+        try (CpuThreadPool pool = new CpuThreadPool(threads != null && threads > 0 ? threads : CpuThreadPool.processorCount());
+             CpuThreadPool.Binding bound = pool.bind()) { // the members' cpu ops use this pool
             return run(out);
         } catch (IllegalArgumentException | UnsupportedOperationException | DeviceUnavailableException e) {
             return fail(err, e.getMessage(), CommandLine.ExitCode.USAGE);
@@ -105,7 +106,6 @@ public final class EnsembleCommand implements Callable<Integer> {
             if (threads < 1) {
                 throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
             }
-            CpuThreads.setThreads(threads);
         }
         Device dev = Device.parse(device);
         Backends.forDevice(dev);

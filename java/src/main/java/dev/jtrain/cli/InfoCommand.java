@@ -3,7 +3,7 @@ package dev.jtrain.cli;
 import dev.jtrain.Version;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.DeviceUnavailableException;
-import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.backend.cpu.gemm.Sgemm;
 import dev.jtrain.backend.cuda.CudaNative;
 import dev.jtrain.backend.cuda.EmuNative;
@@ -30,7 +30,7 @@ public final class InfoCommand implements Callable<Integer> {
                 + " (" + System.getProperty("java.vendor") + ")");
         System.out.println("cpu: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
                 + " logical cores");
-        System.out.println("threads: " + CpuThreads.threads() + " (set with --threads)");
+        System.out.println("threads: " + CpuThreadPool.processorCount() + " (train and ensemble use that many unless --threads says otherwise)");
         System.out.println("simd: " + Sgemm.simdPath());
         System.out.println("devices:");
         System.out.printf("  %-6s %s%n", "cpu", "available   " + Backends.cpu().describe());

@@ -2,6 +2,7 @@ package dev.jtrain.cli;
 
 import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.DeviceUnavailableException;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.backend.gpu.KernelChoice;
 import dev.jtrain.data.DataFileException;
@@ -202,7 +203,11 @@ public final class TrainCommand implements Callable<Integer> {
             if (!errors.isEmpty()) {
                 throw new UsageException(errors.get(0).getMessage());
             }
-            return run(out);
+            // the run's cpu ops use this pool (bound to this thread), not a process-wide setting
+            try (CpuThreadPool pool = new CpuThreadPool(threads != null && threads > 0 ? threads : CpuThreadPool.processorCount());
+                 CpuThreadPool.Binding bound = pool.bind()) {
+                return run(out);
+            }
         } catch (UsageException | IllegalArgumentException e) {
             return fail(err, e.getMessage(), EXIT_USAGE);
         } catch (UnsupportedOperationException | DeviceUnavailableException e) {
@@ -269,9 +274,6 @@ public final class TrainCommand implements Callable<Integer> {
             Backends.gpu(dev).useKernels(kernelChoice);
         } else if (kernelChoice == KernelChoice.VENDOR) {
             throw new UsageException("--kernels vendor needs --device cuda (the cpu runs jtrain's own Java kernels)");
-        }
-        if (threads != null) {
-            CpuThreads.setThreads(threads);
         }
         Path dataDir = dataDir();
         Path metricsPath = null;

@@ -1,5 +1,7 @@
 package dev.jtrain.data;
 
+import dev.jtrain.backend.cpu.CpuThreadPool;
+import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
@@ -26,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  * with {@link Tensor#copyFrom} (a counted transfer into existing memory: no device allocation after the
  * first batch of each size). {@link #close()} releases those device tensors.
  *
- * <p>With prefetching (the five-argument constructor), one background thread assembles and uploads batch
+ * <p>With prefetching (the five-argument constructor, off otherwise: the iterator then starts no thread),
+ * one background thread ({@code jtrain-batch-loader}, a daemon that ends after 5 idle seconds or at
+ * {@link #close()}) assembles and uploads batch
  * k+1 while the caller trains on batch k: two full-batch slots are used alternately (double buffering), so
  * the batch handed out is never the one being filled. On a GPU device the upload goes through the
  * backend's pinned staging memory as an asynchronous copy on the compute stream, which orders it after the
@@ -319,10 +323,11 @@ public final class BatchIterator implements AutoCloseable {
             pool.allowCoreThreadTimeOut(true);
             loader = pool;
         }
-        pending = loader.submit(() -> {
+        CpuThreadPool pool = CpuThreads.current(); // the loader's cpu work runs on the caller's choice of threads
+        pending = loader.submit(() -> pool.call(() -> {
             fill(b, start, n);
             return b;
-        });
+        }));
     }
 
     /**

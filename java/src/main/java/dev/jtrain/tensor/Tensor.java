@@ -5,7 +5,7 @@ import java.util.Objects;
 /**
  * A contiguous, row-major tensor: shape, element type, device and storage. Tensors never move
  * between devices by themselves: {@link #to(Device)} and {@link #copyFrom(Tensor)} are the only
- * transfers, and both are counted in {@link TransferStats}. Host arrays are reachable only for tensors on
+ * transfers, and both are counted in the {@link TransferStats} of the device's backend. Host arrays are reachable only for tensors on
  * the cpu device.
  *
  * <p>A device tensor holds device memory until {@link #close()} (views made by {@link #reshape} share it:
@@ -166,8 +166,7 @@ public final class Tensor implements AutoCloseable {
             dir = TransferStats.Direction.DEVICE_TO_DEVICE;
         }
         Device counted = target.isHost() ? here : target; // device-to-device: under the destination
-        TransferStats.record(counted, dir, (long) numel() * dtype.bytes(), System.nanoTime() - t0,
-                TensorDevice.of(counted).stagesThroughPinnedMemory());
+        record(counted, dir, System.nanoTime() - t0);
         return result;
     }
 
@@ -204,9 +203,14 @@ public final class Tensor implements AutoCloseable {
             dir = TransferStats.Direction.DEVICE_TO_DEVICE;
             counted = here;
         }
-        TransferStats.record(counted, dir, (long) numel() * dtype.bytes(), System.nanoTime() - t0,
-                TensorDevice.of(counted).stagesThroughPinnedMemory());
+        record(counted, dir, System.nanoTime() - t0);
         return this;
+    }
+
+    /** Counts one move of this tensor's bytes with the backend of {@code counted}. */
+    private void record(Device counted, TransferStats.Direction dir, long nanos) {
+        TensorDevice backend = TensorDevice.of(counted);
+        backend.transferStats().record(dir, (long) numel() * dtype.bytes(), nanos, backend.stagesThroughPinnedMemory());
     }
 
     /** Releases the storage (device memory goes back to its allocator; a no-op on the cpu). Idempotent. */

@@ -25,6 +25,9 @@ public interface TensorDevice {
     /** dst = src, both on this device. */
     void copy(Tensor src, Tensor dst);
 
+    /** The counters of the transfers this device's backend made (one per backend instance). */
+    TransferStats transferStats();
+
     /** Whether host copies go through pinned (page-locked) staging memory, for {@link TransferStats}. */
     default boolean stagesThroughPinnedMemory() {
         return false;

@@ -1,94 +1,72 @@
 package dev.jtrain.tensor;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Counts every host/device transfer ({@link Tensor#to(Device)}, {@link Tensor#copyFrom(Tensor)}): per
- * device (the non-host end) and direction, the number of moves, bytes, nanoseconds (host time spent in
- * the call: an asynchronous host-to-device copy returns once the data is staged) and the bytes that went
- * through pinned staging memory (the rest were pageable), so users see where host-device traffic goes. Process-wide and thread-safe; {@link #snapshot} gives totals to diff across
- * an epoch. Device-to-device moves are counted under the destination device.
+ * The transfers of one device backend ({@link Tensor#to(Device)}, {@link Tensor#copyFrom(Tensor)}): per
+ * direction, the number of moves, bytes, nanoseconds (host time spent in the call: an asynchronous
+ * host-to-device copy returns once the data is staged) and the bytes that went through pinned staging memory
+ * (the rest were pageable), so users see where host-device traffic goes. Each backend instance owns one
+ * ({@link TensorDevice#transferStats()}); a move is counted by the backend of its non-host end, a
+ * device-to-device move by the destination's. Thread-safe; {@link #snapshot} gives totals to diff across an
+ * epoch.
  */
 public final class TransferStats {
 
     public enum Direction { HOST_TO_DEVICE, DEVICE_TO_HOST, DEVICE_TO_DEVICE }
 
     private static final int FIELDS = 4; // count, bytes, nanos, pinned bytes
-    private static final Map<Device, AtomicLongArray> PER_DEVICE = new ConcurrentHashMap<>();
 
-    private TransferStats() {
+    private final Device device;
+    private final AtomicLongArray counters = new AtomicLongArray(Direction.values().length * FIELDS);
+
+    /** Counters for the backend of {@code device} (named in {@link #summary()}). */
+    public TransferStats(Device device) {
+        this.device = java.util.Objects.requireNonNull(device, "device");
     }
 
-    private static AtomicLongArray of(Device device) {
-        return PER_DEVICE.computeIfAbsent(device, d -> new AtomicLongArray(Direction.values().length * FIELDS));
-    }
-
-    public static void record(Device device, Direction d, long bytes, long nanos) {
-        record(device, d, bytes, nanos, false);
+    public Device device() {
+        return device;
     }
 
     /** One move; {@code pinned}: it went through pinned (page-locked) staging memory. */
-    public static void record(Device device, Direction d, long bytes, long nanos, boolean pinned) {
-        AtomicLongArray a = of(device);
+    public void record(Direction d, long bytes, long nanos, boolean pinned) {
         int base = d.ordinal() * FIELDS;
-        a.incrementAndGet(base);
-        a.addAndGet(base + 1, bytes);
-        a.addAndGet(base + 2, nanos);
+        counters.incrementAndGet(base);
+        counters.addAndGet(base + 1, bytes);
+        counters.addAndGet(base + 2, nanos);
         if (pinned) {
-            a.addAndGet(base + 3, bytes);
+            counters.addAndGet(base + 3, bytes);
         }
     }
 
-    private static long get(Device device, Direction d, int field) {
-        AtomicLongArray a = device == null ? null : PER_DEVICE.get(device);
-        if (device == null) {
-            long s = 0;
-            for (AtomicLongArray x : PER_DEVICE.values()) {
-                s += x.get(d.ordinal() * FIELDS + field);
-            }
-            return s;
-        }
-        return a == null ? 0 : a.get(d.ordinal() * FIELDS + field);
+    private long get(Direction d, int field) {
+        return counters.get(d.ordinal() * FIELDS + field);
     }
 
-    public static long count(Device device, Direction d) {
-        return get(device, d, 0);
+    public long count(Direction d) {
+        return get(d, 0);
     }
 
-    public static long bytes(Device device, Direction d) {
-        return get(device, d, 1);
+    public long bytes(Direction d) {
+        return get(d, 1);
     }
 
-    public static long nanos(Device device, Direction d) {
-        return get(device, d, 2);
+    public long nanos(Direction d) {
+        return get(d, 2);
     }
 
-    /** Bytes of {@code bytes(device, d)} that went through pinned staging memory. */
-    public static long pinnedBytes(Device device, Direction d) {
-        return get(device, d, 3);
+    /** Bytes of {@code bytes(d)} that went through pinned staging memory. */
+    public long pinnedBytes(Direction d) {
+        return get(d, 3);
     }
 
-    /** Totals over every device. */
-    public static long count(Direction d) {
-        return count(null, d);
-    }
-
-    public static long bytes(Direction d) {
-        return bytes(null, d);
-    }
-
-    public static long nanos(Direction d) {
-        return nanos(null, d);
-    }
-
-    /** The totals of one device (or of all, device null) now. */
-    public static Totals snapshot(Device device) {
-        return new Totals(bytes(device, Direction.HOST_TO_DEVICE), bytes(device, Direction.DEVICE_TO_HOST),
-                nanos(device, Direction.HOST_TO_DEVICE) / 1e9, nanos(device, Direction.DEVICE_TO_HOST) / 1e9,
-                count(device, Direction.HOST_TO_DEVICE), count(device, Direction.DEVICE_TO_HOST),
-                pinnedBytes(device, Direction.HOST_TO_DEVICE) + pinnedBytes(device, Direction.DEVICE_TO_HOST));
+    /** The totals now. */
+    public Totals snapshot() {
+        return new Totals(bytes(Direction.HOST_TO_DEVICE), bytes(Direction.DEVICE_TO_HOST),
+                nanos(Direction.HOST_TO_DEVICE) / 1e9, nanos(Direction.DEVICE_TO_HOST) / 1e9,
+                count(Direction.HOST_TO_DEVICE), count(Direction.DEVICE_TO_HOST),
+                pinnedBytes(Direction.HOST_TO_DEVICE) + pinnedBytes(Direction.DEVICE_TO_HOST));
     }
 
     /**
@@ -113,18 +91,18 @@ public final class TransferStats {
         }
     }
 
-    public static void reset() {
-        PER_DEVICE.clear();
+    /** Sets every counter to zero. */
+    public void reset() {
+        for (int i = 0; i < counters.length(); i++) {
+            counters.set(i, 0);
+        }
     }
 
-    public static String summary() {
+    public String summary() {
         StringBuilder sb = new StringBuilder();
-        for (Map.Entry<Device, AtomicLongArray> e : PER_DEVICE.entrySet()) {
-            for (Direction d : Direction.values()) {
-                sb.append(String.format("%s %s: %d transfers, %d bytes (%d pinned), %.3f ms%n", e.getKey(), d,
-                        count(e.getKey(), d), bytes(e.getKey(), d), pinnedBytes(e.getKey(), d),
-                        nanos(e.getKey(), d) / 1e6));
-            }
+        for (Direction d : Direction.values()) {
+            sb.append(String.format("%s %s: %d transfers, %d bytes (%d pinned), %.3f ms%n", device, d, count(d), bytes(d),
+                    pinnedBytes(d), nanos(d) / 1e6));
         }
         return sb.toString();
     }

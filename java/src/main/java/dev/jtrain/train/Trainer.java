@@ -2,6 +2,7 @@ package dev.jtrain.train;
 
 import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.data.BatchIterator;
 import dev.jtrain.data.BatchTransform;
 import dev.jtrain.data.Dataset;
@@ -49,6 +50,8 @@ public final class Trainer implements AutoCloseable {
     private final List<TrainingListener> listeners = new ArrayList<>();
     private BatchTransform trainTransform;
     private MixupLoss mixupLoss;
+    private CpuThreadPool threads;     // null: the calling thread's pool (CpuThreads.current())
+    private boolean prefetch;
 
     // reusable device-side metric state
     private final Sums trainSums = new Sums();
@@ -64,6 +67,7 @@ public final class Trainer implements AutoCloseable {
         this.device = Objects.requireNonNull(device, "device");
         this.backend = Backends.forDevice(device);
         this.params = model.parameters().toArray(new Parameter[0]);
+        this.prefetch = !device.isHost();
     }
 
     public Trainer addListener(TrainingListener listener) {
@@ -93,6 +97,31 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * Runs {@link #fit} and {@link #evaluate} on {@code pool} (bound to the calling thread for their duration),
+     * so this model's cpu ops use its threads whatever other models in the JVM use; null: the pool bound to
+     * the calling thread, else the default of one thread ({@link dev.jtrain.backend.cpu.CpuThreads}). The
+     * caller owns the pool and closes it.
+     */
+    public Trainer useThreads(CpuThreadPool pool) {
+        if (pool != null && pool.isClosed()) {
+            throw new IllegalArgumentException("useThreads: " + pool + " is closed");
+        }
+        this.threads = pool;
+        return this;
+    }
+
+    /**
+     * Whether one background thread ({@code jtrain-batch-loader}) prepares and uploads the next batch while
+     * the current one trains ({@link BatchIterator}). Default: on for a GPU device, where it overlaps the host
+     * work and the upload with the device's compute, off on the cpu (it would only compete for its cores).
+     * Batches and results are the same either way.
+     */
+    public Trainer setPrefetch(boolean prefetch) {
+        this.prefetch = prefetch;
+        return this;
+    }
+
+    /**
      * Trains for {@code epochs} epochs over {@code train} in shuffled batches of {@code batchSize} (the
      * last partial batch included), evaluating on {@code test} (may be null) after each epoch.
      * Returns the per-epoch metrics.
@@ -118,6 +147,14 @@ public final class Trainer implements AutoCloseable {
      */
     public List<EpochMetrics> fit(Dataset train, Dataset validation, Dataset test, int firstEpoch, int epochs, int batchSize,
                                   Generator gen) {
+        if (threads == null) {
+            return fitOnCurrentThreads(train, validation, test, firstEpoch, epochs, batchSize, gen);
+        }
+        return threads.call(() -> fitOnCurrentThreads(train, validation, test, firstEpoch, epochs, batchSize, gen));
+    }
+
+    private List<EpochMetrics> fitOnCurrentThreads(Dataset train, Dataset validation, Dataset test, int firstEpoch,
+                                                   int epochs, int batchSize, Generator gen) {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         }
@@ -125,10 +162,10 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("first epoch must be in 1.." + epochs + ", got " + firstEpoch);
         }
         Objects.requireNonNull(gen, "gen");
-        BatchIterator trainIt = new BatchIterator(train, batchSize, true, device, !device.isHost(), trainTransform);
+        BatchIterator trainIt = new BatchIterator(train, batchSize, true, device, prefetch, trainTransform);
         BatchIterator valIt = validation == null || validation.size() == 0 ? null
-                : new BatchIterator(validation, batchSize, false, device, !device.isHost());
-        BatchIterator testIt = test == null || test.size() == 0 ? null : new BatchIterator(test, batchSize, false, device, !device.isHost());
+                : new BatchIterator(validation, batchSize, false, device, prefetch);
+        BatchIterator testIt = test == null || test.size() == 0 ? null : new BatchIterator(test, batchSize, false, device, prefetch);
         int steps = trainIt.batchesPerEpoch();
         for (TrainingListener l : listeners) {
             l.onTrainStart(epochs, steps, train.size());
@@ -172,7 +209,7 @@ public final class Trainer implements AutoCloseable {
             l.onEpochStart(epoch, steps);
         }
         AllocationMeter meter = new AllocationMeter();
-        TransferStats.Totals transfersBefore = device.isHost() ? null : TransferStats.snapshot(device);
+        TransferStats.Totals transfersBefore = device.isHost() ? null : backend.transferStats().snapshot();
         meter.start();
         long t0 = System.nanoTime();
         it.startEpoch(gen);
@@ -222,7 +259,7 @@ public final class Trainer implements AutoCloseable {
                 ev == null ? Double.NaN : ev.loss(), ev == null ? Double.NaN : ev.accuracy(),
                 seconds, (ev == null ? 0 : ev.seconds()) + (val == null ? 0 : val.seconds()), samples / seconds,
                 meter.perStep(step, false), meter.perStep(step, true),
-                device.isHost() ? null : TransferStats.snapshot(device).minus(transfersBefore),
+                device.isHost() ? null : backend.transferStats().snapshot().minus(transfersBefore),
                 Backends.memoryStats(device));
         for (TrainingListener lis : listeners) {
             lis.onEpochEnd(m);
@@ -232,6 +269,13 @@ public final class Trainer implements AutoCloseable {
 
     /** Loss and accuracy of the model on {@code data} in eval mode (no gradients, no parameter change). */
     public Evaluation evaluate(Dataset data, int batchSize) {
+        if (threads != null) {
+            return threads.call(() -> evaluateOnCurrentThreads(data, batchSize));
+        }
+        return evaluateOnCurrentThreads(data, batchSize);
+    }
+
+    private Evaluation evaluateOnCurrentThreads(Dataset data, int batchSize) {
         try (BatchIterator it = new BatchIterator(data, batchSize, false, device)) {
             return evaluate(it);
         }

@@ -2,10 +2,7 @@ package dev.jtrain.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.backend.gpu.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -33,17 +30,8 @@ class SearchCommandTest {
     @TempDir
     Path tmp;
 
-    private static int savedThreads;
 
-    @BeforeAll
-    static void save() {
-        savedThreads = CpuThreads.threads();
-    }
 
-    @AfterAll
-    static void restore() {
-        CpuThreads.setThreads(savedThreads);
-    }
 
     record Result(int code, String out, String err) {
     }

@@ -2,13 +2,10 @@ package dev.jtrain.ensemble;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.cli.EnsembleCommand;
 import dev.jtrain.cli.Main;
 import dev.jtrain.cli.TrainCommand;
 import dev.jtrain.train.Models;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -35,19 +32,10 @@ class EnsembleCommandTest {
     @TempDir
     Path tmp;
 
-    private static int savedThreads;
     private static final String[] FAST = {"--model", "mlp", "--hidden", "16", "--batch", "64", "--optimizer", "sgd",
         "--lr", "0.1", "--train-limit", "256", "--test-limit", "100", "--threads", "1", "--seed", "3"};
 
-    @BeforeAll
-    static void save() {
-        savedThreads = CpuThreads.threads();
-    }
 
-    @AfterAll
-    static void restore() {
-        CpuThreads.setThreads(savedThreads);
-    }
 
     record Result(int code, String out, String err) {
     }

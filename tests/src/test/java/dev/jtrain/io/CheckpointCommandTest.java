@@ -2,13 +2,11 @@ package dev.jtrain.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.cli.Main;
 import dev.jtrain.cli.TrainCommand;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.data.Mnist;
 import dev.jtrain.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +36,6 @@ class CheckpointCommandTest {
     @TempDir
     static Path tmp;
 
-    private static int savedThreads;
     private static final String[] FAST = {"--model", "mlp", "--hidden", "16", "--batch", "64",
             "--dropout", "0.2", "--optimizer", "adam", "--threads", "1", "--seed", "5", "-q"};
 
@@ -47,7 +44,6 @@ class CheckpointCommandTest {
     /** The first 200 training and 50 test images of the bundled MNIST as small IDX files (quick to load per run). */
     @BeforeAll
     static void save() throws Exception {
-        savedThreads = CpuThreads.threads();
         Mnist.Split full = Mnist.load(Path.of(System.getProperty("jtrain.root", "."), "data", "mnist-10k"));
         data = tmp.resolve("mnist-small");
         Files.createDirectories(data);
@@ -71,10 +67,6 @@ class CheckpointCommandTest {
         Files.write(data.resolve(prefix + "-labels-idx1-ubyte"), lab.array());
     }
 
-    @AfterAll
-    static void restore() {
-        CpuThreads.setThreads(savedThreads);
-    }
 
     record Result(int code, String out, String err) {
     }

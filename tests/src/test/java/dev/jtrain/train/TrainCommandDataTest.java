@@ -2,10 +2,7 @@ package dev.jtrain.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.data.Cifar10;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,17 +19,8 @@ class TrainCommandDataTest {
     @TempDir
     Path tmp;
 
-    private static int savedThreads;
 
-    @BeforeAll
-    static void save() {
-        savedThreads = CpuThreads.threads();
-    }
 
-    @AfterAll
-    static void restore() {
-        CpuThreads.setThreads(savedThreads);
-    }
 
     static JsonNode json(Path p) throws Exception {
         return new ObjectMapper().readTree(p.toFile());

@@ -2,10 +2,7 @@ package dev.jtrain.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.cli.TrainCommand;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -27,17 +24,8 @@ class TrainCommandTest {
     @TempDir
     Path tmp;
 
-    private static int savedThreads;
 
-    @BeforeAll
-    static void save() {
-        savedThreads = CpuThreads.threads();
-    }
 
-    @AfterAll
-    static void restore() {
-        CpuThreads.setThreads(savedThreads);
-    }
 
     record Result(int code, String out, String err) {
         List<String> errLines() {

@@ -2,9 +2,6 @@ package dev.jtrain.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jtrain.backend.cpu.CpuThreads;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,17 +18,8 @@ class TrainInitOptionTest {
     @TempDir
     Path tmp;
 
-    private static int savedThreads;
 
-    @BeforeAll
-    static void save() {
-        savedThreads = CpuThreads.threads();
-    }
 
-    @AfterAll
-    static void restore() {
-        CpuThreads.setThreads(savedThreads);
-    }
 
     private JsonNode train(String name, String... extra) throws Exception {
         Path m = tmp.resolve(name + ".json");

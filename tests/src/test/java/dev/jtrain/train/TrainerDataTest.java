@@ -1,6 +1,5 @@
 package dev.jtrain.train;
 
-import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.backend.gpu.TestDevices;
 import dev.jtrain.data.BatchTransform;
 import dev.jtrain.data.DataPipeline;
@@ -14,7 +13,6 @@ import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
 import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -30,19 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The trainer with a validation set and a training transform (augmentation, mixup) from the data pipeline. */
 class TrainerDataTest {
     private static Mnist.Split mnist;
-    private static int savedThreads;
 
     @BeforeAll
     static void load() throws Exception {
-        savedThreads = CpuThreads.threads();
-        CpuThreads.setThreads(1);
         mnist = Mnist.load(Path.of(System.getProperty("jtrain.root", "."), "data", "mnist-10k"));
     }
 
-    @AfterAll
-    static void restore() {
-        CpuThreads.setThreads(savedThreads);
-    }
 
     static DataPipeline.Prepared prepare(int trainN, Double val, String pre, String augment) {
         return DataPipeline.prepare(mnist.train().head(trainN), mnist.test().head(300), val, 5,

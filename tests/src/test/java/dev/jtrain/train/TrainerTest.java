@@ -1,6 +1,6 @@
 package dev.jtrain.train;
 
-import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.data.Mnist;
 import dev.jtrain.nn.Layer;
@@ -9,7 +9,6 @@ import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
 import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -25,20 +24,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainerTest {
     private static Mnist.Split data;
-    private static int savedThreads;
 
     @BeforeAll
     static void load() throws Exception {
-        savedThreads = CpuThreads.threads();
         Path dir = Path.of(System.getProperty("jtrain.root", "."), "data", "mnist-10k");
         data = Mnist.load(dir).flattened();
         data.normalize();
     }
 
-    @AfterAll
-    static void restore() {
-        CpuThreads.setThreads(savedThreads);
-    }
 
     /** A finished run: per-epoch metrics, every parameter's final values and every epoch's loss bits. */
     record Run(List<EpochMetrics> history, Map<String, float[]> weights) {
@@ -59,7 +52,6 @@ class TrainerTest {
 
     @Test
     void oneEpochOfTheDefaultMlpLearnsMnist() {
-        CpuThreads.setThreads(savedThreads);
         List<String> events = new ArrayList<>();
         Generator gen = new Generator(0);
         Layer net = Models.build("mlp", new int[] {784}, 10, null, 0f, gen);
@@ -103,30 +95,34 @@ class TrainerTest {
         Dataset train = data.train().head(1000);
         Dataset test = data.test().head(300);
         for (int threads : new int[] {1, 2}) {
-            CpuThreads.setThreads(threads);
-            Run a = train(train, test, new int[] {64, 32}, 2, 7, 0.2f);
-            Run b = train(train, test, new int[] {64, 32}, 2, 7, 0.2f);
-            assertEquals(a.weights().keySet(), b.weights().keySet());
-            for (String k : a.weights().keySet()) {
-                assertArrayEquals(a.weights().get(k), b.weights().get(k), "threads " + threads + ": " + k);
+            try (CpuThreadPool pool = new CpuThreadPool(threads); CpuThreadPool.Binding bound = pool.bind()) {
+                sameSeedGivesIdenticalBits(train, test, threads);
             }
-            for (int e = 0; e < 2; e++) {
-                EpochMetrics x = a.history().get(e);
-                EpochMetrics y = b.history().get(e);
-                assertEquals(Double.doubleToRawLongBits(x.trainLoss()), Double.doubleToRawLongBits(y.trainLoss()));
-                assertEquals(Double.doubleToRawLongBits(x.testLoss()), Double.doubleToRawLongBits(y.testLoss()));
-                assertEquals(x.trainAccuracy(), y.trainAccuracy());
-                assertEquals(x.testAccuracy(), y.testAccuracy());
-            }
-            Run c = train(train, test, new int[] {64, 32}, 2, 8, 0.2f);
-            assertFalse(java.util.Arrays.equals(a.weights().get("0.weight"), c.weights().get("0.weight")),
-                    "another seed must give other weights");
         }
+    }
+
+    private static void sameSeedGivesIdenticalBits(Dataset train, Dataset test, int threads) {
+        Run a = train(train, test, new int[] {64, 32}, 2, 7, 0.2f);
+        Run b = train(train, test, new int[] {64, 32}, 2, 7, 0.2f);
+        assertEquals(a.weights().keySet(), b.weights().keySet());
+        for (String k : a.weights().keySet()) {
+            assertArrayEquals(a.weights().get(k), b.weights().get(k), "threads " + threads + ": " + k);
+        }
+        for (int e = 0; e < 2; e++) {
+            EpochMetrics x = a.history().get(e);
+            EpochMetrics y = b.history().get(e);
+            assertEquals(Double.doubleToRawLongBits(x.trainLoss()), Double.doubleToRawLongBits(y.trainLoss()));
+            assertEquals(Double.doubleToRawLongBits(x.testLoss()), Double.doubleToRawLongBits(y.testLoss()));
+            assertEquals(x.trainAccuracy(), y.trainAccuracy());
+            assertEquals(x.testAccuracy(), y.testAccuracy());
+        }
+        Run c = train(train, test, new int[] {64, 32}, 2, 8, 0.2f);
+        assertFalse(java.util.Arrays.equals(a.weights().get("0.weight"), c.weights().get("0.weight")),
+                "another seed must give other weights");
     }
 
     @Test
     void evaluatingInsideAnEpochKeepsTheEpochsTrainMetrics() {
-        CpuThreads.setThreads(1);
         Dataset train = data.train().head(640);
         Dataset test = data.test().head(200);
         double[] plain = new double[2];
@@ -161,7 +157,6 @@ class TrainerTest {
         // compiled a kernel, every vector is a heap object), so the figure is reported (README,
         // alloc_bytes_per_step), not bounded here. What does not depend on the JIT: a step with the same
         // batch shape reuses every activation and gradient buffer instead of allocating new tensors.
-        CpuThreads.setThreads(1);
         Generator gen = new Generator(3);
         Layer net = Models.build("mlp", new int[] {784}, 10, new int[] {32}, 0.1f, gen);
         SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy(0f);

@@ -12,7 +12,12 @@ import dev.jtrain.backend.ConvSpec;
  */
 public class ConvAbComparison {
     public static void main(String[] a) {
-        CpuThreads.setThreads(Integer.parseInt(a[0]));
+        try (CpuThreadPool pool = new CpuThreadPool(Integer.parseInt(a[0]))) {
+            pool.run(() -> compare(a));
+        }
+    }
+
+    private static void compare(String[] a) {
         int rounds = Integer.parseInt(a[1]);
         int[][] shapes = {{1,28,6,5,2},{6,14,16,5,0},{1,28,32,3,1},{32,14,64,3,1}};
         String[] names = {"lenet1","lenet2","cnn1","cnn2"};

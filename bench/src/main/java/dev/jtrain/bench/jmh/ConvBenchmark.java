@@ -3,7 +3,7 @@ package dev.jtrain.bench.jmh;
 import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.ConvSpec;
 import dev.jtrain.backend.cpu.CpuBackend;
-import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.SplittableRandom;
@@ -57,7 +58,7 @@ public class ConvBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        CpuThreads.setThreads(threads);
+        pool = new CpuThreadPool(threads);
         int cin, hw, cout, k, pad;
         switch (layer) {
             case "lenet1" -> { cin = 1; hw = 28; cout = 6; k = 5; pad = 2; }
@@ -90,6 +91,25 @@ public class ConvBenchmark {
             v[i] = (float) rnd.nextGaussian();
         }
         return Tensor.of(v, shape);
+    }
+
+    /** The benchmark's own pool, bound to the measuring thread around each iteration. */
+    private CpuThreadPool pool;
+    private CpuThreadPool.Binding bound;
+
+    @Setup(Level.Iteration)
+    public void bindPool() {
+        bound = pool.bind();
+    }
+
+    @TearDown(Level.Iteration)
+    public void unbindPool() {
+        bound.close();
+    }
+
+    @TearDown(Level.Trial)
+    public void closePool() {
+        pool.close();
     }
 
     @Benchmark

@@ -3,7 +3,7 @@ package dev.jtrain.bench.jmh;
 import dev.jtrain.backend.Activation;
 import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
-import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Shape;
@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.SplittableRandom;
@@ -60,7 +61,7 @@ public class ElementwiseBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        CpuThreads.setThreads(threads);
+        pool = new CpuThreadPool(threads);
         be = Backends.forDevice(Device.CPU);
         String[] parts = shape.split("x");
         int[] dims = new int[parts.length];
@@ -88,6 +89,25 @@ public class ElementwiseBenchmark {
             f[i] = (float) r.nextGaussian();
         }
         return t;
+    }
+
+    /** The benchmark's own pool, bound to the measuring thread around each iteration. */
+    private CpuThreadPool pool;
+    private CpuThreadPool.Binding bound;
+
+    @Setup(Level.Iteration)
+    public void bindPool() {
+        bound = pool.bind();
+    }
+
+    @TearDown(Level.Iteration)
+    public void unbindPool() {
+        bound.close();
+    }
+
+    @TearDown(Level.Trial)
+    public void closePool() {
+        pool.close();
     }
 
     @Benchmark

@@ -1,6 +1,6 @@
 package dev.jtrain.bench.jmh;
 
-import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.nn.Sequential;
 import dev.jtrain.nn.layers.Linear;
 import dev.jtrain.nn.layers.ReLU;
@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.SplittableRandom;
@@ -47,7 +48,7 @@ public class MlpStepBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        CpuThreads.setThreads(threads);
+        pool = new CpuThreadPool(threads);
         Generator gen = new Generator(0);
         model = new Sequential(new Linear(784, 512, true, gen), new ReLU(),
                 new Linear(512, 512, true, gen), new ReLU(), new Linear(512, 10, true, gen));
@@ -64,6 +65,25 @@ public class MlpStepBenchmark {
         }
         x = Tensor.of(xs, 128, 784);
         labels = Tensor.ofLongs(ys, 128);
+    }
+
+    /** The benchmark's own pool, bound to the measuring thread around each iteration. */
+    private CpuThreadPool pool;
+    private CpuThreadPool.Binding bound;
+
+    @Setup(Level.Iteration)
+    public void bindPool() {
+        bound = pool.bind();
+    }
+
+    @TearDown(Level.Iteration)
+    public void unbindPool() {
+        bound.close();
+    }
+
+    @TearDown(Level.Trial)
+    public void closePool() {
+        pool.close();
     }
 
     @Benchmark

@@ -1,6 +1,6 @@
 package dev.jtrain.bench.jmh;
 
-import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.backend.cpu.gemm.Sgemm;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.SplittableRandom;
@@ -53,7 +54,26 @@ public class SgemmBenchmark {
             a[i] = (float) rnd.nextDouble(-1, 1);
             b[i] = (float) rnd.nextDouble(-1, 1);
         }
-        CpuThreads.setThreads(threads);
+        pool = new CpuThreadPool(threads);
+    }
+
+    /** The benchmark's own pool, bound to the measuring thread around each iteration. */
+    private CpuThreadPool pool;
+    private CpuThreadPool.Binding bound;
+
+    @Setup(Level.Iteration)
+    public void bindPool() {
+        bound = pool.bind();
+    }
+
+    @TearDown(Level.Iteration)
+    public void unbindPool() {
+        bound.close();
+    }
+
+    @TearDown(Level.Trial)
+    public void closePool() {
+        pool.close();
     }
 
     @Benchmark

@@ -11,6 +11,7 @@ import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.HostStorage;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
+import dev.jtrain.tensor.TransferStats;
 
 import java.util.List;
 
@@ -28,6 +29,8 @@ import java.util.List;
 public final class CpuBackend implements Backend {
     private static final CpuBackend INSTANCE = new CpuBackend();
 
+    private final TransferStats transfers = new TransferStats(Device.CPU);
+
     private CpuBackend() {
     }
 
@@ -39,6 +42,12 @@ public final class CpuBackend implements Backend {
     @Override
     public Device device() {
         return Device.CPU;
+    }
+
+    /** Always zero: a cpu tensor never moves to the cpu; transfers are counted by the device end's backend. */
+    @Override
+    public TransferStats transferStats() {
+        return transfers;
     }
 
     @Override

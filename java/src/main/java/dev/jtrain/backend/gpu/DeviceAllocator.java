@@ -45,6 +45,7 @@ public final class DeviceAllocator implements AutoCloseable {
     private long reserved;
     private final java.util.List<Long> reservedBlocks = new java.util.ArrayList<>();
     private boolean closed;
+    private long limit = Long.MAX_VALUE;   // device memory this allocator may hold: in use + cached + reserved
 
     public DeviceAllocator(NativeApi api, Device device) {
         this.api = api;
@@ -86,7 +87,43 @@ public final class DeviceAllocator implements AutoCloseable {
         return new DeviceBuffer(this, address, bytes, block);
     }
 
+    /**
+     * Caps the device memory this allocator holds (blocks in use, cached blocks and the backend's reserved
+     * workspaces; PyTorch's {@code set_per_process_memory_fraction} caps the same), so several engines can
+     * share a device. A request that would pass the cap first returns the cache to the device, then fails with
+     * a {@link DeviceOutOfMemoryException} naming the limit. {@code Long.MAX_VALUE}: no cap (the default).
+     *
+     * @throws IllegalArgumentException if {@code bytes <= 0}
+     */
+    public synchronized void setMemoryLimit(long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("memory limit of " + device + " must be > 0 bytes, got " + bytes
+                    + " (Long.MAX_VALUE: no limit)");
+        }
+        limit = bytes;
+    }
+
+    /** The cap set by {@link #setMemoryLimit}, or {@code Long.MAX_VALUE}. */
+    public synchronized long memoryLimit() {
+        return limit;
+    }
+
+    private long held() {
+        return inUse + cached + reserved;
+    }
+
     private long deviceMalloc(long bytes, long block) {
+        if (held() + block > limit) {
+            long flushed = cached;
+            emptyCacheLocked();
+            if (held() + block > limit) {
+                MemoryStats s = statsLocked();
+                throw new DeviceOutOfMemoryException(device + " is out of memory under its limit of "
+                        + MemoryStats.human(limit) + ": a request of " + bytes + " bytes (block " + MemoryStats.human(block)
+                        + ") would pass it even after returning " + MemoryStats.human(flushed) + " of cached blocks; pool: "
+                        + s + ". Close tensors you no longer need, use a smaller batch or raise the limit.", bytes, s, null);
+            }
+        }
         try {
             long a = api.malloc(block);
             mallocs++;

@@ -9,6 +9,7 @@ import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.HostStorage;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
+import dev.jtrain.tensor.TransferStats;
 
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     private final long stager;
     private final DeviceErrors errors;
     private final String description;
+    private final TransferStats transfers;
     private volatile KernelChoice kernels = KernelChoice.CUSTOM;
     private volatile boolean gemmOnCublas;
     private volatile boolean cudnnOps;     // conv, pooling, BatchNorm and relu/sigmoid/tanh/elu through cuDNN
@@ -74,6 +76,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
         this.stager = api.transferStagerCreate(STAGING_CHUNK_BYTES);
         this.errors = new DeviceErrors(api, device, allocator.reserve(DeviceErrors.RECORD_BYTES));
         this.description = description;
+        this.transfers = new TransferStats(device);
     }
 
     /** Size of each of the stager's two pinned chunks: large enough for full PCIe speed, small to pin. */
@@ -101,6 +104,11 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     public DeviceAllocator allocator() {
         return allocator;
+    }
+
+    /** Caps the device memory this backend's allocator holds ({@link DeviceAllocator#setMemoryLimit}). */
+    public void setMemoryLimit(long bytes) {
+        allocator.setMemoryLimit(bytes);
     }
 
     public MemoryStats memoryStats() {
@@ -156,7 +164,13 @@ public final class GpuBackend implements Backend, AutoCloseable {
         return device;
     }
 
-    /** Host copies go through pinned staging memory (counted as pinned in {@link dev.jtrain.tensor.TransferStats}). */
+    /** The transfers between the host and this backend's device ({@code Tensor.to}, {@code copyFrom}). */
+    @Override
+    public TransferStats transferStats() {
+        return transfers;
+    }
+
+    /** Host copies go through pinned staging memory (counted as pinned in {@link TransferStats}). */
     @Override
     public boolean stagesThroughPinnedMemory() {
         return true;

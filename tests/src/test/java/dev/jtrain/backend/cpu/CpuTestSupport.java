@@ -79,14 +79,10 @@ final class CpuTestSupport {
         }
     }
 
-    /** Runs body with the given pool size, restoring the previous one. */
+    /** Runs body on a pool of n threads bound to this thread (the previous binding is restored after). */
     static void withThreads(int n, Runnable body) {
-        int old = CpuThreads.threads();
-        CpuThreads.setThreads(n);
-        try {
-            body.run();
-        } finally {
-            CpuThreads.setThreads(old);
+        try (CpuThreadPool pool = new CpuThreadPool(n)) {
+            pool.run(body);
         }
     }
 

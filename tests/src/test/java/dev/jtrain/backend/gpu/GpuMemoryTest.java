@@ -141,9 +141,9 @@ class GpuMemoryTest {
     @Test
     void transfersAreCountedPerDeviceAndDirection() {
         Tensor host = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
-        long h2d = TransferStats.bytes(EMU, TransferStats.Direction.HOST_TO_DEVICE);
-        long d2h = TransferStats.bytes(EMU, TransferStats.Direction.DEVICE_TO_HOST);
-        long cpuH2d = TransferStats.bytes(Device.CPU, TransferStats.Direction.HOST_TO_DEVICE);
+        long h2d = Backends.forDevice(EMU).transferStats().bytes(TransferStats.Direction.HOST_TO_DEVICE);
+        long d2h = Backends.forDevice(EMU).transferStats().bytes(TransferStats.Direction.DEVICE_TO_HOST);
+        long cpuH2d = Backends.cpu().transferStats().bytes(TransferStats.Direction.HOST_TO_DEVICE);
         try (Tensor dev = host.to(EMU)) {
             Tensor back = dev.to(Device.CPU);
             assertEquals(6f, back.floats()[5]);
@@ -151,9 +151,9 @@ class GpuMemoryTest {
             Tensor back2 = Tensor.of(new float[6], 2, 3).copyFrom(dev);
             assertEquals(6f, back2.floats()[0]);
         }
-        assertEquals(h2d + 48, TransferStats.bytes(EMU, TransferStats.Direction.HOST_TO_DEVICE));
-        assertEquals(d2h + 48, TransferStats.bytes(EMU, TransferStats.Direction.DEVICE_TO_HOST));
-        assertEquals(cpuH2d, TransferStats.bytes(Device.CPU, TransferStats.Direction.HOST_TO_DEVICE));
+        assertEquals(h2d + 48, Backends.forDevice(EMU).transferStats().bytes(TransferStats.Direction.HOST_TO_DEVICE));
+        assertEquals(d2h + 48, Backends.forDevice(EMU).transferStats().bytes(TransferStats.Direction.DEVICE_TO_HOST));
+        assertEquals(cpuH2d, Backends.cpu().transferStats().bytes(TransferStats.Direction.HOST_TO_DEVICE));
         assertThrows(IllegalArgumentException.class, () -> host.copyFrom(Tensor.of(new float[4], 4)));
     }
 

@@ -97,8 +97,8 @@ class PinnedTransferTest {
     void tensorCopiesToAGpuDeviceAreCountedAsPinned() {
         Device emu = TestDevices.gpu();
         Backends.forDevice(emu);
-        long pinnedBefore = TransferStats.pinnedBytes(emu, TransferStats.Direction.HOST_TO_DEVICE);
-        long pinnedBackBefore = TransferStats.pinnedBytes(emu, TransferStats.Direction.DEVICE_TO_HOST);
+        long pinnedBefore = Backends.forDevice(emu).transferStats().pinnedBytes(TransferStats.Direction.HOST_TO_DEVICE);
+        long pinnedBackBefore = Backends.forDevice(emu).transferStats().pinnedBytes(TransferStats.Direction.DEVICE_TO_HOST);
         float[] data = new float[3000];
         for (int i = 0; i < data.length; i++) {
             data[i] = i * 0.5f;
@@ -106,9 +106,9 @@ class PinnedTransferTest {
         try (Tensor d = Tensor.of(data, 30, 100).to(emu)) {
             assertArrayEquals(data, d.to(Device.CPU).floats());
         }
-        assertEquals(pinnedBefore + 12_000, TransferStats.pinnedBytes(emu, TransferStats.Direction.HOST_TO_DEVICE));
-        assertEquals(pinnedBackBefore + 12_000, TransferStats.pinnedBytes(emu, TransferStats.Direction.DEVICE_TO_HOST));
-        assertEquals(0, TransferStats.pinnedBytes(Device.CPU, TransferStats.Direction.HOST_TO_DEVICE));
+        assertEquals(pinnedBefore + 12_000, Backends.forDevice(emu).transferStats().pinnedBytes(TransferStats.Direction.HOST_TO_DEVICE));
+        assertEquals(pinnedBackBefore + 12_000, Backends.forDevice(emu).transferStats().pinnedBytes(TransferStats.Direction.DEVICE_TO_HOST));
+        assertEquals(0, Backends.cpu().transferStats().pinnedBytes(TransferStats.Direction.HOST_TO_DEVICE));
     }
 
     @Test

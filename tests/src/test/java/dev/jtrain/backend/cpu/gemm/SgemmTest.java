@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.backend.cpu.CpuThreads;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,17 +34,27 @@ import org.junit.jupiter.api.Test;
  */
 class SgemmTest {
     private static final double U = Math.scalb(1.0, -24);
-    private static int threadsBefore;
+    private static CpuThreadPool pool;
+    private CpuThreadPool.Binding bound;
 
     @BeforeAll
     static void twoThreads() {
-        threadsBefore = CpuThreads.threads();
-        CpuThreads.setThreads(2);
+        pool = new CpuThreadPool(2);
     }
 
     @AfterAll
-    static void restoreThreads() {
-        CpuThreads.setThreads(threadsBefore);
+    static void closePool() {
+        pool.close();
+    }
+
+    @BeforeEach
+    void bindTwoThreads() {
+        bound = pool.bind(); // JUnit runs @BeforeEach, the test and @AfterEach on one thread
+    }
+
+    @AfterEach
+    void unbind() {
+        bound.close();
     }
 
     /**
@@ -364,7 +377,7 @@ class SgemmTest {
         for (int i = 0; i < 8; i++) {
             assertEquals(1, again.get(i));
         }
-        assertThrows(IllegalArgumentException.class, () -> CpuThreads.setThreads(0));
+        assertThrows(IllegalArgumentException.class, () -> new CpuThreadPool(0));
     }
 
     @Test
