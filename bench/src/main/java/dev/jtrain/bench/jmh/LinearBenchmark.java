@@ -1,6 +1,6 @@
 package dev.jtrain.bench.jmh;
 
-import dev.jtrain.backend.cpu.CpuThreads;
+import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.nn.layers.Linear;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Shape;
@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.SplittableRandom;
@@ -51,7 +52,7 @@ public class LinearBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        CpuThreads.setThreads(threads);
+        pool = new CpuThreadPool(threads);
         String[] io = layer.split("x");
         int in = Integer.parseInt(io[0]);
         int out = Integer.parseInt(io[1]);
@@ -66,6 +67,25 @@ public class LinearBenchmark {
             v[i] = (float) r.nextGaussian();
         }
         return Tensor.of(v, s.dims());
+    }
+
+    /** The benchmark's own pool, bound to the measuring thread around each iteration. */
+    private CpuThreadPool pool;
+    private CpuThreadPool.Binding bound;
+
+    @Setup(Level.Iteration)
+    public void bindPool() {
+        bound = pool.bind();
+    }
+
+    @TearDown(Level.Iteration)
+    public void unbindPool() {
+        bound.close();
+    }
+
+    @TearDown(Level.Trial)
+    public void closePool() {
+        pool.close();
     }
 
     @Benchmark
