@@ -8,7 +8,7 @@ import dev.jtrain.search.CoarseToFine;
 import dev.jtrain.search.GridSearch;
 import dev.jtrain.search.HyperparameterSearch;
 import dev.jtrain.search.Param;
-import dev.jtrain.search.SearchPlots;
+import dev.jtrain.plot.SearchPlots;
 import dev.jtrain.search.SearchReport;
 import dev.jtrain.search.SearchSpace;
 import dev.jtrain.search.Trial;
