@@ -7,12 +7,15 @@
  * On the class path (as ./jtrain runs) every package is visible; this descriptor is what an application
  * on the module path sees.
  */
+// EJML and JCuda have no module names of their own: their jar names stand in (automatic modules).
+@SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module dev.jtrain.core {
     requires jdk.incubator.vector;             // the CPU kernels (an incubator module: the JVM warns once)
-    requires com.fasterxml.jackson.databind;   // checkpoint sidecars and run reports
+    requires transitive com.fasterxml.jackson.databind;  // checkpoint sidecars and run reports (JsonNode is in the API)
+    requires jdk.management;                   // AllocationMeter: per-thread allocated bytes
     requires ejml.core;                        // PCA/ZCA (EJML ships no module name: these are its jar names)
     requires ejml.ddense;
-    requires static jcuda;                     // dev.jtrain.interop only, for applications that bring JCuda
+    requires static transitive jcuda;          // dev.jtrain.interop only, for applications that bring JCuda
 
     exports dev.jtrain.tensor;
     exports dev.jtrain.random;

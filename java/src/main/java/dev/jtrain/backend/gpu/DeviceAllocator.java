@@ -46,6 +46,7 @@ public final class DeviceAllocator implements AutoCloseable {
     private final java.util.List<Long> reservedBlocks = new java.util.ArrayList<>();
     private boolean closed;
 
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public DeviceAllocator(NativeApi api, Device device) {
         this.api = api;
         this.device = device;

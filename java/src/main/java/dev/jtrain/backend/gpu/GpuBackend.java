@@ -57,11 +57,13 @@ public final class GpuBackend implements Backend, AutoCloseable {
     private volatile boolean cudnnOps;     // conv, pooling, BatchNorm and relu/sigmoid/tanh/elu through cuDNN
 
     /** A backend on {@code device} over {@code rawApi}, guarded against fatal faults ({@link FaultGuard}). */
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public GpuBackend(NativeApi rawApi, Device device, String description) {
         this(rawApi, device, description, null);
     }
 
     /** As above; {@code syncEachLaunch} null reads {@code JTRAIN_CUDA_SYNC}. */
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public GpuBackend(NativeApi rawApi, Device device, String description, Boolean syncEachLaunch) {
         this.api = FaultGuard.wrap(Objects.requireNonNull(rawApi, "rawApi"), device, syncEachLaunch);
         this.device = Objects.requireNonNull(device, "device");
@@ -90,6 +92,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     }
 
     /** The native entry points, guarded (for interop and benchmarks). */
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public NativeApi api() {
         return api;
     }

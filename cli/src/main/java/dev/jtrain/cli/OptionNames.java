@@ -1,0 +1,33 @@
+package dev.jtrain.cli;
+
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The library's messages name its API parameters ({@code "lr must be a positive number"}); a command shows
+ * them with its option names ({@code "--lr must be a positive number"}). Whole words only, so
+ * {@code lr} does not touch {@code lr_decay}.
+ */
+final class OptionNames {
+    /** {@code Optimizers.Settings} components and their {@code train} options. */
+    static final Map<String, String> OPTIMIZER = Map.of(
+            "lr", "--lr", "momentum", "--momentum", "weightDecay", "--weight-decay", "nesterov", "--nesterov");
+
+    private OptionNames() {
+    }
+
+    /** {@code message} with every whole-word API name in {@code options} replaced by its option name. */
+    static String reword(String message, Map<String, String> options) {
+        if (message == null || options.isEmpty()) {
+            return message;
+        }
+        Pattern names = Pattern.compile("(?<![\\w-])(" + String.join("|", options.keySet()) + ")(?![\\w-])");
+        Matcher m = names.matcher(message);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(out, Matcher.quoteReplacement(options.get(m.group(1))));
+        }
+        return m.appendTail(out).toString();
+    }
+}
