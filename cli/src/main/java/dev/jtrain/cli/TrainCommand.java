@@ -262,7 +262,11 @@ public final class TrainCommand implements Callable<Integer> {
         snapshotOptions.validate(scheduleOptions.schedule, epochs);
         weightOptions.validate();
         watchOptions.validate();
-        Models.validate(model, hiddenSizes, dropout, modelOptions.options()); // unknown model, misplaced switch -> error
+        try { // unknown model, misplaced switch -> error naming the option
+            Models.validate(model, hiddenSizes, dropout, modelOptions.options());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(OptionNames.reword(e.getMessage(), OptionNames.MODEL));
+        }
         if (!Optimizers.NAMES.contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
             throw new UsageException("unknown optimizer '" + optimizer + "' (expected one of "
                     + String.join(", ", Optimizers.NAMES) + ")");
@@ -270,7 +274,11 @@ public final class TrainCommand implements Callable<Integer> {
         Backends.forDevice(dev); // unavailable device -> DeviceUnavailableException, one line naming why
         KernelChoice kernelChoice = KernelChoice.parse(kernels);
         if (!dev.isHost()) {
-            Backends.gpu(dev).useKernels(kernelChoice);
+            try {
+                Backends.gpu(dev).useKernels(kernelChoice);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(OptionNames.reword(e.getMessage(), OptionNames.KERNELS));
+            }
         } else if (kernelChoice == KernelChoice.VENDOR) {
             throw new UsageException("--kernels vendor needs --device cuda (the cpu runs jtrain's own Java kernels)");
         }

@@ -128,13 +128,13 @@ public final class GpuBackend implements Backend, AutoCloseable {
         boolean cudnn = false;
         if (choice == KernelChoice.VENDOR) {
             if (!"cuda".equals(api.buildKind())) {
-                throw new IllegalArgumentException("--kernels vendor needs a CUDA device: cuBLAS/cuDNN do not run on "
+                throw new IllegalArgumentException("KernelChoice.VENDOR needs a CUDA device: cuBLAS/cuDNN do not run on "
                         + device + " (emu runs our kernels only)");
             }
             var report = dev.jtrain.backend.cuda.VendorLibraries.report(api);
             var cublas = dev.jtrain.backend.cuda.VendorLibraries.find(report, "cublas");
             if (cublas == null || !cublas.found()) {
-                throw new IllegalArgumentException("--kernels vendor: "
+                throw new IllegalArgumentException("KernelChoice.VENDOR: "
                         + (cublas == null ? "cuBLAS is not known to the native library" : cublas.describe()));
             }
             var found = dev.jtrain.backend.cuda.VendorLibraries.find(report, "cudnn");
