@@ -3,8 +3,7 @@
 # can build at once without sharing target/), then run JUnit tests through the console launcher.
 #   dev/quick-test.sh OUTDIR [junit console args...]   e.g.  dev/quick-test.sh /tmp/me --select-class=dev.jtrain.FooTest
 # Needs `mvn -pl tests dependency:copy-dependencies -DincludeScope=runtime -DexcludeGroupIds=dev.jtrain
-#   -DoutputDirectory=target/lib` once
-# (tests/target/lib) and the JUnit console jar in ~/.m2.
+#   -DoutputDirectory=target/lib` once (tests/target/lib) and the JUnit console jar in ~/.m2.
 set -euo pipefail
 out=${1:?usage: dev/quick-test.sh OUTDIR [junit args]}; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
