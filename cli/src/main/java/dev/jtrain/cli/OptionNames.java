@@ -27,6 +27,9 @@ final class OptionNames {
     /** {@code GpuBackend.useKernels}'s choice and its {@code --kernels} value. */
     static final Map<String, String> KERNELS = Map.of("KernelChoice.VENDOR", "--kernels vendor");
 
+    /** The data pipeline's spec names and their {@code train} options. */
+    static final Map<String, String> DATA = Map.of("preprocessing", "--preprocess", "augmentation", "--augment");
+
     private OptionNames() {
     }
 
