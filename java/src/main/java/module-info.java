@@ -2,8 +2,9 @@
  * jtrain-core: tensors, backends, layers, losses, optimizers, data, checkpoints, the training loop,
  * ensembles and hyperparameter search. The exported packages are the library's API (the list is
  * README's "Using the library" and is checked by CoreModuleTest); the implementation packages stay
- * hidden: {@code backend.cpu} and {@code backend.cpu.gemm} (the CPU backend is reached through
- * {@code Backends}) and {@code backend.cuda} (the JNI bindings; {@code backend.gpu} is their public face).
+ * hidden: {@code backend.cpu.gemm} (the SGEMM, reached through the cpu backend) and {@code backend.cuda}
+ * (the JNI bindings; {@code backend.gpu} is their public face). {@code backend.cpu} is exported for
+ * {@code CpuThreadPool}, the caller's per-instance thread count (its kernels are package-private).
  * On the class path (as ./jtrain runs) every package is visible; this descriptor is what an application
  * on the module path sees.
  */
@@ -20,6 +21,7 @@ module dev.jtrain.core {
     exports dev.jtrain.tensor;
     exports dev.jtrain.random;
     exports dev.jtrain.backend;
+    exports dev.jtrain.backend.cpu;
     exports dev.jtrain.backend.gpu;
     exports dev.jtrain.nn;
     exports dev.jtrain.nn.layers;
