@@ -56,6 +56,23 @@ public final class TensorScope implements AutoCloseable {
     }
 
     /**
+     * Runs {@code make} as if no scope were open on this thread: the device tensors it creates belong to the caller,
+     * not to the innermost scope (a parameter's gradient allocated on first use by a backward run inside a scope).
+     */
+    public static <T> T outside(java.util.function.Supplier<T> make) {
+        ArrayDeque<TensorScope> open = OPEN.get();
+        if (open.isEmpty()) {
+            return make.get();
+        }
+        OPEN.set(new ArrayDeque<>());
+        try {
+            return make.get();
+        } finally {
+            OPEN.set(open);
+        }
+    }
+
+    /**
      * Lets {@code t} (and every view sharing its storage) outlive this scope; the caller becomes responsible
      * for closing it. Returns t.
      */
