@@ -36,12 +36,14 @@ import java.util.function.Supplier;
  * activations, not a copy of the weights; no replica allocates gradients or optimizer state. Results do not depend
  * on which replica or thread ran them: the same batch gives the same bits from one thread or many.
  *
- * <p>On a GPU device (emu, cuda) calls are serialised on the device's backend, which has one stream and one set of
- * workspaces; the replicas still keep their results apart. On the cpu, calls run in parallel (a call that finds the
- * CPU pool busy runs its loops on its own thread, with the same results).
+ * <p>On a GPU device (emu, cuda) the model runs on the device and calls are serialised on its backend, which has one
+ * stream and one set of workspaces (building a replica included); the batch may be on the host or on the device. On
+ * the cpu, calls run in parallel (a call that finds the CPU pool busy runs its loops on its own thread, with the same
+ * results).
  *
- * <p>Ownership: the tensor {@link #predict} or {@link #predictProbabilities} returns belongs to the caller (close it
- * on a device). The trained model's tensors are read where they are (only the folded layers' weights are the
+ * <p>Ownership: what {@link #predict}, {@link #predictProbabilities} and {@link #predictClasses} return is the
+ * caller's and lives on the host (read back from the device inside the call, so that no other thread's work on the
+ * device can touch it). The trained model's tensors are read where they are (only the folded layers' weights are the
  * predictor's own), so a model passed to {@link #builder} must stay open and unchanged while the predictor is in
  * use; a model {@link #load}ed is the predictor's. {@link #close()} releases the replicas (call it once no
  * prediction is running).
@@ -165,25 +167,21 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
-    /** The device the model runs on; results are tensors on it. */
+    /** The device the model runs on (results are read back to the host). */
     public Device device() {
         return device;
     }
 
     /**
      * The model's output (logits) for {@code batch} [N, ...] in eval mode (no dropout, BatchNorm's running
-     * statistics), as a new tensor on {@link #device()} that the caller owns. The batch may be on another device
-     * (it is copied over, a counted transfer); it is not changed.
+     * statistics), as a new host tensor that the caller owns. The batch may be on the host or on the model's device
+     * (a host batch is uploaded, a counted transfer); it is not changed.
      */
     public Tensor predict(Tensor batch) {
-        return run(batch, (r, be, y) -> {
-            Tensor out = be.zeros(y.dtype(), y.shape());
-            be.copy(y, out);
-            return out;
-        });
+        return run(batch, (r, be, y) -> toHost(y));
     }
 
-    /** Softmax over the last dimension of the logits of {@code batch} ([N, C]), caller-owned, on {@link #device()}. */
+    /** Softmax over the classes of the logits of {@code batch} ([N, C]), as a new host tensor the caller owns. */
     public Tensor predictProbabilities(Tensor batch) {
         return run(batch, (r, be, y) -> {
             if (y.rank() != 2) {
@@ -191,10 +189,15 @@ public final class Predictor implements AutoCloseable {
                         + " is not [N, classes]");
             }
             int n = y.dim(0);
-            Tensor probs = be.zeros(DType.FLOAT32, y.shape());
+            Tensor probs = r.probabilities(be, y.shape());
             be.softmaxCrossEntropy(y, r.zeroLabels(be, n), 0f, probs, r.lossPerSample(be, n));
-            return probs;
+            return toHost(probs);
         });
+    }
+
+    /** A host copy of {@code t} (on the host: a fresh array, since {@code t} is a replica's buffer). */
+    private static Tensor toHost(Tensor t) {
+        return t.device().isHost() ? Tensor.of(t.toFloatArray(), t.dims()) : t.to(Device.CPU);
     }
 
     /** The index of the largest logit of each sample (the first on ties), read back to the host. */
@@ -235,7 +238,7 @@ public final class Predictor implements AutoCloseable {
             if (device.isHost()) {
                 return forward(r, be, batch, output);
             }
-            synchronized (be) { // one stream and one set of workspaces per GPU backend
+            synchronized (be) { // one stream and one set of workspaces per GPU backend (the lock build() takes too)
                 return forward(r, be, batch, output);
             }
         } finally {
@@ -333,6 +336,15 @@ public final class Predictor implements AutoCloseable {
      * open TensorScope of the caller: the replica outlives the call that made it.
      */
     private Replica build(Map<String, Parameter> source) {
+        if (!device.isHost()) {
+            synchronized (Backends.forDevice(device)) { // building runs ops (initialisation, folding) on the device
+                return buildUnlocked(source);
+            }
+        }
+        return buildUnlocked(source);
+    }
+
+    private Replica buildUnlocked(Map<String, Parameter> source) {
         return TensorScope.outside(() -> {
             Layer model = Objects.requireNonNull(architecture.get(), "the architecture supplier returned null");
             try {

@@ -23,6 +23,7 @@ final class Replica implements AutoCloseable {
     private Tensor classes;
     private Tensor labels;
     private Tensor lossPerSample;
+    private Tensor probabilities;
 
     Replica(Layer model) {
         this.model = model;
@@ -67,6 +68,12 @@ final class Replica implements AutoCloseable {
     Tensor zeroLabels(Backend be, int n) {
         labels = buffers.ensure(labels, be, DType.INT64, Shape.of(n)); // new buffers are zero; nothing writes them
         return labels;
+    }
+
+    /** A float work tensor for softmax probabilities. */
+    Tensor probabilities(Backend be, Shape shape) {
+        probabilities = buffers.ensure(probabilities, be, DType.FLOAT32, shape);
+        return probabilities;
     }
 
     /** A float [n] tensor for the per-sample losses the softmax op also writes (unused). */
