@@ -15,7 +15,7 @@ import java.util.List;
  * BatchNorm folding of a whole model for inference: in every {@link Sequential} (nested ones included), a
  * {@code Linear} or {@code Conv2d} directly followed by a BatchNorm is replaced by the layer
  * {@link BatchNormFolding} computes (with a bias), and the BatchNorm by an {@link Identity}. Indices are kept, so
- * parameter names are those of {@code jtrain export --fold-batchnorm} (and of PyTorch's model with each folded
+ * parameter names are those of {@code jtrain export --fold-bn} (and of PyTorch's model with each folded
  * BatchNorm replaced by {@code nn.Identity()}). Other layers (a BatchNorm after anything else, the BatchNorms
  * inside a residual block, a DropConnect, a Conv2d with a non-square geometry) are kept as they are. The result
  * computes, in eval mode, what the model computes in eval mode, up to float rounding.
