@@ -92,13 +92,14 @@ public final class Predictor implements AutoCloseable {
      * A predictor of the checkpoint {@code file} (weights and sidecar verified, model rebuilt by {@code factory} and
      * loaded as an ensemble member is: {@link MemberLoader}). Batches are raw samples of {@code rawSampleDims}: the
      * preprocessing recorded in the sidecar is applied (on the host) before the model sees them. The predictor owns
-     * the loaded model. {@code foldBatchNorm} as {@link Builder#foldBatchNorm}.
+     * the loaded model; the checkpoint (host copies of its tensors) stays in memory while the predictor may build
+     * replicas, since {@code factory} builds each from it. {@code foldBatchNorm} as {@link Builder#foldBatchNorm}.
      */
     public static Predictor load(Path file, ModelFactory factory, int[] rawSampleDims, Device device,
                                  boolean foldBatchNorm) throws CheckpointException {
-        Member m = MemberLoader.load(file, factory, rawSampleDims, device);
+        Checkpoint c = Checkpoint.load(file); // kept: the factory reads it again for each further replica
+        Member m = MemberLoader.load(c, factory, rawSampleDims, device);
         try {
-            Checkpoint c = Checkpoint.load(file); // the factory may read it again for each replica
             int[] modelSampleDims = m.preprocessing().outputDims();
             Supplier<Layer> architecture = () -> {
                 try {
