@@ -54,14 +54,15 @@ public final class Parameter implements AutoCloseable {
 
     /**
      * The accumulated gradient (same shape and device as the value); null for buffers. The first call allocates it
-     * (zero), outside any open {@link TensorScope}: like the value, it belongs to the parameter.
+     * (zero) with the value's owner: a {@link TensorScope} that owns the value owns it too, and a scope opened after
+     * the parameter was made does not take it.
      */
     public Tensor grad() {
         if (!trainable) {
             return null;
         }
         if (grad == null || grad.isReleased()) {
-            grad = TensorScope.outside(() -> Backends.of(value).zeros(value.dtype(), value.shape()));
+            grad = TensorScope.alongside(value, () -> Backends.of(value).zeros(value.dtype(), value.shape()));
             gradZeroPending = false;
             return grad;
         }

@@ -73,6 +73,24 @@ public final class TensorScope implements AutoCloseable {
     }
 
     /**
+     * A tensor made by {@code make} that lives as long as {@code owner}: when an open scope of this thread owns
+     * {@code owner}'s memory, that scope owns the new tensor too; otherwise no scope does, whatever scope is open now.
+     * (A parameter's gradient, allocated by the first backward: it goes with the parameter's value.)
+     */
+    public static Tensor alongside(Tensor owner, java.util.function.Supplier<Tensor> make) {
+        Tensor t = outside(make);
+        for (TensorScope s : OPEN.get()) {
+            if (s.owned.containsKey(owner.storage())) {
+                if (s.owned.put(t.storage(), Boolean.TRUE) == null) {
+                    s.order.add(t.storage());
+                }
+                break;
+            }
+        }
+        return t;
+    }
+
+    /**
      * Lets {@code t} (and every view sharing its storage) outlive this scope; the caller becomes responsible
      * for closing it. Returns t.
      */

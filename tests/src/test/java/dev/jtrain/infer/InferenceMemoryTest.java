@@ -137,4 +137,19 @@ class InferenceMemoryTest {
             assertTrue(w.hasGrad());
         }
     }
+
+    @Test
+    void aGradientGoesWithAScopeThatOwnsItsParameter() {
+        Device emu = TestDevices.gpu();
+        long start = TestDevices.inUseBytes(emu);
+        Tensor g;
+        try (TensorScope scope = TensorScope.open()) {
+            Linear layer = new Linear(64, 32, true, new Generator(0), emu); // made inside: the scope owns it
+            layer.forward(Tensor.zeros(emu, 2, 64), true);
+            layer.backward(Tensor.zeros(emu, 2, 32));
+            g = layer.weight().grad();
+        }
+        assertTrue(g.isReleased(), "the scope that owned the weight released its gradient too");
+        assertEquals(start, TestDevices.inUseBytes(emu));
+    }
 }
