@@ -36,6 +36,7 @@ module dev.jtrain.core {
     exports dev.jtrain.io;
     exports dev.jtrain.train;
     exports dev.jtrain.ensemble;
+    exports dev.jtrain.infer;
     exports dev.jtrain.search;
     exports dev.jtrain.interop;
 
