@@ -26,7 +26,7 @@ mvn -B -q -DskipTests "${cuda_flag[@]}" install
 
 rm -rf "$dir"
 mkdir -p "$dir/lib"
-cp java/target/jtrain-*-SNAPSHOT.jar "$dir/jtrain.jar"
+cp java/target/jtrain-core-*-SNAPSHOT.jar "$dir/jtrain.jar"
 # The native libraries are built RelWithDebInfo (host debug info: half of libjtrain_cuda.so); the bundle
 # carries them without it (the kernels keep their -lineinfo for profilers and compute-sanitizer).
 if command -v strip >/dev/null && command -v jar >/dev/null; then
@@ -35,7 +35,10 @@ if command -v strip >/dev/null && command -v jar >/dev/null; then
     && jar uf "$dir/jtrain.jar" native)
   rm -rf "$natives"
 fi
-cp java/target/lib/*.jar "$dir/lib/"
+cp cli/target/jtrain-cli-*-SNAPSHOT.jar "$dir/lib/"   # the tests run the commands and the conformance runner too
+# What the tests need besides the two jars (JCuda included: optional in jtrain-core, the interop test brings it).
+(cd tests && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime -DexcludeGroupIds=dev.jtrain \
+  -DoutputDirectory="$dir/lib")
 cp tests/target/*-tests.jar "$dir/tests.jar"
 mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_platform" \
   -DoutputDirectory="$dir" -Dmdep.stripVersion=true

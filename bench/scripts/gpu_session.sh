@@ -12,13 +12,13 @@
 # The GPU machine has nvcc, cmake, PyTorch and cuBLAS/cuDNN as NVIDIA's Python wheels (site-packages/nvidia/*/lib,
 # found by native/vendor through PYTHONPATH, set below), compute-sanitizer on some hosts, and NO Java and no network.
 # For the Java part, build and carry these from a machine with a JDK 17 (the run tool's `carry`, 64 MiB in all):
-#   mvn -B -q -pl java -am -DskipTests package          # java/target/jtrain-0.1.0-SNAPSHOT.jar + java/target/lib
+#   mvn -B -q -pl cli -am -DskipTests package   # java/target/jtrain-core-*.jar, cli/target/jtrain-cli-*.jar + cli/target/lib
 #   jdeps --ignore-missing-deps --print-module-deps --multi-release 17 \
-#         -cp 'java/target/lib/*' java/target/jtrain-0.1.0-SNAPSHOT.jar     # the modules jtrain needs
+#         -cp 'cli/target/lib/*' java/target/jtrain-core-0.1.0-SNAPSHOT.jar cli/target/jtrain-cli-0.1.0-SNAPSHOT.jar
 #   jlink --add-modules "$(that list),jdk.incubator.vector" --strip-debug --no-man-pages --compress=2 --output jre
 # (today: java.base,java.desktop,java.sql,jdk.incubator.vector,jdk.management; ~51 MB, + jar 6.5 MB + lib 3.2 MB;
 # keep the header files: jre/include/jni.h lets CMake build the JNI library for this GPU here), then carry
-# jre, java/target/jtrain-0.1.0-SNAPSHOT.jar and java/target/lib. The script uses ./jre (or $JTRAIN_JAVA_HOME).
+# jre, the two jars and cli/target/lib. The script uses ./jre (or $JTRAIN_JAVA_HOME).
 # Exit status: 0 when every step was OK (summary.txt lists each step: OK, FAIL, TIME or SKIP).
 set -uo pipefail
 
@@ -76,9 +76,11 @@ say "GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/
 
 # ---- Java carried along? (then the JNI library is built here too)
 java_home=${JTRAIN_JAVA_HOME:-$root/jre}
-jar=$(ls "$root"/java/target/jtrain-*.jar 2>/dev/null | head -1)
+core_jar=$(ls "$root"/java/target/jtrain-core-*.jar 2>/dev/null | head -1)
+cli_jar=$(ls "$root"/cli/target/jtrain-cli-*.jar 2>/dev/null | head -1)
+jar="$cli_jar:$core_jar"
 have_java=0
-if [ -x "$java_home/bin/java" ] && [ -n "$jar" ] && [ -d "$root/java/target/lib" ]; then have_java=1; fi
+if [ -x "$java_home/bin/java" ] && [ -n "$core_jar" ] && [ -n "$cli_jar" ] && [ -d "$root/cli/target/lib" ]; then have_java=1; fi
 say "Java: $([ $have_java = 1 ] && echo "$java_home, $jar" || echo "not carried (no $java_home/bin/java or no jar): Java part skipped")"
 
 # ---- build: the kernels for this GPU only, the CUDA tests and bench_kernels (no emu, no ASan)
@@ -128,7 +130,7 @@ fi
 # ---- Java: jtrain bench kernels --device cuda (same measurements through the JNI bindings)
 if [ $have_java = 1 ]; then
   jcmd=("$java_home/bin/java" --add-modules jdk.incubator.vector -Djtrain.native.dir="$build"
-        -Djtrain.root="$root" -cp "$jar:$root/java/target/lib/*" dev.jtrain.cli.Main)
+        -Djtrain.root="$root" -cp "$jar:$root/cli/target/lib/*" dev.jtrain.cli.Main)
   step "jtrain info" 60 "$out/jtrain_info.txt" "${jcmd[@]}" info
   step "jtrain bench kernels --device cuda" 180 "$out/jtrain_bench_kernels.txt" \
     "${jcmd[@]}" bench kernels --device cuda --json "$out/jtrain_bench_kernels.json"

@@ -93,7 +93,7 @@ public final class Backends {
         int count = api.deviceCount();
         if (count == 0) {
             throw new DeviceUnavailableException("device " + device + " is not available: no CUDA GPU or driver found"
-                    + " (driver CUDA version " + api.driverVersion() + "); use --device cpu or emu");
+                    + " (driver CUDA version " + api.driverVersion() + "); use the cpu or emu device");
         }
         if (device.index() >= count) {
             throw new DeviceUnavailableException("device " + device + " does not exist: this machine has " + count

@@ -66,7 +66,7 @@ public final class DataPipeline {
         }
         int[] imageDims = train.sampleDims();
         if (augmentation != null && !augmentation.steps().isEmpty() && imageDims.length != 3) {
-            throw new IllegalArgumentException("--augment " + augmentation.spec() + " needs image samples [C, H, W], "
+            throw new IllegalArgumentException("augmentation " + augmentation.spec() + " needs image samples [C, H, W], "
                     + train.name() + " has samples of " + Arrays.toString(imageDims));
         }
         Preprocessor pre;

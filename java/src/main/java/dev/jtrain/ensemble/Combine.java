@@ -24,7 +24,7 @@ public enum Combine {
             case "probs" -> PROBS;
             case "logits" -> LOGITS;
             case "vote" -> VOTE;
-            default -> throw new IllegalArgumentException("--combine: unknown rule '" + text
+            default -> throw new IllegalArgumentException("unknown combination rule '" + text
                     + "' (expected probs, logits or vote)");
         };
     }

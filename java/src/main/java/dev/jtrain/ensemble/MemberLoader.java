@@ -29,7 +29,13 @@ public final class MemberLoader {
     /** One member from {@code file}, for raw samples of {@code rawSampleDims}, on {@code device}. */
     public static Member load(Path file, ModelFactory factory, int[] rawSampleDims, Device device)
             throws CheckpointException {
-        Checkpoint c = Checkpoint.load(file);
+        return load(Checkpoint.load(file), factory, rawSampleDims, device);
+    }
+
+    /** One member from the loaded checkpoint {@code c} (its file named in errors), as {@link #load(Path, ModelFactory, int[], Device)}. */
+    public static Member load(Checkpoint c, ModelFactory factory, int[] rawSampleDims, Device device)
+            throws CheckpointException {
+        Path file = c.file();
         JsonNode pj = c.preprocessing();
         Preprocessor pre;
         if (pj.isNull() || pj.isMissingNode()) {

@@ -216,7 +216,7 @@ public final class Checkpoint {
         } catch (IOException e) {
             throw new CheckpointException(sc, Files.exists(sc) ? "cannot read the sidecar of " + file.getFileName()
                     + ": " + e.getMessage() : "missing: the sidecar of " + file.getFileName()
-                    + " (jtrain writes both files; load the weights alone with --load-weights)", e);
+                    + " (jtrain writes both files; load the weights alone with Checkpoint.loadWeights)", e);
         }
         if (n == null || !n.isObject() || !FORMAT.equals(n.path("format").asText())) {
             throw new CheckpointException(sc, "not a jtrain checkpoint sidecar (no \"format\": \"" + FORMAT + "\")");

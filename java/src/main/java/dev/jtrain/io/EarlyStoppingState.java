@@ -67,8 +67,8 @@ public final class EarlyStoppingState {
         if (since >= stopping.patience()) {
             throw new IllegalArgumentException(checkpoint.file() + ": the saved run had " + since + " epoch"
                     + (since == 1 ? "" : "s") + " without a better accuracy than epoch " + bestEpoch
-                    + "'s, so --early-stop " + stopping.patience() + " stopped it after epoch " + checkpoint.epoch()
-                    + "; give a larger --early-stop to go on");
+                    + "'s, so early stopping with patience " + stopping.patience() + " stopped it after epoch " + checkpoint.epoch()
+                    + "; give a larger patience to go on");
         }
         Map<String, Tensor> best = bestEpoch == 0 ? Map.of() : TensorJson.readAll(o, KEY, "best_weights", sidecar);
         try {

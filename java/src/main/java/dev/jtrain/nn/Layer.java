@@ -17,10 +17,19 @@ import java.util.Map;
  * <p>Subclasses register their parameters/buffers with {@link #register} and child layers with
  * {@link #child}, which gives PyTorch-style names ("0.weight", "block.bn.running_mean").
  *
- * <p>Ownership: the tensor {@code forward} (or {@code backward}) returns belongs to the layer and is
- * overwritten by its next call of the same kind; copy what must outlive it. {@link #close()} releases
- * every tensor of the layer and its children (parameters, gradients, work buffers), which on a device
- * returns their memory; the layer is unusable afterwards.
+ * <p>Ownership: the tensor {@code forward} (or {@code backward}) returns belongs to the layer. It is valid
+ * until the next {@code forward} (or {@code backward}) of that layer on that instance, which overwrites it
+ * in place or replaces it; copy what must outlive it. A container's output is its last child's, so the
+ * same holds for a whole model. Hence a layer instance serves one caller at a time: two threads calling
+ * {@code forward} on one model overwrite each other's activations. To predict from several threads, use
+ * {@link dev.jtrain.infer.Predictor}, which gives each concurrent call its own replica of the model over
+ * the same weights and hands the caller a result it owns.
+ *
+ * <p>Parameters allocate their gradients on the first backward ({@link Parameter#grad()}): a model that
+ * only runs {@code forward(x, false)} holds its weights and its outputs, nothing else.
+ *
+ * <p>{@link #close()} releases every tensor of the layer and its children (parameters, gradients, work
+ * buffers), which on a device returns their memory; the layer is unusable afterwards.
  */
 public abstract class Layer implements AutoCloseable {
     private final Map<String, Parameter> params = new LinkedHashMap<>();

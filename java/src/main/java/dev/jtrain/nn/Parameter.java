@@ -3,6 +3,7 @@ package dev.jtrain.nn;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
+import dev.jtrain.tensor.TensorScope;
 
 import java.util.Objects;
 
@@ -10,12 +11,18 @@ import java.util.Objects;
  * A named tensor owned by a layer: a trainable parameter with its gradient (accumulated by
  * backward, cleared by {@link #zeroGrad()}), or a buffer (running statistics) with no gradient.
  * The local name is PyTorch's ("weight", "bias", "running_mean"); containers add prefixes ("0.weight").
+ *
+ * <p>The gradient is allocated on first use ({@link #grad()}, which the first backward calls), not with the
+ * value: a model used only for inference holds its weights and nothing else. A parameter may also use another
+ * parameter's value without owning it ({@link #shareValueOf}): inference replicas read one copy of the weights.
  */
 public final class Parameter implements AutoCloseable {
     private final String name;
     private final boolean trainable;
     private Tensor value;
-    private Tensor grad;
+    /** Whether {@link #close()} releases the value: false after {@link #shareValueOf} (the source owns it). */
+    private boolean ownsValue = true;
+    private Tensor grad; // null until first needed (and always for buffers)
     /** zeroGrad() was called and nothing has touched the gradient since: it is zero, but not yet filled. */
     private boolean gradZeroPending;
 
@@ -23,7 +30,6 @@ public final class Parameter implements AutoCloseable {
         this.name = Objects.requireNonNull(name, "name");
         this.value = Objects.requireNonNull(value, "value");
         this.trainable = trainable;
-        this.grad = trainable ? Backends.of(value).zeros(value.dtype(), value.shape()) : null;
     }
 
     public static Parameter trainable(String name, Tensor value) {
@@ -46,8 +52,20 @@ public final class Parameter implements AutoCloseable {
         return value;
     }
 
-    /** The accumulated gradient (same shape and device as the value); null for buffers. */
+    /**
+     * The accumulated gradient (same shape and device as the value); null for buffers. The first call allocates it
+     * (zero) with the value's owner: a {@link TensorScope} that owns the value owns it too, and a scope opened after
+     * the parameter was made does not take it.
+     */
     public Tensor grad() {
+        if (!trainable) {
+            return null;
+        }
+        if (grad == null || grad.isReleased()) {
+            grad = TensorScope.alongside(value, () -> Backends.of(value).zeros(value.dtype(), value.shape()));
+            gradZeroPending = false;
+            return grad;
+        }
         if (gradZeroPending) {
             gradZeroPending = false;
             Backends.of(grad).fill(grad, 0f);
@@ -61,13 +79,47 @@ public final class Parameter implements AutoCloseable {
      * saves the zero fill and a read of the gradient. Either way the gradient counts as written afterwards.
      */
     public boolean takeZeroGrad() {
+        if (grad == null && trainable) {
+            return true; // not allocated yet, so zero: the caller's grad() allocates it and may overwrite it
+        }
         boolean zero = gradZeroPending;
         gradZeroPending = false;
         return zero;
     }
 
+    /** Whether the gradient has been allocated (by a backward or a {@link #grad()} call). */
+    public boolean hasGrad() {
+        return grad != null && !grad.isReleased();
+    }
+
+    /**
+     * Makes this parameter read {@code source}'s value tensor instead of its own (which is released): no copy. The
+     * source keeps owning it: closing this parameter leaves it, and it must outlive this parameter. For inference
+     * replicas of one model; a parameter that shares must not be trained or {@link #set} (it would write the
+     * source's weights).
+     */
+    public void shareValueOf(Parameter source) {
+        Tensor v = source.value;
+        if (v == value) {
+            return;
+        }
+        if (v.dtype() != value.dtype() || !v.shape().equals(value.shape()) || !v.device().equals(value.device())) {
+            throw new IllegalArgumentException("parameter " + name + " (" + value + ") cannot share the value of "
+                    + source.name + " (" + v + "): dtype, shape and device must match");
+        }
+        if (ownsValue) {
+            value.close();
+        }
+        value = v;
+        ownsValue = false;
+    }
+
     /** Replaces the value (same shape), e.g. when loading a checkpoint. */
     public void set(Tensor newValue) {
+        if (!ownsValue) {
+            throw new IllegalStateException("parameter " + name + " shares another parameter's value (an inference "
+                    + "replica); set the source instead");
+        }
         if (!newValue.shape().equals(value.shape())) {
             throw new IllegalArgumentException("parameter " + name + " has shape " + value.shape()
                     + ", cannot set a tensor of shape " + newValue.shape());
@@ -77,30 +129,35 @@ public final class Parameter implements AutoCloseable {
 
     /** Clears the gradient; the fill happens on the next {@link #grad()} unless an overwrite makes it unneeded. */
     public void zeroGrad() {
-        if (grad != null) {
+        if (grad != null) { // an unallocated gradient is zero already
             gradZeroPending = true;
         }
     }
 
-    /** Moves value (and a fresh zero gradient) to {@code device}. */
+    /** Moves the value to {@code device} (an owned copy from then on); the gradient starts again at zero there. */
     public void to(Device device) {
         if (value.device().equals(device)) {
             return;
         }
         Tensor old = value;
         value = value.to(device);
-        old.close();
+        if (ownsValue) {
+            old.close();
+        }
+        ownsValue = true;
         if (grad != null) {
             grad.close();
+            grad = null;
         }
-        grad = trainable ? Backends.of(value).zeros(value.dtype(), value.shape()) : null;
         gradZeroPending = false;
     }
 
-    /** Releases the value and the gradient (device memory goes back to its allocator). */
+    /** Releases the value (unless shared from another parameter) and the gradient (device memory goes back to its allocator). */
     @Override
     public void close() {
-        value.close();
+        if (ownsValue) {
+            value.close();
+        }
         if (grad != null) {
             grad.close();
         }

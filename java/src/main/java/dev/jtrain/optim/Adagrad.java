@@ -12,6 +12,9 @@ import java.util.List;
  */
 public final class Adagrad extends AbstractOptimizer {
     public static final String SUM = "sum";
+    /** PyTorch's defaults. */
+    public static final double DEFAULT_LR = 0.01;
+    public static final double DEFAULT_EPS = 1e-10;
 
     private final double lrDecay;
     private final double weightDecay;
@@ -30,12 +33,12 @@ public final class Adagrad extends AbstractOptimizer {
 
     /** PyTorch defaults: lr_decay 0, weight_decay 0, eps 1e-10. */
     public Adagrad(List<Parameter> params, double lr) {
-        this(params, lr, 0, 0, 1e-10);
+        this(params, lr, 0, 0, DEFAULT_EPS);
     }
 
     /** PyTorch defaults with lr 0.01. */
     public Adagrad(List<Parameter> params) {
-        this(params, 0.01);
+        this(params, DEFAULT_LR);
     }
 
     @Override

@@ -15,6 +15,11 @@ public class Adam extends AbstractOptimizer {
     public static final String EXP_AVG = "exp_avg";
     public static final String EXP_AVG_SQ = "exp_avg_sq";
     public static final String MAX_EXP_AVG_SQ = "max_exp_avg_sq";
+    /** PyTorch's defaults (also AdamW's). */
+    public static final double DEFAULT_LR = 1e-3;
+    public static final double DEFAULT_BETA1 = 0.9;
+    public static final double DEFAULT_BETA2 = 0.999;
+    public static final double DEFAULT_EPS = 1e-8;
 
     private final double beta1;
     private final double beta2;
@@ -30,12 +35,12 @@ public class Adam extends AbstractOptimizer {
 
     /** PyTorch defaults: betas (0.9, 0.999), eps 1e-8, no weight decay, no AMSGrad. */
     public Adam(List<Parameter> params, double lr) {
-        this(params, lr, 0.9, 0.999, 1e-8, 0, false);
+        this(params, lr, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPS, 0, false);
     }
 
     /** PyTorch defaults with lr 1e-3. */
     public Adam(List<Parameter> params) {
-        this(params, 1e-3);
+        this(params, DEFAULT_LR);
     }
 
     Adam(List<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay,

@@ -9,6 +9,8 @@ import java.util.List;
  * comes first, then the plain Adam update (no L2 term in the gradient). Same state names as {@link Adam}.
  */
 public final class AdamW extends Adam {
+    /** PyTorch's default decoupled weight decay (the other defaults are Adam's). */
+    public static final double DEFAULT_WEIGHT_DECAY = 1e-2;
 
     public AdamW(List<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay,
                  boolean amsgrad) {
@@ -17,11 +19,11 @@ public final class AdamW extends Adam {
 
     /** PyTorch defaults: betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2, no AMSGrad. */
     public AdamW(List<Parameter> params, double lr) {
-        this(params, lr, 0.9, 0.999, 1e-8, 1e-2, false);
+        this(params, lr, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPS, DEFAULT_WEIGHT_DECAY, false);
     }
 
     /** PyTorch defaults with lr 1e-3. */
     public AdamW(List<Parameter> params) {
-        this(params, 1e-3);
+        this(params, DEFAULT_LR);
     }
 }

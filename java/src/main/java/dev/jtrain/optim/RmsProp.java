@@ -14,6 +14,10 @@ import java.util.List;
 public final class RmsProp extends AbstractOptimizer {
     public static final String SQUARE_AVG = "square_avg";
     public static final String MOMENTUM_BUFFER = "momentum_buffer";
+    /** PyTorch's defaults. */
+    public static final double DEFAULT_LR = 0.01;
+    public static final double DEFAULT_ALPHA = 0.99;
+    public static final double DEFAULT_EPS = 1e-8;
 
     private final double alpha;
     private final double eps;
@@ -35,12 +39,12 @@ public final class RmsProp extends AbstractOptimizer {
 
     /** PyTorch defaults: alpha 0.99, eps 1e-8, no weight decay, no momentum. */
     public RmsProp(List<Parameter> params, double lr) {
-        this(params, lr, 0.99, 1e-8, 0, 0);
+        this(params, lr, DEFAULT_ALPHA, DEFAULT_EPS, 0, 0);
     }
 
     /** PyTorch defaults with lr 0.01. */
     public RmsProp(List<Parameter> params) {
-        this(params, 0.01);
+        this(params, DEFAULT_LR);
     }
 
     @Override

@@ -33,10 +33,10 @@ public final class CoarseToFine {
      */
     public static SearchSpace nextBox(SearchSpace current, SearchSpace original, List<Trial> trials, int keep, double margin) {
         if (keep < 1) {
-            throw new IllegalArgumentException("--keep must be >= 1, got " + keep);
+            throw new IllegalArgumentException("keep must be >= 1, got " + keep);
         }
         if (!(margin >= 0) || !Double.isFinite(margin)) {
-            throw new IllegalArgumentException("--margin must be a finite number >= 0, got " + margin);
+            throw new IllegalArgumentException("margin must be a finite number >= 0, got " + margin);
         }
         List<Trial> best = top(trials, keep);
         if (best.isEmpty()) {

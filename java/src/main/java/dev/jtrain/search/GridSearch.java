@@ -29,7 +29,7 @@ public final class GridSearch {
     /** Every combination, each a map name -> value text in space order. */
     public static List<Map<String, String>> combinations(SearchSpace space, int points) {
         if (points < 1) {
-            throw new IllegalArgumentException("--grid-points must be >= 1, got " + points);
+            throw new IllegalArgumentException("gridPoints must be >= 1, got " + points);
         }
         if (size(space, points) < 0) {
             throw new IllegalArgumentException("the grid of " + space.spec() + " has more than " + Integer.MAX_VALUE + " points");

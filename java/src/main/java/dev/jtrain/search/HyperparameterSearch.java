@@ -23,7 +23,7 @@ public final class HyperparameterSearch {
             return switch (s.trim().toLowerCase(Locale.ROOT)) {
                 case "random" -> RANDOM;
                 case "grid" -> GRID;
-                default -> throw new IllegalArgumentException("--mode must be random or grid, got '" + s + "'");
+                default -> throw new IllegalArgumentException("mode must be random or grid, got '" + s + "'");
             };
         }
 
@@ -40,19 +40,19 @@ public final class HyperparameterSearch {
     public record Settings(Mode mode, int trials, int gridPoints, int rounds, int keep, double margin, long seed) {
         public Settings {
             if (trials < 1) {
-                throw new IllegalArgumentException("--trials must be >= 1, got " + trials);
+                throw new IllegalArgumentException("trials must be >= 1, got " + trials);
             }
             if (gridPoints < 1) {
-                throw new IllegalArgumentException("--grid-points must be >= 1, got " + gridPoints);
+                throw new IllegalArgumentException("gridPoints must be >= 1, got " + gridPoints);
             }
             if (rounds < 1) {
-                throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+                throw new IllegalArgumentException("rounds must be >= 1, got " + rounds);
             }
             if (keep < 1) {
-                throw new IllegalArgumentException("--keep must be >= 1, got " + keep);
+                throw new IllegalArgumentException("keep must be >= 1, got " + keep);
             }
             if (!(margin >= 0) || !Double.isFinite(margin)) {
-                throw new IllegalArgumentException("--margin must be a finite number >= 0, got " + margin);
+                throw new IllegalArgumentException("margin must be a finite number >= 0, got " + margin);
             }
         }
     }

@@ -55,7 +55,7 @@ public sealed interface Param permits Param.LogUniform, Param.Uniform, Param.Int
     static Param parse(String name, String text) {
         String t = text.trim();
         if (t.isEmpty()) {
-            throw new IllegalArgumentException("--space: '" + name + "' has no values (expected log:LO:HI, lin:LO:HI, "
+            throw new IllegalArgumentException("search space: '" + name + "' has no values (expected log:LO:HI, lin:LO:HI, "
                     + "int:LO:HI or A|B|C)");
         }
         String lower = t.toLowerCase(Locale.ROOT);
@@ -63,7 +63,7 @@ public sealed interface Param permits Param.LogUniform, Param.Uniform, Param.Int
             double[] b = bounds(name, t, false);
             if (lower.startsWith("log:")) {
                 if (!(b[0] > 0)) {
-                    throw new IllegalArgumentException("--space: '" + name + "=" + t + "': a log range needs LO > 0, got " + t.split(":")[1]);
+                    throw new IllegalArgumentException("search space: '" + name + "=" + t + "': a log range needs LO > 0, got " + t.split(":")[1]);
                 }
                 return new LogUniform(name, b[0], b[1]);
             }
@@ -78,10 +78,10 @@ public sealed interface Param permits Param.LogUniform, Param.Uniform, Param.Int
         for (String p : parts) {
             String v = p.trim();
             if (v.isEmpty()) {
-                throw new IllegalArgumentException("--space: '" + name + "=" + t + "' has an empty choice (expected A|B|C)");
+                throw new IllegalArgumentException("search space: '" + name + "=" + t + "' has an empty choice (expected A|B|C)");
             }
             if (values.contains(v)) {
-                throw new IllegalArgumentException("--space: '" + name + "=" + t + "' lists '" + v + "' twice");
+                throw new IllegalArgumentException("search space: '" + name + "=" + t + "' lists '" + v + "' twice");
             }
             values.add(v);
         }
@@ -92,7 +92,7 @@ public sealed interface Param permits Param.LogUniform, Param.Uniform, Param.Int
         String[] f = text.split(":", -1);
         String kind = f[0].toLowerCase(Locale.ROOT);
         if (f.length != 3) {
-            throw new IllegalArgumentException("--space: '" + name + "=" + text + "': expected " + kind + ":LO:HI");
+            throw new IllegalArgumentException("search space: '" + name + "=" + text + "': expected " + kind + ":LO:HI");
         }
         double[] b = new double[2];
         for (int i = 0; i < 2; i++) {
@@ -100,16 +100,16 @@ public sealed interface Param permits Param.LogUniform, Param.Uniform, Param.Int
             try {
                 b[i] = integers ? Long.parseLong(s) : Double.parseDouble(s);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--space: '" + name + "=" + text + "': " + (i == 0 ? "LO" : "HI") + " '" + s
+                throw new IllegalArgumentException("search space: '" + name + "=" + text + "': " + (i == 0 ? "LO" : "HI") + " '" + s
                         + "' is not " + (integers ? "an integer" : "a number"));
             }
             if (!Double.isFinite(b[i])) {
-                throw new IllegalArgumentException("--space: '" + name + "=" + text + "': " + (i == 0 ? "LO" : "HI")
+                throw new IllegalArgumentException("search space: '" + name + "=" + text + "': " + (i == 0 ? "LO" : "HI")
                         + " must be finite, got " + s);
             }
         }
         if (!(b[0] <= b[1])) {
-            throw new IllegalArgumentException("--space: '" + name + "=" + text + "': LO must be <= HI");
+            throw new IllegalArgumentException("search space: '" + name + "=" + text + "': LO must be <= HI");
         }
         return b;
     }

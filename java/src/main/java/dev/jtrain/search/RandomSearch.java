@@ -22,7 +22,7 @@ public final class RandomSearch {
     /** {@code trials} configurations of round {@code round} (1-based), each a map name -> value text in space order. */
     public static List<Map<String, String>> sample(SearchSpace space, int trials, int round, long seed) {
         if (trials < 1) {
-            throw new IllegalArgumentException("--trials must be >= 1, got " + trials);
+            throw new IllegalArgumentException("trials must be >= 1, got " + trials);
         }
         List<Param> params = space.params();
         List<Map<String, String>> out = new ArrayList<>(trials);

@@ -20,12 +20,12 @@ public final class SearchSpace {
 
     public SearchSpace(List<Param> params) {
         if (params.isEmpty()) {
-            throw new IllegalArgumentException("--space: no hyperparameters (expected e.g. lr=log:1e-4:1e-1)");
+            throw new IllegalArgumentException("search space: no hyperparameters (expected e.g. lr=log:1e-4:1e-1)");
         }
         Map<String, Param> m = new LinkedHashMap<>();
         for (Param p : params) {
             if (m.put(p.name(), p) != null) {
-                throw new IllegalArgumentException("--space: '" + p.name() + "' is given twice");
+                throw new IllegalArgumentException("search space: '" + p.name() + "' is given twice");
             }
         }
         this.params = m;
@@ -36,19 +36,19 @@ public final class SearchSpace {
         List<Param> out = new ArrayList<>();
         for (String text : texts) {
             if (text.isBlank()) {
-                throw new IllegalArgumentException("--space: empty (expected e.g. lr=log:1e-4:1e-1,dropout=lin:0:0.5)");
+                throw new IllegalArgumentException("search space: empty (expected e.g. lr=log:1e-4:1e-1,dropout=lin:0:0.5)");
             }
             for (String entry : ENTRY_SEPARATOR.split(text.trim())) {
                 int eq = entry.indexOf('=');
                 if (eq < 0) {
-                    throw new IllegalArgumentException("--space: '" + entry.trim() + "' is not NAME=VALUES (e.g. lr=log:1e-4:1e-1)");
+                    throw new IllegalArgumentException("search space: '" + entry.trim() + "' is not NAME=VALUES (e.g. lr=log:1e-4:1e-1)");
                 }
                 String name = entry.substring(0, eq).trim();
                 if (name.startsWith("--")) {
                     name = name.substring(2);
                 }
                 if (!NAME.matcher(name).matches()) {
-                    throw new IllegalArgumentException("--space: '" + entry.trim() + "': '" + name
+                    throw new IllegalArgumentException("search space: '" + entry.trim() + "': '" + name
                             + "' is not an option name (expected e.g. lr, weight-decay)");
                 }
                 out.add(Param.parse(name, entry.substring(eq + 1)));

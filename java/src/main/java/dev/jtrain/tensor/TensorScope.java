@@ -56,6 +56,41 @@ public final class TensorScope implements AutoCloseable {
     }
 
     /**
+     * Runs {@code make} as if no scope were open on this thread: the device tensors it creates belong to the caller,
+     * not to the innermost scope (a parameter's gradient allocated on first use by a backward run inside a scope).
+     */
+    public static <T> T outside(java.util.function.Supplier<T> make) {
+        ArrayDeque<TensorScope> open = OPEN.get();
+        if (open.isEmpty()) {
+            return make.get();
+        }
+        OPEN.set(new ArrayDeque<>());
+        try {
+            return make.get();
+        } finally {
+            OPEN.set(open);
+        }
+    }
+
+    /**
+     * A tensor made by {@code make} that lives as long as {@code owner}: when an open scope of this thread owns
+     * {@code owner}'s memory, that scope owns the new tensor too; otherwise no scope does, whatever scope is open now.
+     * (A parameter's gradient, allocated by the first backward: it goes with the parameter's value.)
+     */
+    public static Tensor alongside(Tensor owner, java.util.function.Supplier<Tensor> make) {
+        Tensor t = outside(make);
+        for (TensorScope s : OPEN.get()) {
+            if (s.owned.containsKey(owner.storage())) {
+                if (s.owned.put(t.storage(), Boolean.TRUE) == null) {
+                    s.order.add(t.storage());
+                }
+                break;
+            }
+        }
+        return t;
+    }
+
+    /**
      * Lets {@code t} (and every view sharing its storage) outlive this scope; the caller becomes responsible
      * for closing it. Returns t.
      */

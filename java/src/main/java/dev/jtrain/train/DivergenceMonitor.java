@@ -19,7 +19,7 @@ public final class DivergenceMonitor implements TrainingListener {
     public void onEpochEnd(EpochMetrics m) {
         if (!Double.isFinite(m.trainLoss())) {
             throw new TrainingDivergedException(String.format(Locale.ROOT,
-                    "training diverged: the train loss of epoch %d is %s (try a smaller --lr)", m.epoch(), m.trainLoss()));
+                    "training diverged: the train loss of epoch %d is %s (try a smaller learning rate)", m.epoch(), m.trainLoss()));
         }
     }
 }

@@ -32,7 +32,7 @@ public final class EarlyStopping implements TrainingListener, AutoCloseable {
 
     private EarlyStopping(Layer model, int patience, ToDoubleFunction<EpochMetrics> metric, boolean maximize, PrintWriter log) {
         if (patience < 1) {
-            throw new IllegalArgumentException("--early-stop: patience must be >= 1 epoch, got " + patience);
+            throw new IllegalArgumentException("early stopping: patience must be >= 1 epoch, got " + patience);
         }
         this.patience = patience;
         this.metric = metric;

@@ -87,30 +87,30 @@ public final class Models {
         String m = normalize(model);
         defaultHidden(m);
         if (!ACTIVATIONS.contains(options.activation())) {
-            throw new IllegalArgumentException("--activation: unknown nonlinearity '" + options.activation()
+            throw new IllegalArgumentException("activation: unknown nonlinearity '" + options.activation()
                     + "' (expected one of " + String.join(", ", ACTIVATIONS) + ")");
         }
         if (hidden != null && hidden.length > 0 && !(m.equals("mlp") || m.equals("cnn"))) {
-            throw new IllegalArgumentException("--hidden applies to mlp and cnn; " + m + " has a fixed architecture");
+            throw new IllegalArgumentException("hidden applies to mlp and cnn; " + m + " has a fixed architecture");
         }
         if (options.batchNorm() && !(m.equals("mlp") || m.equals("cnn"))) {
-            throw new IllegalArgumentException("--batchnorm applies to mlp and cnn (vgg and resnet always use"
+            throw new IllegalArgumentException("batchNorm applies to mlp and cnn (vgg and resnet always use"
                     + " BatchNorm, lenet never)");
         }
         if (!(options.dropConnect() >= 0 && options.dropConnect() < 1)) {
-            throw new IllegalArgumentException("--drop-connect must be in [0, 1), got " + options.dropConnect());
+            throw new IllegalArgumentException("dropConnect must be in [0, 1), got " + options.dropConnect());
         }
         if (options.dropConnect() > 0 && !m.equals("mlp")) {
-            throw new IllegalArgumentException("--drop-connect applies to mlp (its hidden Linear layers), not " + m);
+            throw new IllegalArgumentException("dropConnect applies to mlp (its hidden Linear layers), not " + m);
         }
         if (!(options.stochasticDepth() >= 0 && options.stochasticDepth() <= 1)) {
-            throw new IllegalArgumentException("--stochastic-depth must be in [0, 1], got " + options.stochasticDepth());
+            throw new IllegalArgumentException("stochasticDepth must be in [0, 1], got " + options.stochasticDepth());
         }
         if (options.stochasticDepth() > 0 && !m.equals("resnet")) {
-            throw new IllegalArgumentException("--stochastic-depth applies to resnet (its residual blocks), not " + m);
+            throw new IllegalArgumentException("stochasticDepth applies to resnet (its residual blocks), not " + m);
         }
         if (dropout > 0 && (m.equals("lenet") || m.equals("resnet"))) {
-            throw new IllegalArgumentException("--dropout applies to mlp, cnn and vgg, not " + m);
+            throw new IllegalArgumentException("dropout applies to mlp, cnn and vgg, not " + m);
         }
     }
 
@@ -284,7 +284,7 @@ public final class Models {
     public static Sequential resnet(int[] chw, int out, Options options, Generator gen, Device device) {
         requireImage("resnet", chw, 4);
         if (!options.activation().equals("relu")) {
-            throw new IllegalArgumentException("--activation: resnet uses ReLU (as its basic blocks do), got "
+            throw new IllegalArgumentException("activation: resnet uses ReLU (as its basic blocks do), got "
                     + options.activation());
         }
         Sequential s = new Sequential(
@@ -323,7 +323,7 @@ public final class Models {
             case "gelu" -> new GELU();
             case "silu" -> new SiLU();
             case "softplus" -> new Softplus();
-            default -> throw new IllegalArgumentException("--activation: unknown nonlinearity '" + name
+            default -> throw new IllegalArgumentException("activation: unknown nonlinearity '" + name
                     + "' (expected one of " + String.join(", ", ACTIVATIONS) + ")");
         };
     }

@@ -61,13 +61,13 @@ public final class NanGuard implements TrainingListener, AutoCloseable {
         if (badWeight != null) {
             throw new DivergenceMonitor.TrainingDivergedException(String.format(Locale.ROOT,
                     "training diverged at step %d (epoch %d, batch %d): the weights of layer %s (%s) became NaN/Inf first"
-                            + " (batch loss %s; try a smaller --lr)", step, epoch, stepInEpoch, layerOf(badWeight), badWeight, l));
+                            + " (batch loss %s; try a smaller learning rate)", step, epoch, stepInEpoch, layerOf(badWeight), badWeight, l));
         }
         if (!Double.isFinite(l)) {
             String badGrad = firstNonFinite(true);
             throw new DivergenceMonitor.TrainingDivergedException(String.format(Locale.ROOT,
                     "training diverged at step %d (epoch %d, batch %d): the batch loss is %s while every weight is finite"
-                            + " (the forward pass overflowed)%s; try a smaller --lr", step, epoch, stepInEpoch, l,
+                            + " (the forward pass overflowed)%s; try a smaller learning rate", step, epoch, stepInEpoch, l,
                     badGrad == null ? "" : "; first non-finite gradient in layer " + layerOf(badGrad) + " (" + badGrad + ")"));
         }
     }

@@ -12,14 +12,18 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Builds the optimizers of {@code jtrain train} by name. Unset settings (null) take per-optimizer
- * defaults: sgd lr 0.01 momentum 0.9 (the benchmark setting); adam/adamw lr 0.001, betas (0.9, 0.999),
- * eps 1e-8, weight decay 0 / 0.01 (PyTorch's); rmsprop lr 0.01, alpha 0.99, eps 1e-8, momentum 0;
- * adagrad lr 0.01, lr_decay 0, eps 1e-10. Settings an optimizer has no use for are errors, so a
- * mistyped command line does not silently train something else.
+ * Builds optimizers by name (as {@code jtrain train --optimizer} does). Unset settings (null) take per-optimizer
+ * defaults: sgd lr {@value #SGD_LR} momentum {@value #SGD_MOMENTUM} (the benchmark setting); the others
+ * PyTorch's, from their classes: adam/adamw lr 0.001, betas (0.9, 0.999), eps 1e-8, weight decay 0 / 0.01;
+ * rmsprop lr 0.01, alpha 0.99, eps 1e-8, momentum 0; adagrad lr 0.01, lr_decay 0, eps 1e-10. Settings an
+ * optimizer has no use for are errors, so a mistyped setting does not silently train something else.
+ * Error messages name the {@link Settings} components (a command line re-words them with its option names).
  */
 public final class Optimizers {
     public static final List<String> NAMES = List.of("sgd", "adam", "adamw", "rmsprop", "adagrad");
+    /** SGD has no PyTorch default learning rate; these are jtrain's (the benchmark setting). */
+    public static final double SGD_LR = 0.01;
+    public static final double SGD_MOMENTUM = 0.9;
 
     private Optimizers() {
     }
@@ -30,52 +34,72 @@ public final class Optimizers {
 
     public static double defaultLr(String name) {
         return switch (normalize(name)) {
-            case "sgd", "rmsprop", "adagrad" -> 0.01;
-            case "adam", "adamw" -> 0.001;
+            case "sgd" -> SGD_LR;
+            case "rmsprop" -> RmsProp.DEFAULT_LR;
+            case "adagrad" -> Adagrad.DEFAULT_LR;
+            case "adam", "adamw" -> Adam.DEFAULT_LR;
             default -> throw unknown(name);
         };
     }
 
+    /** The momentum {@code name} uses when none is given: sgd's {@value #SGD_MOMENTUM}, else 0. */
+    public static double defaultMomentum(String name) {
+        requireKnown(name);
+        return normalize(name).equals("sgd") ? SGD_MOMENTUM : 0.0;
+    }
+
+    /** The weight decay {@code name} uses when none is given: adamw's decoupled 0.01, else 0. */
+    public static double defaultWeightDecay(String name) {
+        requireKnown(name);
+        return normalize(name).equals("adamw") ? AdamW.DEFAULT_WEIGHT_DECAY : 0.0;
+    }
+
     public static Optimizer create(String name, List<Parameter> params, Settings s) {
-        String n = normalize(name);
-        if (!NAMES.contains(n)) {
-            throw unknown(name);
-        }
+        String n = requireKnown(name);
         double lr = s.lr() != null ? s.lr() : defaultLr(n);
         if (!(lr > 0) || Double.isInfinite(lr)) {
-            throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+            throw new IllegalArgumentException("lr must be a positive number, got " + lr);
         }
         if (s.weightDecay() != null && !(s.weightDecay() >= 0 && Double.isFinite(s.weightDecay()))) {
-            throw new IllegalArgumentException("--weight-decay must be >= 0, got " + s.weightDecay());
+            throw new IllegalArgumentException("weightDecay must be >= 0, got " + s.weightDecay());
         }
         if (s.momentum() != null && !(s.momentum() >= 0 && s.momentum() < 1)) {
-            throw new IllegalArgumentException("--momentum must be in [0, 1), got " + s.momentum());
+            throw new IllegalArgumentException("momentum must be in [0, 1), got " + s.momentum());
         }
         if (s.nesterov() && !n.equals("sgd")) {
-            throw new IllegalArgumentException("--nesterov applies to --optimizer sgd only, not " + n);
+            throw new IllegalArgumentException("nesterov applies to the sgd optimizer only, not " + n);
         }
         if (s.momentum() != null && !(n.equals("sgd") || n.equals("rmsprop"))) {
-            throw new IllegalArgumentException("--momentum applies to --optimizer sgd or rmsprop only, not " + n);
+            throw new IllegalArgumentException("momentum applies to the sgd and rmsprop optimizers only, not " + n);
         }
-        double wd = s.weightDecay() != null ? s.weightDecay() : (n.equals("adamw") ? 0.01 : 0.0);
+        double wd = s.weightDecay() != null ? s.weightDecay() : defaultWeightDecay(n);
         return switch (n) {
             case "sgd" -> {
-                double m = s.momentum() != null ? s.momentum() : 0.9;
+                double m = s.momentum() != null ? s.momentum() : defaultMomentum(n);
                 if (s.nesterov() && m == 0) {
-                    throw new IllegalArgumentException("--nesterov needs a momentum > 0 (got --momentum 0)");
+                    throw new IllegalArgumentException("nesterov needs a momentum > 0 (got momentum 0)");
                 }
                 yield new Sgd(params, lr, m, 0, wd, s.nesterov());
             }
-            case "adam" -> new Adam(params, lr, 0.9, 0.999, 1e-8, wd, false);
-            case "adamw" -> new AdamW(params, lr, 0.9, 0.999, 1e-8, wd, false);
-            case "rmsprop" -> new RmsProp(params, lr, 0.99, 1e-8, wd, s.momentum() != null ? s.momentum() : 0.0);
-            case "adagrad" -> new Adagrad(params, lr, 0.0, wd, 1e-10);
+            case "adam" -> new Adam(params, lr, Adam.DEFAULT_BETA1, Adam.DEFAULT_BETA2, Adam.DEFAULT_EPS, wd, false);
+            case "adamw" -> new AdamW(params, lr, Adam.DEFAULT_BETA1, Adam.DEFAULT_BETA2, Adam.DEFAULT_EPS, wd, false);
+            case "rmsprop" -> new RmsProp(params, lr, RmsProp.DEFAULT_ALPHA, RmsProp.DEFAULT_EPS, wd,
+                    s.momentum() != null ? s.momentum() : defaultMomentum(n));
+            case "adagrad" -> new Adagrad(params, lr, 0.0, wd, Adagrad.DEFAULT_EPS);
             default -> throw unknown(name);
         };
     }
 
     private static String normalize(String name) {
         return name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+    }
+
+    private static String requireKnown(String name) {
+        String n = normalize(name);
+        if (!NAMES.contains(n)) {
+            throw unknown(name);
+        }
+        return n;
     }
 
     private static IllegalArgumentException unknown(String name) {

@@ -32,7 +32,7 @@ public final class WeightAveraging implements TrainingListener, AutoCloseable {
 
     public WeightAveraging(Layer model, double decay) {
         if (!(decay >= 0 && decay < 1)) {
-            throw new IllegalArgumentException("--ema: decay must be in [0, 1), got " + decay);
+            throw new IllegalArgumentException("EMA decay must be in [0, 1), got " + decay);
         }
         this.decay = (float) decay;
         this.params = model.parameters();

@@ -157,7 +157,7 @@ class EnsembleCommandTest {
                 "jtrain ensemble: error: ", c + " predicts 12 classes, " + a + " 10");
         assertOneLineError(ensemble(a.toString(), tmp.resolve("gone.safetensors").toString()), 1,
                 "gone.safetensors: no such file");
-        assertOneLineError(ensemble(a.toString(), "--combine", "median"), 2, "--combine: unknown rule 'median'");
+        assertOneLineError(ensemble(a.toString(), "--combine", "median"), 2, "--combine: unknown combination rule 'median'");
     }
 
     @Test

@@ -313,7 +313,7 @@ class ResumeTest {
             EarlyStopping same = EarlyStopping.onAccuracy(net, 1, null);
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                     () -> EarlyStoppingState.restore(c, same));
-            assertTrue(e.getMessage().contains("--early-stop 1 stopped it after epoch " + c.epoch()), e.getMessage());
+            assertTrue(e.getMessage().contains("early stopping with patience 1 stopped it after epoch " + c.epoch()), e.getMessage());
             same.close();
             try (EarlyStopping patient = EarlyStopping.onAccuracy(net, 5, null)) {
                 EarlyStoppingState.restore(c, patient); // a larger patience goes on

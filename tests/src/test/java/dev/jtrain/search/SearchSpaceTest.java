@@ -46,12 +46,12 @@ class SearchSpaceTest {
         assertError("lr=log:1e-4:1e-1,lr=lin:0:1", "'lr' is given twice");
         assertError("lr", "'lr' is not NAME=VALUES");
         assertError("1x=0|1", "'1x' is not an option name");
-        assertError(" ", "--space: empty");
+        assertError(" ", "search space: empty");
     }
 
     private static void assertError(String text, String... words) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SearchSpace.parse(text), text);
-        assertTrue(e.getMessage().startsWith("--space"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("search space"), e.getMessage());
         for (String w : words) {
             assertTrue(e.getMessage().contains(w), "'" + w + "' missing from: " + e.getMessage());
         }

@@ -3,6 +3,7 @@ package dev.jtrain.train;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.optim.Optimizer;
+import dev.jtrain.plot.CurvePlot;
 import dev.jtrain.optim.schedule.ScheduleSpec;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;

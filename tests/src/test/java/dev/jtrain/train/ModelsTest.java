@@ -145,15 +145,15 @@ class ModelsTest {
 
     @Test
     void switchesThatDoNotApplyToTheModelAreErrorsNamingThem() {
-        assertMessage("--batchnorm", () -> Models.validate("lenet", new int[0], 0f, new Models.Options("relu", true, 0, 0)));
-        assertMessage("--drop-connect", () -> Models.validate("cnn", new int[0], 0f, new Models.Options("relu", false, 0.5f, 0)));
-        assertMessage("--stochastic-depth", () -> Models.validate("mlp", new int[0], 0f, new Models.Options("relu", false, 0, 0.5f)));
-        assertMessage("--stochastic-depth must be in [0, 1]", () -> Models.validate("resnet", new int[0], 0f,
+        assertMessage("batchNorm applies to mlp and cnn", () -> Models.validate("lenet", new int[0], 0f, new Models.Options("relu", true, 0, 0)));
+        assertMessage("dropConnect applies to mlp", () -> Models.validate("cnn", new int[0], 0f, new Models.Options("relu", false, 0.5f, 0)));
+        assertMessage("stochasticDepth applies to resnet", () -> Models.validate("mlp", new int[0], 0f, new Models.Options("relu", false, 0, 0.5f)));
+        assertMessage("stochasticDepth must be in [0, 1]", () -> Models.validate("resnet", new int[0], 0f,
                 new Models.Options("relu", false, 0, 1.5f)));
-        assertMessage("--activation: unknown nonlinearity 'swish'", () -> Models.validate("mlp", new int[0], 0f,
+        assertMessage("activation: unknown nonlinearity 'swish'", () -> Models.validate("mlp", new int[0], 0f,
                 new Models.Options("swish", false, 0, 0)));
-        assertMessage("--hidden applies to mlp and cnn", () -> Models.validate("vgg", new int[] {10}, 0f, Models.Options.DEFAULT));
-        assertMessage("--dropout applies to", () -> Models.validate("resnet", new int[0], 0.5f, Models.Options.DEFAULT));
+        assertMessage("hidden applies to mlp and cnn", () -> Models.validate("vgg", new int[] {10}, 0f, Models.Options.DEFAULT));
+        assertMessage("dropout applies to", () -> Models.validate("resnet", new int[0], 0.5f, Models.Options.DEFAULT));
         assertMessage("unknown model 'alexnet'", () -> Models.validate("alexnet", new int[0], 0f, Models.Options.DEFAULT));
         assertMessage("lenet needs images of at least 12x12", () -> build("lenet", new int[] {1, 8, 8}));
     }

@@ -224,7 +224,7 @@ class TrainCommandTest {
 
     @Test
     void divergenceIsAnError() {
-        assertOneLineError(new String[] {"--lr", "1e30"}, "diverged", "--lr");
+        assertOneLineError(new String[] {"--lr", "1e30"}, "diverged", "smaller learning rate");
     }
 
     @Test

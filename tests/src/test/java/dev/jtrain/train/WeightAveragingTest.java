@@ -130,6 +130,6 @@ class WeightAveragingTest {
         Layer net = TinyRuns.mlp(4, 6, 3, 7, Device.CPU);
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> new WeightAveraging(net, 1.0));
-        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("--ema"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("EMA decay must be in [0, 1)"), e.getMessage());
     }
 }

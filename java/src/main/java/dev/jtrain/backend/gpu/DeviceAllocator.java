@@ -47,6 +47,7 @@ public final class DeviceAllocator implements AutoCloseable {
     private boolean closed;
     private long limit = Long.MAX_VALUE;   // device memory this allocator may hold: in use + cached + reserved
 
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public DeviceAllocator(NativeApi api, Device device) {
         this.api = api;
         this.device = device;

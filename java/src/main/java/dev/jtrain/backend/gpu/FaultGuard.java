@@ -53,6 +53,7 @@ public final class FaultGuard implements InvocationHandler {
     }
 
     /** The guarded api; {@code sync} null reads {@code JTRAIN_CUDA_SYNC}. */
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public static NativeApi wrap(NativeApi api, Device device, Boolean sync) {
         boolean s = sync != null ? sync : "1".equals(System.getenv("JTRAIN_CUDA_SYNC"));
         return (NativeApi) Proxy.newProxyInstance(NativeApi.class.getClassLoader(), new Class<?>[] {NativeApi.class},
@@ -60,6 +61,7 @@ public final class FaultGuard implements InvocationHandler {
     }
 
     /** The guard behind a wrapped api (for its state), or null. */
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public static FaultGuard of(NativeApi wrapped) {
         return Proxy.isProxyClass(wrapped.getClass()) && Proxy.getInvocationHandler(wrapped) instanceof FaultGuard g
                 ? g : null;

@@ -59,11 +59,13 @@ public final class GpuBackend implements Backend, AutoCloseable {
     private volatile boolean cudnnOps;     // conv, pooling, BatchNorm and relu/sigmoid/tanh/elu through cuDNN
 
     /** A backend on {@code device} over {@code rawApi}, guarded against fatal faults ({@link FaultGuard}). */
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public GpuBackend(NativeApi rawApi, Device device, String description) {
         this(rawApi, device, description, null);
     }
 
     /** As above; {@code syncEachLaunch} null reads {@code JTRAIN_CUDA_SYNC}. */
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public GpuBackend(NativeApi rawApi, Device device, String description, Boolean syncEachLaunch) {
         this.api = FaultGuard.wrap(Objects.requireNonNull(rawApi, "rawApi"), device, syncEachLaunch);
         this.device = Objects.requireNonNull(device, "device");
@@ -93,6 +95,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
     }
 
     /** The native entry points, guarded (for interop and benchmarks). */
+    @SuppressWarnings("exports") // NativeApi stays module-internal: outside the module only Backends builds these
     public NativeApi api() {
         return api;
     }
@@ -133,13 +136,13 @@ public final class GpuBackend implements Backend, AutoCloseable {
         boolean cudnn = false;
         if (choice == KernelChoice.VENDOR) {
             if (!"cuda".equals(api.buildKind())) {
-                throw new IllegalArgumentException("--kernels vendor needs a CUDA device: cuBLAS/cuDNN do not run on "
+                throw new IllegalArgumentException("KernelChoice.VENDOR needs a CUDA device: cuBLAS/cuDNN do not run on "
                         + device + " (emu runs our kernels only)");
             }
             var report = dev.jtrain.backend.cuda.VendorLibraries.report(api);
             var cublas = dev.jtrain.backend.cuda.VendorLibraries.find(report, "cublas");
             if (cublas == null || !cublas.found()) {
-                throw new IllegalArgumentException("--kernels vendor: "
+                throw new IllegalArgumentException("KernelChoice.VENDOR: "
                         + (cublas == null ? "cuBLAS is not known to the native library" : cublas.describe()));
             }
             var found = dev.jtrain.backend.cuda.VendorLibraries.find(report, "cudnn");

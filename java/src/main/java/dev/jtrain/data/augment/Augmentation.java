@@ -45,7 +45,7 @@ public final class Augmentation {
     /** Parses an {@code --augment} value; errors name the item and the choices. */
     public static Augmentation parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new IllegalArgumentException("--augment: empty list (expected items like " + String.join(",", ITEMS) + ")");
+            throw new IllegalArgumentException("augmentation: empty list (expected items like " + String.join(",", ITEMS) + ")");
         }
         List<SampleAugmentation> steps = new ArrayList<>();
         Mixup mixup = null;
@@ -79,7 +79,7 @@ public final class Augmentation {
                     default -> throw new IllegalArgumentException("unknown augmentation");
                 }
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--augment '" + text + "': item '" + raw.trim() + "': " + e.getMessage()
+                throw new IllegalArgumentException("augmentation '" + text + "': item '" + raw.trim() + "': " + e.getMessage()
                         + " (expected items " + String.join(", ", ITEMS) + ")", e);
             }
         }
@@ -168,7 +168,7 @@ public final class Augmentation {
             this.pre = pre;
             int[] d = imageDims;
             if (!aug.steps.isEmpty() && d.length != 3 && d.length != 2) {
-                throw new IllegalArgumentException("--augment " + aug.spec() + " needs image samples [C, H, W], the data has "
+                throw new IllegalArgumentException("augmentation " + aug.spec() + " needs image samples [C, H, W], the data has "
                         + Arrays.toString(d));
             }
             this.c = d.length == 3 ? d[0] : 1;

@@ -79,7 +79,7 @@ public final class ChannelNormalize implements Preprocessor {
                 double sd = Math.sqrt(sq[ch] / count);
                 if (!(sd > 0)) {
                     throw new IllegalArgumentException(train.name() + ": channel " + ch + " has one value everywhere ("
-                            + m[ch] + "): its std is 0 and cannot standardize (use --preprocess center)");
+                            + m[ch] + "): its std is 0 and cannot standardize (use the center preprocessor)");
                 }
                 std[ch] = (float) sd;
             }

@@ -91,7 +91,7 @@ public final class Preprocessors {
     }
 
     private static IllegalArgumentException bad(String text, String why) {
-        return new IllegalArgumentException("--preprocess '" + text + "': " + why + " (expected one of "
+        return new IllegalArgumentException("preprocessing '" + text + "': " + why + " (expected one of "
                 + String.join(", ", NAMES) + ")");
     }
 

@@ -221,7 +221,7 @@ class AugmentationTest {
                 {"mixup:0", "> 0"}, {"rotate:400", "0..180"}, {"flip:2", "no parameter"}, {"cutout:0", ">= 1"},
                 {"mixup,mixup", "twice"}}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Augmentation.parse(bad[0]));
-            assertTrue(e.getMessage().startsWith("--augment '" + bad[0] + "'") && e.getMessage().contains(bad[1]),
+            assertTrue(e.getMessage().startsWith("augmentation '" + bad[0] + "'") && e.getMessage().contains(bad[1]),
                     e.getMessage());
         }
     }

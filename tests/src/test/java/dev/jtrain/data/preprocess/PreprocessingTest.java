@@ -276,7 +276,7 @@ class PreprocessingTest {
         for (String[] bad : new String[][] {{"pca", "number of components"}, {"pca:x", "'x'"}, {"pca:0", ">= 1"},
                 {"zca:-1", ">= 0"}, {"whiten", "unknown"}, {"center:2", "no parameter"}}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Preprocessors.parse(bad[0]));
-            assertTrue(e.getMessage().startsWith("--preprocess '" + bad[0] + "'") && e.getMessage().contains(bad[1]),
+            assertTrue(e.getMessage().startsWith("preprocessing '" + bad[0] + "'") && e.getMessage().contains(bad[1]),
                     e.getMessage());
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

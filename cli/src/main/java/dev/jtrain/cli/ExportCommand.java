@@ -7,6 +7,7 @@ import dev.jtrain.backend.DeviceUnavailableException;
 import dev.jtrain.data.DataFileException;
 import dev.jtrain.io.BatchNormFoldExport;
 import dev.jtrain.io.Checkpoint;
+import dev.jtrain.nn.layers.BatchNorm;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 import picocli.CommandLine;
@@ -39,7 +40,7 @@ public final class ExportCommand implements Callable<Integer> {
     boolean foldBn;
 
     @Option(names = "--eps", paramLabel = "X", description = "BatchNorm eps (default: ${DEFAULT-VALUE}, PyTorch's and jtrain's)")
-    float eps = 1e-5f;
+    float eps = BatchNorm.DEFAULT_EPS;
 
     @Option(names = "--device", paramLabel = "DEV", description = "device that computes the folding (default: ${DEFAULT-VALUE})")
     String device = "cpu";

@@ -8,17 +8,18 @@ import dev.jtrain.backend.gpu.KernelChoice;
 import dev.jtrain.data.DataFileException;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Parameter;
 import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
+import dev.jtrain.optim.Adam;
+import dev.jtrain.optim.AdamW;
 import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
-import dev.jtrain.train.ConsoleReporter;
 import dev.jtrain.train.CosineDecayListener;
 import dev.jtrain.train.DivergenceMonitor;
 import dev.jtrain.train.EpochMetrics;
 import dev.jtrain.train.Models;
 import dev.jtrain.train.Optimizers;
-import dev.jtrain.train.ProgressBarListener;
 import dev.jtrain.train.Recipe;
 import dev.jtrain.train.Trainer;
 import dev.jtrain.train.TrainingReport;
@@ -79,20 +80,23 @@ public final class TrainCommand implements Callable<Integer> {
             description = "sgd, adam, adamw, rmsprop or adagrad (default: the model's recipe; lenet adam)")
     String optimizer;
 
-    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: the recipe's with the recipe's optimizer, else 0.01; 0.001 for adam/adamw)")
+    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: the recipe's with the recipe's optimizer, else "
+            + Optimizers.SGD_LR + "; " + Adam.DEFAULT_LR + " for adam/adamw)")
     Double lr;
 
     @Option(names = "--lr-decay", paramLabel = "HOW", description = "cosine (the lr falls to 0 over the run, per step) or "
             + "none; ignored when --schedule is given (default: the model's recipe: cosine when --optimizer is not given)")
     String lrDecay;
 
-    @Option(names = "--momentum", paramLabel = "X", description = "momentum (sgd: default 0.9; rmsprop: default 0)")
+    @Option(names = "--momentum", paramLabel = "X", description = "momentum (sgd: default " + Optimizers.SGD_MOMENTUM
+            + "; rmsprop: default 0)")
     Double momentum;
 
     @Option(names = "--nesterov", description = "Nesterov momentum (sgd)")
     boolean nesterov;
 
-    @Option(names = "--weight-decay", paramLabel = "X", description = "weight decay (default: 0; 0.01 for adamw)")
+    @Option(names = "--weight-decay", paramLabel = "X", description = "weight decay (default: 0; "
+            + AdamW.DEFAULT_WEIGHT_DECAY + " for adamw)")
     Double weightDecay;
 
     @Option(names = "--dropout", paramLabel = "P", description = "dropout after each hidden layer (default: the model's recipe; mlp 0.2, else 0)")
@@ -263,7 +267,11 @@ public final class TrainCommand implements Callable<Integer> {
         snapshotOptions.validate(scheduleOptions.schedule, epochs);
         weightOptions.validate();
         watchOptions.validate();
-        Models.validate(model, hiddenSizes, dropout, modelOptions.options()); // unknown model, misplaced switch -> error
+        try { // unknown model, misplaced switch -> error naming the option
+            Models.validate(model, hiddenSizes, dropout, modelOptions.options());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(OptionNames.reword(e.getMessage(), OptionNames.MODEL));
+        }
         if (!Optimizers.NAMES.contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
             throw new UsageException("unknown optimizer '" + optimizer + "' (expected one of "
                     + String.join(", ", Optimizers.NAMES) + ")");
@@ -271,7 +279,11 @@ public final class TrainCommand implements Callable<Integer> {
         Backends.forDevice(dev); // unavailable device -> DeviceUnavailableException, one line naming why
         KernelChoice kernelChoice = KernelChoice.parse(kernels);
         if (!dev.isHost()) {
-            Backends.gpu(dev).useKernels(kernelChoice);
+            try {
+                Backends.gpu(dev).useKernels(kernelChoice);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(OptionNames.reword(e.getMessage(), OptionNames.KERNELS));
+            }
         } else if (kernelChoice == KernelChoice.VENDOR) {
             throw new UsageException("--kernels vendor needs --device cuda (the cpu runs jtrain's own Java kernels)");
         }
@@ -302,7 +314,7 @@ public final class TrainCommand implements Callable<Integer> {
         // Everything on the device is closed when the run ends, also when it fails.
         Optimizers.Settings optSettings = new Optimizers.Settings(lr, momentum, nesterov, weightDecay);
         try (net; lossFn;
-             Optimizer opt = Optimizers.create(optimizer, checkpoint.trainable(net), optSettings);
+             Optimizer opt = createOptimizer(optimizer, checkpoint.trainable(net), optSettings);
              Trainer trainer = new Trainer(net, lossFn, opt, dev).setTrainTransform(loaded.prepared().trainTransform());
              WeightOptions weights = weightOptions; WatchOptions watch = watchOptions) {
             scheduleOptions.install(trainer, opt, batch); // first: the header shows its LR, later listeners read it
@@ -331,7 +343,7 @@ public final class TrainCommand implements Callable<Integer> {
             int firstEpoch = checkpoint.prepare(net, opt, gen, preprocessing, epochs, quiet ? null : out);
             weights.install(trainer, checkpoint.resumed(), out); // before the saver: each save holds the epoch's EMA/best
             weights.saveWith(checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing), net); // after the monitor
-            watch.install(trainer, lossFn, m -> Optimizers.create(optimizer, checkpoint.trainable(m), optSettings), train,
+            watch.install(trainer, lossFn, m -> createOptimizer(optimizer, checkpoint.trainable(m), optSettings), train,
                     gen, firstEpoch == 1, out);
             if (recipeDecay) {
                 trainer.addListener(new CosineDecayListener(opt));
@@ -360,11 +372,9 @@ public final class TrainCommand implements Callable<Integer> {
             settings.put("optimizer", optimizer.toLowerCase(Locale.ROOT));
             settings.put("lr", opt.initialLr());
             settings.put("lr_decay", recipeDecay ? "cosine" : "none");
-            settings.put("momentum", momentum != null ? momentum
-                    : optimizer.equalsIgnoreCase("sgd") ? 0.9 : 0.0);
+            settings.put("momentum", momentum != null ? momentum : Optimizers.defaultMomentum(optimizer));
             settings.put("nesterov", nesterov);
-            settings.put("weight_decay", weightDecay != null ? weightDecay
-                    : optimizer.equalsIgnoreCase("adamw") ? 0.01 : 0.0);
+            settings.put("weight_decay", weightDecay != null ? weightDecay : Optimizers.defaultWeightDecay(optimizer));
             settings.put("dropout", dropout);
             settings.put("init", initOptions.scheme().toString());
             settings.put("seed", seed);
@@ -395,6 +405,15 @@ public final class TrainCommand implements Callable<Integer> {
                 trialObserver.finished(trainer, report, test, batch);
             }
             return 0;
+        }
+    }
+
+    /** {@link Optimizers#create} with its messages in this command's option names. */
+    private static Optimizer createOptimizer(String name, List<Parameter> params, Optimizers.Settings settings) {
+        try {
+            return Optimizers.create(name, params, settings);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(OptionNames.reword(e.getMessage(), OptionNames.OPTIMIZER));
         }
     }
 

@@ -6,7 +6,7 @@ import dev.jtrain.nn.loss.Loss;
 import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Tensor;
-import dev.jtrain.train.CurvePlot;
+import dev.jtrain.plot.CurvePlot;
 import dev.jtrain.train.EpochLog;
 import dev.jtrain.train.LayerStatistics;
 import dev.jtrain.train.NanGuard;

@@ -1,6 +1,9 @@
-package dev.jtrain.train;
+package dev.jtrain.cli;
 
 import dev.jtrain.tensor.TransferStats;
+import dev.jtrain.train.EpochLog;
+import dev.jtrain.train.EpochMetrics;
+import dev.jtrain.train.TrainingListener;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;

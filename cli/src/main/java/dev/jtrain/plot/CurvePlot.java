@@ -1,6 +1,7 @@
-package dev.jtrain.train;
+package dev.jtrain.plot;
 
-import dev.jtrain.plot.LinePlot;
+import dev.jtrain.train.EpochMetrics;
+import dev.jtrain.train.TrainingListener;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

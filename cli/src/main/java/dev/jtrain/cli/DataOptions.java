@@ -45,7 +45,7 @@ public final class DataOptions {
             preprocessSpec = Preprocessors.parse(preprocess);
             augmentation = augment == null ? null : Augmentation.parse(augment);
         } catch (IllegalArgumentException e) {
-            throw new TrainCommand.UsageException(e.getMessage());
+            throw new TrainCommand.UsageException(OptionNames.reword(e.getMessage(), OptionNames.DATA));
         }
     }
 
@@ -71,9 +71,13 @@ public final class DataOptions {
         DataFolder.Loaded source = DataFolder.load(dir);
         Dataset train = trainLimit == null ? source.train() : source.train().head(trainLimit);
         Dataset test = testLimit == null ? source.test() : source.test().head(testLimit);
-        return new Loaded(source, fitted == null
-                ? DataPipeline.prepare(train, test, valSplit, seed, preprocessSpec, augmentation, modelDims)
-                : DataPipeline.prepare(train, test, valSplit, seed, Preprocessors.fromJson(fitted), augmentation, modelDims));
+        try {
+            return new Loaded(source, fitted == null
+                    ? DataPipeline.prepare(train, test, valSplit, seed, preprocessSpec, augmentation, modelDims)
+                    : DataPipeline.prepare(train, test, valSplit, seed, Preprocessors.fromJson(fitted), augmentation, modelDims));
+        } catch (IllegalArgumentException e) { // e.g. an augmentation that needs images, given flat samples
+            throw new IllegalArgumentException(OptionNames.reword(e.getMessage(), OptionNames.DATA), e);
+        }
     }
 
     /** The settings to record in the metrics file. */

@@ -95,7 +95,12 @@ public final class EnsembleCommand implements Callable<Integer> {
     }
 
     private int run(PrintWriter out) throws IOException {
-        Combine rule = Combine.parse(combine);
+        Combine rule;
+        try {
+            rule = Combine.parse(combine);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--combine: " + e.getMessage(), e);
+        }
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         }

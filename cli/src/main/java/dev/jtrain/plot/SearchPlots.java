@@ -1,6 +1,7 @@
-package dev.jtrain.search;
+package dev.jtrain.plot;
 
-import dev.jtrain.plot.LinePlot;
+import dev.jtrain.search.Param;
+import dev.jtrain.search.Trial;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -8,7 +8,7 @@ import dev.jtrain.search.CoarseToFine;
 import dev.jtrain.search.GridSearch;
 import dev.jtrain.search.HyperparameterSearch;
 import dev.jtrain.search.Param;
-import dev.jtrain.search.SearchPlots;
+import dev.jtrain.plot.SearchPlots;
 import dev.jtrain.search.SearchReport;
 import dev.jtrain.search.SearchSpace;
 import dev.jtrain.search.Trial;
@@ -155,18 +155,23 @@ public final class SearchCommand implements Callable<Integer> {
 
     private int run(PrintWriter console) throws IOException {
         // ---- validate everything before the first trial
-        SearchSpace searchSpace = SearchSpace.parse(space);
-        HyperparameterSearch.Mode m = HyperparameterSearch.Mode.parse(mode);
-        if (m == HyperparameterSearch.Mode.GRID && trials != null) {
-            throw new TrainCommand.UsageException("--trials applies to random search; a grid runs every combination (here "
-                    + GridSearch.size(searchSpace, gridPoints) + ", see --grid-points)");
+        SearchSpace searchSpace;
+        HyperparameterSearch.Settings settings;
+        try { // the library's messages name its parameters; shown with this command's options
+            searchSpace = SearchSpace.parse(space);
+            HyperparameterSearch.Mode m = HyperparameterSearch.Mode.parse(mode);
+            if (m == HyperparameterSearch.Mode.GRID && trials != null) {
+                throw new TrainCommand.UsageException("--trials applies to random search; a grid runs every combination (here "
+                        + GridSearch.size(searchSpace, gridPoints) + ", see --grid-points)");
+            }
+            settings = new HyperparameterSearch.Settings(m, trials == null ? 10 : trials, gridPoints, rounds, keep, margin, seed);
+        } catch (IllegalArgumentException e) {
+            throw new TrainCommand.UsageException(OptionNames.reword(e.getMessage(), OptionNames.SEARCH));
         }
         if (!(valSplit > 0 && valSplit < 1)) {
             throw new TrainCommand.UsageException("--val-split must be in (0, 1), got " + valSplit
                     + " (a search ranks its trials on the validation split)");
         }
-        HyperparameterSearch.Settings settings = new HyperparameterSearch.Settings(m, trials == null ? 10 : trials,
-                gridPoints, rounds, keep, margin, seed);
         CommandLine trainCli = new CommandLine(new TrainCommand()); // jtrain train's options: the keys a space may use
         for (Param p : searchSpace.params()) {
             checkSearchable(trainCli.getCommandSpec(), p);
@@ -179,7 +184,7 @@ public final class SearchCommand implements Callable<Integer> {
         HyperparameterSearch search = new HyperparameterSearch(settings);
         if (!quiet) {
             console.printf(Locale.ROOT, "jtrain search: %s search, %s, %d round%s, ranked on a %s validation split; results in %s%n",
-                    m.label(), m == HyperparameterSearch.Mode.GRID ? "a grid of " + GridSearch.size(searchSpace, gridPoints) + " combinations"
+                    settings.mode().label(), settings.mode() == HyperparameterSearch.Mode.GRID ? "a grid of " + GridSearch.size(searchSpace, gridPoints) + " combinations"
                             : settings.trials() + " trials per round", rounds, rounds == 1 ? "" : "s", fmt(valSplit),
                     outDir);
             console.flush();

@@ -1,6 +1,8 @@
-package dev.jtrain.train;
+package dev.jtrain.cli;
 
 import dev.jtrain.tensor.Tensor;
+import dev.jtrain.train.EpochMetrics;
+import dev.jtrain.train.TrainingListener;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
