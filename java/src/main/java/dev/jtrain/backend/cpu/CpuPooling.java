@@ -39,7 +39,8 @@ final class CpuPooling {
         int xb = p * h * w;
         int yb = p * oh * ow;
         // a vector of outputs at a time (the same values and indices); here only what it leaves at the end of x
-        CpuPoolingVector.Scratch scratch = CpuSimd.VECTOR ? new CpuPoolingVector.Scratch() : null;
+        // (indices travel as floats there: exact below 2^24 positions per plane)
+        CpuPoolingVector.Scratch scratch = CpuSimd.VECTOR && h * w < (1 << 24) ? new CpuPoolingVector.Scratch() : null;
         for (int i = 0; i < oh; i++) {
             int top = xb + 2 * i * w;
             int out = yb + i * ow;

@@ -1,7 +1,6 @@
 package dev.jtrain.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -9,32 +8,35 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The 2x2 stride-2 max-pool row of {@link CpuPooling} a vector of outputs at a time: two row vectors of inputs
- * are split into their even and odd columns (the window's left and right candidates), each candidate becomes
- * the same integer order key as the scalar loop's, and the comparison tree (a vs b) vs (c vs d) runs on whole
- * vectors with the same strict &gt; at every level, so values (bits) and indices equal the scalar path's.
- * The scalar loop ran at ~8-12 ns per window (four keys and a dependent gather per output); this one does
- * L windows per step. Only referenced behind {@link CpuSimd#VECTOR}.
+ * are split into their even and odd columns (the window's left and right candidates) and the comparison tree
+ * (a vs b) vs (c vs d) runs on whole vectors with the same strict &gt; at every level. Without NaNs a float
+ * compare is the scalar loop's order-key compare (-0 and +0 tie, so the earlier candidate wins): values (bits)
+ * and indices equal the scalar path's. A vector of windows holding a NaN is left to the scalar loop (it knows
+ * which NaN wins). Indices are carried as floats (exact below 2^24 positions per plane, which the caller
+ * checks) so that every blend uses the one float mask. The scalar loop ran at ~8-12 ns per window (four keys
+ * and a dependent gather per output).
+ *
+ * <p>Kept small on purpose: with more vector operations in one method C2 stops inlining the Vector API's calls
+ * part-way (its inlining budget) and boxes the vectors that cross them (measured: ~600 bytes allocated per
+ * step and 4x slower with order keys computed lane-wise here). JDK 17's two-vector rearrange and masked
+ * lane-wise ops are not intrinsics either, so the even/odd split is two permutes and a blend. Only referenced
+ * behind {@link CpuSimd#VECTOR}.
  */
 final class CpuPoolingVector {
     private CpuPoolingVector() {
     }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     static final int L = F.length();
-    /*
-     * Lanes 2l (EVEN) and 2l + 1 (ODD) of the concatenation of two vectors, as two one-vector rearranges
-     * (indices taken modulo L) blended on the upper half: JDK 17 compiles these to permutes and a blend, while
-     * its two-vector rearrange and masked lane-wise ops (add under a mask) are not intrinsics and allocate.
-     */
-    private static final VectorShuffle<Integer> EVEN = VectorShuffle.fromOp(I, l -> (2 * l) % L);
-    private static final VectorShuffle<Integer> ODD = VectorShuffle.fromOp(I, l -> (2 * l + 1) % L);
-    private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(I, ((1L << L) - 1) & ~((1L << (L / 2)) - 1));
-    /** 2l: the column offset of output lane l's window. */
-    private static final IntVector TWICE_IOTA = IntVector.fromArray(I, iota2(), 0);
+    /** Lanes 2l (EVEN) and 2l + 1 (ODD) of the concatenation of two vectors: a permute of each, then a blend. */
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(F, l -> (2 * l) % L);
+    private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(F, l -> (2 * l + 1) % L);
+    private static final VectorMask<Float> UPPER_HALF = VectorMask.fromLong(F, ((1L << L) - 1) & ~((1L << (L / 2)) - 1));
+    /** 2l: the column offset of output lane l's window, as floats. */
+    private static final FloatVector TWICE_IOTA = FloatVector.fromArray(F, iota2(), 0);
 
-    private static int[] iota2() {
-        int[] v = new int[L];
+    private static float[] iota2() {
+        float[] v = new float[L];
         for (int l = 0; l < v.length; l++) {
             v[l] = 2 * l;
         }
@@ -46,74 +48,59 @@ final class CpuPoolingVector {
      * of the next input row (top + w). A last partial vector (rows narrower than L outputs are all partial:
      * MNIST-sized maps have 14 and 5) is computed whole into scratch and its first lanes copied out; its loads
      * run past the row into the next one (lanes thrown away), so it is taken only while they stay inside x.
-     * y from yOut, indices (relative to the plane start xb) into idx when not null; scratch: {@link #scratch}.
+     * y from yOut, indices (relative to the plane start xb) into idx when not null.
      *
-     * @return how many outputs it wrote (count, or fewer at the end of x: the caller does the rest)
+     * @return how many outputs it wrote from the start of the row (the caller does the rest, one at a time)
      */
     static int row(float[] x, int top, int w, int xb, float[] y, long[] idx, int yOut, int count, Scratch scratch) {
-        int j = 0;
-        for (; j < count; j += L) {
+        for (int j = 0; j < count; j += L) {
             int at = top + 2 * j;
-            int n = Math.min(L, count - j);
-            if (at + w + 2 * L > x.length) {
+            if (at + w + 2 * L > x.length || !window(x, at, w, at - xb, scratch)) {
                 return j;
             }
-            IntVector t0 = FloatVector.fromArray(F, x, at).reinterpretAsInts();
-            IntVector t1 = FloatVector.fromArray(F, x, at + L).reinterpretAsInts();
-            IntVector b0 = FloatVector.fromArray(F, x, at + w).reinterpretAsInts();
-            IntVector b1 = FloatVector.fromArray(F, x, at + w + L).reinterpretAsInts();
-            IntVector a = t0.rearrange(EVEN).blend(t1.rearrange(EVEN), UPPER_HALF);
-            IntVector b = t0.rearrange(ODD).blend(t1.rearrange(ODD), UPPER_HALF);
-            IntVector c = b0.rearrange(EVEN).blend(b1.rearrange(EVEN), UPPER_HALF);
-            IntVector d = b0.rearrange(ODD).blend(b1.rearrange(ODD), UPPER_HALF);
-            IntVector ka = key(a, 0);
-            IntVector kb = key(b, 1);
-            IntVector kc = key(c, 2);
-            IntVector kd = key(d, 3);
-            VectorMask<Integer> rightUp = kb.compare(VectorOperators.GT, ka);
-            VectorMask<Integer> rightDown = kd.compare(VectorOperators.GT, kc);
-            IntVector kUp = ka.blend(kb, rightUp);
-            IntVector kDown = kc.blend(kd, rightDown);
-            VectorMask<Integer> down = kDown.compare(VectorOperators.GT, kUp);
-            FloatVector value = a.blend(b, rightUp).blend(c.blend(d, rightDown), down).reinterpretAsFloats();
+            int n = Math.min(L, count - j);
             int o = yOut + j;
-            if (n == L) {
-                value.intoArray(y, o);
-            } else {
-                value.intoArray(scratch.values, 0);
-                System.arraycopy(scratch.values, 0, y, o, n);
-            }
+            System.arraycopy(scratch.values, 0, y, o, n);
             if (idx != null) {
-                // window corner relative to the plane, + 1 for the right column, + w for the lower row
-                IntVector corner = TWICE_IOTA.add(at - xb);
-                IntVector right = corner.add(1);
-                IntVector up = corner.blend(right, rightUp);
-                IntVector lower = corner.blend(right, rightDown).add(w);
-                up.blend(lower, down).intoArray(scratch.indices, 0);
                 for (int l = 0; l < n; l++) {
-                    idx[o + l] = scratch.indices[l];
+                    idx[o + l] = (long) scratch.indices[l];
                 }
             }
         }
         return count;
     }
 
+    /** One vector of windows into scratch (values, float indices); false, writing nothing, if one holds a NaN. */
+    private static boolean window(float[] x, int at, int w, int corner, Scratch scratch) {
+        FloatVector t0 = FloatVector.fromArray(F, x, at);
+        FloatVector t1 = FloatVector.fromArray(F, x, at + L);
+        FloatVector b0 = FloatVector.fromArray(F, x, at + w);
+        FloatVector b1 = FloatVector.fromArray(F, x, at + w + L);
+        FloatVector a = t0.rearrange(EVEN).blend(t1.rearrange(EVEN), UPPER_HALF);
+        FloatVector b = t0.rearrange(ODD).blend(t1.rearrange(ODD), UPPER_HALF);
+        FloatVector c = b0.rearrange(EVEN).blend(b1.rearrange(EVEN), UPPER_HALF);
+        FloatVector d = b0.rearrange(ODD).blend(b1.rearrange(ODD), UPPER_HALF);
+        // NaN != NaN: a lane of (a+b)+(c+d) is NaN if any candidate is (or for +inf + -inf: rare, also scalar)
+        FloatVector any = a.add(b).add(c.add(d));
+        if (any.compare(VectorOperators.NE, any).anyTrue()) {
+            return false;
+        }
+        VectorMask<Float> rightUp = b.compare(VectorOperators.GT, a);
+        VectorMask<Float> rightDown = d.compare(VectorOperators.GT, c);
+        FloatVector up = a.blend(b, rightUp);
+        FloatVector down = c.blend(d, rightDown);
+        VectorMask<Float> lower = down.compare(VectorOperators.GT, up);
+        up.blend(down, lower).intoArray(scratch.values, 0);
+        // window corner relative to the plane, + 1 for the right column, + w for the lower row
+        FloatVector left = TWICE_IOTA.add(corner);
+        FloatVector right = left.add(1f);
+        left.blend(right, rightUp).blend(left.blend(right, rightDown).add(w), lower).intoArray(scratch.indices, 0);
+        return true;
+    }
+
     /** Per-call scratch of {@link #row}: one vector of values and one of indices. */
     static final class Scratch {
         final float[] values = new float[L];
-        final int[] indices = new int[L];
-    }
-
-    /**
-     * {@link CpuPooling}'s order key, lane-wise: -0 made +0 (adding 0 to the float), negatives' magnitude bits
-     * flipped (sign-magnitude to two's complement order), every NaN above +inf and a later one above an
-     * earlier one ({@code position} in the window).
-     */
-    private static IntVector key(IntVector raw, int position) {
-        IntVector bits = raw.reinterpretAsFloats().add(0f).reinterpretAsInts();
-        IntVector key = bits.lanewise(VectorOperators.XOR,
-                bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7fffffff));
-        VectorMask<Integer> nan = bits.lanewise(VectorOperators.AND, 0x7fffffff).compare(VectorOperators.GT, 0x7f800000);
-        return key.blend(0x7ffffff0 + position, nan);
+        final float[] indices = new float[L];
     }
 }
