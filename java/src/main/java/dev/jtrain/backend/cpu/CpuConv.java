@@ -84,7 +84,7 @@ final class CpuConv {
     }
 
     /**
-     * Whether forward takes {@link CpuDirectConv} for layers it applies to (property
+     * Whether forward takes {@link CpuDirectConv} or {@link CpuRowConv} for layers they apply to (property
      * {@code jtrain.conv.direct}, default true; false forces im2col + GEMM, for A/B benchmarks and tests).
      */
     static final boolean DIRECT = Boolean.parseBoolean(System.getProperty("jtrain.conv.direct", "true"));
@@ -96,6 +96,10 @@ final class CpuConv {
         int p = oh * ow;
         if (DIRECT && CpuSimd.VECTOR && CpuDirectConv.applies(cin, cout, k, p)) {
             CpuDirectConv.forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s);
+            return;
+        }
+        if (DIRECT && CpuSimd.VECTOR && CpuRowConv.applies(cin, ow, s)) {
+            CpuRowConv.forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s);
             return;
         }
         forwardIm2col(x, w, b, y, n, cin, h, wd, cout, oh, ow, s, colFloats);

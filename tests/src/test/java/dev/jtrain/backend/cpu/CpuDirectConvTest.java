@@ -79,12 +79,48 @@ class CpuDirectConvTest {
         check(1, 64, 4, 4, 64, ConvSpec.square(1, 1, 0), true); // 1x1
     }
 
+    /** {@link CpuRowConv} (positions in lanes, few input channels): forward against float64 and the GEMM's bits. */
+    private static void checkRow(int n, int cin, int h, int wd, int cout, ConvSpec s, boolean bias) {
+        assumeTrue(CpuSimd.VECTOR, "the row path needs the Vector API");
+        int oh = s.outH(h);
+        int ow = s.outW(wd);
+        int k = cin * s.kernelH() * s.kernelW();
+        String name = "row conv n=" + n + " cin=" + cin + " " + h + "x" + wd + " cout=" + cout + " " + s
+                + (bias ? "" : " no bias");
+        assertTrue(CpuRowConv.applies(cin, ow, s) && !CpuDirectConv.applies(cin, cout, k, oh * ow),
+                name + ": the row path should take it");
+        SplittableRandom r = new SplittableRandom(17L * n + cin + 5L * h + wd + cout);
+        float[] x = rand(r, n * cin * h * wd, -1, 1);
+        float[] w = rand(r, cout * k, -1, 1);
+        float[] b = bias ? rand(r, cout, -1, 1) : null;
+        float[] dy = rand(r, n * cout * oh * ow, -1, 1);
+        float[] y = rand(r, n * cout * oh * ow, -9, 9); // overwritten
+        CpuConv.forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s, CpuConv.COL_FLOATS);
+        double[][] ref = CpuConvPoolTest.convRef(x, w, b, dy, n, cin, h, wd, cout, s);
+        close(name + " y", ref[0], y, RTOL, ATOL);
+        float[] viaGemm = rand(r, y.length, -9, 9);
+        CpuConv.forwardIm2col(x, w, b, viaGemm, n, cin, h, wd, cout, oh, ow, s, CpuConv.COL_FLOATS);
+        bitsEqual(name + " y vs im2col + GEMM", viaGemm, y);
+    }
+
+    @Test
+    void firstLayersByRows() {
+        checkRow(3, 1, 28, 28, 6, ConvSpec.square(5, 1, 2), true); // LeNet's conv1: 4 + 2 channels
+        checkRow(2, 1, 28, 28, 32, ConvSpec.square(3, 1, 1), true); // the cnn's conv1
+        checkRow(2, 3, 13, 37, 5, ConvSpec.square(3, 1, 0), false); // RGB, 35 columns: 2 vectors + 3 (on 16 lanes)
+        checkRow(1, 2, 9, 30, 7, new ConvSpec(3, 5, 1, 1, 1, 2), true); // rectangular window and padding
+        checkRow(2, 1, 5, 64, 3, ConvSpec.square(7, 1, 3), true); // 7x7, exactly 4 vectors of 16 per row
+    }
+
     @Test
     void layersOutsideTheRuleKeepTheGemm() {
         assumeTrue(CpuSimd.VECTOR, "the direct path needs the Vector API");
         assertTrue(!CpuDirectConv.applies(32, 64, 288, 196), "the cnn's conv2: weights beyond the L1 budget");
         assertTrue(!CpuDirectConv.applies(1, 32, 9, 784), "a 3x3 first layer: window too short");
         assertTrue(!CpuDirectConv.applies(6, 12, 150, 100), "12 channels: not whole vectors");
+        assertTrue(!CpuRowConv.applies(1, 28, ConvSpec.square(3, 2, 1)), "stride 2");
+        assertTrue(!CpuRowConv.applies(8, 28, ConvSpec.square(3, 1, 1)), "8 input channels");
+        assertTrue(!CpuRowConv.applies(1, 10, ConvSpec.square(3, 1, 1)), "rows of 10");
     }
 
     @Test
