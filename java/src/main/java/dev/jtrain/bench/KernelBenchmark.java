@@ -1,6 +1,6 @@
 package dev.jtrain.bench;
 
-import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.jni.NativeApi;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import java.util.ArrayList;
 import java.util.List;

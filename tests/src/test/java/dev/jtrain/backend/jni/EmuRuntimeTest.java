@@ -1,9 +1,9 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import dev.jtrain.tensor.Device;
 import org.junit.jupiter.api.Test;
 
-import static dev.jtrain.backend.cuda.EmuTestSupport.emu;
+import static dev.jtrain.backend.jni.EmuTestSupport.emu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import dev.jtrain.backend.Activation;
 import dev.jtrain.backend.ConvSpec;
@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
 
-import static dev.jtrain.backend.cuda.EmuTestSupport.assertBits;
-import static dev.jtrain.backend.cuda.EmuTestSupport.assertClose;
-import static dev.jtrain.backend.cuda.EmuTestSupport.emu;
-import static dev.jtrain.backend.cuda.EmuTestSupport.rand;
+import static dev.jtrain.backend.jni.EmuTestSupport.assertBits;
+import static dev.jtrain.backend.jni.EmuTestSupport.assertClose;
+import static dev.jtrain.backend.jni.EmuTestSupport.emu;
+import static dev.jtrain.backend.jni.EmuTestSupport.rand;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -294,16 +294,16 @@ class EmuKernelsTest {
         Tensor l = t(new float[m], m);
         CPU.bceWithLogits(t(z, m), t(tg, m), l);
         long dz = dev.floats(z), dt = dev.floats(tg), out = dev.zeros(m);
-        api.softmaxXentBceForward(dz, dt, m, out, 0);
+        api.lossBceWithLogitsForward(dz, dt, m, out, 0);
         assertClose("bce forward", l.floats(), dev.get(out, m), 1e-6, 1e-7);
         CPU.bceWithLogitsBackward(t(z, m), t(tg, m), 0.5f, l);
-        api.softmaxXentBceBackward(dz, dt, m, 0.5f, out, 0);
+        api.lossBceWithLogitsBackward(dz, dt, m, 0.5f, out, 0);
         assertClose("bce backward", l.floats(), dev.get(out, m), 1e-6, 1e-7);
         CPU.squaredError(t(z, m), t(tg, m), l);
-        api.softmaxXentSqerrForward(dz, dt, m, out, 0);
+        api.lossSquaredErrorForward(dz, dt, m, out, 0);
         assertClose("squared error", l.floats(), dev.get(out, m), 1e-6, 1e-7);
         CPU.squaredErrorBackward(t(z, m), t(tg, m), 0.25f, l);
-        api.softmaxXentSqerrBackward(dz, dt, m, 0.25f, out, 0);
+        api.lossSquaredErrorBackward(dz, dt, m, 0.25f, out, 0);
         assertClose("squared error backward", l.floats(), dev.get(out, m), 1e-6, 1e-7);
     }
 
@@ -360,7 +360,7 @@ class EmuKernelsTest {
         Tensor yt = t(y, bn, bc, inner);
         CPU.addBias(yt, t(bias, bc));
         long dy = dev.floats(y);
-        api.reduceAddBias(dy, dev.floats(bias), bn, bc, inner, 0);
+        api.elementwiseAddChannelBias(dy, dev.floats(bias), bn, bc, inner, 0);
         assertBits("addBias", yt.floats(), dev.get(dy, bn * bc * inner));
         float[] db0 = r(bc);
         Tensor dbt = t(db0, bc);
@@ -563,7 +563,7 @@ class EmuKernelsTest {
             api.gemmSgemm(0, false, false, cout, pp, kk, 1f, dw, kk, col + 4L * s * kk * pp, pp, 0f,
                     dyv + 4L * s * cout * pp, pp, 0, false, 0);
         }
-        api.reduceAddBias(dyv, dev.floats(b), n, cout, pp, 0);
+        api.elementwiseAddChannelBias(dyv, dev.floats(b), n, cout, pp, 0);
         assertClose("conv forward", y.floats(), dev.get(dyv, n * cout * pp), 1e-5, 1e-5);
 
         Tensor gx = t(new float[x.length], n, cin, h, w);
