@@ -1,5 +1,5 @@
-// Dropout masks and random fills from Philox4x32-10 (kernels/philox.h; DESIGN.md "Dropout masks: the
-// one specification"). The same (seed, offset) gives the same bits as the cpu backend (CpuDropout,
+// Dropout masks and random fills from Philox4x32-10 (kernels/philox.h; the one specification is in
+// docs/architecture.md, section 6 "Random numbers"). The same (seed, offset) gives the same bits as the cpu backend (CpuDropout,
 // CpuRandom). All launchers: device pointers, element counts n >= 0, return cudaSuccess or the first error.
 #pragma once
 

@@ -1,4 +1,4 @@
-// JNI for kernels/dropout.h: Philox dropout masks and random fills (DESIGN.md, "Dropout masks").
+// JNI for kernels/dropout.h: Philox dropout masks and random fills (docs/architecture.md, section 6 "Random numbers").
 #include "dropout.h"
 #include "jni_common.h"
 

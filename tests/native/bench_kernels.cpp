@@ -1,5 +1,5 @@
 // Not a test (CTest never runs bench_*): our kernels against the vendor libraries and against the device's
-// copy bandwidth, measured in one run (DESIGN.md, "How speed is shown"; the speed targets):
+// copy bandwidth, measured in one run (docs/architecture.md, section 8 "How correctness and speed are shown"):
 //
 //   SGEMM 4096^3 FP32            ours vs cuBLAS (TF32 off)        GFLOP/s, ratio      target >= 0.90
 //   SGEMM training shapes 128x784x512, 128x512x512 (NN, NT, TN)   GFLOP/s, ratio      target >= 0.80

@@ -1,5 +1,5 @@
-// Philox4x32-10 (kernels/philox.h) against the Random123 known answers of DESIGN.md, and the dropout
-// element mapping (u and keep) against DESIGN.md's known answers, on the host and through the device
+// Philox4x32-10 (kernels/philox.h) against the Random123 known answers, and the dropout
+// element mapping (u and keep) against the known answers of docs/architecture.md section 6, on the host and through the device
 // launchers (jt_dropout_forward, jt_dropout_random_uniform) on emu.
 #include <stdint.h>
 
@@ -50,7 +50,7 @@ static void test_dropout_known_answers() {
     for (const DropoutCase& dc : cases) {
         const std::string tag = "seed " + std::to_string(dc.seed) + " offset " + std::to_string(dc.offset);
         const int n = (int)dc.keep.size();
-        // Host mapping: u is a multiple of 2^-24 and DESIGN.md prints it with 8 decimals, so it must
+        // Host mapping: u is a multiple of 2^-24 and the known answers print it with 8 decimals, so it must
         // match to 5e-9 (half a unit of the last printed digit).
         for (size_t i = 0; i < dc.u.size(); ++i)
             CHECK_CLOSE(jt_philox_uniform(dc.seed, dc.offset, i), dc.u[i], 0.0, 5e-9, tag + " host u[" + std::to_string(i) + "]");

@@ -14,8 +14,10 @@ import java.util.Map;
  * {@code backward(dy)} returns dx and <b>accumulates</b> parameter gradients. A layer never picks a
  * device: it runs on the device of its input and parameters (mixing devices is an error).
  *
- * <p>Subclasses register their parameters/buffers with {@link #register} and child layers with
- * {@link #child}, which gives PyTorch-style names ("0.weight", "block.bn.running_mean").
+ * <p>Subclasses register their parameters and buffers with {@link #register(Parameter)} and
+ * {@link #register(Buffer)}, and child layers with {@link #child}, which gives PyTorch-style names
+ * ("0.weight", "block.bn.running_mean"). As in PyTorch, {@link #namedParameters()} lists what is trained,
+ * {@link #namedBuffers()} what is only saved, and {@link #namedState()} both (the {@code state_dict}).
  *
  * <p>Ownership: the tensor {@code forward} (or {@code backward}) returns belongs to the layer and is
  * overwritten by its next call of the same kind; copy what must outlive it. {@link #close()} releases
@@ -24,6 +26,7 @@ import java.util.Map;
  */
 public abstract class Layer implements AutoCloseable {
     private final Map<String, Parameter> params = new LinkedHashMap<>();
+    private final Map<String, Buffer> stateBuffers = new LinkedHashMap<>();
     private final Map<String, Layer> children = new LinkedHashMap<>();
     /** This layer's own work tensors (outputs, gradients, masks), released by {@link #close()}. */
     protected final Buffers buffers = new Buffers();
@@ -44,11 +47,24 @@ public abstract class Layer implements AutoCloseable {
         return backward(dy);
     }
 
+    /** Registers a trainable parameter under its local name; returns it. */
     protected final Parameter register(Parameter p) {
-        if (params.putIfAbsent(p.name(), p) != null) {
-            throw new IllegalStateException("duplicate parameter name " + p.name());
-        }
+        requireNewName(p.name());
+        params.put(p.name(), p);
         return p;
+    }
+
+    /** Registers a buffer (saved, not trained) under its local name; returns it. */
+    protected final Buffer register(Buffer b) {
+        requireNewName(b.name());
+        stateBuffers.put(b.name(), b);
+        return b;
+    }
+
+    private void requireNewName(String name) {
+        if (params.containsKey(name) || stateBuffers.containsKey(name)) {
+            throw new IllegalStateException("duplicate parameter or buffer name " + name);
+        }
     }
 
     protected final <L extends Layer> L child(String name, L layer) {
@@ -58,31 +74,51 @@ public abstract class Layer implements AutoCloseable {
         return layer;
     }
 
-    /** Every parameter and buffer of this layer and its children, keyed by its full dotted name. */
+    /** The parameters (trained) of this layer and its children, keyed by full dotted name ("0.weight"). */
     public final Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
-        collect("", out);
+        collect("", out, true, false);
         return Collections.unmodifiableMap(out);
     }
 
-    private void collect(String prefix, Map<String, Parameter> out) {
-        for (Parameter p : params.values()) {
-            out.put(prefix + p.name(), p);
+    /** The buffers (saved, not trained) of this layer and its children, keyed by full dotted name. */
+    public final Map<String, Buffer> namedBuffers() {
+        Map<String, Buffer> out = new LinkedHashMap<>();
+        collect("", out, false, true);
+        return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * Every parameter and buffer, keyed by full dotted name, in PyTorch's {@code state_dict} order: a
+     * layer's parameters, then its buffers, then each child's in turn.
+     */
+    public final Map<String, StateTensor> namedState() {
+        Map<String, StateTensor> out = new LinkedHashMap<>();
+        collect("", out, true, true);
+        return Collections.unmodifiableMap(out);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends StateTensor> void collect(String prefix, Map<String, T> out, boolean withParameters,
+                                                 boolean withBuffers) {
+        if (withParameters) {
+            for (Parameter p : params.values()) {
+                out.put(prefix + p.name(), (T) p);
+            }
+        }
+        if (withBuffers) {
+            for (Buffer b : stateBuffers.values()) {
+                out.put(prefix + b.name(), (T) b);
+            }
         }
         for (Map.Entry<String, Layer> c : children.entrySet()) {
-            c.getValue().collect(prefix + c.getKey() + ".", out);
+            c.getValue().collect(prefix + c.getKey() + ".", out, withParameters, withBuffers);
         }
     }
 
-    /** The trainable parameters only, in registration order. */
+    /** The parameters of this layer and its children (no buffers), in {@link #namedParameters()} order. */
     public final List<Parameter> parameters() {
-        List<Parameter> out = new ArrayList<>();
-        for (Parameter p : namedParameters().values()) {
-            if (p.isTrainable()) {
-                out.add(p);
-            }
-        }
-        return out;
+        return new ArrayList<>(namedParameters().values());
     }
 
     public final Map<String, Layer> children() {
@@ -97,13 +133,13 @@ public abstract class Layer implements AutoCloseable {
 
     /** Moves every parameter and buffer to {@code device}; returns this. */
     public Layer to(Device device) {
-        for (Parameter p : namedParameters().values()) {
-            p.to(device);
+        for (StateTensor t : namedState().values()) {
+            t.to(device);
         }
         return this;
     }
 
-    /** Number of trainable scalars. */
+    /** Number of trained scalars: buffers do not count (PyTorch: {@code sum(p.numel() for p in parameters())}). */
     public final long parameterCount() {
         long n = 0;
         for (Parameter p : parameters()) {
@@ -112,12 +148,15 @@ public abstract class Layer implements AutoCloseable {
         return n;
     }
 
-    /** Releases this layer's work buffers, parameters and gradients, and its children's. */
+    /** Releases this layer's work tensors, parameters, gradients and buffers, and its children's. */
     @Override
     public void close() {
         buffers.close();
         for (Parameter p : params.values()) {
             p.close();
+        }
+        for (Buffer b : stateBuffers.values()) {
+            b.close();
         }
         for (Layer c : children.values()) {
             c.close();

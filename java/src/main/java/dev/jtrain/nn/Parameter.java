@@ -7,46 +7,40 @@ import dev.jtrain.tensor.Tensor;
 import java.util.Objects;
 
 /**
- * A named tensor owned by a layer: a trainable parameter with its gradient (accumulated by
- * backward, cleared by {@link #zeroGrad()}), or a buffer (running statistics) with no gradient.
- * The local name is PyTorch's ("weight", "bias", "running_mean"); containers add prefixes ("0.weight").
+ * A trainable tensor owned by a layer, with its gradient (same shape and device; accumulated by
+ * backward, cleared by {@link #zeroGrad()}). The local name is PyTorch's ("weight", "bias"); containers
+ * add prefixes ("0.weight"). State that is saved but not trained (running statistics) is a
+ * {@link Buffer}, not a parameter.
  */
-public final class Parameter implements AutoCloseable {
+public final class Parameter implements StateTensor {
     private final String name;
-    private final boolean trainable;
     private Tensor value;
     private Tensor grad;
     /** zeroGrad() was called and nothing has touched the gradient since: it is zero, but not yet filled. */
     private boolean gradZeroPending;
 
-    private Parameter(String name, Tensor value, boolean trainable) {
+    private Parameter(String name, Tensor value) {
         this.name = Objects.requireNonNull(name, "name");
         this.value = Objects.requireNonNull(value, "value");
-        this.trainable = trainable;
-        this.grad = trainable ? Backends.of(value).zeros(value.dtype(), value.shape()) : null;
+        this.grad = Backends.of(value).zeros(value.dtype(), value.shape());
     }
 
+    /** A parameter named {@code name} holding {@code value} (which it now owns), with a zero gradient. */
     public static Parameter trainable(String name, Tensor value) {
-        return new Parameter(name, value, true);
+        return new Parameter(name, value);
     }
 
-    public static Parameter buffer(String name, Tensor value) {
-        return new Parameter(name, value, false);
-    }
-
+    @Override
     public String name() {
         return name;
     }
 
-    public boolean isTrainable() {
-        return trainable;
-    }
-
+    @Override
     public Tensor value() {
         return value;
     }
 
-    /** The accumulated gradient (same shape and device as the value); null for buffers. */
+    /** The accumulated gradient (same shape and device as the value). */
     public Tensor grad() {
         if (gradZeroPending) {
             gradZeroPending = false;
@@ -66,7 +60,8 @@ public final class Parameter implements AutoCloseable {
         return zero;
     }
 
-    /** Replaces the value (same shape), e.g. when loading a checkpoint. */
+    /** Copies {@code newValue} into the value (same shape, any device), e.g. when loading a checkpoint. */
+    @Override
     public void set(Tensor newValue) {
         if (!newValue.shape().equals(value.shape())) {
             throw new IllegalArgumentException("parameter " + name + " has shape " + value.shape()
@@ -77,12 +72,11 @@ public final class Parameter implements AutoCloseable {
 
     /** Clears the gradient; the fill happens on the next {@link #grad()} unless an overwrite makes it unneeded. */
     public void zeroGrad() {
-        if (grad != null) {
-            gradZeroPending = true;
-        }
+        gradZeroPending = true;
     }
 
     /** Moves value (and a fresh zero gradient) to {@code device}. */
+    @Override
     public void to(Device device) {
         if (value.device().equals(device)) {
             return;
@@ -90,10 +84,8 @@ public final class Parameter implements AutoCloseable {
         Tensor old = value;
         value = value.to(device);
         old.close();
-        if (grad != null) {
-            grad.close();
-        }
-        grad = trainable ? Backends.of(value).zeros(value.dtype(), value.shape()) : null;
+        grad.close();
+        grad = Backends.of(value).zeros(value.dtype(), value.shape());
         gradZeroPending = false;
     }
 
@@ -101,8 +93,6 @@ public final class Parameter implements AutoCloseable {
     @Override
     public void close() {
         value.close();
-        if (grad != null) {
-            grad.close();
-        }
+        grad.close();
     }
 }

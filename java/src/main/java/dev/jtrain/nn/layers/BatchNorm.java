@@ -2,6 +2,7 @@ package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
+import dev.jtrain.nn.Buffer;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
@@ -26,8 +27,8 @@ public abstract class BatchNorm extends Layer {
     private final float momentum;
     private final Parameter weight;
     private final Parameter bias;
-    private final Parameter runningMean;
-    private final Parameter runningVar;
+    private final Buffer runningMean;
+    private final Buffer runningVar;
 
     private long numBatchesTracked; // PyTorch's num_batches_tracked: training forwards so far (kept on the host)
     private Tensor x;
@@ -58,8 +59,8 @@ public abstract class BatchNorm extends Layer {
         Backend be = dev.jtrain.backend.Backends.forDevice(device);
         this.weight = register(Parameter.trainable("weight", be.zeros(channels)));
         this.bias = register(Parameter.trainable("bias", be.zeros(channels)));
-        this.runningMean = register(Parameter.buffer("running_mean", be.zeros(channels)));
-        this.runningVar = register(Parameter.buffer("running_var", be.zeros(channels)));
+        this.runningMean = register(new Buffer("running_mean", be.zeros(channels)));
+        this.runningVar = register(new Buffer("running_var", be.zeros(channels)));
         be.fill(weight.value(), 1f);
         be.fill(runningVar.value(), 1f);
     }
@@ -92,11 +93,11 @@ public abstract class BatchNorm extends Layer {
         return bias;
     }
 
-    public Parameter runningMean() {
+    public Buffer runningMean() {
         return runningMean;
     }
 
-    public Parameter runningVar() {
+    public Buffer runningVar() {
         return runningVar;
     }
 

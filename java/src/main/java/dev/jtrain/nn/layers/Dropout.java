@@ -9,7 +9,7 @@ import dev.jtrain.tensor.Tensor;
 
 /**
  * Inverted dropout: in training, each element is kept with probability 1 - p and scaled by 1/(1 - p);
- * the mask is the Philox mask of DESIGN.md for (gen.seed(), gen.nextOffset()), one offset per training
+ * the mask is the Philox mask (docs/architecture.md, section 6 "Random numbers") for (gen.seed(), gen.nextOffset()), one offset per training
  * forward, so the same generator state gives the same mask on every device. Identity in eval mode.
  */
 public class Dropout extends Layer {

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <ul>
  *   <li>bit-exact where both sides compute the same float operations in the same order: elementwise (axpy:
  *       1 ulp, the cpu may fuse its multiply-add),
- *       Philox dropout and random fills (DESIGN.md), the optimizer rules (optim.h), max pooling;</li>
+ *       Philox dropout and random fills (docs/architecture.md, section 6), the optimizer rules (optim.h), max pooling;</li>
  *   <li>1e-6 relative for pointwise float math (activations, losses): both evaluate the same formulas, but
  *       the JIT and g++ may contract or order a multiply-add differently;</li>
  *   <li>1e-5 relative (+ a small absolute term) for sums over many elements (GEMM, reductions, BatchNorm,
