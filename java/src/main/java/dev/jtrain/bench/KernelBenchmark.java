@@ -34,7 +34,7 @@ public final class KernelBenchmark {
 
     /** The problem sizes of one run. */
     public record Sizes(String name, int gemm, int bnN, int bnC, int bnH, int bnW, long adam, long elementwise) {
-        /** The full sizes (for a GPU): a 4096^3 GEMM, BatchNorm over [128, 64, 56, 56], 64 Mi-element Adam and elementwise ops. */
+        /** The full sizes (for a GPU): 4096^3 GEMM, BatchNorm [128, 64, 56, 56], 64 Mi-element Adam and maps. */
         public static final Sizes FULL = new Sizes("full", 4096, 128, 64, 56, 56, 64L << 20, 64L << 20);
         /** Sizes that run in well under a second on emu (tests, smoke runs). */
         public static final Sizes SMALL = new Sizes("small", 128, 2, 8, 10, 10, 64L << 10, 256L << 10);

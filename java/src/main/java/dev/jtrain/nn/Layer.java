@@ -67,6 +67,7 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
+    /** Registers {@code layer} as a child named {@code name}, the prefix of its tensors' names; returns it. */
     protected final <L extends Layer> L child(String name, L layer) {
         if (children.putIfAbsent(name, layer) != null) {
             throw new IllegalStateException("duplicate child layer name " + name);
@@ -121,10 +122,12 @@ public abstract class Layer implements AutoCloseable {
         return new ArrayList<>(namedParameters().values());
     }
 
+    /** The direct children, by name, in registration order. */
     public final Map<String, Layer> children() {
         return Collections.unmodifiableMap(children);
     }
 
+    /** Clears the gradient of every parameter (lazily: see {@link Parameter#zeroGrad()}). */
     public final void zeroGrad() {
         for (Parameter p : parameters()) {
             p.zeroGrad();

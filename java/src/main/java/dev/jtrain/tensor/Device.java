@@ -23,6 +23,7 @@ public record Device(Kind kind, int index) {
         }
     }
 
+    /** CUDA device {@code index} (only 0 can be used today: the native library selects no other). */
     public static Device cuda(int index) {
         return new Device(Kind.CUDA, index);
     }

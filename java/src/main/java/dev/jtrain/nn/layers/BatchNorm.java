@@ -11,12 +11,21 @@ import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
- * Batch normalisation over [N, C, inner] with PyTorch's conventions (FORMAT.md items 8-13):
- * biased batch variance to normalise, unbiased to update the running variance, momentum as the
- * weight of the new value, eps inside the square root, running_mean = 0 and running_var = 1 at start.
- * Parameters "weight" (gamma = 1) and "bias" (beta = 0); buffers "running_mean" and "running_var".
- * Backward works after a training forward (through the batch statistics) and after an eval forward
- * (through the running statistics).
+ * Batch normalisation over [N, C, inner] with PyTorch's conventions (tests/conformance/FORMAT.md items
+ * 8-13). Per channel c, over the m = N·inner values x of that channel:
+ * <pre>
+ *   training:  μ = mean(x),  σ² = mean((x − μ)²)                    (biased: divides by m)
+ *              y = (x − μ) / √(σ² + ε) · γ + β
+ *              running_mean ← (1 − momentum)·running_mean + momentum·μ
+ *              running_var  ← (1 − momentum)·running_var  + momentum·σ²·m/(m − 1)   (unbiased)
+ *              num_batches_tracked ← num_batches_tracked + 1
+ *   eval:      y = (x − running_mean) / √(running_var + ε) · γ + β
+ * </pre>
+ * momentum is the weight of the new value (PyTorch's 0.1 by default), ε 1e-5; running_mean starts at 0,
+ * running_var at 1. Parameters "weight" (γ = 1) and "bias" (β = 0); {@link dev.jtrain.nn.Buffer}s
+ * "running_mean" and "running_var" (saved, not trained); num_batches_tracked is a host counter saved
+ * under that name. Backward works after a training forward (through the batch statistics) and after an
+ * eval forward (through the running statistics).
  */
 public abstract class BatchNorm extends Layer {
     public static final float DEFAULT_EPS = 1e-5f;
