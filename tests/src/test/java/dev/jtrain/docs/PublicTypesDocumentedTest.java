@@ -65,9 +65,9 @@ class PublicTypesDocumentedTest {
         if (j < 0 || !lines.get(j).strip().endsWith("*/")) {
             return false;
         }
-        while (j >= 0 && !lines.get(j).contains("/*")) {
+        while (j >= 0 && !lines.get(j).strip().startsWith("/*")) { // the comment's first line ("/*" may occur inside)
             j--;
         }
-        return j >= 0 && lines.get(j).contains("/**");
+        return j >= 0 && lines.get(j).strip().startsWith("/**");
     }
 }
