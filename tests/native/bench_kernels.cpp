@@ -154,7 +154,7 @@ std::vector<T> Buf_get(const T* p, size_t count) {
 
 // Uniform fill in [lo, hi) from Philox (the dropout family's generator): no host data for big tensors.
 bool fill(float* p, int64_t n, float lo, float hi, uint64_t seed) {
-    return jt_dropout_random_uniform(p, n, lo, hi, seed, 0, g_stream) == cudaSuccess;
+    return jt_random_uniform(p, n, lo, hi, seed, 0, g_stream) == cudaSuccess;
 }
 
 struct Timing {

@@ -191,7 +191,7 @@ public final class KernelBenchmark {
         }
 
         void fill(long p, long n, float lo, float hi, long seed) {
-            api.dropoutRandomUniform(p, n, lo, hi, seed, 0, 0);
+            api.randomUniform(p, n, lo, hi, seed, 0, 0);
         }
 
         float[] get(long p, int n) {

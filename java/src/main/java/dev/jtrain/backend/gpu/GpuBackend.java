@@ -299,12 +299,12 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void randomUniform(Tensor t, float low, float high, long seed, long offset) {
-        api.dropoutRandomUniform(ptr(t), t.numel(), low, high, seed, offset, stream);
+        api.randomUniform(ptr(t), t.numel(), low, high, seed, offset, stream);
     }
 
     @Override
     public void randomNormal(Tensor t, float mean, float std, long seed, long offset) {
-        api.dropoutRandomNormal(ptr(t), t.numel(), mean, std, seed, offset, stream);
+        api.randomNormal(ptr(t), t.numel(), mean, std, seed, offset, stream);
     }
 
     // ---------------------------------------------------------------- GEMM and bias

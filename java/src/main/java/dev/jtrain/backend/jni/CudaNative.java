@@ -207,9 +207,9 @@ public final class CudaNative {
 
     static native void dropoutForward(long x, long y, long mask, long n, float p, long seed, long offset, long stream);
 
-    static native void dropoutRandomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream);
+    static native void randomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream);
 
-    static native void dropoutRandomNormal(long t, long n, float mean, float std, long seed, long offset, long stream);
+    static native void randomNormal(long t, long n, float mean, float std, long seed, long offset, long stream);
 
     static native void optimSgd(long param, long grad, long momentumBuf, long n, float lr, float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep, long stream);
 
@@ -730,13 +730,13 @@ public final class CudaNative {
         }
 
         @Override
-        public void dropoutRandomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream) {
-            CudaNative.dropoutRandomUniform(t, n, lo, hi, seed, offset, stream);
+        public void randomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream) {
+            CudaNative.randomUniform(t, n, lo, hi, seed, offset, stream);
         }
 
         @Override
-        public void dropoutRandomNormal(long t, long n, float mean, float std, long seed, long offset, long stream) {
-            CudaNative.dropoutRandomNormal(t, n, mean, std, seed, offset, stream);
+        public void randomNormal(long t, long n, float mean, float std, long seed, long offset, long stream) {
+            CudaNative.randomNormal(t, n, mean, std, seed, offset, stream);
         }
 
         @Override

@@ -16,8 +16,9 @@ package dev.jtrain.backend.jni;
  *
  * <p>The kernel methods are named {@code <family><Op>} after the launchers {@code jt_<family>_<op>} in
  * {@code kernels/<family>.h}, whose comments give the exact semantics; the op part says what is computed
- * ({@code elementwiseAddChannelBias} adds, {@code reduceBiasGrad} sums). One family has no file of its
- * own: {@code loss} (BCE with logits, squared error) is declared in {@code kernels/softmax_xent.h}.
+ * ({@code elementwiseAddChannelBias} adds, {@code reduceBiasGrad} sums). Two families have no file of their
+ * own: {@code loss} (BCE with logits, squared error) is declared in {@code kernels/softmax_xent.h}, and
+ * {@code random} (Philox fills) in {@code kernels/dropout.h}.
  *
  * <p>Kernels that check tensor values (labels, maxout pieces, pooling indices) take {@code long err}: the
  * device error record ({@code kernels/device_error.h}, 32 bytes, 8-byte aligned, zeroed = no error) where a
@@ -419,9 +420,9 @@ public interface NativeApi {
 
     void dropoutForward(long x, long y, long mask, long n, float p, long seed, long offset, long stream);
 
-    void dropoutRandomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream);
+    void randomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream);
 
-    void dropoutRandomNormal(long t, long n, float mean, float std, long seed, long offset, long stream);
+    void randomNormal(long t, long n, float mean, float std, long seed, long offset, long stream);
 
     // ------------------------------------------------------------------ optim (arrays: device pointers, one per tensor)
 

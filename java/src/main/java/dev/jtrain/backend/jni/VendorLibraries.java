@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the native library found of cuBLAS and cuDNN (loaded at run time with dlopen; no vendor header or link-time dependency: docs/architecture.md, section 2): for
- * each, whether it was found, where, which version, or every place tried and why each failed. The emu
- * library answers "not applicable on emu".
+ * What the native library found of cuBLAS and cuDNN (loaded at run time with dlopen, with no vendor header or
+ * link-time dependency: docs/architecture.md, section 2): for each, whether it was found, where, which version, or
+ * every place tried and why each failed. The emu library answers "not applicable on emu".
  */
 public final class VendorLibraries {
 

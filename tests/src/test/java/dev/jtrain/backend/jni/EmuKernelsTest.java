@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <ul>
  *   <li>bit-exact where both sides compute the same float operations in the same order: elementwise (axpy:
  *       1 ulp, the cpu may fuse its multiply-add),
- *       Philox dropout and random fills (docs/architecture.md, section 6), the optimizer rules (optim.h), max pooling;</li>
+ *       Philox dropout and random fills (docs/architecture.md, section 6), the optimizer rules (optim.h),
+ *       max pooling;</li>
  *   <li>1e-6 relative for pointwise float math (activations, losses): both evaluate the same formulas, but
  *       the JIT and g++ may contract or order a multiply-add differently;</li>
  *   <li>1e-5 relative (+ a small absolute term) for sums over many elements (GEMM, reductions, BatchNorm,
@@ -430,12 +431,12 @@ class EmuKernelsTest {
             Tensor u = t(new float[m], m);
             CPU.randomUniform(u, -0.5f, 2f, 7, 2);
             long du = dev.zeros(m);
-            api.dropoutRandomUniform(du, m, -0.5f, 2f, 7, 2, 0);
+            api.randomUniform(du, m, -0.5f, 2f, 7, 2, 0);
             assertBits("uniform n=" + m, u.floats(), dev.get(du, m));
             Tensor nn = t(new float[m], m);
             CPU.randomNormal(nn, 1f, 0.25f, 9, 4);
             long dn = dev.zeros(m);
-            api.dropoutRandomNormal(dn, m, 1f, 0.25f, 9, 4, 0);
+            api.randomNormal(dn, m, 1f, 0.25f, 9, 4, 0);
             assertClose("normal n=" + m, nn.floats(), dev.get(dn, m), 1e-6, 1e-7);
         }
     }
