@@ -16,9 +16,9 @@ import dev.jtrain.tensor.Tensor;
  * where E_g and Var_g (biased) run over the channels of group g of sample n and all their positions: the C
  * channels form {@code groups} groups of C / groups consecutive channels, each (sample, group) normalised with
  * its own mean and biased variance, eps inside the square root; then (affine) a per-channel scale and shift,
- * "weight" (1) and "bias" (0) of shape [C]. groups = 1 is LayerNorm over (C, *) with a per-channel affine part; groups = C is instance norm. No running
- * statistics: training and eval are the same computation. Built from Backend ops ({@link RowStandardizer},
- * {@link ChannelAffine}), so it runs on every device.
+ * "weight" (1) and "bias" (0) of shape [C]. groups = 1 is LayerNorm over (C, *) with a per-channel affine part;
+ * groups = C is instance norm. No running statistics: training and eval are the same computation. Built from
+ * Backend ops ({@link RowStandardizer}, {@link ChannelAffine}), so it runs on every device.
  */
 public final class GroupNorm extends Layer {
     public static final float DEFAULT_EPS = 1e-5f;
