@@ -5,11 +5,11 @@ import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.DeviceUnavailableException;
 import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.backend.cpu.gemm.Sgemm;
-import dev.jtrain.backend.cuda.CudaNative;
-import dev.jtrain.backend.cuda.EmuNative;
-import dev.jtrain.backend.cuda.NativeApi;
-import dev.jtrain.backend.cuda.NativeLibrary;
-import dev.jtrain.backend.cuda.VendorLibraries;
+import dev.jtrain.backend.jni.CudaNative;
+import dev.jtrain.backend.jni.EmuNative;
+import dev.jtrain.backend.jni.NativeApi;
+import dev.jtrain.backend.jni.NativeLibrary;
+import dev.jtrain.backend.jni.VendorLibraries;
 import dev.jtrain.tensor.Device;
 import picocli.CommandLine.Command;
 

@@ -1,4 +1,4 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import java.io.IOException;
 import java.io.InputStream;
