@@ -48,6 +48,7 @@ final class CpuRowConv {
         int plane = hp * wp;
         int xs = cin * h * wd;
         int ys = cout * oh * ow;
+        int[] kofs = CpuDirectConv.windowOffsets(cin, kh, kw, hp, wp);   // window step (c, u, v) -> offset
         CpuLoops.forTasks(n, (long) n * cout * k * oh * ow, t -> {
             float[] xp = CpuWorkspace.floats(CpuWorkspace.COL, cin * plane + wp);
             java.util.Arrays.fill(xp, 0, cin * plane + wp, 0f);
@@ -61,7 +62,7 @@ final class CpuRowConv {
             for (; o + 4 <= cout; o += 4) {
                 for (int i = 0; i < oh; i++) {
                     for (int j = 0; j < owr; j += 2 * L) {
-                        tile4x2(xp, plane, wp, w, k, kh, kw, cin, o, i, j, out);
+                        tile4x2(xp, i * wp + j, w, k, kofs, o, out);
                         store(out, 4, b, o, y, t * ys, oh, ow, i, j);
                     }
                 }
@@ -69,7 +70,7 @@ final class CpuRowConv {
             for (; o < cout; o++) {
                 for (int i = 0; i < oh; i++) {
                     for (int j = 0; j < owr; j += 2 * L) {
-                        tile1x2(xp, plane, wp, w, k, kh, kw, cin, o, i, j, out);
+                        tile1x2(xp, i * wp + j, w, k, kofs, o, out);
                         store(out, 1, b, o, y, t * ys, oh, ow, i, j);
                     }
                 }
@@ -77,33 +78,27 @@ final class CpuRowConv {
         });
     }
 
-    /** Channels [o, o + 4), output row i, columns [j, j + 2L): out[r * 2L + col]. */
-    private static void tile4x2(float[] xp, int plane, int wp, float[] w, int k, int kh, int kw, int cin, int o,
-                                int i, int j, float[] out) {
+    /** Channels [o, o + 4), output row i, columns [j, j + 2L): out[r * 2L + col]. One flat loop over the window. */
+    private static void tile4x2(float[] xp, int base, float[] w, int k, int[] kofs, int o, float[] out) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
         FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         int w0 = o * k;
-        for (int c = 0; c < cin; c++) {
-            for (int u = 0; u < kh; u++) {
-                int row = c * plane + (i + u) * wp + j;
-                int q = (c * kh + u) * kw;
-                for (int v = 0; v < kw; v++) {
-                    FloatVector x0 = FloatVector.fromArray(S, xp, row + v);
-                    FloatVector x1 = FloatVector.fromArray(S, xp, row + v + L);
-                    FloatVector g = FloatVector.broadcast(S, w[w0 + q + v]);
-                    a00 = x0.fma(g, a00);
-                    a01 = x1.fma(g, a01);
-                    g = FloatVector.broadcast(S, w[w0 + k + q + v]);
-                    a10 = x0.fma(g, a10);
-                    a11 = x1.fma(g, a11);
-                    g = FloatVector.broadcast(S, w[w0 + 2 * k + q + v]);
-                    a20 = x0.fma(g, a20);
-                    a21 = x1.fma(g, a21);
-                    g = FloatVector.broadcast(S, w[w0 + 3 * k + q + v]);
-                    a30 = x0.fma(g, a30);
-                    a31 = x1.fma(g, a31);
-                }
-            }
+        for (int q = 0; q < k; q++) {
+            int at = base + kofs[q];
+            FloatVector x0 = FloatVector.fromArray(S, xp, at);
+            FloatVector x1 = FloatVector.fromArray(S, xp, at + L);
+            FloatVector g = FloatVector.broadcast(S, w[w0 + q]);
+            a00 = x0.fma(g, a00);
+            a01 = x1.fma(g, a01);
+            g = FloatVector.broadcast(S, w[w0 + k + q]);
+            a10 = x0.fma(g, a10);
+            a11 = x1.fma(g, a11);
+            g = FloatVector.broadcast(S, w[w0 + 2 * k + q]);
+            a20 = x0.fma(g, a20);
+            a21 = x1.fma(g, a21);
+            g = FloatVector.broadcast(S, w[w0 + 3 * k + q]);
+            a30 = x0.fma(g, a30);
+            a31 = x1.fma(g, a31);
         }
         a00.intoArray(out, 0);
         a01.intoArray(out, L);
@@ -116,19 +111,14 @@ final class CpuRowConv {
     }
 
     /** Channel o, output row i, columns [j, j + 2L): out[col]. */
-    private static void tile1x2(float[] xp, int plane, int wp, float[] w, int k, int kh, int kw, int cin, int o,
-                                int i, int j, float[] out) {
+    private static void tile1x2(float[] xp, int base, float[] w, int k, int[] kofs, int o, float[] out) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0;
-        for (int c = 0; c < cin; c++) {
-            for (int u = 0; u < kh; u++) {
-                int row = c * plane + (i + u) * wp + j;
-                int q = o * k + (c * kh + u) * kw;
-                for (int v = 0; v < kw; v++) {
-                    FloatVector g = FloatVector.broadcast(S, w[q + v]);
-                    a0 = FloatVector.fromArray(S, xp, row + v).fma(g, a0);
-                    a1 = FloatVector.fromArray(S, xp, row + v + L).fma(g, a1);
-                }
-            }
+        int w0 = o * k;
+        for (int q = 0; q < k; q++) {
+            int at = base + kofs[q];
+            FloatVector g = FloatVector.broadcast(S, w[w0 + q]);
+            a0 = FloatVector.fromArray(S, xp, at).fma(g, a0);
+            a1 = FloatVector.fromArray(S, xp, at + L).fma(g, a1);
         }
         a0.intoArray(out, 0);
         a1.intoArray(out, L);
