@@ -175,12 +175,13 @@ final class CpuConv {
         boolean serial = groups >= CpuThreads.threads(); // see byChunk
         // the direct weight gradient leaves each partial transposed, [K][Cout]
         boolean direct = DIRECT && CpuSimd.VECTOR && CpuDirectConv.applies(cin, cout, k, p);
+        boolean rows = DIRECT && CpuSimd.VECTOR && !direct && CpuRowConv.applies(cin, ow, s);
         byChunk(groups, 2L * n * cout * k * p, g -> {
             // group g: chunks [g chunks / groups, (g + 1) chunks / groups), sizes differing by at most one
             int c0 = (int) ((long) g * chunks / groups);
             int c1 = (int) ((long) (g + 1) * chunks / groups);
             for (int c = c0; c < c1; c++) {
-                backwardChunk(serial, direct, x, w, dy, dx, dw == null ? null : partial, g * wsize, c == c0,
+                backwardChunk(serial, direct, rows, x, w, dy, dx, dw == null ? null : partial, g * wsize, c == c0,
                         c * chunk, Math.min(chunk, n - c * chunk), cin, h, wd, cout, oh, ow, s);
             }
         });
@@ -202,7 +203,7 @@ final class CpuConv {
      * The samples [first, first + sc) of a backward: their dW into partial at pOff (overwritten when
      * {@code firstInGroup}, else added), their dx (overwritten).
      */
-    private static void backwardChunk(boolean serial, boolean direct, float[] x, float[] w, float[] dy, float[] dx,
+    private static void backwardChunk(boolean serial, boolean direct, boolean rows, float[] x, float[] w, float[] dy, float[] dx,
                                       float[] partial, int pOff, boolean firstInGroup, int first, int sc,
                                       int cin, int h, int wd, int cout, int oh, int ow, ConvSpec s) {
         int k = cin * s.kernelH() * s.kernelW();
@@ -213,6 +214,8 @@ final class CpuConv {
         if (partial != null && direct) {
             // before dyc is gathered below: the direct path uses the CONV_OUT slot itself
             CpuDirectConv.weightGradient(x, dy, first, sc, cin, h, wd, cout, oh, ow, s, partial, pOff, firstInGroup);
+        } else if (partial != null && rows) {
+            CpuRowConv.weightGradient(x, dy, first, sc, cin, h, wd, cout, oh, ow, s, partial, pOff, firstInGroup);
         }
         // dy of the chunk in column order: for one sample that is dy itself
         float[] dyc = dy;
@@ -227,7 +230,7 @@ final class CpuConv {
                 }
             }
         }
-        if (partial != null && !direct) {
+        if (partial != null && !direct && !rows) {
             float[] col = CpuWorkspace.floats(CpuWorkspace.COL, k * ld);
             for (int t = 0; t < sc; t++) {
                 im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld);

@@ -2,6 +2,7 @@ package dev.jtrain.backend.cpu;
 
 import dev.jtrain.backend.ConvSpec;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -122,6 +123,122 @@ final class CpuRowConv {
         }
         a0.intoArray(out, 0);
         a1.intoArray(out, L);
+    }
+
+    /**
+     * The weight gradient of samples [first, first + count) added into {@code dw} at {@code off} ([Cout][K],
+     * K = (c, u, v); overwritten first when {@code overwrite}), by rows: for four output channels and two window
+     * steps, the sample's dy rows (copied into rows of whole vectors, zeros past the output row) times the
+     * shifted input rows, lane-wise partial sums over the sample's positions, added to dw at the end of each
+     * sample. Sums run over samples in order, so the bits depend on the chunking (fixed by the shape) and not
+     * on the thread count. For layers {@link #applies} takes (their im2col wrote 25 copies of each image).
+     */
+    static void weightGradient(float[] x, float[] dy, int first, int count, int cin, int h, int wd, int cout, int oh,
+                               int ow, ConvSpec s, float[] dw, int off, boolean overwrite) {
+        int kh = s.kernelH();
+        int kw = s.kernelW();
+        int k = cin * kh * kw;
+        int ph = s.padH();
+        int pw = s.padW();
+        int owr = (ow + L - 1) / L * L;                   // dy rows in whole vectors
+        int hp = h + 2 * ph;
+        int wp = Math.max(wd + 2 * pw, owr + kw - 1);
+        int plane = hp * wp;
+        int xs = cin * h * wd;
+        int ys = cout * oh * ow;
+        int[] kofs = CpuDirectConv.windowOffsets(cin, kh, kw, hp, wp);
+        // vector segment g of the dy rows (dyr[g L ...]) meets the input at segment[g] + the window step's offset
+        int[] segment = new int[oh * owr / L];
+        for (int i = 0, g = 0; i < oh; i++) {
+            for (int j = 0; j < owr; j += L) {
+                segment[g++] = i * wp + j;
+            }
+        }
+        if (overwrite) {
+            java.util.Arrays.fill(dw, off, off + cout * k, 0f);
+        }
+        float[] xp = CpuWorkspace.floats(CpuWorkspace.COL, cin * plane + wp);
+        float[] dyr = CpuWorkspace.floats(CpuWorkspace.DCOL, cout * oh * owr);
+        float[] sums = CpuWorkspace.floats(CpuWorkspace.CONV_OUT, 8);
+        for (int t = first; t < first + count; t++) {
+            java.util.Arrays.fill(xp, 0, cin * plane + wp, 0f);
+            for (int c = 0; c < cin; c++) {
+                for (int i = 0; i < h; i++) {
+                    System.arraycopy(x, t * xs + (c * h + i) * wd, xp, c * plane + (i + ph) * wp + pw, wd);
+                }
+            }
+            java.util.Arrays.fill(dyr, 0, cout * oh * owr, 0f);
+            for (int r = 0; r < cout * oh; r++) {
+                System.arraycopy(dy, t * ys + r * ow, dyr, r * owr, ow);
+            }
+            int o = 0;
+            for (; o + 4 <= cout; o += 4) {
+                int q = 0;
+                for (; q + 2 <= k; q += 2) {
+                    grad4x2(xp, segment, dyr, oh * owr, o, kofs[q], kofs[q + 1], sums);
+                    for (int r = 0; r < 4; r++) {
+                        dw[off + (o + r) * k + q] += sums[2 * r];
+                        dw[off + (o + r) * k + q + 1] += sums[2 * r + 1];
+                    }
+                }
+                for (; q < k; q++) {
+                    for (int r = 0; r < 4; r++) {
+                        dw[off + (o + r) * k + q] += grad1(xp, segment, dyr, oh * owr, o + r, kofs[q]);
+                    }
+                }
+            }
+            for (; o < cout; o++) {
+                for (int q = 0; q < k; q++) {
+                    dw[off + o * k + q] += grad1(xp, segment, dyr, oh * owr, o, kofs[q]);
+                }
+            }
+        }
+    }
+
+    /**
+     * Sums over one sample of dy (channels o..o+3, each {@code rows} floats) times the input at window steps with
+     * offsets k0, k1: one flat loop over the vector segments (nested row/column loops kept the vectors boxed).
+     */
+    private static void grad4x2(float[] xp, int[] segment, float[] dyr, int rows, int o, int k0, int k1,
+                                float[] sums) {
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
+        FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        int d = o * rows;
+        for (int g = 0; g < segment.length; g++, d += L) {
+            int at = segment[g];
+            FloatVector x0 = FloatVector.fromArray(S, xp, at + k0);
+            FloatVector x1 = FloatVector.fromArray(S, xp, at + k1);
+            FloatVector y = FloatVector.fromArray(S, dyr, d);
+            a00 = x0.fma(y, a00);
+            a01 = x1.fma(y, a01);
+            y = FloatVector.fromArray(S, dyr, d + rows);
+            a10 = x0.fma(y, a10);
+            a11 = x1.fma(y, a11);
+            y = FloatVector.fromArray(S, dyr, d + 2 * rows);
+            a20 = x0.fma(y, a20);
+            a21 = x1.fma(y, a21);
+            y = FloatVector.fromArray(S, dyr, d + 3 * rows);
+            a30 = x0.fma(y, a30);
+            a31 = x1.fma(y, a31);
+        }
+        sums[0] = a00.reduceLanes(VectorOperators.ADD);
+        sums[1] = a01.reduceLanes(VectorOperators.ADD);
+        sums[2] = a10.reduceLanes(VectorOperators.ADD);
+        sums[3] = a11.reduceLanes(VectorOperators.ADD);
+        sums[4] = a20.reduceLanes(VectorOperators.ADD);
+        sums[5] = a21.reduceLanes(VectorOperators.ADD);
+        sums[6] = a30.reduceLanes(VectorOperators.ADD);
+        sums[7] = a31.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The sum over one sample of dy (channel o) times the input at the window step with offset k0. */
+    private static float grad1(float[] xp, int[] segment, float[] dyr, int rows, int o, int k0) {
+        FloatVector a = FloatVector.zero(S);
+        int d = o * rows;
+        for (int g = 0; g < segment.length; g++, d += L) {
+            a = FloatVector.fromArray(S, xp, segment[g] + k0).fma(FloatVector.fromArray(S, dyr, d), a);
+        }
+        return a.reduceLanes(VectorOperators.ADD);
     }
 
     /** The first ow - j columns of each of the {@code rows} channel rows in out, plus the bias, into y's row i. */

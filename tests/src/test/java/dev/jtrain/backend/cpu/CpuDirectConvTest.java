@@ -101,6 +101,18 @@ class CpuDirectConvTest {
         float[] viaGemm = rand(r, y.length, -9, 9);
         CpuConv.forwardIm2col(x, w, b, viaGemm, n, cin, h, wd, cout, oh, ow, s, CpuConv.COL_FLOATS);
         bitsEqual(name + " y vs im2col + GEMM", viaGemm, y);
+        // the weight gradient by rows (accumulated onto a nonzero dW), dx through im2col, chunks of 1 and n
+        for (int chunk : new int[] {1, n}) {
+            float[] dw = rand(new SplittableRandom(8), w.length, -1, 1);
+            double[] expected = new double[w.length];
+            for (int i = 0; i < w.length; i++) {
+                expected[i] = dw[i] + ref[2][i];
+            }
+            float[] dx = new float[x.length];
+            CpuConv.backward(x, w, dy, dx, dw, null, n, cin, h, wd, cout, oh, ow, s, chunk * k * oh * ow);
+            close(name + " dw (accumulated), chunk " + chunk, expected, dw, RTOL, ATOL);
+            close(name + " dx, chunk " + chunk, ref[1], dx, RTOL, ATOL);
+        }
     }
 
     @Test
@@ -146,5 +158,21 @@ class CpuDirectConvTest {
                     CpuConv.COL_FLOATS));
         }
         bitsEqual("direct conv dw, 1 vs 2 threads", dw[0], dw[1]);
+        // the row path (LeNet's conv1): forward and weight gradient
+        ConvSpec c1 = ConvSpec.square(5, 1, 2);
+        float[] x1 = rand(r, n * 784, -1, 1);
+        float[] w1 = rand(r, 6 * 25, -1, 1);
+        float[] dy1 = rand(r, n * 6 * 784, -1, 1);
+        float[][] y1 = new float[2][n * 6 * 784];
+        float[][] dw1 = new float[2][6 * 25];
+        for (int t = 0; t < 2; t++) {
+            int slot = t;
+            withThreads(t + 1, () -> {
+                CpuConv.forward(x1, w1, null, y1[slot], n, 1, 28, 28, 6, 28, 28, c1, CpuConv.COL_FLOATS);
+                CpuConv.backward(x1, w1, dy1, null, dw1[slot], null, n, 1, 28, 28, 6, 28, 28, c1, CpuConv.COL_FLOATS);
+            });
+        }
+        bitsEqual("row conv y, 1 vs 2 threads", y1[0], y1[1]);
+        bitsEqual("row conv dw, 1 vs 2 threads", dw1[0], dw1[1]);
     }
 }
