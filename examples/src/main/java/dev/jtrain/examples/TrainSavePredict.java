@@ -2,6 +2,7 @@ package dev.jtrain.examples;
 
 import dev.jtrain.data.Dataset;
 import dev.jtrain.data.Mnist;
+import dev.jtrain.infer.Predictor;
 import dev.jtrain.io.Checkpoint;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Sequential;
@@ -58,21 +59,22 @@ public final class TrainSavePredict {
             }
         }
 
-        // Load it; predict single-threaded, then from 4 threads at once (each with its own loaded model: a
-        // layer reuses its output buffer on its next forward, so one model serves one thread at a time).
+        // Load it and predict single-threaded, then from 4 threads at once through one Predictor: each
+        // concurrent call borrows a replica of the model that reads the loaded weights (no copy), since a layer
+        // reuses its output buffer on its next forward and so serves one caller at a time.
         Checkpoint saved = Checkpoint.load(checkpoint);
         float[] reference;
-        try (Layer model = load(saved)) {
-            reference = predict(model, test);
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         List<Future<float[]>> results = new ArrayList<>();
-        for (int t = 0; t < THREADS; t++) {
-            results.add(pool.submit(() -> {
-                try (Layer model = load(saved)) {
-                    return predict(model, test);
-                }
-            }));
+        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        try (Layer model = load(saved);
+             Predictor predictor = Predictor.builder(model, () -> mlp(new Generator(1))).maxReplicas(THREADS).build()) {
+            reference = predict(predictor, test);
+            for (int t = 0; t < THREADS; t++) {
+                results.add(pool.submit(() -> predict(predictor, test)));
+            }
+            for (Future<float[]> f : results) {
+                f.get(); // all done before the predictor closes
+            }
         }
         boolean same = true;
         for (int t = 0; t < THREADS; t++) {
@@ -107,13 +109,16 @@ public final class TrainSavePredict {
     }
 
     /** The logits of every sample of {@code data}, in batches of {@value #BATCH} (eval mode: no dropout, no grads). */
-    static float[] predict(Layer model, Dataset data) {
+    static float[] predict(Predictor predictor, Dataset data) {
         int d = data.sampleSize();
         float[] logits = new float[data.size() * data.numClasses()];
         for (int from = 0; from < data.size(); from += BATCH) {
             int n = Math.min(BATCH, data.size() - from);
             Tensor x = Tensor.of(Arrays.copyOfRange(data.features(), from * d, (from + n) * d), n, d);
-            float[] out = model.forward(x, false).toFloatArray();
+            float[] out;
+            try (Tensor logitsOfBatch = predictor.predict(x)) { // a host tensor the caller owns
+                out = logitsOfBatch.toFloatArray();
+            }
             System.arraycopy(out, 0, logits, from * data.numClasses(), out.length);
         }
         return logits;
