@@ -161,7 +161,22 @@ class CpuThreadPoolTest {
         three.parallelFor(1, i -> { });
         assertEquals(0, three.liveWorkers(), "a single task runs on the caller");
         Set<String> ran = ConcurrentHashMap.newKeySet();
-        three.parallelFor(64, i -> ran.add(Thread.currentThread().getName()));
+        // workers wait (up to 5 s) until the caller has run a task, so that on a loaded machine they cannot
+        // take all 64 before the caller gets one: the caller takes part or the wait times out
+        Thread caller = Thread.currentThread();
+        java.util.concurrent.CountDownLatch callerRan = new java.util.concurrent.CountDownLatch(1);
+        three.parallelFor(64, i -> {
+            if (Thread.currentThread() == caller) {
+                callerRan.countDown();
+            } else {
+                try {
+                    callerRan.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            ran.add(Thread.currentThread().getName());
+        });
         assertEquals(2, three.liveWorkers());
         assertTrue(ran.contains(Thread.currentThread().getName()), "the caller takes part: " + ran);
         three.close();
