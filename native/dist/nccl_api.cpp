@@ -101,17 +101,17 @@ std::string nccl_open(const std::string& explicit_path) {
     if (g_api.lib != nullptr) return "";
     std::string tried;
     std::string only = explicit_path;
-    const char* source = "the explicit path";
+    const char* source = "only the given path was tried";
     if (only.empty()) {
         if (const char* env = getenv("JTRAIN_NCCL"); env != nullptr && *env != '\0') {
             only = env;
-            source = "JTRAIN_NCCL";
+            source = "JTRAIN_NCCL is set, so only it was tried";
         }
     }
     if (!only.empty()) {
         std::string file = is_dir(only) ? only + "/" + kSoname : only;
         if (try_open(file, &g_api, &tried)) return "";
-        return std::string(source) + " is set, so only it was tried: " + tried;
+        return std::string(source) + ": " + tried;
     }
     if (try_open(kSoname, &g_api, &tried)) return "";
     std::vector<std::string> wheels = wheel_candidates();
