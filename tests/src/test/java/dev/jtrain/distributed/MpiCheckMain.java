@@ -109,7 +109,7 @@ public final class MpiCheckMain {
                         + ", expected " + expected);
             }
         }
-        sameOnAllRanks(c, Arrays.hashCode(a), "float all-reduce of " + len);
+        sameOnAllRanks(c, Arrays.hashCode(Arrays.copyOfRange(a, offset, offset + len)), "float all-reduce of " + len);
         checks++;
     }
 
@@ -126,7 +126,7 @@ public final class MpiCheckMain {
                 check(false, "double all-reduce of " + len + ": [" + i + "] = " + a[i] + ", expected " + expected);
             }
         }
-        sameOnAllRanks(c, Arrays.hashCode(a), "double all-reduce of " + len);
+        sameOnAllRanks(c, Arrays.hashCode(Arrays.copyOfRange(a, offset, offset + len)), "double all-reduce of " + len);
         checks++;
     }
 

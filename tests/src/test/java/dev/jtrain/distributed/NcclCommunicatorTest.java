@@ -31,7 +31,7 @@ class NcclCommunicatorTest {
                     () -> NcclCommunicator.create(Communicators.single(), Device.cuda(0)));
             String m = e.getMessage();
             assertTrue(m.startsWith("NCCL not found: libnccl.so.2 could not be loaded"), m);
-            assertTrue(m.contains("/nonexistent/libnccl.so.2: No such file"), m);
+            assertTrue(m.contains("/nonexistent/libnccl.so.2: cannot open shared object file"), m);
             assertTrue(m.contains("only the given path was tried"), m);
             assertTrue(m.contains("libnccl2") && m.contains("nvidia-nccl-cu12"), m);
         } finally {
