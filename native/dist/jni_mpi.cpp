@@ -45,14 +45,15 @@ bool ok(JNIEnv* env, const char* call, int rc) {
     return false;
 }
 
-// In-place sum of `count` elements at `p`, in chunks of at most g_chunk_elements.
-int allreduce_in_place(void* p, long long count, MPI_Datatype type, size_t elem_bytes) {
+// In-place sum of `count` elements at `p`, in chunks of at most `chunk` elements.
+int allreduce_in_place(void* p, long long count, MPI_Datatype type, size_t elem_bytes,
+                       long long chunk = g_chunk_elements) {
     char* base = static_cast<char*>(p);
     if (count == 0) {  // still a collective: every rank takes part, as with any other length
         return mpi().Allreduce(MPI_IN_PLACE, base, 0, type, mpi().sum, mpi().world);
     }
     for (long long done = 0; done < count;) {
-        int n = static_cast<int>(std::min<long long>(g_chunk_elements, count - done));
+        int n = static_cast<int>(std::min<long long>(chunk, count - done));
         int rc = mpi().Allreduce(MPI_IN_PLACE, base + done * elem_bytes, n, type, mpi().sum, mpi().world);
         if (rc != MPI_SUCCESS) return rc;
         done += n;
@@ -180,8 +181,10 @@ JNIEXPORT void JNICALL Java_dev_jtrain_distributed_MpiNative_barrier(JNIEnv* env
 // The MPI library's own figure for `jtrain bench allreduce`: seconds per in-place MPI_Allreduce of
 // `floats` floats from a malloc'd buffer, `warmup` untimed then `reps` timed calls, the slowest rank's
 // mean (a collective ends when its last rank does). The buffer holds zeros so sums stay finite.
+// `chunked`: in the chunks the Java path uses; else one call per all-reduce (up to INT_MAX elements).
 JNIEXPORT jdouble JNICALL Java_dev_jtrain_distributed_MpiNative_benchAllReduce(JNIEnv* env, jclass, jlong floats,
-                                                                             jint warmup, jint reps) {
+                                                                             jint warmup, jint reps,
+                                                                             jboolean chunked) {
     if (!ready(env, "benchAllReduce")) return 0;
     if (floats < 0 || warmup < 0 || reps < 1) {
         jt::dist::throw_illegal_argument(env, "benchAllReduce: floats " + std::to_string(floats) + ", warmup " +
@@ -194,11 +197,12 @@ JNIEXPORT jdouble JNICALL Java_dev_jtrain_distributed_MpiNative_benchAllReduce(J
                              "benchAllReduce: cannot allocate " + std::to_string(floats * 4) + " bytes");
         return 0;
     }
+    long long chunk = chunked ? g_chunk_elements : INT_MAX;
     int rc = MPI_SUCCESS;
-    for (int i = 0; i < warmup && rc == MPI_SUCCESS; ++i) rc = allreduce_in_place(buf, floats, mpi().f32, 4);
+    for (int i = 0; i < warmup && rc == MPI_SUCCESS; ++i) rc = allreduce_in_place(buf, floats, mpi().f32, 4, chunk);
     if (rc == MPI_SUCCESS) rc = mpi().Barrier(mpi().world);
     double t0 = now_seconds();
-    for (int i = 0; i < reps && rc == MPI_SUCCESS; ++i) rc = allreduce_in_place(buf, floats, mpi().f32, 4);
+    for (int i = 0; i < reps && rc == MPI_SUCCESS; ++i) rc = allreduce_in_place(buf, floats, mpi().f32, 4, chunk);
     double mean = (now_seconds() - t0) / reps;
     free(buf);
     if (!ok(env, "MPI_Allreduce", rc)) return 0;

@@ -21,7 +21,8 @@ import java.util.function.Consumer;
 public final class AllReduceBenchmark {
 
     /** One size; seconds per all-reduce, slowest rank's mean. */
-    public record Row(long bytes, int ranks, int reps, double javaSeconds, double nativeSeconds) {
+    public record Row(long bytes, int ranks, int reps, double javaSeconds, double nativeSeconds,
+                      double nativeChunkedSeconds) {
         public double algGBps(double seconds) {
             return bytes / seconds / 1e9;
         }
@@ -30,7 +31,7 @@ public final class AllReduceBenchmark {
             return algGBps(seconds) * 2.0 * (ranks - 1) / ranks;
         }
 
-        /** The Java path's speed as a fraction of the C loop's. */
+        /** The Java path's speed as a fraction of the C loop's (one MPI call per all-reduce). */
         public double ratio() {
             return nativeSeconds / javaSeconds;
         }
@@ -62,8 +63,9 @@ public final class AllReduceBenchmark {
             // Fewer repetitions for large sizes: about 512 MiB reduced per cell, at least 3 calls.
             int reps = (int) Math.max(3, Math.min(maxReps, (512L << 20) / bytes));
             double javaSeconds = javaLoop(comm, n, reps);
-            double nativeSeconds = comm.nativeAllReduceSeconds(n, WARMUP, reps);
-            Row row = new Row(bytes, comm.size(), reps, javaSeconds, nativeSeconds);
+            double nativeSeconds = comm.nativeAllReduceSeconds(n, WARMUP, reps, false);
+            double nativeChunkedSeconds = comm.nativeAllReduceSeconds(n, WARMUP, reps, true);
+            Row row = new Row(bytes, comm.size(), reps, javaSeconds, nativeSeconds, nativeChunkedSeconds);
             rows.add(row);
             onRow.accept(row);
         }
@@ -92,14 +94,15 @@ public final class AllReduceBenchmark {
     }
 
     public static String header() {
-        return String.format(Locale.ROOT, "%10s %5s %12s %12s %10s %10s %10s %10s %7s", "size", "reps", "java ms",
-                "MPI C ms", "java alg", "java bus", "MPI alg", "MPI bus", "ratio");
+        return String.format(Locale.ROOT, "%8s %5s %10s %10s %10s %9s %9s %9s %9s %6s", "size", "reps", "java ms",
+                "C ms", "C chunk ms", "java alg", "java bus", "C alg", "C bus", "ratio");
     }
 
     public static String line(Row r) {
-        return String.format(Locale.ROOT, "%10s %5d %12.4f %12.4f %10.3f %10.3f %10.3f %10.3f %7.2f", size(r.bytes()),
-                r.reps(), r.javaSeconds() * 1e3, r.nativeSeconds() * 1e3, r.algGBps(r.javaSeconds()),
-                r.busGBps(r.javaSeconds()), r.algGBps(r.nativeSeconds()), r.busGBps(r.nativeSeconds()), r.ratio());
+        return String.format(Locale.ROOT, "%8s %5d %10.3f %10.3f %10.3f %9.3f %9.3f %9.3f %9.3f %6.2f", size(r.bytes()),
+                r.reps(), r.javaSeconds() * 1e3, r.nativeSeconds() * 1e3, r.nativeChunkedSeconds() * 1e3,
+                r.algGBps(r.javaSeconds()), r.busGBps(r.javaSeconds()), r.algGBps(r.nativeSeconds()),
+                r.busGBps(r.nativeSeconds()), r.ratio());
     }
 
     static String size(long bytes) {

@@ -71,9 +71,11 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
                 }
             });
             if (root) {
-                out.println("java = MpiCommunicator.allReduceSum(float[]) (JNI, array pinned in place); MPI C = "
-                        + "MPI_Allreduce(MPI_IN_PLACE) on a malloc'd buffer in libjtrain_mpi.so; alg = bytes/time; "
-                        + "bus = alg x 2(N-1)/N; ratio = java speed / C speed");
+                out.printf(Locale.ROOT, "java = MpiCommunicator.allReduceSum(float[]) (JNI, array pinned in place, "
+                        + "%d floats per MPI call); C = MPI_Allreduce(MPI_IN_PLACE) on a malloc'd buffer in "
+                        + "libjtrain_mpi.so, one call per all-reduce (C chunk: in java's chunks); GB/s: alg = "
+                        + "bytes/time, bus = alg x 2(N-1)/N; ratio = java speed / C speed%n",
+                        MpiCommunicator.chunkElements());
             }
         }
         return 0;

@@ -44,6 +44,9 @@ final class MpiNative {
 
     static native void barrier();
 
-    /** Seconds per in-place MPI_Allreduce of {@code floats} floats in C (the slowest rank's mean). */
-    static native double benchAllReduce(long floats, int warmup, int reps);
+    /**
+     * Seconds per in-place MPI_Allreduce of {@code floats} floats in C (the slowest rank's mean); {@code chunked}:
+     * in the chunks of {@link #setChunkElements}, else one call each.
+     */
+    static native double benchAllReduce(long floats, int warmup, int reps, boolean chunked);
 }

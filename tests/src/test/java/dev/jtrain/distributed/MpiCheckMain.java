@@ -60,7 +60,7 @@ public final class MpiCheckMain {
         MpiNative.setChunkElements(1000);
         floats(c, 4 * 1024 * 1024 + 3, 5);
         doubles(c, 100_003, 3);
-        MpiNative.setChunkElements(Integer.MAX_VALUE);
+        MpiNative.setChunkElements(Integer.MAX_VALUE);   // one call for every array below
         for (int len : new int[] {0, 1, 5, 100_003}) {
             doubles(c, len, 0);
         }
@@ -70,8 +70,11 @@ public final class MpiCheckMain {
         tensors(c);
         badArguments(c);
 
-        double s = c.nativeAllReduceSeconds(1024, 1, 3);
-        check(s > 0 && s < 10, "native all-reduce time " + s);
+        MpiNative.setChunkElements(MpiCommunicator.chunkElements());
+        for (boolean chunked : new boolean[] {false, true}) {
+            double s = c.nativeAllReduceSeconds(1024, 1, 3, chunked);
+            check(s > 0 && s < 10, "native all-reduce time " + s);
+        }
 
         c.close();
         c.close();   // idempotent
