@@ -52,6 +52,16 @@ class MpiCommunicatorTest {
     }
 
     @Test
+    void aMissingShimSaysMpiSupportIsNotThere(@org.junit.jupiter.api.io.TempDir java.nio.file.Path empty)
+            throws Exception {
+        MpiLauncher.Result r = MpiLauncher.java(MpiCheckMain.class, List.of("-Djtrain.native.dir=" + empty),
+                Map.of(Communicators.MPIRUN_SIZE_ENV, "2"), "env");
+        String line = r.output().lines().filter(l -> l.startsWith("MPI-ENV")).findFirst().orElse("");
+        assertTrue(line.startsWith("MPI-ENV DistributedUnavailableException: MPI library not found: "
+                + empty.resolve("libjtrain_mpi.so").toAbsolutePath() + " does not exist"), r.output());
+    }
+
+    @Test
     void withoutMpirunTheEnvironmentGivesOneRank() throws Exception {
         MpiLauncher.Result r = MpiLauncher.java(MpiCheckMain.class, List.of(), Map.of(), "env");
         assertTrue(r.output().contains("MPI-ENV SingleCommunicator 0/1"), r.output());
