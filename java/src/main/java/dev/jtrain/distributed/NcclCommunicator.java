@@ -43,27 +43,34 @@ public final class NcclCommunicator implements AutoCloseable {
     public static NcclCommunicator create(Communicator bootstrap, Device device) {
         Objects.requireNonNull(bootstrap, "bootstrap");
         requireCuda(device, "set up NCCL");
-        String why;
+        RuntimeException failure = null;
         try {
             NativeLibrary.load(NativeLibrary.Kind.MPI);
             String explicit = System.getProperty(LIBRARY_PROPERTY);
-            why = NcclNative.open(explicit == null || explicit.isBlank() ? null : explicit.trim());
+            String why = NcclNative.open(explicit == null || explicit.isBlank() ? null : explicit.trim());
+            if (why != null) {
+                failure = new DistributedUnavailableException("NCCL not found: libnccl.so.2 could not be loaded ("
+                        + why + "); install NCCL 2 (e.g. apt-get install libnccl2 from NVIDIA's CUDA repository, or pip "
+                        + "install nvidia-nccl-cu12), or name it with -D" + LIBRARY_PROPERTY + "=PATH or JTRAIN_NCCL=PATH");
+            } else {
+                Backends.gpu(device);   // the device must be usable before NCCL binds to it
+            }
         } catch (IllegalStateException e) {
-            why = e.getMessage();
+            failure = new DistributedUnavailableException(e.getMessage(), e);
+        } catch (RuntimeException e) {   // DeviceUnavailableException and the like: reported after the vote
+            failure = e;
         }
-        float[] missing = {why == null ? 0f : 1f};
-        bootstrap.allReduceSum(missing, 0, 1);
-        if (why != null) {
-            throw new DistributedUnavailableException("NCCL not found: libnccl.so.2 could not be loaded (" + why
-                    + "); install NCCL 2 (e.g. apt-get install libnccl2 from NVIDIA's CUDA repository, or pip install "
-                    + "nvidia-nccl-cu12), or name it with -D" + LIBRARY_PROPERTY + "=PATH or JTRAIN_NCCL=PATH");
+        // The vote: a rank that cannot go on throws, and so do the others, rather than wait for its unique id.
+        float[] failed = {failure == null ? 0f : 1f};
+        bootstrap.allReduceSum(failed, 0, 1);
+        if (failure != null) {
+            throw failure;
         }
-        if (missing[0] > 0) {
-            throw new DistributedUnavailableException("NCCL not found on " + (int) missing[0] + " of "
-                    + bootstrap.size() + " ranks (this rank, " + bootstrap.rank() + ", has it): see those ranks' errors");
+        if (failed[0] > 0) {
+            throw new DistributedUnavailableException("NCCL cannot be set up on " + (int) failed[0] + " of "
+                    + bootstrap.size() + " ranks (NCCL or " + device + " missing there; this rank, " + bootstrap.rank()
+                    + ", has both): see those ranks' errors");
         }
-        GpuBackend backend = Backends.gpu(device);   // the device must be usable before NCCL binds to it
-        Objects.requireNonNull(backend);
         byte[] id = bootstrap.rank() == 0 ? NcclNative.uniqueId() : new byte[NcclNative.UNIQUE_ID_BYTES];
         bootstrap.broadcast(id, 0);
         long comm = NcclNative.commInitRank(bootstrap.size(), id, bootstrap.rank());
