@@ -34,7 +34,7 @@ public final class MpiCommunicator implements Communicator {
     public static final String CHUNK_PROPERTY = "jtrain.mpi.chunkElements";
     /**
      * Default elements per MPI call (16 MiB of floats). MPI counts are int, so some chunking is needed anyway; this
-     * size because OpenMPI 4.1 took about 15x longer for one 64 MiB all-reduce between 2 local ranks than for four
+     * size because OpenMPI 4.1 took 4-15x longer for one 64 MiB all-reduce between 2 local ranks than for four
      * of 16 MiB (README, "bench allreduce"), and per-call overhead is negligible at 16 MiB.
      */
     public static final long DEFAULT_CHUNK_ELEMENTS = 1L << 22;
