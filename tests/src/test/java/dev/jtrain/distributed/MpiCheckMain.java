@@ -17,7 +17,8 @@ import java.util.Arrays;
  * order: the expected arrays are exact, and all ranks must hold the same bits.
  *
  * <p>{@code args[0]}: the expected number of ranks. With {@code env} as args[0] (run without mpirun) it prints
- * which communicator {@link Communicators#fromEnvironment()} gives, or the exception's message.
+ * which communicator {@link Communicators#fromEnvironment()} gives, or the exception's message; with
+ * {@code abort}, the last rank calls {@link MpiCommunicator#abort} while the others wait in a barrier.
  */
 public final class MpiCheckMain {
 
@@ -31,6 +32,18 @@ public final class MpiCheckMain {
             } catch (RuntimeException e) {
                 System.out.println("MPI-ENV " + e.getClass().getSimpleName() + ": " + e.getMessage());
             }
+            return;
+        }
+        if (args.length == 1 && args[0].equals("abort")) {
+            // The last rank aborts while the others wait in a barrier: mpirun must end them all with its code.
+            MpiCommunicator c = MpiCommunicator.world();
+            if (c.rank() == c.size() - 1) {
+                System.out.println("MPI-ABORT rank " + c.rank() + " aborts with 7");
+                System.out.flush();
+                c.abort(7);
+            }
+            c.barrier();
+            System.out.println("MPI-ABORT rank " + c.rank() + " left the barrier");
             return;
         }
         int expectedSize = Integer.parseInt(args[0]);

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -17,7 +18,7 @@ class MpiCommunicatorTest {
 
     @Test
     void twoRanksReduceBroadcastAndWaitExactly() throws Exception {
-        MpiLauncher.Result r = MpiLauncher.mpirun(2, MpiCheckMain.class, List.of(), "2");
+        MpiTestLaunch.Result r = MpiTestLaunch.mpirun(2, MpiCheckMain.class, List.of(), "2");
         assertEquals(0, r.exitCode(), r.output());
         for (int rank = 0; rank < 2; rank++) {
             assertTrue(r.output().matches("(?s).*MPI-CHECK rank " + rank + "/2 OK \\d+.*"),
@@ -26,10 +27,18 @@ class MpiCommunicatorTest {
     }
 
     @Test
+    void abortEndsEveryRankWithItsCode() throws Exception {
+        MpiTestLaunch.Result r = MpiTestLaunch.mpirun(2, MpiCheckMain.class, List.of(), "abort");
+        assertEquals(7, r.exitCode(), r.output());
+        assertTrue(r.output().contains("MPI-ABORT rank 1 aborts with 7"), r.output());
+        assertFalse(r.output().contains("left the barrier"), "a rank went on after the abort:\n" + r.output());
+    }
+
+    @Test
     void missingOpenMpiUnderMpirunIsAClearError() throws Exception {
-        MpiLauncher.requireShim();
+        MpiTestLaunch.requireShim();
         // As mpirun would start it (OMPI_COMM_WORLD_SIZE set), but with a libmpi that does not exist.
-        MpiLauncher.Result r = MpiLauncher.java(MpiCheckMain.class,
+        MpiTestLaunch.Result r = MpiTestLaunch.java(MpiCheckMain.class,
                 List.of("-D" + MpiCommunicator.LIBRARY_PROPERTY + "=/nonexistent/libmpi.so.40"),
                 Map.of(Communicators.MPIRUN_SIZE_ENV, "2"), "env");
         assertEquals(0, r.exitCode(), r.output());
@@ -42,8 +51,8 @@ class MpiCommunicatorTest {
 
     @Test
     void aLibraryThatIsNotOpenMpiIsNamed() throws Exception {
-        MpiLauncher.requireShim();
-        MpiLauncher.Result r = MpiLauncher.java(MpiCheckMain.class,
+        MpiTestLaunch.requireShim();
+        MpiTestLaunch.Result r = MpiTestLaunch.java(MpiCheckMain.class,
                 List.of("-D" + MpiCommunicator.LIBRARY_PROPERTY + "=libz.so.1"),
                 Map.of(Communicators.MPIRUN_SIZE_ENV, "2"), "env");
         String line = r.output().lines().filter(l -> l.startsWith("MPI-ENV")).findFirst().orElse("");
@@ -54,7 +63,7 @@ class MpiCommunicatorTest {
     @Test
     void aMissingShimSaysMpiSupportIsNotThere(@org.junit.jupiter.api.io.TempDir java.nio.file.Path empty)
             throws Exception {
-        MpiLauncher.Result r = MpiLauncher.java(MpiCheckMain.class, List.of("-Djtrain.native.dir=" + empty),
+        MpiTestLaunch.Result r = MpiTestLaunch.java(MpiCheckMain.class, List.of("-Djtrain.native.dir=" + empty),
                 Map.of(Communicators.MPIRUN_SIZE_ENV, "2"), "env");
         String line = r.output().lines().filter(l -> l.startsWith("MPI-ENV")).findFirst().orElse("");
         assertTrue(line.startsWith("MPI-ENV DistributedUnavailableException: MPI library not found: "
@@ -63,7 +72,7 @@ class MpiCommunicatorTest {
 
     @Test
     void withoutMpirunTheEnvironmentGivesOneRank() throws Exception {
-        MpiLauncher.Result r = MpiLauncher.java(MpiCheckMain.class, List.of(), Map.of(), "env");
+        MpiTestLaunch.Result r = MpiTestLaunch.java(MpiCheckMain.class, List.of(), Map.of(), "env");
         assertTrue(r.output().contains("MPI-ENV SingleCommunicator 0/1"), r.output());
     }
 }

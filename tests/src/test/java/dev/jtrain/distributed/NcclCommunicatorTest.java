@@ -24,7 +24,7 @@ class NcclCommunicatorTest {
 
     @Test
     void aMissingLibncclIsNamedWithWhatToInstall() {
-        MpiLauncher.requireShim();
+        MpiTestLaunch.requireShim();
         String old = System.setProperty(NcclCommunicator.LIBRARY_PROPERTY, "/nonexistent/libnccl.so.2");
         try {
             DistributedUnavailableException e = assertThrows(DistributedUnavailableException.class,
@@ -41,7 +41,7 @@ class NcclCommunicatorTest {
 
     @Test
     void aLibraryThatIsNotNcclIsNamed() {
-        MpiLauncher.requireShim();
+        MpiTestLaunch.requireShim();
         String old = System.setProperty(NcclCommunicator.LIBRARY_PROPERTY, "libz.so.1");
         try {
             DistributedUnavailableException e = assertThrows(DistributedUnavailableException.class,

@@ -17,19 +17,19 @@ import java.util.concurrent.TimeUnit;
  * of the running tests, and returns its exit status and output. mpirun missing: the test is skipped with the
  * reason, except in CI ({@code CI=true}), where it fails, so that CI cannot pass without running it.
  */
-final class MpiLauncher {
+public final class MpiTestLaunch {
 
     /** Generous for a JVM start plus MPI_Init per rank on 2 shared cores; a hang is killed and reported. */
     static final long TIMEOUT_SECONDS = 120;
 
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
     }
 
-    private MpiLauncher() {
+    private MpiTestLaunch() {
     }
 
     /** mpirun on the PATH, or a skip (outside CI) / failure (in CI) that says what to install. */
-    static Path requireMpirun() {
+    public static Path requireMpirun() {
         Path found = onPath("mpirun");
         if (found == null) {
             String why = "mpirun not found on the PATH: install openmpi-bin and libopenmpi-dev (Debian/Ubuntu) to run "
@@ -46,7 +46,7 @@ final class MpiLauncher {
      * libjtrain_mpi.so, or a skip (no OpenMPI here, not CI) / failure (CI, or mpirun present: then CMake should
      * have found MPI) that says why.
      */
-    static void requireShim() {
+    public static void requireShim() {
         String why = dev.jtrain.backend.cuda.NativeLibrary.unavailableReason(dev.jtrain.backend.cuda.NativeLibrary.Kind.MPI);
         if (why == null) {
             return;
@@ -58,7 +58,7 @@ final class MpiLauncher {
     }
 
     /** {@code mpirun -np ranks ... java ... mainClass args}. */
-    static Result mpirun(int ranks, Class<?> mainClass, List<String> jvmOptions, String... args)
+    public static Result mpirun(int ranks, Class<?> mainClass, List<String> jvmOptions, String... args)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(requireMpirun().toString(), "-np", String.valueOf(ranks),
                 "--oversubscribe"));
@@ -72,7 +72,7 @@ final class MpiLauncher {
     }
 
     /** The main alone in one child JVM, with extra environment variables. */
-    static Result java(Class<?> mainClass, List<String> jvmOptions, Map<String, String> env, String... args)
+    public static Result java(Class<?> mainClass, List<String> jvmOptions, Map<String, String> env, String... args)
             throws IOException, InterruptedException {
         return run(javaCommand(mainClass, jvmOptions, args), env);
     }
