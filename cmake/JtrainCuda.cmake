@@ -33,7 +33,7 @@ target_include_directories(jtrain_cuda PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
 # <cuda_runtime.h> instead of the emulation.
 string(REPLACE ";" " " _jt_archs "${CMAKE_CUDA_ARCHITECTURES}")
 target_compile_definitions(jtrain_cuda PRIVATE
-  JT_JNI_CLASS="dev/jtrain/backend/cuda/CudaNative" JT_CUDA_REAL=1
+  JT_JNI_CLASS="dev/jtrain/backend/jni/CudaNative" JT_CUDA_REAL=1
   JT_CUDA_ARCHITECTURES="${_jt_archs}")
 target_compile_options(jtrain_cuda PRIVATE
   $<$<COMPILE_LANGUAGE:CXX>:${JTRAIN_CXX_WARNINGS}>

@@ -105,8 +105,8 @@ extern "C" cudaError_t jt_dropout_forward(const float* x, float* y, float* mask,
     return JT_LAUNCH_STATUS();
 }
 
-extern "C" cudaError_t jt_dropout_random_uniform(float* t, int64_t n, float lo, float hi, uint64_t seed,
-                                                 uint64_t offset, cudaStream_t stream) {
+extern "C" cudaError_t jt_random_uniform(float* t, int64_t n, float lo, float hi, uint64_t seed,
+                                         uint64_t offset, cudaStream_t stream) {
     JT_REQUIRE(n >= 0);
     JT_REQUIRE(isfinite(lo) && isfinite(hi) && lo <= hi);
     if (n == 0) return cudaSuccess;
@@ -115,8 +115,8 @@ extern "C" cudaError_t jt_dropout_random_uniform(float* t, int64_t n, float lo, 
     return JT_LAUNCH_STATUS();
 }
 
-extern "C" cudaError_t jt_dropout_random_normal(float* t, int64_t n, float mean, float std, uint64_t seed,
-                                                uint64_t offset, cudaStream_t stream) {
+extern "C" cudaError_t jt_random_normal(float* t, int64_t n, float mean, float std, uint64_t seed,
+                                        uint64_t offset, cudaStream_t stream) {
     JT_REQUIRE(n >= 0);
     JT_REQUIRE(isfinite(mean) && isfinite(std) && std >= 0.0f);
     if (n == 0) return cudaSuccess;

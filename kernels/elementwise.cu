@@ -1,5 +1,6 @@
 // Elementwise kernels. One template walks n elements in block chunks (block_range.cuh), as float4
-// groups when every pointer is 16-byte aligned (then the scalar tail), applying a small functor.
+// groups when every pointer is 16-byte aligned (then the scalar tail), applying a small functor; and
+// the channel bias add over [N, C, inner].
 #include "common.cuh"
 #include "block_range.cuh"
 #include "elementwise.h"
@@ -86,6 +87,20 @@ cudaError_t map2(F f, const float* a, const float* b, float* out, int64_t n, cud
     return JT_LAUNCH_STATUS();
 }
 
+// Index: uint32_t when every index fits (a 32-bit divide is a few instructions, a 64-bit one a long
+// subroutine on a GPU), else int64_t.
+template <class Index>
+__global__ void add_channel_bias_kernel(float* y, const float* __restrict__ bias, int64_t total, Index c, Index inner) {
+    const JtBlockRange range = jt_block_range(total);
+    if (inner == 1) {
+        for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) y[i] += bias[(Index)i % c];
+    } else {
+        for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+            y[i] += bias[((Index)i / inner) % c];
+        }
+    }
+}
+
 }  // namespace
 
 extern "C" cudaError_t jt_elementwise_fill(float* x, int64_t n, float value, cudaStream_t stream) {
@@ -154,5 +169,21 @@ extern "C" cudaError_t jt_elementwise_copy_rows(const float* src, int64_t src_st
     const int64_t total = (int64_t)rows * cols;
     LAUNCH(copy_rows_kernel, jt_grid_1d(total, kThreads), kThreads, 0, stream)(src, src_stride, dst, dst_stride, total,
                                                                                cols);
+    return JT_LAUNCH_STATUS();
+}
+
+extern "C" cudaError_t jt_elementwise_add_channel_bias(float* y, const float* bias, int n, int c, int inner,
+                                                       cudaStream_t stream) {
+    JT_REQUIRE(n >= 0 && c >= 1 && inner >= 0);
+    const int64_t total = (int64_t)n * c * inner;
+    if (total == 0) return cudaSuccess;
+    JT_REQUIRE(y != nullptr && bias != nullptr);
+    if (total <= (int64_t)UINT32_MAX) {
+        LAUNCH(add_channel_bias_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(
+            y, bias, total, (uint32_t)c, (uint32_t)inner);
+    } else {
+        LAUNCH(add_channel_bias_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(
+            y, bias, total, (int64_t)c, (int64_t)inner);
+    }
     return JT_LAUNCH_STATUS();
 }

@@ -37,6 +37,11 @@ cudaError_t jt_elementwise_add_sign(float lambda, const float* w, float* grad, i
 cudaError_t jt_elementwise_copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int rows,
                                      int64_t cols, cudaStream_t stream);
 
+// y[n, c, inner] += bias[c]: a bias broadcast along dim 1 ([N, D] is inner = 1; NCHW is inner = H W).
+// Not a reduction: its gradient, the sum over n and inner, is jt_reduce_bias_grad (reduce.h).
+cudaError_t jt_elementwise_add_channel_bias(float* y, const float* bias, int n, int c, int inner,
+                                            cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,5 @@
-// Philox4x32-10 (Salmon et al., SC'11; Random123) and the element mapping of DESIGN.md ("Dropout
-// masks: the one specification"), shared by device kernels and host code (tests, references).
+// Philox4x32-10 (Salmon et al., SC'11; Random123) and the element mapping specified in
+// docs/architecture.md (section 6, "Random numbers"), shared by device kernels and host code (tests, references).
 // The same (seed, offset, i) gives the same bits as dev.jtrain.random.Philox on the CPU.
 //
 // Element i of one generator call (seed, offset): key = (low32(seed), high32(seed)), counter =

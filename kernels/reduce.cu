@@ -1,5 +1,5 @@
 // Reductions: sums (plain, of squares, of |x|, of equal int64 pairs) in two deterministic passes,
-// row argmax (one warp per row), bias add and bias gradient along dim 1 of [N, C, inner].
+// row argmax (one warp per row), and the bias gradient along dim 1 of [N, C, inner].
 #include "common.cuh"
 #include "block_range.cuh"
 #include "launch_config.h"
@@ -174,20 +174,6 @@ __global__ void argmax_rows_kernel(const float* __restrict__ x, int rows, int co
     }
 }
 
-// Index: uint32_t when every index fits (a 32-bit divide is a few instructions, a 64-bit one a long
-// subroutine on a GPU), else int64_t.
-template <class Index>
-__global__ void add_bias_kernel(float* y, const float* __restrict__ bias, int64_t total, Index c, Index inner) {
-    const JtBlockRange range = jt_block_range(total);
-    if (inner == 1) {
-        for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) y[i] += bias[(Index)i % c];
-    } else {
-        for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
-            y[i] += bias[((Index)i / inner) % c];
-        }
-    }
-}
-
 // The bias gradient's terms for the channel sums (channel_sum.cuh): dy itself, each value added in double.
 struct BiasGradParams {
     const float* dy;
@@ -288,21 +274,6 @@ extern "C" cudaError_t jt_reduce_argmax_rows(const float* x, int rows, int cols,
     if (rows == 0) return cudaSuccess;
     JT_REQUIRE(x != nullptr && out != nullptr);
     LAUNCH(argmax_rows_kernel, jt_grid_1d(rows, kThreads / 32), kThreads, 0, stream)(x, rows, cols, out);
-    return JT_LAUNCH_STATUS();
-}
-
-extern "C" cudaError_t jt_reduce_add_bias(float* y, const float* bias, int n, int c, int inner, cudaStream_t stream) {
-    JT_REQUIRE(n >= 0 && c >= 1 && inner >= 0);
-    const int64_t total = (int64_t)n * c * inner;
-    if (total == 0) return cudaSuccess;
-    JT_REQUIRE(y != nullptr && bias != nullptr);
-    if (total <= (int64_t)UINT32_MAX) {
-        LAUNCH(add_bias_kernel<uint32_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(y, bias, total, (uint32_t)c,
-                                                                                           (uint32_t)inner);
-    } else {
-        LAUNCH(add_bias_kernel<int64_t>, jt_grid_1d(total, kThreads), kThreads, 0, stream)(y, bias, total, (int64_t)c,
-                                                                                          (int64_t)inner);
-    }
     return JT_LAUNCH_STATUS();
 }
 

@@ -39,9 +39,6 @@ cudaError_t jt_reduce_count_equal(const int64_t* a, const int64_t* b, int64_t n,
 // the maximum (the first NaN wins), like torch.argmax and the CPU backend.
 cudaError_t jt_reduce_argmax_rows(const float* x, int rows, int cols, int64_t* out, cudaStream_t stream);
 
-// y[n, c, inner] += bias[c] (bias along dim 1; [N, D] is inner = 1).
-cudaError_t jt_reduce_add_bias(float* y, const float* bias, int n, int c, int inner, cudaStream_t stream);
-
 // dbias[c] += sum over n and inner of dy[n, c, inner] (accumulated like a parameter gradient), in double, rounded
 // once. Each channel is split over several blocks (jt_channel_sum_plan, launch_config.h: about 4 blocks per SM in
 // one wave) whose double partials go to `workspace`, then merged per channel in a fixed order: deterministic, the

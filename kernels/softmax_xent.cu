@@ -104,7 +104,7 @@ __global__ void bce_backward_kernel(const float* z, const float* t, int64_t n, f
     }
 }
 
-__global__ void sqerr_forward_kernel(const float* p, const float* t, int64_t n, float* out) {
+__global__ void squared_error_forward_kernel(const float* p, const float* t, int64_t n, float* out) {
     const JtBlockRange range = jt_block_range(n);
     for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
         const float d = p[i] - t[i];
@@ -112,7 +112,7 @@ __global__ void sqerr_forward_kernel(const float* p, const float* t, int64_t n, 
     }
 }
 
-__global__ void sqerr_backward_kernel(const float* p, const float* t, int64_t n, float scale2, float* dp) {
+__global__ void squared_error_backward_kernel(const float* p, const float* t, int64_t n, float scale2, float* dp) {
     const JtBlockRange range = jt_block_range(n);
     for (int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
         dp[i] = scale2 * (p[i] - t[i]);
@@ -152,8 +152,8 @@ extern "C" cudaError_t jt_softmax_xent_backward(const float* probs, const int64_
     return JT_LAUNCH_STATUS();
 }
 
-extern "C" cudaError_t jt_softmax_xent_bce_forward(const float* logits, const float* targets, int64_t n, float* loss,
-                                                   cudaStream_t stream) {
+extern "C" cudaError_t jt_loss_bce_with_logits_forward(const float* logits, const float* targets, int64_t n,
+                                                       float* loss, cudaStream_t stream) {
     JT_REQUIRE(n >= 0);
     if (n == 0) return cudaSuccess;
     JT_REQUIRE(logits != nullptr && targets != nullptr && loss != nullptr);
@@ -161,8 +161,8 @@ extern "C" cudaError_t jt_softmax_xent_bce_forward(const float* logits, const fl
     return JT_LAUNCH_STATUS();
 }
 
-extern "C" cudaError_t jt_softmax_xent_bce_backward(const float* logits, const float* targets, int64_t n, float scale,
-                                                    float* dlogits, cudaStream_t stream) {
+extern "C" cudaError_t jt_loss_bce_with_logits_backward(const float* logits, const float* targets, int64_t n,
+                                                        float scale, float* dlogits, cudaStream_t stream) {
     JT_REQUIRE(n >= 0);
     if (n == 0) return cudaSuccess;
     JT_REQUIRE(logits != nullptr && targets != nullptr && dlogits != nullptr);
@@ -170,20 +170,21 @@ extern "C" cudaError_t jt_softmax_xent_bce_backward(const float* logits, const f
     return JT_LAUNCH_STATUS();
 }
 
-extern "C" cudaError_t jt_softmax_xent_sqerr_forward(const float* pred, const float* target, int64_t n, float* out,
+extern "C" cudaError_t jt_loss_squared_error_forward(const float* pred, const float* target, int64_t n, float* out,
                                                      cudaStream_t stream) {
     JT_REQUIRE(n >= 0);
     if (n == 0) return cudaSuccess;
     JT_REQUIRE(pred != nullptr && target != nullptr && out != nullptr);
-    LAUNCH(sqerr_forward_kernel, jt_grid_1d(n, kThreads), kThreads, 0, stream)(pred, target, n, out);
+    LAUNCH(squared_error_forward_kernel, jt_grid_1d(n, kThreads), kThreads, 0, stream)(pred, target, n, out);
     return JT_LAUNCH_STATUS();
 }
 
-extern "C" cudaError_t jt_softmax_xent_sqerr_backward(const float* pred, const float* target, int64_t n, float scale,
+extern "C" cudaError_t jt_loss_squared_error_backward(const float* pred, const float* target, int64_t n, float scale,
                                                       float* dpred, cudaStream_t stream) {
     JT_REQUIRE(n >= 0);
     if (n == 0) return cudaSuccess;
     JT_REQUIRE(pred != nullptr && target != nullptr && dpred != nullptr);
-    LAUNCH(sqerr_backward_kernel, jt_grid_1d(n, kThreads), kThreads, 0, stream)(pred, target, n, 2.f * scale, dpred);
+    LAUNCH(squared_error_backward_kernel, jt_grid_1d(n, kThreads), kThreads, 0, stream)(pred, target, n, 2.f * scale,
+                                                                                        dpred);
     return JT_LAUNCH_STATUS();
 }

@@ -1,6 +1,7 @@
-// Loss kernels (kernels/softmax_xent.cu): softmax cross-entropy with label smoothing, BCE with logits,
-// squared error. Per-row / per-element parts only; the mean is the caller's scale or a reduction
-// (tests/conformance/FORMAT.md items 21-24).
+// Loss kernels (kernels/softmax_xent.cu): softmax cross-entropy with label smoothing (jt_softmax_xent_*)
+// and the element-wise parts of the other losses (jt_loss_*: BCE with logits, squared error). Per-row /
+// per-element parts only; the mean is the caller's scale or a reduction (tests/conformance/FORMAT.md
+// items 21-24).
 #pragma once
 
 #include "common.cuh"
@@ -24,19 +25,19 @@ cudaError_t jt_softmax_xent_backward(const float* probs, const int64_t* labels, 
                                      float* dlogits, JtDeviceError* err, cudaStream_t stream);
 
 // loss[i] = max(z, 0) - z t + log(1 + exp(-|z|)) over n elements (targets may be soft).
-cudaError_t jt_softmax_xent_bce_forward(const float* logits, const float* targets, int64_t n, float* loss,
-                                        cudaStream_t stream);
+cudaError_t jt_loss_bce_with_logits_forward(const float* logits, const float* targets, int64_t n, float* loss,
+                                            cudaStream_t stream);
 
 // dlogits[i] = scale * (sigmoid(z) - t) (overwritten; may alias logits or targets).
-cudaError_t jt_softmax_xent_bce_backward(const float* logits, const float* targets, int64_t n, float scale,
-                                         float* dlogits, cudaStream_t stream);
+cudaError_t jt_loss_bce_with_logits_backward(const float* logits, const float* targets, int64_t n, float scale,
+                                             float* dlogits, cudaStream_t stream);
 
 // out[i] = (pred - target)^2 (no 1/2 factor).
-cudaError_t jt_softmax_xent_sqerr_forward(const float* pred, const float* target, int64_t n, float* out,
+cudaError_t jt_loss_squared_error_forward(const float* pred, const float* target, int64_t n, float* out,
                                           cudaStream_t stream);
 
 // dpred[i] = 2 * scale * (pred - target) (overwritten; may alias pred or target).
-cudaError_t jt_softmax_xent_sqerr_backward(const float* pred, const float* target, int64_t n, float scale,
+cudaError_t jt_loss_squared_error_backward(const float* pred, const float* target, int64_t n, float scale,
                                            float* dpred, cudaStream_t stream);
 
 #ifdef __cplusplus

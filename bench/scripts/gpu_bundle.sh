@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the GPU bundle: everything a bare GPU machine (no Java, no network; DESIGN.md) needs to run jtrain's
+# Builds the GPU bundle: everything a bare GPU machine (no Java, no network) needs to run jtrain's
 # GPU tests and benchmarks in one call, under 64 MiB:
 #   jre/            a jlink'd Java runtime (the modules jtrain needs; no java.desktop)
 #   jtrain.jar lib/ the library and CLI with its native libraries inside (libjtrain_cuda.so is built where nvcc

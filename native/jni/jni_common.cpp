@@ -417,7 +417,7 @@ extern "C" JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
     r.unsupported = jt::global_class(env, "java/lang/UnsupportedOperationException");
     r.oom = jt::global_class(env, "java/lang/OutOfMemoryError");
     if (env->ExceptionCheck()) return JNI_ERR;
-    r.cuda_exception = jt::global_class(env, "dev/jtrain/backend/cuda/CudaException");
+    r.cuda_exception = jt::global_class(env, "dev/jtrain/backend/jni/CudaException");
     if (r.cuda_exception == nullptr) return JNI_ERR;  // NoClassDefFoundError pending: reaches System.load's caller
     r.cuda_exception_ctor = env->GetMethodID(
         r.cuda_exception, "<init>",

@@ -2,7 +2,7 @@
 //   - the method tables each kernel family registers on JT_JNI_CLASS from JNI_OnLoad, with the JNI
 //     signature derived from the C++ function type (no hand-written "(JIF)V" strings to get wrong);
 //   - exception helpers: IllegalArgumentException naming the op and the argument, and
-//     dev.jtrain.backend.cuda.CudaException(call, statusCode, statusName, statusString, op, detail);
+//     dev.jtrain.backend.jni.CudaException(call, statusCode, statusName, statusString, op, detail);
 //   - argument checks: null pointers, negative sizes, size overflow, and device ranges checked against
 //     the allocations this library made (strict on emu, where device memory is host memory and a
 //     kernel writing past an allocation would corrupt the JVM's heap).
@@ -40,9 +40,9 @@
 // CUDA libraries load side by side in one JVM). Defaults follow the build kind.
 #ifndef JT_JNI_CLASS
 #ifdef JT_JNI_REAL_CUDA
-#define JT_JNI_CLASS "dev/jtrain/backend/cuda/CudaNative"
+#define JT_JNI_CLASS "dev/jtrain/backend/jni/CudaNative"
 #else
-#define JT_JNI_CLASS "dev/jtrain/backend/cuda/EmuNative"
+#define JT_JNI_CLASS "dev/jtrain/backend/jni/EmuNative"
 #endif
 #endif
 

@@ -1,4 +1,5 @@
-// JNI for kernels/dropout.h: Philox dropout masks and random fills (DESIGN.md, "Dropout masks").
+// JNI for kernels/dropout.h: Philox dropout masks and random fills (docs/architecture.md, section 6,
+// "Random numbers").
 #include "dropout.h"
 #include "jni_common.h"
 
@@ -16,31 +17,31 @@ void JNICALL dropoutForward(JNIEnv* env, jclass, jlong x, jlong y, jlong mask, j
               (uint64_t)seed, (uint64_t)offset, jt::stream_of(stream));
 }
 
-void JNICALL dropoutRandomUniform(JNIEnv* env, jclass, jlong t, jlong n, jfloat lo, jfloat hi, jlong seed,
-                                  jlong offset, jlong stream) {
-    jt::Check ck(env, "dropoutRandomUniform");
-    if (!jt::require_stream(env, "dropoutRandomUniform", "stream", stream)) return;
+void JNICALL randomUniform(JNIEnv* env, jclass, jlong t, jlong n, jfloat lo, jfloat hi, jlong seed,
+                           jlong offset, jlong stream) {
+    jt::Check ck(env, "randomUniform");
+    if (!jt::require_stream(env, "randomUniform", "stream", stream)) return;
     if (!ck.nonneg("n", n)
              .that(std::isfinite(lo) && std::isfinite(hi), "lo and hi must be finite")
              .that(lo <= hi, "lo must be <= hi")
              .f32("t", t, n)) {
         return;
     }
-    JT_LAUNCH(ck, jt_dropout_random_uniform, jt::dptr<float>(t), n, lo, hi, (uint64_t)seed, (uint64_t)offset,
+    JT_LAUNCH(ck, jt_random_uniform, jt::dptr<float>(t), n, lo, hi, (uint64_t)seed, (uint64_t)offset,
               jt::stream_of(stream));
 }
 
-void JNICALL dropoutRandomNormal(JNIEnv* env, jclass, jlong t, jlong n, jfloat mean, jfloat std, jlong seed,
-                                 jlong offset, jlong stream) {
-    jt::Check ck(env, "dropoutRandomNormal");
-    if (!jt::require_stream(env, "dropoutRandomNormal", "stream", stream)) return;
+void JNICALL randomNormal(JNIEnv* env, jclass, jlong t, jlong n, jfloat mean, jfloat std, jlong seed,
+                          jlong offset, jlong stream) {
+    jt::Check ck(env, "randomNormal");
+    if (!jt::require_stream(env, "randomNormal", "stream", stream)) return;
     if (!ck.nonneg("n", n)
              .that(std::isfinite(mean) && std::isfinite(std), "mean and std must be finite")
              .that(std >= 0.0f, "std must be >= 0")
              .f32("t", t, n)) {
         return;
     }
-    JT_LAUNCH(ck, jt_dropout_random_normal, jt::dptr<float>(t), n, mean, std, (uint64_t)seed, (uint64_t)offset,
+    JT_LAUNCH(ck, jt_random_normal, jt::dptr<float>(t), n, mean, std, (uint64_t)seed, (uint64_t)offset,
               jt::stream_of(stream));
 }
 
@@ -50,7 +51,11 @@ bool jt::register_dropout(JNIEnv* env, jclass cls) {
     return register_methods(env, cls, "dropout",
                             {
                                 method<dropoutForward>("dropoutForward"),
-                                method<dropoutRandomUniform>("dropoutRandomUniform"),
-                                method<dropoutRandomNormal>("dropoutRandomNormal"),
+                            }) &&
+           // Random fills share dropout's Philox stream and live beside it (kernels/dropout.cu).
+           register_methods(env, cls, "random",
+                            {
+                                method<randomUniform>("randomUniform"),
+                                method<randomNormal>("randomNormal"),
                             });
 }

@@ -1,4 +1,5 @@
-// JNI for kernels/elementwise.h: fill, copy (32-bit words), scale, axpy, add, mul, sqrt, add-sign, strided row copy.
+// JNI for kernels/elementwise.h: fill, copy (32-bit words), scale, axpy, add, mul, sqrt, add-sign, strided row copy,
+// channel bias add.
 #include "elementwise.h"
 #include "jni_common.h"
 
@@ -87,6 +88,20 @@ void JNICALL elementwiseCopyRows(JNIEnv* env, jclass, jlong src, jlong srcRowStr
               dstRowStride, rows, cols, jt::stream_of(stream));
 }
 
+// y [n, c, inner] += bias [c] (a broadcast add, not a reduction).
+void JNICALL elementwiseAddChannelBias(JNIEnv* env, jclass, jlong y, jlong bias, jint n, jint c, jint inner,
+                                       jlong stream) {
+    jt::Check ck(env, "elementwiseAddChannelBias");
+    if (!jt::require_stream(env, "elementwiseAddChannelBias", "stream", stream)) return;
+    int64_t total = 0;
+    if (!ck.nonneg("n", n).positive("c", c).nonneg("inner", inner).product("n * c * inner", {n, c, inner}, &total)) {
+        return;
+    }
+    if (!ck.f32("y", y, total).f32("bias", bias, c)) return;
+    JT_LAUNCH(ck, jt_elementwise_add_channel_bias, jt::dptr<float>(y), jt::dptr<const float>(bias), n, c, inner,
+              jt::stream_of(stream));
+}
+
 }  // namespace
 
 bool jt::register_elementwise(JNIEnv* env, jclass cls) {
@@ -101,5 +116,6 @@ bool jt::register_elementwise(JNIEnv* env, jclass cls) {
                                 method<elementwiseSqrt>("elementwiseSqrt"),
                                 method<elementwiseAddSign>("elementwiseAddSign"),
                                 method<elementwiseCopyRows>("elementwiseCopyRows"),
+                                method<elementwiseAddChannelBias>("elementwiseAddChannelBias"),
                             });
 }

@@ -1,4 +1,4 @@
-// JNI for kernels/reduce.h: sums (two passes over a required workspace), count-equal, row argmax, bias add/grad.
+// JNI for kernels/reduce.h: sums (two passes over a required workspace), count-equal, row argmax, bias gradient.
 #include "jni_common.h"
 #include "reduce.h"
 
@@ -53,18 +53,6 @@ void JNICALL reduceArgmaxRows(JNIEnv* env, jclass, jlong x, jint rows, jint cols
     if (!ck.nonneg("rows", rows).positive("cols", cols).product("rows * cols", {rows, cols}, &total)) return;
     if (!ck.f32("x", x, total).i64("out", out, rows)) return;
     JT_LAUNCH(ck, jt_reduce_argmax_rows, jt::dptr<const float>(x), rows, cols, jt::dptr<int64_t>(out),
-              jt::stream_of(stream));
-}
-
-void JNICALL reduceAddBias(JNIEnv* env, jclass, jlong y, jlong bias, jint n, jint c, jint inner, jlong stream) {
-    jt::Check ck(env, "reduceAddBias");
-    if (!jt::require_stream(env, "reduceAddBias", "stream", stream)) return;
-    int64_t total = 0;
-    if (!ck.nonneg("n", n).positive("c", c).nonneg("inner", inner).product("n * c * inner", {n, c, inner}, &total)) {
-        return;
-    }
-    if (!ck.f32("y", y, total).f32("bias", bias, c)) return;
-    JT_LAUNCH(ck, jt_reduce_add_bias, jt::dptr<float>(y), jt::dptr<const float>(bias), n, c, inner,
               jt::stream_of(stream));
 }
 
@@ -128,7 +116,6 @@ bool jt::register_reduce(JNIEnv* env, jclass cls) {
                                 method<reduceSumAbs>("reduceSumAbs"),
                                 method<reduceCountEqual>("reduceCountEqual"),
                                 method<reduceArgmaxRows>("reduceArgmaxRows"),
-                                method<reduceAddBias>("reduceAddBias"),
                                 method<reduceBiasGradWorkspaceBytes>("reduceBiasGradWorkspaceBytes"),
                                 method<reduceBiasGrad>("reduceBiasGrad"),
                                 method<reduceRowNorms>("reduceRowNorms"),

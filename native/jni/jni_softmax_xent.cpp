@@ -36,39 +36,39 @@ void JNICALL softmaxXentBackward(JNIEnv* env, jclass, jlong probs, jlong labels,
               scale, jt::dptr<float>(dlogits), jt::dptr<JtDeviceError>(err), jt::stream_of(stream));
 }
 
-void JNICALL softmaxXentBceForward(JNIEnv* env, jclass, jlong logits, jlong targets, jlong n, jlong loss,
-                                   jlong stream) {
-    jt::Check ck(env, "softmaxXentBceForward");
-    if (!jt::require_stream(env, "softmaxXentBceForward", "stream", stream)) return;
+void JNICALL lossBceWithLogitsForward(JNIEnv* env, jclass, jlong logits, jlong targets, jlong n, jlong loss,
+                                      jlong stream) {
+    jt::Check ck(env, "lossBceWithLogitsForward");
+    if (!jt::require_stream(env, "lossBceWithLogitsForward", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("logits", logits, n).f32("targets", targets, n).f32("loss", loss, n)) return;
-    JT_LAUNCH(ck, jt_softmax_xent_bce_forward, jt::dptr<const float>(logits), jt::dptr<const float>(targets), n,
+    JT_LAUNCH(ck, jt_loss_bce_with_logits_forward, jt::dptr<const float>(logits), jt::dptr<const float>(targets), n,
               jt::dptr<float>(loss), jt::stream_of(stream));
 }
 
-void JNICALL softmaxXentBceBackward(JNIEnv* env, jclass, jlong logits, jlong targets, jlong n, jfloat scale,
-                                    jlong dlogits, jlong stream) {
-    jt::Check ck(env, "softmaxXentBceBackward");
-    if (!jt::require_stream(env, "softmaxXentBceBackward", "stream", stream)) return;
+void JNICALL lossBceWithLogitsBackward(JNIEnv* env, jclass, jlong logits, jlong targets, jlong n, jfloat scale,
+                                       jlong dlogits, jlong stream) {
+    jt::Check ck(env, "lossBceWithLogitsBackward");
+    if (!jt::require_stream(env, "lossBceWithLogitsBackward", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("logits", logits, n).f32("targets", targets, n).f32("dlogits", dlogits, n)) return;
-    JT_LAUNCH(ck, jt_softmax_xent_bce_backward, jt::dptr<const float>(logits), jt::dptr<const float>(targets), n,
+    JT_LAUNCH(ck, jt_loss_bce_with_logits_backward, jt::dptr<const float>(logits), jt::dptr<const float>(targets), n,
               scale, jt::dptr<float>(dlogits), jt::stream_of(stream));
 }
 
-void JNICALL softmaxXentSqerrForward(JNIEnv* env, jclass, jlong pred, jlong target, jlong n, jlong out,
+void JNICALL lossSquaredErrorForward(JNIEnv* env, jclass, jlong pred, jlong target, jlong n, jlong out,
                                      jlong stream) {
-    jt::Check ck(env, "softmaxXentSqerrForward");
-    if (!jt::require_stream(env, "softmaxXentSqerrForward", "stream", stream)) return;
+    jt::Check ck(env, "lossSquaredErrorForward");
+    if (!jt::require_stream(env, "lossSquaredErrorForward", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("pred", pred, n).f32("target", target, n).f32("out", out, n)) return;
-    JT_LAUNCH(ck, jt_softmax_xent_sqerr_forward, jt::dptr<const float>(pred), jt::dptr<const float>(target), n,
+    JT_LAUNCH(ck, jt_loss_squared_error_forward, jt::dptr<const float>(pred), jt::dptr<const float>(target), n,
               jt::dptr<float>(out), jt::stream_of(stream));
 }
 
-void JNICALL softmaxXentSqerrBackward(JNIEnv* env, jclass, jlong pred, jlong target, jlong n, jfloat scale,
+void JNICALL lossSquaredErrorBackward(JNIEnv* env, jclass, jlong pred, jlong target, jlong n, jfloat scale,
                                       jlong dpred, jlong stream) {
-    jt::Check ck(env, "softmaxXentSqerrBackward");
-    if (!jt::require_stream(env, "softmaxXentSqerrBackward", "stream", stream)) return;
+    jt::Check ck(env, "lossSquaredErrorBackward");
+    if (!jt::require_stream(env, "lossSquaredErrorBackward", "stream", stream)) return;
     if (!ck.nonneg("n", n).f32("pred", pred, n).f32("target", target, n).f32("dpred", dpred, n)) return;
-    JT_LAUNCH(ck, jt_softmax_xent_sqerr_backward, jt::dptr<const float>(pred), jt::dptr<const float>(target), n,
+    JT_LAUNCH(ck, jt_loss_squared_error_backward, jt::dptr<const float>(pred), jt::dptr<const float>(target), n,
               scale, jt::dptr<float>(dpred), jt::stream_of(stream));
 }
 
@@ -79,9 +79,13 @@ bool jt::register_softmax_xent(JNIEnv* env, jclass cls) {
                             {
                                 method<softmaxXentForward>("softmaxXentForward"),
                                 method<softmaxXentBackward>("softmaxXentBackward"),
-                                method<softmaxXentBceForward>("softmaxXentBceForward"),
-                                method<softmaxXentBceBackward>("softmaxXentBceBackward"),
-                                method<softmaxXentSqerrForward>("softmaxXentSqerrForward"),
-                                method<softmaxXentSqerrBackward>("softmaxXentSqerrBackward"),
+                            }) &&
+           // The other losses' element-wise kernels live beside softmax cross-entropy (kernels/softmax_xent.cu).
+           register_methods(env, cls, "loss",
+                            {
+                                method<lossBceWithLogitsForward>("lossBceWithLogitsForward"),
+                                method<lossBceWithLogitsBackward>("lossBceWithLogitsBackward"),
+                                method<lossSquaredErrorForward>("lossSquaredErrorForward"),
+                                method<lossSquaredErrorBackward>("lossSquaredErrorBackward"),
                             });
 }

@@ -1,5 +1,5 @@
 // The few cuDNN 9 types, enum values and C functions jtrain uses, declared here because the build
-// machines have no cuDNN headers (DESIGN.md, "Facts that shape the GPU path"). Everything is resolved
+// machines have no cuDNN headers (docs/architecture.md, section 2). Everything is resolved
 // at run time with dlsym (native/vendor/cudnn_ops.cpp); nothing here links against cuDNN.
 //
 // Values checked against the cuDNN 9.6 headers (cudnn_graph.h, cudnn_ops.h, cudnn_cnn.h): the enum

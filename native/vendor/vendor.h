@@ -1,4 +1,5 @@
-// cuBLAS and cuDNN, loaded at run time with dlopen/dlsym (DESIGN.md, "Facts that shape the GPU path"):
+// cuBLAS and cuDNN, loaded at run time with dlopen/dlsym (no link-time dependency: docs/architecture.md,
+// section 2):
 // no vendor headers exist on the build machines, so the few C functions used are declared in
 // vendor.cpp with their stable C ABI. Only the CUDA build loads them; under emu every query answers
 // "not applicable on emu". Nothing fails to load when a vendor library is absent: the capability

@@ -1,6 +1,6 @@
 // The vendor path: cuBLAS SGEMM and the cuDNN convolution, BatchNorm, activation and pooling calls behind
 // C launchers `jt_vendor_*` with jtrain's argument conventions (native/README.md: device pointers, NCHW,
-// row-major), for parity tests and for benchmarks against our kernels (DESIGN.md, "How speed is shown").
+// row-major), for parity tests and for benchmarks against our kernels (docs/architecture.md, section 8).
 //
 // Every launcher fills a jt_vendor_status and returns its code; it never crashes and never prints:
 //   JT_VENDOR_OK           done (enqueued on `stream`);

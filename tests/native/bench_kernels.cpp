@@ -1,5 +1,5 @@
 // Not a test (CTest never runs bench_*): our kernels against the vendor libraries and against the device's
-// copy bandwidth, measured in one run (DESIGN.md, "How speed is shown"; the speed targets):
+// copy bandwidth, measured in one run (docs/architecture.md, section 8 "How correctness and speed are shown"):
 //
 //   SGEMM 4096^3 FP32            ours vs cuBLAS (TF32 off)        GFLOP/s, ratio      target >= 0.90
 //   SGEMM training shapes 128x784x512, 128x512x512 (NN, NT, TN)   GFLOP/s, ratio      target >= 0.80
@@ -154,7 +154,7 @@ std::vector<T> Buf_get(const T* p, size_t count) {
 
 // Uniform fill in [lo, hi) from Philox (the dropout family's generator): no host data for big tensors.
 bool fill(float* p, int64_t n, float lo, float hi, uint64_t seed) {
-    return jt_dropout_random_uniform(p, n, lo, hi, seed, 0, g_stream) == cudaSuccess;
+    return jt_random_uniform(p, n, lo, hi, seed, 0, g_stream) == cudaSuccess;
 }
 
 struct Timing {

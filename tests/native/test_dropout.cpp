@@ -85,10 +85,10 @@ static void test_edges() {
     CHECK_STATUS(jt_dropout_forward(dx, a, nullptr, n, NAN, 1, 0, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_dropout_forward(dx, a, nullptr, n, -0.1f, 1, 0, 0), cudaErrorInvalidValue);  // not a probability
     CHECK_STATUS(jt_dropout_forward(dx, a, nullptr, n, 1.5f, 1, 0, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_dropout_random_uniform(a, n, 2.0f, 1.0f, 1, 0, 0), cudaErrorInvalidValue);     // lo > hi
-    CHECK_STATUS(jt_dropout_random_uniform(a, n, 0.0f, INFINITY, 1, 0, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_dropout_random_normal(a, n, 0.0f, -1.0f, 1, 0, 0), cudaErrorInvalidValue);     // std < 0
-    CHECK_STATUS(jt_dropout_random_normal(a, n, NAN, 1.0f, 1, 0, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_random_uniform(a, n, 2.0f, 1.0f, 1, 0, 0), cudaErrorInvalidValue);     // lo > hi
+    CHECK_STATUS(jt_random_uniform(a, n, 0.0f, INFINITY, 1, 0, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_random_normal(a, n, 0.0f, -1.0f, 1, 0, 0), cudaErrorInvalidValue);     // std < 0
+    CHECK_STATUS(jt_random_normal(a, n, NAN, 1.0f, 1, 0, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_dropout_forward(nullptr, a, nullptr, n, 0.5f, 1, 0, 0), cudaErrorInvalidValue);
     CHECK_CUDA(jt_dropout_forward(nullptr, nullptr, nullptr, 0, 0.5f, 1, 0, 0));  // n = 0: nothing to do
 }
@@ -104,7 +104,7 @@ static void test_uniform() {
             const std::string tag = "uniform n=" + std::to_string(n) + " [" + std::to_string(r.lo) + "," +
                                     std::to_string(r.hi) + ")";
             jt_test::DeviceBuffer<float> t((size_t)n);
-            CHECK_CUDA(jt_dropout_random_uniform(t, n, r.lo, r.hi, seed, offset, 0));
+            CHECK_CUDA(jt_random_uniform(t, n, r.lo, r.hi, seed, offset, 0));
             const std::vector<float> h = t.download();
             std::vector<double> ref((size_t)n);
             int64_t out_of_range = 0;
@@ -126,7 +126,7 @@ static void test_normal() {
         const float mean = 0.5f, std = 2.0f;
         const std::string tag = "normal n=" + std::to_string(n);
         jt_test::DeviceBuffer<float> t((size_t)n);
-        CHECK_CUDA(jt_dropout_random_normal(t, n, mean, std, seed, offset, 0));
+        CHECK_CUDA(jt_random_normal(t, n, mean, std, seed, offset, 0));
         const std::vector<float> h = t.download();
         std::vector<double> ref((size_t)n);
         for (int64_t i = 0; i < n; ++i) {

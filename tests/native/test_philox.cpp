@@ -1,6 +1,6 @@
-// Philox4x32-10 (kernels/philox.h) against the Random123 known answers of DESIGN.md, and the dropout
-// element mapping (u and keep) against DESIGN.md's known answers, on the host and through the device
-// launchers (jt_dropout_forward, jt_dropout_random_uniform) on emu.
+// Philox4x32-10 (kernels/philox.h) against the Random123 known answers, and the dropout
+// element mapping (u and keep) against the known answers of docs/architecture.md section 6, on the host and
+// through the device launchers (jt_dropout_forward, jt_random_uniform) on emu.
 #include <stdint.h>
 
 #include <string>
@@ -50,7 +50,7 @@ static void test_dropout_known_answers() {
     for (const DropoutCase& dc : cases) {
         const std::string tag = "seed " + std::to_string(dc.seed) + " offset " + std::to_string(dc.offset);
         const int n = (int)dc.keep.size();
-        // Host mapping: u is a multiple of 2^-24 and DESIGN.md prints it with 8 decimals, so it must
+        // Host mapping: u is a multiple of 2^-24 and the known answers print it with 8 decimals, so it must
         // match to 5e-9 (half a unit of the last printed digit).
         for (size_t i = 0; i < dc.u.size(); ++i)
             CHECK_CLOSE(jt_philox_uniform(dc.seed, dc.offset, i), dc.u[i], 0.0, 5e-9, tag + " host u[" + std::to_string(i) + "]");
@@ -68,7 +68,7 @@ static void test_dropout_known_answers() {
         // Device uniforms: uniform in [0, 1) gives (float)(0 + 1 * u) = u exactly.
         if (!dc.u.empty()) {
             jt_test::DeviceBuffer<float> t(dc.u.size());
-            CHECK_CUDA(jt_dropout_random_uniform(t, (int64_t)dc.u.size(), 0.0f, 1.0f, dc.seed, dc.offset, 0));
+            CHECK_CUDA(jt_random_uniform(t, (int64_t)dc.u.size(), 0.0f, 1.0f, dc.seed, dc.offset, 0));
             CHECK_ALL_CLOSE(t.download(), dc.u, 0.0, 5e-9, tag + " device u (8 printed decimals)");
         }
     }
@@ -79,7 +79,7 @@ static void test_device_matches_host() {
     for (int64_t n : {1, 3, 4, 5, 1001, 70001}) {
         const uint64_t seed = 0x9e3779b97f4a7c15ull, offset = 12345;
         jt_test::DeviceBuffer<float> t((size_t)n);
-        CHECK_CUDA(jt_dropout_random_uniform(t, n, 0.0f, 1.0f, seed, offset, 0));
+        CHECK_CUDA(jt_random_uniform(t, n, 0.0f, 1.0f, seed, offset, 0));
         const std::vector<float> h = t.download();
         int64_t bad = 0;
         for (int64_t i = 0; i < n; ++i)

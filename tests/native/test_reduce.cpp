@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common.cuh"
+#include "elementwise.h"
 #include "launch_config.h"
 #include "reduce.h"
 #include "test_util.h"
@@ -187,7 +188,7 @@ void test_bias(jt_test::Rng& rng) {
         const std::string what = std::to_string(s.n) + "x" + std::to_string(s.c) + "x" + std::to_string(s.inner);
         std::vector<float> y = rng.uniform_vector(total), bias = rng.uniform_vector(s.c), dy = rng.uniform_vector(total);
         jt_test::DeviceBuffer<float> dY(y), dB(bias), dDy(dy);
-        CHECK_CUDA(jt_reduce_add_bias(dY, dB, s.n, s.c, s.inner, 0));
+        CHECK_CUDA(jt_elementwise_add_channel_bias(dY, dB, s.n, s.c, s.inner, 0));
         std::vector<float> yref(total);
         for (size_t i = 0; i < total; ++i) yref[i] = (float)((double)y[i] + bias[(i / s.inner) % s.c]);
         // one float32 addition: equal to the float-rounded exact sum
@@ -235,7 +236,7 @@ void test_invalid() {
     CHECK_STATUS(jt_reduce_sum(nullptr, 4, b, ws, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_reduce_sum(b, 4, nullptr, ws, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_reduce_argmax_rows(b, 2, 0, l, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_reduce_add_bias(b, b, 2, 0, 1, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_elementwise_add_channel_bias(b, b, 2, 0, 1, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_reduce_bias_grad(b, 2, 2, 1, nullptr, ws, ws.n, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_reduce_count_equal(nullptr, l, 4, b, ws, 0), cudaErrorInvalidValue);
     // The workspace is required, whatever n (a null one used to mean one block for any n): an error to the

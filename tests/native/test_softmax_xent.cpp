@@ -182,9 +182,9 @@ void test_bce(jt_test::Rng& rng) {
         }
         for (int i = 7; i < n; i += 3) t[i] = (float)(rng.uniform() < 0.5);  // hard targets too
         jt_test::DeviceBuffer<float> dZ(z), dT(t), dL(n), dG(n);
-        CHECK_CUDA(jt_softmax_xent_bce_forward(dZ, dT, n, dL, 0));
+        CHECK_CUDA(jt_loss_bce_with_logits_forward(dZ, dT, n, dL, 0));
         const float scale = 1.f / n;
-        CHECK_CUDA(jt_softmax_xent_bce_backward(dZ, dT, n, scale, dG, 0));
+        CHECK_CUDA(jt_loss_bce_with_logits_backward(dZ, dT, n, scale, dG, 0));
         std::vector<double> lref(n), gref(n);
         std::vector<float> l = dL.download(), g = dG.download();
         size_t bad = 0;
@@ -209,8 +209,8 @@ void test_sqerr(jt_test::Rng& rng) {
         std::vector<float> p = rng.uniform_vector(n, -3.f, 3.f), t = rng.uniform_vector(n, -3.f, 3.f);
         jt_test::DeviceBuffer<float> dP(p), dT(t), dO(n), dG(n);
         const float scale = 1.f / 12;
-        CHECK_CUDA(jt_softmax_xent_sqerr_forward(dP, dT, n, dO, 0));
-        CHECK_CUDA(jt_softmax_xent_sqerr_backward(dP, dT, n, scale, dG, 0));
+        CHECK_CUDA(jt_loss_squared_error_forward(dP, dT, n, dO, 0));
+        CHECK_CUDA(jt_loss_squared_error_backward(dP, dT, n, scale, dG, 0));
         std::vector<double> oref(n), gref(n);
         for (int i = 0; i < n; ++i) {
             const double d = (double)p[i] - t[i];
@@ -231,8 +231,8 @@ void test_invalid() {
     CHECK_STATUS(jt_softmax_xent_forward(b, y, 2, 2, 1.5f, b, b, nullptr, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_softmax_xent_forward(b, nullptr, 2, 2, 0.f, b, b, nullptr, 0), cudaErrorInvalidValue);
     CHECK_STATUS(jt_softmax_xent_backward(b, y, 2, 2, -0.1f, 1.f, b, nullptr, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_bce_forward(nullptr, b, 4, b, 0), cudaErrorInvalidValue);
-    CHECK_STATUS(jt_softmax_xent_sqerr_backward(b, b, -4, 1.f, b, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_loss_bce_with_logits_forward(nullptr, b, 4, b, 0), cudaErrorInvalidValue);
+    CHECK_STATUS(jt_loss_squared_error_backward(b, b, -4, 1.f, b, 0), cudaErrorInvalidValue);
     CHECK_CUDA(jt_softmax_xent_forward(nullptr, nullptr, 0, 3, 0.f, nullptr, nullptr, nullptr, 0));  // empty batch
 }
 

@@ -2,7 +2,7 @@
  * jtrain-core: tensors, backends, layers, losses, optimizers, data, checkpoints, the training loop,
  * ensembles and hyperparameter search. The exported packages are the library's API (the list is
  * README's "Using the library" and is checked by CoreModuleTest); the implementation packages stay
- * hidden: {@code backend.cpu.gemm} (the SGEMM, reached through the cpu backend) and {@code backend.cuda}
+ * hidden: {@code backend.cpu.gemm} (the SGEMM, reached through the cpu backend) and {@code backend.jni}
  * (the JNI bindings; {@code backend.gpu} is their public face). {@code backend.cpu} is exported for
  * {@code CpuThreadPool}, the caller's per-instance thread count (its kernels are package-private).
  * On the class path (as ./jtrain runs) every package is visible; this descriptor is what an application

@@ -12,6 +12,7 @@ import java.util.Locale;
  * {@link Double#parseDouble}, int64 as long.
  */
 public final class CaseTensor {
+    /** The element type a case stores the tensor in. */
     public enum Kind { FLOAT32, FLOAT64, INT64 }
 
     private final String where;

@@ -2,7 +2,7 @@ package dev.jtrain.check;
 
 import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Layer;
-import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.StateTensor;
 import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
@@ -24,7 +24,7 @@ final class CaseUtil {
     }
 
     /** Loads input {@code inputName} into {@code p}, checking the shape first. */
-    static void load(CaseContext ctx, Parameter p, String inputName) {
+    static void load(CaseContext ctx, StateTensor p, String inputName) {
         CaseContext.requireShape("input '" + inputName + "'", ctx.inputShape(inputName), p.value().dims());
         p.set(ctx.input(inputName));
     }

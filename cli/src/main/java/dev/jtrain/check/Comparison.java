@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * The elementwise comparison of one tensor: pass when {@code |a - e| <= atol + rtol |e|}; the ratio
- * {@code |a - e| / (atol + rtol |e|)} is reported (pass: <= 1). Integer tensors must match exactly (a
+ * {@code |a - e| / (atol + rtol |e|)} is reported (pass: &le; 1). Integer tensors must match exactly (a
  * mismatch has ratio +Infinity). A NaN or infinite actual where the expected value is finite fails with
  * ratio +Infinity; equal non-finite values match.
  */

@@ -1,9 +1,9 @@
 package dev.jtrain.cli;
 
-import dev.jtrain.backend.cuda.CudaNative;
-import dev.jtrain.backend.cuda.EmuNative;
-import dev.jtrain.backend.cuda.NativeApi;
-import dev.jtrain.backend.cuda.NativeLibrary;
+import dev.jtrain.backend.jni.CudaNative;
+import dev.jtrain.backend.jni.EmuNative;
+import dev.jtrain.backend.jni.NativeApi;
+import dev.jtrain.backend.jni.NativeLibrary;
 import dev.jtrain.bench.KernelBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

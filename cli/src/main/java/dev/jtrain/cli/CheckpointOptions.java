@@ -389,13 +389,7 @@ public final class CheckpointOptions {
     }
 
     private static Map<String, Parameter> trainableByName(Layer model) {
-        Map<String, Parameter> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            if (e.getValue().isTrainable()) {
-                out.put(e.getKey(), e.getValue());
-            }
-        }
-        return out;
+        return model.namedParameters();
     }
 
     /**

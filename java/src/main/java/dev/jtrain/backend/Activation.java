@@ -7,6 +7,7 @@ package dev.jtrain.backend;
  */
 public record Activation(Kind kind, float alpha, float beta) {
 
+    /** The activation function; its ordinal is the {@code kind} the native kernels take. */
     public enum Kind { RELU, LEAKY_RELU, ELU, SELU, SIGMOID, TANH, GELU_ERF, GELU_TANH, SILU, SOFTPLUS, IDENTITY }
 
     /** SELU constants (FORMAT.md item 3), as float32 like PyTorch's kernel uses them. */

@@ -73,7 +73,10 @@ public interface Backend extends TensorDevice {
 
     // ---------------------------------------------------------------- random (Philox4x32-10, same bits on every backend)
 
-    /** Uniform in [low, high): element i uses the Philox word i of (seed, offset) like dropout (DESIGN.md). */
+    /**
+     * Uniform in [low, high): element i uses the Philox word i of (seed, offset) like dropout
+     * (docs/architecture.md, section 6).
+     */
     void randomUniform(Tensor t, float low, float high, long seed, long offset);
 
     /** Normal(mean, std) by Box-Muller over pairs of Philox words of (seed, offset). */
@@ -248,8 +251,8 @@ public interface Backend extends TensorDevice {
     // ---------------------------------------------------------------- dropout
 
     /**
-     * Inverted dropout with the Philox mask of DESIGN.md for (seed, offset): mask[i] = 1/(1-p) when kept,
-     * else 0; y = x * mask (p = 0: y = x exactly; p = 1: y = 0). Backward is {@link #mul}(dy, mask, dx).
+     * Inverted dropout with the Philox mask (docs/architecture.md, section 6) for (seed, offset): mask[i] = 1/(1-p)
+     * when kept, else 0; y = x * mask (p = 0: y = x exactly; p = 1: y = 0). Backward is {@link #mul}(dy, mask, dx).
      */
     void dropoutForward(Tensor x, float p, long seed, long offset, Tensor y, Tensor mask);
 
@@ -340,7 +343,7 @@ public interface Backend extends TensorDevice {
     /** norms[o] = L2 norm of row o of w [O, ...]. */
     void rowNorms(Tensor w, Tensor norms);
 
-    /** Rows of w with norm > c are scaled to norm c (w <- w c / ||w||). */
+    /** Rows of w with norm &gt; c are scaled to norm c ({@code w <- w c / ||w||}). */
     void maxNormRows(Tensor w, float c);
 
     // ---------------------------------------------------------------- concatenation (Graph concat nodes)

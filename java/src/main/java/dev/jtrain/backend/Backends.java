@@ -1,10 +1,10 @@
 package dev.jtrain.backend;
 
 import dev.jtrain.backend.cpu.CpuBackend;
-import dev.jtrain.backend.cuda.CudaNative;
-import dev.jtrain.backend.cuda.EmuNative;
-import dev.jtrain.backend.cuda.NativeApi;
-import dev.jtrain.backend.cuda.NativeLibrary;
+import dev.jtrain.backend.jni.CudaNative;
+import dev.jtrain.backend.jni.EmuNative;
+import dev.jtrain.backend.jni.NativeApi;
+import dev.jtrain.backend.jni.NativeLibrary;
 import dev.jtrain.backend.gpu.GpuBackend;
 import dev.jtrain.backend.gpu.MemoryStats;
 import dev.jtrain.tensor.Device;

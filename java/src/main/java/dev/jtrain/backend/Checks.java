@@ -132,7 +132,7 @@ public final class Checks {
         }
     }
 
-    /** 0 <= value <= 1 and not NaN. */
+    /** {@code 0 <= value <= 1} and not NaN. */
     public static void probability(String op, String arg, float p) {
         if (!(p >= 0f && p <= 1f)) {
             throw fail(op, arg + " must be in [0, 1] but is " + p);

@@ -1,6 +1,6 @@
 package dev.jtrain.distributed;
 
-import dev.jtrain.backend.cuda.NativeLibrary;
+import dev.jtrain.backend.jni.NativeLibrary;
 
 /**
  * The MPI entry points of {@code libjtrain_mpi.so} (native/dist/jni_mpi.cpp). Loading this class loads the

@@ -1,7 +1,7 @@
 package dev.jtrain.distributed;
 
 import dev.jtrain.backend.Backends;
-import dev.jtrain.backend.cuda.NativeLibrary;
+import dev.jtrain.backend.jni.NativeLibrary;
 import dev.jtrain.backend.gpu.DeviceStorage;
 import dev.jtrain.backend.gpu.GpuBackend;
 import dev.jtrain.tensor.DType;

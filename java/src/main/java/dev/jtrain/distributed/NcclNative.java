@@ -1,6 +1,6 @@
 package dev.jtrain.distributed;
 
-import dev.jtrain.backend.cuda.NativeLibrary;
+import dev.jtrain.backend.jni.NativeLibrary;
 
 /** The NCCL entry points of {@code libjtrain_mpi.so} (native/dist/jni_nccl.cpp); NCCL is opened by {@link #open}. */
 final class NcclNative {

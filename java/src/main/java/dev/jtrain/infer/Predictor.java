@@ -11,6 +11,7 @@ import dev.jtrain.io.Checkpoint;
 import dev.jtrain.io.CheckpointException;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.StateTensor;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
@@ -58,7 +59,7 @@ public final class Predictor implements AutoCloseable {
     private final AutoCloseable owned;        // what the predictor loaded (a checkpoint's model), or null
     /** The first replica; its parameters (the folded ones when folding) are what the other replicas read. */
     private final Replica first;
-    private final Map<String, Parameter> weights;
+    private final Map<String, StateTensor> weights;
     private final ArrayDeque<Replica> idle = new ArrayDeque<>();
     private final List<Replica> all = new ArrayList<>();
     private boolean closed;
@@ -71,9 +72,9 @@ public final class Predictor implements AutoCloseable {
         this.preprocessing = b.preprocessing instanceof Identity ? null : b.preprocessing;
         this.owned = owned;
         this.device = deviceOf(trained);
-        Replica r = build(trained.namedParameters());
+        Replica r = build(trained.namedState());
         this.first = r;
-        this.weights = r.model.namedParameters();
+        this.weights = r.model.namedState();
         all.add(r);
         idle.push(r);
     }
@@ -336,7 +337,7 @@ public final class Predictor implements AutoCloseable {
      * A fresh model of the architecture, folded when asked, reading {@code source}'s tensors. Built outside any
      * open TensorScope of the caller: the replica outlives the call that made it.
      */
-    private Replica build(Map<String, Parameter> source) {
+    private Replica build(Map<String, StateTensor> source) {
         if (!device.isHost()) {
             synchronized (Backends.forDevice(device)) { // building runs ops (initialisation, folding) on the device
                 return buildUnlocked(source);
@@ -345,7 +346,7 @@ public final class Predictor implements AutoCloseable {
         return buildUnlocked(source);
     }
 
-    private Replica buildUnlocked(Map<String, Parameter> source) {
+    private Replica buildUnlocked(Map<String, StateTensor> source) {
         return TensorScope.outside(() -> {
             Layer model = Objects.requireNonNull(architecture.get(), "the architecture supplier returned null");
             try {

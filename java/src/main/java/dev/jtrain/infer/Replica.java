@@ -3,7 +3,9 @@ package dev.jtrain.infer;
 import dev.jtrain.backend.Backend;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Buffer;
 import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.StateTensor;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
@@ -30,14 +32,21 @@ final class Replica implements AutoCloseable {
     }
 
     /** Makes every parameter and buffer of {@code model} read the one of the same name in {@code source}. */
-    static void shareWeights(Layer model, Map<String, Parameter> source) {
-        Map<String, Parameter> mine = model.namedParameters();
+    static void shareWeights(Layer model, Map<String, StateTensor> source) {
+        Map<String, StateTensor> mine = model.namedState();
         if (!mine.keySet().equals(source.keySet())) {
-            throw new IllegalArgumentException("the architecture's parameters " + mine.keySet()
+            throw new IllegalArgumentException("the architecture's parameters and buffers " + mine.keySet()
                     + " are not the trained model's " + source.keySet());
         }
-        for (Map.Entry<String, Parameter> e : mine.entrySet()) {
-            e.getValue().shareValueOf(source.get(e.getKey()));
+        for (Map.Entry<String, StateTensor> e : mine.entrySet()) {
+            StateTensor from = source.get(e.getKey());
+            if (e.getValue() instanceof Parameter p && from instanceof Parameter q) {
+                p.shareValueOf(q);
+            } else if (e.getValue() instanceof Buffer b && from instanceof Buffer c) {
+                b.shareValueOf(c);
+            } else {
+                throw new IllegalArgumentException(e.getKey() + " is a parameter in one model and a buffer in the other");
+            }
         }
     }
 

@@ -15,7 +15,7 @@ import jcuda.runtime.cudaStream_t;
 import java.lang.reflect.Constructor;
 
 /**
- * Interop with JCuda 12.6 (DESIGN.md, "Who owns what on the GPU"): jtrain's native library owns its CUDA
+ * Interop with JCuda 12.6 (docs/architecture.md, section 4 "The GPU path"): jtrain's native library owns its CUDA
  * runtime, JCuda brings its own; both work in the device's primary context, so device pointers and streams
  * are valid in both (as in PyTorch/CuPy interop).
  *

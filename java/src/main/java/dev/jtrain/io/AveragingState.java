@@ -113,12 +113,6 @@ public final class AveragingState {
 
     /** The names of the model's trainable parameters, in {@link Layer#parameters()} order. */
     private static List<String> trainableNames(Layer model) {
-        List<String> out = new ArrayList<>();
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            if (e.getValue().isTrainable()) {
-                out.add(e.getKey());
-            }
-        }
-        return out;
+        return new ArrayList<>(model.namedParameters().keySet());
     }
 }

@@ -1,7 +1,7 @@
 package dev.jtrain.io;
 
 import dev.jtrain.nn.Layer;
-import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.StateTensor;
 import dev.jtrain.nn.layers.BatchNorm;
 import dev.jtrain.nn.layers.Linear;
 import dev.jtrain.tensor.DType;
@@ -60,7 +60,7 @@ public final class StateDict {
      */
     public static void load(Layer model, Map<String, Tensor> state, Path file, Predicate<String> skip)
             throws CheckpointException {
-        Map<String, Parameter> params = new LinkedHashMap<>();
+        Map<String, StateTensor> params = new LinkedHashMap<>();
         Map<String, BatchNorm> counters = new LinkedHashMap<>();
         walk(model, "", (name, p, bn) -> {
             if (p != null) {
@@ -108,7 +108,7 @@ public final class StateDict {
             throw new CheckpointException(file, "tensor" + (unexpected.size() == 1 ? " " : "s ") + list(unexpected)
                     + " in the file but not in the model (model tensors: " + list(new ArrayList<>(params.keySet())) + ")");
         }
-        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+        for (Map.Entry<String, StateTensor> e : params.entrySet()) {
             if (!skip.test(e.getKey())) {
                 e.getValue().set(state.get(e.getKey()));
             }
@@ -163,26 +163,17 @@ public final class StateDict {
                 : String.join(", ", names.subList(0, 8)) + ", ... (" + names.size() + " in all)";
     }
 
-    /** One tensor of the state: a parameter/buffer, or (p null) a BatchNorm's batch counter. */
+    /** One tensor of the state: a parameter or buffer, or (p null) a BatchNorm's batch counter. */
     private interface Visitor {
-        void visit(String name, Parameter p, BatchNorm bn);
+        void visit(String name, StateTensor p, BatchNorm bn);
     }
 
-    /** PyTorch's order: a module's parameters, its buffers, then its children. */
+    /** PyTorch's order: a module's parameters, its buffers (namedState's order), then its children. */
     private static void walk(Layer layer, String prefix, Visitor v) {
-        List<Map.Entry<String, Parameter>> buffers = new ArrayList<>();
-        for (Map.Entry<String, Parameter> e : layer.namedParameters().entrySet()) {
-            if (e.getKey().indexOf('.') >= 0) {
-                continue; // a child's: visited with the child
-            }
-            if (e.getValue().isTrainable()) {
+        for (Map.Entry<String, StateTensor> e : layer.namedState().entrySet()) {
+            if (e.getKey().indexOf('.') < 0) { // a child's (dotted) is visited with the child
                 v.visit(prefix + e.getKey(), e.getValue(), null);
-            } else {
-                buffers.add(e);
             }
-        }
-        for (Map.Entry<String, Parameter> e : buffers) {
-            v.visit(prefix + e.getKey(), e.getValue(), null);
         }
         if (layer instanceof BatchNorm bn) {
             v.visit(prefix + NUM_BATCHES_TRACKED, null, bn);

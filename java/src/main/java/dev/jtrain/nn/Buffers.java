@@ -18,6 +18,9 @@ import java.util.Set;
  * once (on a device its memory goes back to the allocator's cache), and {@link #close()} releases them all:
  * a tensor a layer returned stays valid until that layer's next call that replaces it, or its close. A
  * buffer something else released (a {@link dev.jtrain.tensor.TensorScope} the call ran in) is replaced.
+ *
+ * <p>These scratch tensors are not model state: a layer's saved, untrained state (running statistics) is a
+ * {@link Buffer}, PyTorch's sense of the word.
  */
 public final class Buffers implements AutoCloseable {
     private final Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());

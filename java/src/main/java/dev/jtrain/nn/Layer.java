@@ -14,8 +14,10 @@ import java.util.Map;
  * {@code backward(dy)} returns dx and <b>accumulates</b> parameter gradients. A layer never picks a
  * device: it runs on the device of its input and parameters (mixing devices is an error).
  *
- * <p>Subclasses register their parameters/buffers with {@link #register} and child layers with
- * {@link #child}, which gives PyTorch-style names ("0.weight", "block.bn.running_mean").
+ * <p>Subclasses register their parameters and buffers with {@link #register(Parameter)} and
+ * {@link #register(Buffer)}, and child layers with {@link #child}, which gives PyTorch-style names
+ * ("0.weight", "block.bn.running_mean"). As in PyTorch, {@link #namedParameters()} lists what is trained,
+ * {@link #namedBuffers()} what is only saved, and {@link #namedState()} both (the {@code state_dict}).
  *
  * <p>Ownership: the tensor {@code forward} (or {@code backward}) returns belongs to the layer. It is valid
  * until the next {@code forward} (or {@code backward}) of that layer on that instance, which overwrites it
@@ -33,6 +35,7 @@ import java.util.Map;
  */
 public abstract class Layer implements AutoCloseable {
     private final Map<String, Parameter> params = new LinkedHashMap<>();
+    private final Map<String, Buffer> stateBuffers = new LinkedHashMap<>();
     private final Map<String, Layer> children = new LinkedHashMap<>();
     /** This layer's own work tensors (outputs, gradients, masks), released by {@link #close()}. */
     protected final Buffers buffers = new Buffers();
@@ -53,13 +56,27 @@ public abstract class Layer implements AutoCloseable {
         return backward(dy);
     }
 
+    /** Registers a trainable parameter under its local name; returns it. */
     protected final Parameter register(Parameter p) {
-        if (params.putIfAbsent(p.name(), p) != null) {
-            throw new IllegalStateException("duplicate parameter name " + p.name());
-        }
+        requireNewName(p.name());
+        params.put(p.name(), p);
         return p;
     }
 
+    /** Registers a buffer (saved, not trained) under its local name; returns it. */
+    protected final Buffer register(Buffer b) {
+        requireNewName(b.name());
+        stateBuffers.put(b.name(), b);
+        return b;
+    }
+
+    private void requireNewName(String name) {
+        if (params.containsKey(name) || stateBuffers.containsKey(name)) {
+            throw new IllegalStateException("duplicate parameter or buffer name " + name);
+        }
+    }
+
+    /** Registers {@code layer} as a child named {@code name}, the prefix of its tensors' names; returns it. */
     protected final <L extends Layer> L child(String name, L layer) {
         if (children.putIfAbsent(name, layer) != null) {
             throw new IllegalStateException("duplicate child layer name " + name);
@@ -67,37 +84,59 @@ public abstract class Layer implements AutoCloseable {
         return layer;
     }
 
-    /** Every parameter and buffer of this layer and its children, keyed by its full dotted name. */
+    /** The parameters (trained) of this layer and its children, keyed by full dotted name ("0.weight"). */
     public final Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
-        collect("", out);
+        collect("", out, true, false);
         return Collections.unmodifiableMap(out);
     }
 
-    private void collect(String prefix, Map<String, Parameter> out) {
-        for (Parameter p : params.values()) {
-            out.put(prefix + p.name(), p);
-        }
-        for (Map.Entry<String, Layer> c : children.entrySet()) {
-            c.getValue().collect(prefix + c.getKey() + ".", out);
-        }
+    /** The buffers (saved, not trained) of this layer and its children, keyed by full dotted name. */
+    public final Map<String, Buffer> namedBuffers() {
+        Map<String, Buffer> out = new LinkedHashMap<>();
+        collect("", out, false, true);
+        return Collections.unmodifiableMap(out);
     }
 
-    /** The trainable parameters only, in registration order. */
-    public final List<Parameter> parameters() {
-        List<Parameter> out = new ArrayList<>();
-        for (Parameter p : namedParameters().values()) {
-            if (p.isTrainable()) {
-                out.add(p);
+    /**
+     * Every parameter and buffer, keyed by full dotted name, in PyTorch's {@code state_dict} order: a
+     * layer's parameters, then its buffers, then each child's in turn.
+     */
+    public final Map<String, StateTensor> namedState() {
+        Map<String, StateTensor> out = new LinkedHashMap<>();
+        collect("", out, true, true);
+        return Collections.unmodifiableMap(out);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends StateTensor> void collect(String prefix, Map<String, T> out, boolean withParameters,
+                                                 boolean withBuffers) {
+        if (withParameters) {
+            for (Parameter p : params.values()) {
+                out.put(prefix + p.name(), (T) p);
             }
         }
-        return out;
+        if (withBuffers) {
+            for (Buffer b : stateBuffers.values()) {
+                out.put(prefix + b.name(), (T) b);
+            }
+        }
+        for (Map.Entry<String, Layer> c : children.entrySet()) {
+            c.getValue().collect(prefix + c.getKey() + ".", out, withParameters, withBuffers);
+        }
     }
 
+    /** The parameters of this layer and its children (no buffers), in {@link #namedParameters()} order. */
+    public final List<Parameter> parameters() {
+        return new ArrayList<>(namedParameters().values());
+    }
+
+    /** The direct children, by name, in registration order. */
     public final Map<String, Layer> children() {
         return Collections.unmodifiableMap(children);
     }
 
+    /** Clears the gradient of every parameter (lazily: see {@link Parameter#zeroGrad()}). */
     public final void zeroGrad() {
         for (Parameter p : parameters()) {
             p.zeroGrad();
@@ -106,13 +145,13 @@ public abstract class Layer implements AutoCloseable {
 
     /** Moves every parameter and buffer to {@code device}; returns this. */
     public Layer to(Device device) {
-        for (Parameter p : namedParameters().values()) {
-            p.to(device);
+        for (StateTensor t : namedState().values()) {
+            t.to(device);
         }
         return this;
     }
 
-    /** Number of trainable scalars. */
+    /** Number of trained scalars: buffers do not count (PyTorch: {@code sum(p.numel() for p in parameters())}). */
     public final long parameterCount() {
         long n = 0;
         for (Parameter p : parameters()) {
@@ -121,12 +160,15 @@ public abstract class Layer implements AutoCloseable {
         return n;
     }
 
-    /** Releases this layer's work buffers, parameters and gradients, and its children's. */
+    /** Releases this layer's work tensors, parameters, gradients and buffers, and its children's. */
     @Override
     public void close() {
         buffers.close();
         for (Parameter p : params.values()) {
             p.close();
+        }
+        for (Buffer b : stateBuffers.values()) {
+            b.close();
         }
         for (Layer c : children.values()) {
             c.close();

@@ -8,59 +8,50 @@ import dev.jtrain.tensor.TensorScope;
 import java.util.Objects;
 
 /**
- * A named tensor owned by a layer: a trainable parameter with its gradient (accumulated by
- * backward, cleared by {@link #zeroGrad()}), or a buffer (running statistics) with no gradient.
- * The local name is PyTorch's ("weight", "bias", "running_mean"); containers add prefixes ("0.weight").
+ * A trainable tensor owned by a layer, with its gradient (same shape and device; accumulated by
+ * backward, cleared by {@link #zeroGrad()}). The local name is PyTorch's ("weight", "bias"); containers
+ * add prefixes ("0.weight"). State that is saved but not trained (running statistics) is a
+ * {@link Buffer}, not a parameter.
  *
  * <p>The gradient is allocated on first use ({@link #grad()}, which the first backward calls), not with the
  * value: a model used only for inference holds its weights and nothing else. A parameter may also use another
  * parameter's value without owning it ({@link #shareValueOf}): inference replicas read one copy of the weights.
  */
-public final class Parameter implements AutoCloseable {
+public final class Parameter implements StateTensor {
     private final String name;
-    private final boolean trainable;
     private Tensor value;
     /** Whether {@link #close()} releases the value: false after {@link #shareValueOf} (the source owns it). */
     private boolean ownsValue = true;
-    private Tensor grad; // null until first needed (and always for buffers)
+    private Tensor grad; // null until first needed
     /** zeroGrad() was called and nothing has touched the gradient since: it is zero, but not yet filled. */
     private boolean gradZeroPending;
 
-    private Parameter(String name, Tensor value, boolean trainable) {
+    private Parameter(String name, Tensor value) {
         this.name = Objects.requireNonNull(name, "name");
         this.value = Objects.requireNonNull(value, "value");
-        this.trainable = trainable;
     }
 
+    /** A parameter named {@code name} holding {@code value} (which it now owns); its gradient starts at zero. */
     public static Parameter trainable(String name, Tensor value) {
-        return new Parameter(name, value, true);
+        return new Parameter(name, value);
     }
 
-    public static Parameter buffer(String name, Tensor value) {
-        return new Parameter(name, value, false);
-    }
-
+    @Override
     public String name() {
         return name;
     }
 
-    public boolean isTrainable() {
-        return trainable;
-    }
-
+    @Override
     public Tensor value() {
         return value;
     }
 
     /**
-     * The accumulated gradient (same shape and device as the value); null for buffers. The first call allocates it
-     * (zero) with the value's owner: a {@link TensorScope} that owns the value owns it too, and a scope opened after
-     * the parameter was made does not take it.
+     * The accumulated gradient (same shape and device as the value). The first call allocates it (zero) with the
+     * value's owner: a {@link TensorScope} that owns the value owns it too, and a scope opened after the parameter
+     * was made does not take it.
      */
     public Tensor grad() {
-        if (!trainable) {
-            return null;
-        }
         if (grad == null || grad.isReleased()) {
             grad = TensorScope.alongside(value, () -> Backends.of(value).zeros(value.dtype(), value.shape()));
             gradZeroPending = false;
@@ -79,7 +70,7 @@ public final class Parameter implements AutoCloseable {
      * saves the zero fill and a read of the gradient. Either way the gradient counts as written afterwards.
      */
     public boolean takeZeroGrad() {
-        if (grad == null && trainable) {
+        if (grad == null) {
             return true; // not allocated yet, so zero: the caller's grad() allocates it and may overwrite it
         }
         boolean zero = gradZeroPending;
@@ -114,7 +105,8 @@ public final class Parameter implements AutoCloseable {
         ownsValue = false;
     }
 
-    /** Replaces the value (same shape), e.g. when loading a checkpoint. */
+    /** Copies {@code newValue} into the value (same shape, any device), e.g. when loading a checkpoint. */
+    @Override
     public void set(Tensor newValue) {
         if (!ownsValue) {
             throw new IllegalStateException("parameter " + name + " shares another parameter's value (an inference "
@@ -135,6 +127,7 @@ public final class Parameter implements AutoCloseable {
     }
 
     /** Moves the value to {@code device} (an owned copy from then on); the gradient starts again at zero there. */
+    @Override
     public void to(Device device) {
         if (value.device().equals(device)) {
             return;

@@ -15,6 +15,7 @@ import java.util.Objects;
 public class Sequential extends Layer {
     private final List<Layer> layers = new ArrayList<>();
 
+    /** The layers in order, named "0", "1", ... (they become this container's children). */
     public Sequential(Layer... layers) {
         for (Layer l : layers) {
             add(l);

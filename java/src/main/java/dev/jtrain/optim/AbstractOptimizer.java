@@ -33,10 +33,7 @@ public abstract class AbstractOptimizer implements Optimizer {
     protected AbstractOptimizer(List<Parameter> params, double lr) {
         Objects.requireNonNull(params, "params");
         for (Parameter p : params) {
-            Objects.requireNonNull(p, "params contains null");
-            if (!p.isTrainable()) {
-                throw new IllegalArgumentException("parameter " + p.name() + " is a buffer, not trainable");
-            }
+            Objects.requireNonNull(p, "params contains null"); // a Buffer is not a Parameter: never optimized
         }
         requireNonNegative("lr", lr);
         this.params = List.copyOf(params);

@@ -6,9 +6,15 @@ import dev.jtrain.tensor.Tensor;
 import java.util.List;
 
 /**
- * Adagrad as {@code torch.optim.Adagrad} (FORMAT.md item 30): {@code sum} starts at 0, {@code sum += g^2},
- * {@code p -= clr g / (sqrt(sum) + eps)} with eps outside the square root and
- * {@code clr = lr / (1 + (t - 1) lr_decay)}. Weight decay is L2-coupled. State: {@code sum}.
+ * Adagrad as {@code torch.optim.Adagrad} (tests/conformance/FORMAT.md item 30). Per parameter p with
+ * gradient g at step t = 1, 2, ..., with lr decay η, weight decay λ, eps ε; s starts at 0:
+ * <pre>
+ *   clr ← lr / (1 + (t − 1)·η)
+ *   g ← g + λ·p                                    (λ ≠ 0: L2-coupled)
+ *   s ← s + g²
+ *   p ← p − clr · g / (√s + ε)                     (ε outside the square root)
+ * </pre>
+ * State: {@code sum} (s).
  */
 public final class Adagrad extends AbstractOptimizer {
     public static final String SUM = "sum";
@@ -20,6 +26,13 @@ public final class Adagrad extends AbstractOptimizer {
     private final double weightDecay;
     private final double eps;
 
+    /**
+     * @param params      the parameters to update
+     * @param lr          learning rate, &ge; 0 (PyTorch's default 0.01)
+     * @param lrDecay     η in clr = lr / (1 + (t − 1) η), &ge; 0
+     * @param weightDecay λ, &ge; 0 (L2-coupled)
+     * @param eps         ε added to √s, &ge; 0 (PyTorch's default 1e-10)
+     */
     public Adagrad(List<Parameter> params, double lr, double lrDecay, double weightDecay, double eps) {
         super(params, lr);
         requireNonNegative("lr_decay", lrDecay);

@@ -6,10 +6,18 @@ import dev.jtrain.tensor.Tensor;
 import java.util.List;
 
 /**
- * Adam as {@code torch.optim.Adam} (FORMAT.md items 27, 32, 33): m and v start at 0, step t starts at 1,
- * {@code p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)}; weight decay is L2-coupled
- * ({@code g += wd p}); AMSGrad keeps the running maximum of the raw v. State: {@code exp_avg},
- * {@code exp_avg_sq}, and {@code max_exp_avg_sq} with AMSGrad.
+ * Adam as {@code torch.optim.Adam} (tests/conformance/FORMAT.md items 27, 32, 33). Per parameter p with
+ * gradient g at step t = 1, 2, ..., with betas (β1, β2), eps ε, weight decay λ; m and v start at 0:
+ * <pre>
+ *   g ← g + λ·p                                    (λ ≠ 0: L2-coupled; {@link AdamW} decouples it)
+ *   m ← β1·m + (1 − β1)·g
+ *   v ← β2·v + (1 − β2)·g²
+ *   v_max ← max(v_max, v)                          (amsgrad; v_max then stands for v below)
+ *   p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
+ * </pre>
+ * The bias corrections 1 − β1^t and 1 − β2^t are applied as PyTorch applies them, with ε added after the
+ * corrected square root. State: {@code exp_avg} (m), {@code exp_avg_sq} (v), and {@code max_exp_avg_sq}
+ * (v_max) with AMSGrad. Defaults as PyTorch's: lr 1e-3, betas (0.9, 0.999), ε 1e-8, λ 0.
  */
 public class Adam extends AbstractOptimizer {
     public static final String EXP_AVG = "exp_avg";
@@ -28,6 +36,15 @@ public class Adam extends AbstractOptimizer {
     private final boolean amsgrad;
     private final boolean decoupled;
 
+    /**
+     * @param params      the parameters to update
+     * @param lr          learning rate, &ge; 0
+     * @param beta1       β1 in [0, 1)
+     * @param beta2       β2 in [0, 1)
+     * @param eps         ε, &ge; 0
+     * @param weightDecay λ, &ge; 0 (L2-coupled: g ← g + λ p)
+     * @param amsgrad     keep the running maximum of v (AMSGrad)
+     */
     public Adam(List<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay,
                 boolean amsgrad) {
         this(params, lr, beta1, beta2, eps, weightDecay, amsgrad, false);

@@ -9,9 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Gradient clipping by global norm, as {@code torch.nn.utils.clip_grad_norm_} (FORMAT.md item 35):
- * {@code total = sqrt(sum over all gradients of sum g^2)} is returned (taken before clipping), then every
- * gradient is multiplied by {@code min(1, maxNorm / (total + 1e-6))}. Everything stays on the gradients'
+ * Gradient clipping by global norm, as {@code torch.nn.utils.clip_grad_norm_} (tests/conformance/FORMAT.md
+ * item 35), over the gradients of the {@link dev.jtrain.nn.Parameter}s given (never buffers):
+ * <pre>
+ *   total ← √(Σ over all gradients g of Σ g²)          (returned; taken before clipping)
+ *   g ← g · min(1, maxNorm / (total + 1e-6))            (every gradient)
+ * </pre> Everything stays on the gradients'
  * device (no host synchronisation): the returned norm is a one-element tensor there.
  */
 public final class GradClipping {

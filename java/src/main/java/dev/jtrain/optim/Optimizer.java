@@ -18,16 +18,20 @@ public interface Optimizer extends AutoCloseable {
     /** One update of every parameter; the step counter starts at 1. */
     void step();
 
+    /** The parameters this optimizer updates (never buffers), in the order given at construction. */
     List<Parameter> parameters();
 
+    /** Clears the gradients of {@link #parameters()} (lazily: see {@link Parameter#zeroGrad()}). */
     default void zeroGrad() {
         for (Parameter p : parameters()) {
             p.zeroGrad();
         }
     }
 
+    /** The learning rate the next {@link #step()} uses. */
     double lr();
 
+    /** Sets the learning rate of the next steps (schedules call this); must be &ge; 0. */
     void setLr(double lr);
 
     /**

@@ -6,10 +6,15 @@ import dev.jtrain.tensor.Tensor;
 import java.util.List;
 
 /**
- * RMSprop as {@code torch.optim.RMSprop} with {@code centered = False} (FORMAT.md item 31): {@code square_avg}
- * starts at 0, no bias correction, {@code v = alpha v + (1 - alpha) g^2}, {@code p -= lr g / (sqrt(v) + eps)};
- * with momentum {@code buf = mu buf + g / (sqrt(v) + eps)}, {@code p -= lr buf}. Weight decay is L2-coupled.
- * State: {@code square_avg}, and {@code momentum_buffer} when momentum > 0.
+ * RMSprop as {@code torch.optim.RMSprop} with {@code centered = False} (tests/conformance/FORMAT.md item 31).
+ * Per parameter p with gradient g, smoothing α, eps ε, momentum μ, weight decay λ; v and b start at 0:
+ * <pre>
+ *   g ← g + λ·p                                    (λ ≠ 0: L2-coupled)
+ *   v ← α·v + (1 − α)·g²                           (no bias correction)
+ *   if μ &gt; 0:  b ← μ·b + g / (√v + ε);   p ← p − lr·b
+ *   else:      p ← p − lr · g / (√v + ε)
+ * </pre>
+ * State: {@code square_avg} (v), and {@code momentum_buffer} (b) when μ &gt; 0.
  */
 public final class RmsProp extends AbstractOptimizer {
     public static final String SQUARE_AVG = "square_avg";
@@ -24,6 +29,14 @@ public final class RmsProp extends AbstractOptimizer {
     private final double weightDecay;
     private final double momentum;
 
+    /**
+     * @param params      the parameters to update
+     * @param lr          learning rate, &ge; 0 (PyTorch's default 0.01)
+     * @param alpha       smoothing α of the squared-gradient average (PyTorch's default 0.99)
+     * @param eps         ε added to √v, &ge; 0 (PyTorch's default 1e-8)
+     * @param weightDecay λ, &ge; 0 (L2-coupled)
+     * @param momentum    μ, &ge; 0 (0: no momentum buffer)
+     */
     public RmsProp(List<Parameter> params, double lr, double alpha, double eps, double weightDecay, double momentum) {
         super(params, lr);
         requireRange("alpha", alpha, 0, 1);

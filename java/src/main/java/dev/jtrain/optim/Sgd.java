@@ -6,10 +6,17 @@ import dev.jtrain.tensor.Tensor;
 import java.util.List;
 
 /**
- * Stochastic gradient descent as {@code torch.optim.SGD} (FORMAT.md items 27-29): L2-coupled weight decay
- * {@code g += wd p} first; with momentum the first buffer is the raw gradient, then
- * {@code buf = mu buf + (1 - dampening) g} and {@code p -= lr buf}; Nesterov uses {@code p -= lr (g + mu buf)}
- * with the updated buffer. State: {@code momentum_buffer} (only when momentum != 0).
+ * Stochastic gradient descent as {@code torch.optim.SGD} (tests/conformance/FORMAT.md items 27-29). Per
+ * parameter p with gradient g, learning rate lr, momentum μ, dampening τ, weight decay λ:
+ * <pre>
+ *   g ← g + λ·p                                    (λ ≠ 0: L2-coupled weight decay)
+ *   if μ ≠ 0:
+ *       b ← g                                      (first step: the raw gradient)
+ *       b ← μ·b + (1 − τ)·g                        (later steps)
+ *       g ← g + μ·b   if nesterov,   else  g ← b
+ *   p ← p − lr·g
+ * </pre>
+ * State: {@code momentum_buffer} (b; only when μ ≠ 0). Nesterov needs μ &gt; 0 and τ = 0.
  */
 public final class Sgd extends AbstractOptimizer {
     public static final String MOMENTUM_BUFFER = "momentum_buffer";
@@ -19,6 +26,14 @@ public final class Sgd extends AbstractOptimizer {
     private final double weightDecay;
     private final boolean nesterov;
 
+    /**
+     * @param params      the parameters to update
+     * @param lr          learning rate, &ge; 0
+     * @param momentum    μ, &ge; 0 (0: plain SGD, no state)
+     * @param dampening   τ, applied from the second step
+     * @param weightDecay λ, &ge; 0 (L2-coupled)
+     * @param nesterov    Nesterov momentum (needs μ &gt; 0 and τ = 0)
+     */
     public Sgd(List<Parameter> params, double lr, double momentum, double dampening, double weightDecay,
                boolean nesterov) {
         super(params, lr);

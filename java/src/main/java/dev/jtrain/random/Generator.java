@@ -2,8 +2,8 @@ package dev.jtrain.random;
 
 /**
  * The one source of randomness of a training run: a 64-bit seed and a call counter (the Philox
- * "offset" of DESIGN.md). Each consumer (an init, a dropout call, a shuffle) takes the next offset,
- * so results depend only on (seed, order of calls), on every device. Checkpoints save seed and offset.
+ * "offset" of docs/architecture.md, section 6). Each consumer (an init, a dropout call, a shuffle) takes the
+ * next offset, so results depend only on (seed, order of calls), on every device. Checkpoints save seed and offset.
  */
 public final class Generator {
     private final long seed;

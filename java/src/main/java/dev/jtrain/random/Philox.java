@@ -2,7 +2,7 @@ package dev.jtrain.random;
 
 /**
  * Philox4x32-10 (Salmon et al., SC'11; Random123), the one counter-based generator behind dropout
- * masks and random initialisation on every backend (DESIGN.md, "Dropout masks: the one specification").
+ * masks and random initialisation on every backend (specified in docs/architecture.md, section 6 "Random numbers").
  * Pure static functions: the same (counter, key) gives the same four words everywhere, so the cpu,
  * emu and cuda backends produce the same bits for the same (seed, offset).
  *

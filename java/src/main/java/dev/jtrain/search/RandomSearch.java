@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * Random search: each trial draws every hyperparameter independently from its range ({@link Param#sample}). The
- * uniform numbers are Philox words (the project's one generator, DESIGN.md) of (seed, round, trial, parameter), so
- * the same seed gives the same trials on every machine, and asking for more trials keeps the first ones unchanged.
+ * uniform numbers are Philox words (the project's one generator: docs/architecture.md, section 6) of (seed, round,
+ * trial, parameter), so the same seed gives the same trials on every machine, and asking for more trials keeps the
+ * first ones unchanged.
  */
 public final class RandomSearch {
     /** Keys the sampler's Philox stream apart from the training run's, which uses the same --seed. */

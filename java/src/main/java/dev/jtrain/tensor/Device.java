@@ -8,6 +8,7 @@ import java.util.Locale;
  */
 public record Device(Kind kind, int index) {
 
+    /** The kind of device: the host, the emulated GPU, or a CUDA GPU. */
     public enum Kind { CPU, EMU, CUDA }
 
     public static final Device CPU = new Device(Kind.CPU, 0);
@@ -22,6 +23,7 @@ public record Device(Kind kind, int index) {
         }
     }
 
+    /** CUDA device {@code index} (only 0 can be used today: the native library selects no other). */
     public static Device cuda(int index) {
         return new Device(Kind.CUDA, index);
     }

@@ -63,6 +63,7 @@ public final class Tensor implements AutoCloseable {
         return TensorDevice.of(device).zeros(DType.FLOAT32, Shape.of(dims));
     }
 
+    /** A zero-filled tensor of {@code dtype} and {@code shape} on {@code device}. */
     public static Tensor zeros(Device device, DType dtype, Shape shape) {
         return TensorDevice.of(device).zeros(dtype, shape);
     }

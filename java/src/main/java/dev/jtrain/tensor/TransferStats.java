@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 public final class TransferStats {
 
+    /** The direction of a counted copy (a device-to-device copy goes through the host). */
     public enum Direction { HOST_TO_DEVICE, DEVICE_TO_HOST, DEVICE_TO_DEVICE }
 
     private static final int FIELDS = 4; // count, bytes, nanos, pinned bytes

@@ -98,10 +98,8 @@ public final class LayerStatistics implements TrainingListener {
     public static List<Gradient> gradientStats(Layer model) {
         List<Gradient> out = new ArrayList<>();
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            if (e.getValue().isTrainable()) {
-                double[] ms = meanStd(e.getValue().grad().to(Device.CPU).toFloatArray());
-                out.add(new Gradient(e.getKey(), ms[0], ms[1]));
-            }
+            double[] ms = meanStd(e.getValue().grad().to(Device.CPU).toFloatArray());
+            out.add(new Gradient(e.getKey(), ms[0], ms[1]));
         }
         return out;
     }

@@ -30,11 +30,7 @@ public final class NanGuard implements TrainingListener, AutoCloseable {
     private long step;
 
     public NanGuard(Layer model) {
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            if (e.getValue().isTrainable()) {
-                params.add(e);
-            }
-        }
+        params.addAll(model.namedParameters().entrySet());
     }
 
     @Override

@@ -32,6 +32,7 @@ public final class SanityCheck {
     private SanityCheck() {
     }
 
+    /** The outcome of one check: fine, suspicious, or wrong. */
     public enum Verdict { OK, WARN, FAIL }
 
     /** The initial-loss check's outcome; deviation is |loss - ln C| / ln C. */

@@ -60,6 +60,11 @@ public final class Trainer implements AutoCloseable {
     private Tensor predsA;
     private Tensor predsB;
 
+    /**
+     * A trainer of {@code model} (already on {@code device}) with {@code loss} and {@code optimizer}; batches
+     * are uploaded to {@code device}. The trainer does not own them ({@link #close()} releases only its own
+     * tensors): the caller closes them.
+     */
     public Trainer(Layer model, Loss loss, Optimizer optimizer, Device device) {
         this.model = Objects.requireNonNull(model, "model");
         this.loss = Objects.requireNonNull(loss, "loss");
@@ -70,6 +75,7 @@ public final class Trainer implements AutoCloseable {
         this.prefetch = !device.isHost();
     }
 
+    /** Adds a listener, called in the order added; returns this. */
     public Trainer addListener(TrainingListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
         return this;

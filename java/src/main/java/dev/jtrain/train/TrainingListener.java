@@ -11,9 +11,11 @@ import java.util.List;
  */
 public interface TrainingListener {
 
+    /** Once, before the first epoch: the run's length and the training set's size. */
     default void onTrainStart(int epochs, int stepsPerEpoch, int trainSamples) {
     }
 
+    /** Before the first step of {@code epoch} (1-based), which has {@code steps} optimizer steps. */
     default void onEpochStart(int epoch, int steps) {
     }
 
@@ -25,9 +27,11 @@ public interface TrainingListener {
     default void onTrainPhaseEnd(int epoch) {
     }
 
+    /** After an epoch's evaluation, with its metrics (train loss and accuracy, validation, test, time). */
     default void onEpochEnd(EpochMetrics metrics) {
     }
 
+    /** Once, after the last epoch (or an early stop), with every epoch's metrics. */
     default void onTrainEnd(List<EpochMetrics> history) {
     }
 

@@ -46,7 +46,7 @@ public final class UpdateRatioMonitor implements TrainingListener, AutoCloseable
             throw new IllegalArgumentException("update ratio: every must be >= 1, got " + every);
         }
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            if (e.getValue().isTrainable() && e.getValue().value().rank() >= 2) {
+            if (e.getValue().value().rank() >= 2) {
                 names.add(e.getKey());
                 params.add(e.getValue());
             }

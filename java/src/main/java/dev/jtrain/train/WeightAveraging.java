@@ -4,6 +4,7 @@ import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.StateTensor;
 import dev.jtrain.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ public final class WeightAveraging implements TrainingListener, AutoCloseable {
         this.decay = (float) decay;
         this.params = model.parameters();
         this.raw = new WeightSnapshot(model);
-        List<Parameter> all = List.copyOf(model.namedParameters().values());
+        List<StateTensor> all = List.copyOf(model.namedState().values());
         this.rawIndex = new int[params.size()];
         for (int i = 0; i < params.size(); i++) {
             rawIndex[i] = all.indexOf(params.get(i));

@@ -3,7 +3,7 @@ package dev.jtrain.train;
 import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Layer;
-import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.StateTensor;
 import dev.jtrain.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -18,12 +18,12 @@ import java.util.Map;
  */
 public final class WeightSnapshot implements AutoCloseable {
     private final List<String> names;
-    private final List<Parameter> params;
+    private final List<StateTensor> params;
     private final List<Tensor> copies = new ArrayList<>();
 
     public WeightSnapshot(Layer model) {
-        this.names = List.copyOf(model.namedParameters().keySet());
-        this.params = List.copyOf(model.namedParameters().values());
+        this.names = List.copyOf(model.namedState().keySet());
+        this.params = List.copyOf(model.namedState().values());
     }
 
     /** Copies the model's current values into the snapshot. */
@@ -93,7 +93,7 @@ public final class WeightSnapshot implements AutoCloseable {
         }
     }
 
-    /** The saved copy of the model's i-th named tensor (namedParameters order). */
+    /** The saved copy of the model's i-th named tensor (namedState order: parameters and buffers). */
     Tensor copy(int i) {
         return copies.get(i);
     }

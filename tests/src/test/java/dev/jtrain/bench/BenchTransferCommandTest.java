@@ -2,7 +2,7 @@ package dev.jtrain.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jtrain.backend.cuda.EmuTestSupport;
+import dev.jtrain.backend.jni.EmuTestSupport;
 import dev.jtrain.cli.BenchTransferCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

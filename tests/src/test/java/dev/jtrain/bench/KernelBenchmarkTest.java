@@ -2,8 +2,8 @@ package dev.jtrain.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jtrain.backend.cuda.CudaNative;
-import dev.jtrain.backend.cuda.NativeLibrary;
+import dev.jtrain.backend.jni.CudaNative;
+import dev.jtrain.backend.jni.NativeLibrary;
 import dev.jtrain.cli.BenchCommand;
 import dev.jtrain.cli.BenchKernelsCommand;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class KernelBenchmarkTest {
 
     @Test
     void emuRunsEndToEndWithSmallSizes() throws Exception {
-        dev.jtrain.backend.cuda.EmuTestSupport.emu(); // a missing emu library fails (unless explicitly skipped)
+        dev.jtrain.backend.jni.EmuTestSupport.emu(); // a missing emu library fails (unless explicitly skipped)
         Path json = tmp.resolve("kernels.json");
         Result r = run("--device", "emu", "--sizes", "small", "--reps", "1", "--warmup", "0", "--json", json.toString());
         assertEquals(0, r.code(), r.out() + r.err());
@@ -93,7 +93,7 @@ class KernelBenchmarkTest {
         Result r = run("--device", "tpu");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--device must be emu or cuda"), r.err());
-        dev.jtrain.backend.cuda.EmuTestSupport.emu(); // a missing emu library fails (unless explicitly skipped)
+        dev.jtrain.backend.jni.EmuTestSupport.emu(); // a missing emu library fails (unless explicitly skipped)
         r = run("--device", "emu", "--sizes", "huge");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("sizes must be small or full"), r.err());

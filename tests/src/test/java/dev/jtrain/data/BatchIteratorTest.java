@@ -141,7 +141,7 @@ class BatchIteratorTest {
 
     @Test
     void prefetchingGivesExactlyTheBatchesOfThePlainIteratorOnCpuAndEmu() {
-        dev.jtrain.backend.cuda.EmuTestSupport.emu();
+        dev.jtrain.backend.jni.EmuTestSupport.emu();
         Dataset d = toy(37);
         java.util.List<float[]> plain = allBatches(new BatchIterator(d, 8, true, Device.CPU), new Generator(5), 3,
                 Integer.MAX_VALUE);

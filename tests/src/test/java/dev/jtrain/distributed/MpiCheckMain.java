@@ -1,6 +1,6 @@
 package dev.jtrain.distributed;
 
-import dev.jtrain.backend.cuda.NativeLibrary;
+import dev.jtrain.backend.jni.NativeLibrary;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Shape;

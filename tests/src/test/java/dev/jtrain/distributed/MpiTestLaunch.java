@@ -47,7 +47,7 @@ public final class MpiTestLaunch {
      * have found MPI) that says why.
      */
     public static void requireShim() {
-        String why = dev.jtrain.backend.cuda.NativeLibrary.unavailableReason(dev.jtrain.backend.cuda.NativeLibrary.Kind.MPI);
+        String why = dev.jtrain.backend.jni.NativeLibrary.unavailableReason(dev.jtrain.backend.jni.NativeLibrary.Kind.MPI);
         if (why == null) {
             return;
         }

@@ -46,15 +46,13 @@ class ResumeTest {
             out.put(e.getKey(), bits(e.getValue()));
         }
         for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
-            if (e.getValue().isTrainable()) {
-                opt.state(e.getValue()).forEach((k, t) -> {
-                    Tensor host = t.to(Device.CPU);
-                    out.put("opt " + e.getKey() + " " + k, bits(host));
-                    if (host != t) {
-                        host.close();
-                    }
-                });
-            }
+            opt.state(e.getValue()).forEach((k, t) -> {
+                Tensor host = t.to(Device.CPU);
+                out.put("opt " + e.getKey() + " " + k, bits(host));
+                if (host != t) {
+                    host.close();
+                }
+            });
         }
         out.put("steps", opt.steps());
         out.put("lr", opt.lr());
@@ -276,11 +274,7 @@ class ResumeTest {
             Checkpoint c = Checkpoint.load(f);
             assertTrue(c.section(AveragingState.KEY).path("averaged_in_weights_file").booleanValue());
             java.util.List<String> trainable = new java.util.ArrayList<>();
-            net.namedParameters().forEach((k, p) -> {
-                if (p.isTrainable()) {
-                    trainable.add(k);
-                }
-            });
+            trainable.addAll(net.namedParameters().keySet());
             for (int i = 0; i < trainable.size(); i++) {
                 String name = trainable.get(i);
                 assertEquals(bits(w.ema.averaged(i).to(Device.CPU)), bits(c.weights().get(name)),

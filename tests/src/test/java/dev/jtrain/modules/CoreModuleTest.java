@@ -102,7 +102,7 @@ class CoreModuleTest {
             assertFalse(e.isQualified(), e + " is a qualified export");
         }
         // The implementation stays hidden.
-        for (String internal : List.of("dev.jtrain.backend.cpu.gemm", "dev.jtrain.backend.cuda")) {
+        for (String internal : List.of("dev.jtrain.backend.cpu.gemm", "dev.jtrain.backend.jni")) {
             assertTrue(d.packages().contains(internal), internal + " missing from the module");
             assertFalse(exported.contains(internal), internal + " is exported");
         }

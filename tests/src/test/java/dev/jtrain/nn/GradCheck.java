@@ -59,9 +59,6 @@ public final class GradCheck {
         }
         for (Map.Entry<String, Parameter> e : layer.namedParameters().entrySet()) {
             Parameter p = e.getValue();
-            if (!p.isTrainable()) {
-                continue;
-            }
             float[] analytic = p.grad().toFloatArray();
             double[] num = numeric(f, x, p.value().floats(), p.value().numel(), r, h);
             compare("d" + e.getKey(), analytic, num, rtol, atol, failures);

@@ -22,7 +22,8 @@ class SequentialTest {
         Sequential s = new Sequential(new Linear(4, 6, true, gen), new BatchNorm1d(6), new ReLU());
         s.add(new Linear(6, 3, false, gen));
         assertEquals(List.of("0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "3.weight"),
-                List.copyOf(s.namedParameters().keySet()));
+                List.copyOf(s.namedState().keySet()));
+        assertEquals(List.of("1.running_mean", "1.running_var"), List.copyOf(s.namedBuffers().keySet()));
         assertEquals(4, s.size());
         assertTrue(s.get(1) instanceof BatchNorm1d);
         assertEquals(5, s.parameters().size());   // buffers are not trainable

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Known answers of DESIGN.md ("Dropout masks: the one specification"). */
+/** Known answers of the Philox specification (Random123; docs/architecture.md, section 6). */
 class PhiloxTest {
 
     private static int[] words(long... w) {

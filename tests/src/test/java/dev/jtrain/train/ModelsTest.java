@@ -207,9 +207,6 @@ class ModelsTest {
         }
         SplittableRandom rnd = new SplittableRandom(7);
         for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
-            if (!e.getValue().isTrainable()) {
-                continue;
-            }
             float[] g = e.getValue().grad().toFloatArray();
             float[] v = e.getValue().value().floats();
             for (int k = 0; k < 8; k++) {

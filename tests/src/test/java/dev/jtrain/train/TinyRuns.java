@@ -3,6 +3,7 @@ package dev.jtrain.train;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.StateTensor;
 import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
 import dev.jtrain.optim.Optimizer;
 import dev.jtrain.random.Generator;
@@ -56,7 +57,7 @@ final class TinyRuns {
     /** Host copies of every named tensor of the model. */
     static Map<String, float[]> weights(Layer model) {
         Map<String, float[]> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+        for (Map.Entry<String, StateTensor> e : model.namedState().entrySet()) {
             out.put(e.getKey(), host(e.getValue().value()));
         }
         return out;

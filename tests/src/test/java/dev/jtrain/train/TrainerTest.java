@@ -44,7 +44,7 @@ class TrainerTest {
         Trainer t = new Trainer(net, new SoftmaxCrossEntropy(0f), opt, Device.CPU);
         List<EpochMetrics> h = t.fit(train, test, epochs, 128, gen);
         Map<String, float[]> w = new java.util.LinkedHashMap<>();
-        for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+        for (Map.Entry<String, dev.jtrain.nn.StateTensor> e : net.namedState().entrySet()) {
             w.put(e.getKey(), e.getValue().value().toFloatArray());
         }
         return new Run(h, w);

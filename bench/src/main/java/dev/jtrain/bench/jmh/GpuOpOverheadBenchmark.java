@@ -2,9 +2,9 @@ package dev.jtrain.bench.jmh;
 
 import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
-import dev.jtrain.backend.cuda.CudaNative;
-import dev.jtrain.backend.cuda.EmuNative;
-import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.jni.CudaNative;
+import dev.jtrain.backend.jni.EmuNative;
+import dev.jtrain.backend.jni.NativeApi;
 import dev.jtrain.backend.gpu.DeviceStorage;
 import dev.jtrain.backend.gpu.GpuBackend;
 import dev.jtrain.tensor.Device;

@@ -83,9 +83,31 @@ final class CpuConv {
         }
     }
 
+    /**
+     * Whether forward takes {@link CpuDirectConv} or {@link CpuRowConv} for layers they apply to (property
+     * {@code jtrain.conv.direct}, default true; false forces im2col + GEMM, for A/B benchmarks and tests).
+     */
+    static final boolean DIRECT = Boolean.parseBoolean(System.getProperty("jtrain.conv.direct", "true"));
+
     /** {@link #forward} with a chosen chunk budget (tests place chunk boundaries with it). */
     static void forward(float[] x, float[] w, float[] b, float[] y, int n, int cin, int h, int wd, int cout,
                         int oh, int ow, ConvSpec s, int colFloats) {
+        int k = cin * s.kernelH() * s.kernelW();
+        int p = oh * ow;
+        if (DIRECT && CpuSimd.VECTOR && CpuDirectConv.applies(cin, cout, k, p)) {
+            CpuDirectConv.forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s);
+            return;
+        }
+        if (DIRECT && CpuSimd.VECTOR && CpuRowConv.applies(cin, ow, s)) {
+            CpuRowConv.forward(x, w, b, y, n, cin, h, wd, cout, oh, ow, s);
+            return;
+        }
+        forwardIm2col(x, w, b, y, n, cin, h, wd, cout, oh, ow, s, colFloats);
+    }
+
+    /** The im2col + GEMM forward, whatever the layer (tests compare the direct path with it). */
+    static void forwardIm2col(float[] x, float[] w, float[] b, float[] y, int n, int cin, int h, int wd, int cout,
+                              int oh, int ow, ConvSpec s, int colFloats) {
         int k = cin * s.kernelH() * s.kernelW();
         int p = oh * ow;
         int xs = cin * h * wd;
@@ -151,21 +173,25 @@ final class CpuConv {
         // calling thread runs tasks too, and they use the other slots)
         float[] partial = dw == null ? null : CpuWorkspace.floats(CpuWorkspace.CONV_PARTIAL, groups * wsize);
         boolean serial = groups >= CpuThreads.threads(); // see byChunk
+        // the direct weight gradient leaves each partial transposed, [K][Cout]
+        boolean direct = DIRECT && CpuSimd.VECTOR && CpuDirectConv.applies(cin, cout, k, p);
+        boolean rows = DIRECT && CpuSimd.VECTOR && !direct && CpuRowConv.applies(cin, ow, s);
         byChunk(groups, 2L * n * cout * k * p, g -> {
             // group g: chunks [g chunks / groups, (g + 1) chunks / groups), sizes differing by at most one
             int c0 = (int) ((long) g * chunks / groups);
             int c1 = (int) ((long) (g + 1) * chunks / groups);
             for (int c = c0; c < c1; c++) {
-                backwardChunk(serial, x, w, dy, dx, dw == null ? null : partial, g * wsize, c == c0,
+                backwardChunk(serial, direct, rows, x, w, dy, dx, dw == null ? null : partial, g * wsize, c == c0,
                         c * chunk, Math.min(chunk, n - c * chunk), cin, h, wd, cout, oh, ow, s);
             }
         });
         if (dw != null) {
             CpuLoops.forRange(wsize, (from, to) -> {
                 for (int i = from; i < to; i++) {
+                    int at = direct ? (i % k) * cout + i / k : i;
                     double sum = dw[i];
                     for (int c = 0; c < groups; c++) {
-                        sum += partial[c * wsize + i];
+                        sum += partial[c * wsize + at];
                     }
                     dw[i] = (float) sum;
                 }
@@ -177,7 +203,7 @@ final class CpuConv {
      * The samples [first, first + sc) of a backward: their dW into partial at pOff (overwritten when
      * {@code firstInGroup}, else added), their dx (overwritten).
      */
-    private static void backwardChunk(boolean serial, float[] x, float[] w, float[] dy, float[] dx,
+    private static void backwardChunk(boolean serial, boolean direct, boolean rows, float[] x, float[] w, float[] dy, float[] dx,
                                       float[] partial, int pOff, boolean firstInGroup, int first, int sc,
                                       int cin, int h, int wd, int cout, int oh, int ow, ConvSpec s) {
         int k = cin * s.kernelH() * s.kernelW();
@@ -185,6 +211,12 @@ final class CpuConv {
         int xs = cin * h * wd;
         int ys = cout * p;
         int ld = sc * p;
+        if (partial != null && direct) {
+            // before dyc is gathered below: the direct path uses the CONV_OUT slot itself
+            CpuDirectConv.weightGradient(x, dy, first, sc, cin, h, wd, cout, oh, ow, s, partial, pOff, firstInGroup);
+        } else if (partial != null && rows) {
+            CpuRowConv.weightGradient(x, dy, first, sc, cin, h, wd, cout, oh, ow, s, partial, pOff, firstInGroup);
+        }
         // dy of the chunk in column order: for one sample that is dy itself
         float[] dyc = dy;
         int dyOff = first * ys;
@@ -198,7 +230,7 @@ final class CpuConv {
                 }
             }
         }
-        if (partial != null) {
+        if (partial != null && !direct && !rows) {
             float[] col = CpuWorkspace.floats(CpuWorkspace.COL, k * ld);
             for (int t = 0; t < sc; t++) {
                 im2col(x, (first + t) * xs, cin, h, wd, oh, ow, s, col, t * p, ld);

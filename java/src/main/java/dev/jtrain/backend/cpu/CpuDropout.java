@@ -3,7 +3,7 @@ package dev.jtrain.backend.cpu;
 import dev.jtrain.random.Philox;
 
 /**
- * Inverted dropout with the Philox mask of DESIGN.md: element i is kept when u_i &ge; p (u_i the
+ * Inverted dropout with the Philox mask (docs/architecture.md, section 6): element i is kept when u_i &ge; p (u_i the
  * float uniform of element i of (seed, offset)); the mask holds {@code scale = (float) (1 / (1 - p))}
  * (computed in double) for kept elements and 0 for dropped ones, and y = x * scale (one float32
  * multiply) or 0. p = 0 keeps everything (scale 1, y = x exactly); p = 1 drops everything (y = 0, no

@@ -38,10 +38,14 @@ final class CpuPooling {
     private static void maxPlane2x2(float[] x, float[] y, long[] idx, int p, int h, int w, int oh, int ow) {
         int xb = p * h * w;
         int yb = p * oh * ow;
+        // a vector of outputs at a time (the same values and indices); here only what it leaves at the end of x
+        // (indices travel as floats there: exact below 2^24 positions per plane)
+        CpuPoolingVector.Scratch scratch = CpuSimd.VECTOR && h * w < (1 << 24) ? new CpuPoolingVector.Scratch() : null;
         for (int i = 0; i < oh; i++) {
             int top = xb + 2 * i * w;
             int out = yb + i * ow;
-            for (int j = 0; j < ow; j++) {
+            int done = scratch != null ? CpuPoolingVector.row(x, top, w, xb, y, idx, out, ow, scratch) : 0;
+            for (int j = done; j < ow; j++) {
                 int at = top + 2 * j;
                 int ka = orderKey(x[at], 0);
                 int kb = orderKey(x[at + 1], 1);

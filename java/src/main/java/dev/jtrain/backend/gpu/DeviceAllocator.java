@@ -1,7 +1,7 @@
 package dev.jtrain.backend.gpu;
 
-import dev.jtrain.backend.cuda.CudaException;
-import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.jni.CudaException;
+import dev.jtrain.backend.jni.NativeApi;
 import dev.jtrain.tensor.Device;
 
 import java.util.ArrayDeque;

@@ -1,6 +1,6 @@
 package dev.jtrain.backend.gpu;
 
-import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.jni.NativeApi;
 import dev.jtrain.tensor.Device;
 
 /**

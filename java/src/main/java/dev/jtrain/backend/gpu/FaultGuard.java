@@ -1,8 +1,8 @@
 package dev.jtrain.backend.gpu;
 
 import dev.jtrain.backend.DeviceUnavailableException;
-import dev.jtrain.backend.cuda.CudaException;
-import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.jni.CudaException;
+import dev.jtrain.backend.jni.NativeApi;
 import dev.jtrain.tensor.Device;
 
 import java.lang.reflect.InvocationHandler;

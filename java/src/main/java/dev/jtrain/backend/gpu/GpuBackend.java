@@ -3,7 +3,7 @@ package dev.jtrain.backend.gpu;
 import dev.jtrain.backend.Activation;
 import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.ConvSpec;
-import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.jni.NativeApi;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.HostStorage;
@@ -139,13 +139,13 @@ public final class GpuBackend implements Backend, AutoCloseable {
                 throw new IllegalArgumentException("KernelChoice.VENDOR needs a CUDA device: cuBLAS/cuDNN do not run on "
                         + device + " (emu runs our kernels only)");
             }
-            var report = dev.jtrain.backend.cuda.VendorLibraries.report(api);
-            var cublas = dev.jtrain.backend.cuda.VendorLibraries.find(report, "cublas");
+            var report = dev.jtrain.backend.jni.VendorLibraries.report(api);
+            var cublas = dev.jtrain.backend.jni.VendorLibraries.find(report, "cublas");
             if (cublas == null || !cublas.found()) {
                 throw new IllegalArgumentException("KernelChoice.VENDOR: "
                         + (cublas == null ? "cuBLAS is not known to the native library" : cublas.describe()));
             }
-            var found = dev.jtrain.backend.cuda.VendorLibraries.find(report, "cudnn");
+            var found = dev.jtrain.backend.jni.VendorLibraries.find(report, "cudnn");
             cudnn = found != null && found.found();
         }
         kernels = choice;
@@ -316,12 +316,12 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void randomUniform(Tensor t, float low, float high, long seed, long offset) {
-        api.dropoutRandomUniform(ptr(t), t.numel(), low, high, seed, offset, stream);
+        api.randomUniform(ptr(t), t.numel(), low, high, seed, offset, stream);
     }
 
     @Override
     public void randomNormal(Tensor t, float mean, float std, long seed, long offset) {
-        api.dropoutRandomNormal(ptr(t), t.numel(), mean, std, seed, offset, stream);
+        api.randomNormal(ptr(t), t.numel(), mean, std, seed, offset, stream);
     }
 
     // ---------------------------------------------------------------- GEMM and bias
@@ -356,7 +356,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void addBias(Tensor y, Tensor bias) {
-        api.reduceAddBias(ptr(y), ptr(bias), y.dim(0), y.dim(1), inner(y), stream);
+        api.elementwiseAddChannelBias(ptr(y), ptr(bias), y.dim(0), y.dim(1), inner(y), stream);
     }
 
     @Override
@@ -505,22 +505,22 @@ public final class GpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void bceWithLogits(Tensor logits, Tensor targets, Tensor lossPerElement) {
-        api.softmaxXentBceForward(ptr(logits), ptr(targets), logits.numel(), ptr(lossPerElement), stream);
+        api.lossBceWithLogitsForward(ptr(logits), ptr(targets), logits.numel(), ptr(lossPerElement), stream);
     }
 
     @Override
     public void bceWithLogitsBackward(Tensor logits, Tensor targets, float scale, Tensor dlogits) {
-        api.softmaxXentBceBackward(ptr(logits), ptr(targets), logits.numel(), scale, ptr(dlogits), stream);
+        api.lossBceWithLogitsBackward(ptr(logits), ptr(targets), logits.numel(), scale, ptr(dlogits), stream);
     }
 
     @Override
     public void squaredError(Tensor pred, Tensor target, Tensor out) {
-        api.softmaxXentSqerrForward(ptr(pred), ptr(target), pred.numel(), ptr(out), stream);
+        api.lossSquaredErrorForward(ptr(pred), ptr(target), pred.numel(), ptr(out), stream);
     }
 
     @Override
     public void squaredErrorBackward(Tensor pred, Tensor target, float scale, Tensor dpred) {
-        api.softmaxXentSqerrBackward(ptr(pred), ptr(target), pred.numel(), scale, ptr(dpred), stream);
+        api.lossSquaredErrorBackward(ptr(pred), ptr(target), pred.numel(), scale, ptr(dpred), stream);
     }
 
     // ---------------------------------------------------------------- reductions
@@ -573,7 +573,7 @@ public final class GpuBackend implements Backend, AutoCloseable {
                     ptr(y), p, (long) cout * p, n, stream);
         }
         if (b != null) {
-            api.reduceAddBias(ptr(y), ptr(b), n, cout, p, stream);
+            api.elementwiseAddChannelBias(ptr(y), ptr(b), n, cout, p, stream);
         }
     }
 

@@ -66,7 +66,7 @@ public final class AugmentRandom {
         return Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
     }
 
-    /** Gamma(shape, 1) by Marsaglia and Tsang (2000); shape < 1 via Gamma(shape + 1) * U^(1/shape). */
+    /** Gamma(shape, 1) by Marsaglia and Tsang (2000); shape &lt; 1 via Gamma(shape + 1) * U^(1/shape). */
     public double gamma(double shape) {
         if (!(shape > 0) || Double.isInfinite(shape)) {
             throw new IllegalArgumentException("gamma shape must be > 0, got " + shape);

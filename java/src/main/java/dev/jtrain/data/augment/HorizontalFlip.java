@@ -1,6 +1,6 @@
 package dev.jtrain.data.augment;
 
-/** {@code flip}: mirror the image left-right with probability 1/2 (flipped when u < 0.5). */
+/** {@code flip}: mirror the image left-right with probability 1/2 (flipped when u &lt; 0.5). */
 public final class HorizontalFlip implements SampleAugmentation {
     @Override
     public void apply(float[] x, int off, int c, int h, int w, AugmentRandom rng, float[] tmp) {

@@ -128,7 +128,7 @@ public final class PrincipalAxes {
         return axes[k].clone();
     }
 
-    /** The fraction of the total variance that the first k axes hold: sum_{i<k} lambda_i / sum_i lambda_i. */
+    /** The fraction of the total variance that the first k axes hold: {@code sum_{i<k} lambda_i / sum_i lambda_i}. */
     public double retainedVariance(int k) {
         double kept = 0;
         double total = 0;

@@ -8,7 +8,14 @@ import dev.jtrain.nn.Layer;
 import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
 
-/** Average pooling over NCHW input, no padding, dividing by k·k; backward spreads dy/(k·k) (FORMAT.md item 20). */
+/**
+ * Average pooling over NCHW input, as {@code nn.AvgPool2d(k, s)} without padding
+ * (tests/conformance/FORMAT.md item 20):
+ * <pre>
+ *   y[n, c, i, j] = (1 / k²) Σ_{u, v &lt; k} x[n, c, s·i + u, s·j + v],   H_out = ⌊(H − k) / s⌋ + 1
+ * </pre>
+ * Backward spreads dy / k² over each window.
+ */
 public class AvgPool2d extends Layer {
     private final ConvSpec spec;
     private Tensor y;

@@ -2,6 +2,7 @@ package dev.jtrain.nn.layers;
 
 import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
+import dev.jtrain.nn.Buffer;
 import dev.jtrain.nn.Buffers;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
@@ -10,12 +11,21 @@ import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
- * Batch normalisation over [N, C, inner] with PyTorch's conventions (FORMAT.md items 8-13):
- * biased batch variance to normalise, unbiased to update the running variance, momentum as the
- * weight of the new value, eps inside the square root, running_mean = 0 and running_var = 1 at start.
- * Parameters "weight" (gamma = 1) and "bias" (beta = 0); buffers "running_mean" and "running_var".
- * Backward works after a training forward (through the batch statistics) and after an eval forward
- * (through the running statistics).
+ * Batch normalisation over [N, C, inner] with PyTorch's conventions (tests/conformance/FORMAT.md items
+ * 8-13). Per channel c, over the m = N·inner values x of that channel:
+ * <pre>
+ *   training:  μ = mean(x),  σ² = mean((x − μ)²)                    (biased: divides by m)
+ *              y = (x − μ) / √(σ² + ε) · γ + β
+ *              running_mean ← (1 − momentum)·running_mean + momentum·μ
+ *              running_var  ← (1 − momentum)·running_var  + momentum·σ²·m/(m − 1)   (unbiased)
+ *              num_batches_tracked ← num_batches_tracked + 1
+ *   eval:      y = (x − running_mean) / √(running_var + ε) · γ + β
+ * </pre>
+ * momentum is the weight of the new value (PyTorch's 0.1 by default), ε 1e-5; running_mean starts at 0,
+ * running_var at 1. Parameters "weight" (γ = 1) and "bias" (β = 0); {@link dev.jtrain.nn.Buffer}s
+ * "running_mean" and "running_var" (saved, not trained); num_batches_tracked is a host counter saved
+ * under that name. Backward works after a training forward (through the batch statistics) and after an
+ * eval forward (through the running statistics).
  */
 public abstract class BatchNorm extends Layer {
     public static final float DEFAULT_EPS = 1e-5f;
@@ -26,8 +36,8 @@ public abstract class BatchNorm extends Layer {
     private final float momentum;
     private final Parameter weight;
     private final Parameter bias;
-    private final Parameter runningMean;
-    private final Parameter runningVar;
+    private final Buffer runningMean;
+    private final Buffer runningVar;
 
     private long numBatchesTracked; // PyTorch's num_batches_tracked: training forwards so far (kept on the host)
     private Tensor x;
@@ -58,8 +68,8 @@ public abstract class BatchNorm extends Layer {
         Backend be = dev.jtrain.backend.Backends.forDevice(device);
         this.weight = register(Parameter.trainable("weight", be.zeros(channels)));
         this.bias = register(Parameter.trainable("bias", be.zeros(channels)));
-        this.runningMean = register(Parameter.buffer("running_mean", be.zeros(channels)));
-        this.runningVar = register(Parameter.buffer("running_var", be.zeros(channels)));
+        this.runningMean = register(new Buffer("running_mean", be.zeros(channels)));
+        this.runningVar = register(new Buffer("running_var", be.zeros(channels)));
         be.fill(weight.value(), 1f);
         be.fill(runningVar.value(), 1f);
     }
@@ -92,11 +102,11 @@ public abstract class BatchNorm extends Layer {
         return bias;
     }
 
-    public Parameter runningMean() {
+    public Buffer runningMean() {
         return runningMean;
     }
 
-    public Parameter runningVar() {
+    public Buffer runningVar() {
         return runningVar;
     }
 

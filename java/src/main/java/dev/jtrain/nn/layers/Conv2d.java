@@ -13,8 +13,13 @@ import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
- * 2-D convolution over NCHW input (a cross-correlation with zero padding, FORMAT.md items 16-17):
- * weight [outC, inC, k, k], bias [outC]. Default init as nn.Conv2d: U(±1/sqrt(inC·k·k)) for both.
+ * 2-D convolution over NCHW input, as {@code nn.Conv2d} (a cross-correlation with zero padding,
+ * tests/conformance/FORMAT.md items 16-17): with kernel k, stride s and padding p,
+ * <pre>
+ *   y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · x[n, c, s·i + u − p, s·j + v − p]   (x = 0 outside)
+ *   H_out = ⌊(H + 2p − k) / s⌋ + 1,   W_out likewise
+ * </pre>
+ * weight W [outC, inC, k, k], bias b [outC]. Default init as nn.Conv2d: U(±1/√(inC·k·k)) for both.
  */
 public class Conv2d extends Layer {
     private final int inC;

@@ -8,9 +8,14 @@ import dev.jtrain.random.Generator;
 import dev.jtrain.tensor.Tensor;
 
 /**
- * Inverted dropout: in training, each element is kept with probability 1 - p and scaled by 1/(1 - p);
- * the mask is the Philox mask of DESIGN.md for (gen.seed(), gen.nextOffset()), one offset per training
- * forward, so the same generator state gives the same mask on every device. Identity in eval mode.
+ * Inverted dropout, as {@code nn.Dropout(p)}:
+ * <pre>
+ *   training:  y_i = x_i · m_i / (1 − p),   m_i = 1 if u_i ≥ p else 0
+ *   eval:      y = x
+ * </pre>
+ * where u_i is the Philox uniform of element i (docs/architecture.md, section 6 "Random numbers") for
+ * (gen.seed(), gen.nextOffset()), one offset per training forward, so the same generator state gives the
+ * same mask on every device. Backward: dx = dy · m / (1 − p).
  */
 public class Dropout extends Layer {
     private final float p;

@@ -9,13 +9,16 @@ import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
- * Group normalisation as nn.GroupNorm (FORMAT.md items 15a-15b) over [N, C, *] input: the C channels form
- * {@code groups} groups of C / groups consecutive channels, and each (sample, group) is normalised over its
- * channels and all their positions with its own mean and biased variance, eps inside the square root; then
- * (affine) y = xhat * weight[c] + bias[c] per channel, "weight" (1) and "bias" (0) of shape [C]. groups = 1
- * is LayerNorm over (C, *) with a per-channel affine part; groups = C is instance norm. No running
- * statistics: training and eval are the same computation. Built from Backend ops ({@link RowStandardizer},
- * {@link ChannelAffine}), so it runs on every device.
+ * Group normalisation as nn.GroupNorm (tests/conformance/FORMAT.md items 15a-15b) over [N, C, *] input:
+ * <pre>
+ *   y[n, c, ·] = (x[n, c, ·] − E_g[x]) / √(Var_g[x] + ε) · weight[c] + bias[c]     (g = the group of c)
+ * </pre>
+ * where E_g and Var_g (biased) run over the channels of group g of sample n and all their positions: the C
+ * channels form {@code groups} groups of C / groups consecutive channels, each (sample, group) normalised with
+ * its own mean and biased variance, eps inside the square root; then (affine) a per-channel scale and shift,
+ * "weight" (1) and "bias" (0) of shape [C]. groups = 1 is LayerNorm over (C, *) with a per-channel affine part;
+ * groups = C is instance norm. No running statistics: training and eval are the same computation. Built from
+ * Backend ops ({@link RowStandardizer}, {@link ChannelAffine}), so it runs on every device.
  */
 public final class GroupNorm extends Layer {
     public static final float DEFAULT_EPS = 1e-5f;

@@ -12,8 +12,12 @@ import dev.jtrain.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * Layer normalisation as nn.LayerNorm (FORMAT.md items 15a-15b): each sample is normalised over its last
- * {@code normalizedShape.length} dimensions with their own mean and biased variance, eps inside the square
+ * Layer normalisation as nn.LayerNorm (tests/conformance/FORMAT.md items 15a-15b): over the last
+ * {@code normalizedShape.length} dimensions of each sample,
+ * <pre>
+ *   y = (x − E[x]) / √(Var[x] + ε) · weight + bias        (Var biased: divides by the element count)
+ * </pre>
+ * i.e. each sample is normalised with its own mean and biased variance, eps inside the square
  * root, then (elementwise_affine) scaled and shifted element by element: y = xhat * weight + bias, with
  * "weight" (1) and "bias" (0) of shape {@code normalizedShape}. No running statistics: training and eval are
  * the same computation. Built from Backend ops ({@link RowStandardizer}, {@link ChannelAffine}), so it runs

@@ -12,7 +12,11 @@ import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
 /**
- * Fully connected layer, PyTorch layout: weight [out, in], y = x W^T + b (FORMAT.md "Linear").
+ * Fully connected layer as {@code nn.Linear}, PyTorch layout: weight W [out, in], bias b [out],
+ * <pre>
+ *   y = x·Wᵀ + b,    dx = dy·W,    dW += dyᵀ·x,    db += Σ_rows dy
+ * </pre>
+ * (tests/conformance/FORMAT.md "Linear").
  * Input [N, in] (or [..., in], seen as rows of length in); output [N, out] (or [..., out]).
  * Default init as nn.Linear: weight and bias U(±1/sqrt(in)).
  */

@@ -10,9 +10,13 @@ import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
 
 /**
- * Max pooling over NCHW input, no padding, floor output size. Ties go to the first maximum in
- * row-major window order; backward routes dy to the argmax, adding up over overlapping windows
- * (FORMAT.md items 17-19).
+ * Max pooling over NCHW input, as {@code nn.MaxPool2d(k, s)} without padding (tests/conformance/FORMAT.md
+ * items 17-19):
+ * <pre>
+ *   y[n, c, i, j] = max_{u, v &lt; k} x[n, c, s·i + u, s·j + v],   H_out = ⌊(H − k) / s⌋ + 1
+ * </pre>
+ * Ties go to the first maximum in row-major window order; backward routes dy to that argmax, adding up
+ * over overlapping windows.
  */
 public class MaxPool2d extends Layer {
     private final ConvSpec spec;

@@ -8,9 +8,15 @@ import dev.jtrain.tensor.Shape;
 import dev.jtrain.tensor.Tensor;
 
 /**
- * Softmax cross-entropy over logits [N, C] with int64 class labels [N], mean over N (FORMAT.md items
- * 21-22): loss = (1/N) Σ_n −Σ_c q[n,c] log softmax(z)[n,c], q = (1 − ε)·onehot + ε/C (label smoothing
- * spread over all C classes), computed with log-sum-exp. dlogits = (softmax − q)/N.
+ * Softmax cross-entropy over logits z [N, C] with int64 class labels y [N], mean over N, as
+ * {@code nn.CrossEntropyLoss(label_smoothing=ε)} (tests/conformance/FORMAT.md items 21-22):
+ * <pre>
+ *   q[n, c] = (1 − ε)·[c = y_n] + ε / C                       (label smoothing spread over all C classes)
+ *   loss    = (1/N) Σ_n ( logsumexp(z[n, :]) − Σ_c q[n, c]·z[n, c] )
+ *   dz      = (softmax(z) − q) / N
+ * </pre>
+ * computed with the row maximum subtracted (no overflow). A label outside [0, C) is an
+ * IllegalArgumentException on the cpu and a device value error on a GPU.
  */
 public class SoftmaxCrossEntropy implements Loss {
     private final Buffers buffers = new Buffers();

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * {@code torch.optim.lr_scheduler.SequentialLR}: schedule i runs from milestone i - 1 (0 for the first)
  * and restarts its own count at its milestone: {@code lr(k) = schedules[i].lr(k - milestones[i - 1])}.
- * Warm-up(5) + cosine(T_max 35) with milestone 5 gives the linear warm-up for k < 5 and
+ * Warm-up(5) + cosine(T_max 35) with milestone 5 gives the linear warm-up for k &lt; 5 and
  * {@code lr0 (1 + cos(pi (k - 5) / 35)) / 2} from k = 5. The inner schedules are only read (never stepped).
  */
 public final class SequentialLR extends AbstractLrSchedule {

@@ -194,8 +194,16 @@ class CpuConvPoolTest {
         float nanB = Float.intBitsToFloat(0xffc00002);
         float[] pool = {nanA, nanB, -0f, 0f, 1f, -1f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1f,
                 Float.MIN_VALUE, -Float.MAX_VALUE};
-        SplittableRandom r = new SplittableRandom(77);
-        int n = 2, c = 3, h = 9, w = 11;   // odd: the last row and column belong to no window
+        // widths: odd 11 (the last column belongs to no window; 5 outputs: a partial vector), 28 (MNIST's 14
+        // outputs), 71 (35 outputs: whole vectors of 8 and 16 lanes and a partial one)
+        for (int w : new int[] {11, 28, 71}) {
+            twoByTwoAgainstTheSequentialRule(pool, w);
+        }
+    }
+
+    private static void twoByTwoAgainstTheSequentialRule(float[] pool, int w) {
+        SplittableRandom r = new SplittableRandom(77 + w);
+        int n = 2, c = 3, h = 9;   // odd: the last row belongs to no window
         float[] xs = new float[n * c * h * w];
         for (int i = 0; i < xs.length; i++) {
             xs[i] = pool[r.nextInt(pool.length)];
@@ -220,8 +228,9 @@ class CpuConvPoolTest {
                         }
                     }
                     int o = (p * oh + i) * ow + j;
-                    assertEquals(bi, idx.longs()[o], "index of output " + o);
-                    assertEquals(Float.floatToRawIntBits(best), Float.floatToRawIntBits(y.floats()[o]), "bits of output " + o);
+                    assertEquals(bi, idx.longs()[o], "index of output " + o + ", width " + w);
+                    assertEquals(Float.floatToRawIntBits(best), Float.floatToRawIntBits(y.floats()[o]),
+                            "bits of output " + o + ", width " + w);
                 }
             }
         }

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Dropout masks and random fills from Philox (DESIGN.md known answers). */
+/** Dropout masks and random fills from Philox (known answers of docs/architecture.md, section 6). */
 class CpuRandomDropoutTest {
 
     @Test

@@ -4,8 +4,8 @@ import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.backend.CheckedBackend;
 import dev.jtrain.backend.ConvSpec;
-import dev.jtrain.backend.cuda.EmuTestSupport;
-import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.jni.EmuTestSupport;
+import dev.jtrain.backend.jni.NativeApi;
 import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
@@ -299,7 +299,7 @@ class DeviceErrorTest {
         dz.to(Device.CPU);
     }
 
-    /** Bit-for-bit comparison (EmuTestSupport's is package-private in backend.cuda). */
+    /** Bit-for-bit comparison (EmuTestSupport's is package-private in backend.jni). */
     private static final class EmuAssert {
         static void bits(String what, float[] want, float[] got) {
             assertEquals(want.length, got.length, what + ": length");

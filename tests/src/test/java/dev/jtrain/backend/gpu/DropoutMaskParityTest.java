@@ -20,12 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Dropout masks from the same generator are the same bits on the GPU device and on the cpu: both follow the
- * one Philox specification (DESIGN.md, {@link Philox}: element i of call (seed, offset) uses word i mod 4 of
- * block i / 4; keep when u_i >= p; scale (float) (1 / (1 - p))). Checked through the {@link Dropout} layer
- * (which takes one generator offset per training forward) over several forwards, against each other and
- * against the masks computed here from {@link Philox} directly, for sizes that are not multiples of 4
- * (a partial last Philox block) and for p = 0, p close to 1 and p = 1.
+ * Dropout masks from the same generator are the same bits on the GPU device and on the cpu: both follow the one
+ * Philox specification (docs/architecture.md section 6, {@link Philox}: element i of call (seed, offset) uses word i
+ * mod 4 of block i / 4; keep when u_i >= p; scale (float) (1 / (1 - p))). Checked through the {@link Dropout} layer
+ * (which takes one generator offset per training forward) over several forwards, against each other and against the
+ * masks computed here from {@link Philox} directly, for sizes that are not multiples of 4 (a partial last Philox
+ * block) and for p = 0, p close to 1 and p = 1.
  */
 class DropoutMaskParityTest {
 

@@ -1,7 +1,7 @@
 package dev.jtrain.backend.gpu;
 
 import dev.jtrain.backend.Backends;
-import dev.jtrain.backend.cuda.EmuTestSupport;
+import dev.jtrain.backend.jni.EmuTestSupport;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Shape;

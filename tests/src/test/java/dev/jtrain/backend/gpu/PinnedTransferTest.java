@@ -1,7 +1,7 @@
 package dev.jtrain.backend.gpu;
 
 import dev.jtrain.backend.Backends;
-import dev.jtrain.backend.cuda.NativeApi;
+import dev.jtrain.backend.jni.NativeApi;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 import dev.jtrain.tensor.TransferStats;

@@ -106,10 +106,11 @@ class BatchNormTest {
     @Test
     void namesAndBuffers() {
         BatchNorm2d bn = new BatchNorm2d(3);
-        assertEquals(List.of("weight", "bias", "running_mean", "running_var"), List.copyOf(bn.namedParameters().keySet()));
+        assertEquals(List.of("weight", "bias", "running_mean", "running_var"), List.copyOf(bn.namedState().keySet()));
+        assertEquals(List.of("weight", "bias"), List.copyOf(bn.namedParameters().keySet()));
+        assertEquals(List.of("running_mean", "running_var"), List.copyOf(bn.namedBuffers().keySet()));
         assertEquals(2, bn.parameters().size());
         assertEquals(6, bn.parameterCount());
-        assertNull(bn.runningMean().grad());
         assertNotNull(bn.weight().grad());
         assertEquals(1f, bn.runningVar().value().floats()[2]);
         assertEquals(1f, bn.weight().value().floats()[0]);

@@ -26,7 +26,8 @@ class DropoutTest {
 
     @Test
     void maskMatchesDesignKnownAnswers() {
-        // DESIGN.md: seed 42, offset 0, p = 0.5 keeps 1 0 0 0 1 0 1 0; offset 1 keeps 0 0 0 1 0 1 0 0.
+        // Known answers (docs/architecture.md, section 6): seed 42, offset 0, p = 0.5 keeps 1 0 0 0 1 0 1 0;
+        // offset 1 keeps 0 0 0 1 0 1 0 0.
         Generator gen = new Generator(42);
         Dropout d = new Dropout(0.5f, gen);
         Tensor x = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 1}, 2, 4);

@@ -1,4 +1,4 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 /**
  * A CUDA runtime call, kernel launch or vendor library call (cuBLAS, cuDNN) that failed behind JNI. The

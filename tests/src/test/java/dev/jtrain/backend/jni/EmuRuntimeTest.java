@@ -1,9 +1,9 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import dev.jtrain.tensor.Device;
 import org.junit.jupiter.api.Test;
 
-import static dev.jtrain.backend.cuda.EmuTestSupport.emu;
+import static dev.jtrain.backend.jni.EmuTestSupport.emu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -282,13 +282,13 @@ class EmuRuntimeTest {
                         () -> api.dropoutForward(f, f + 16, 0, 4, p, 1, 0, 0));
             }
             assertMessage(IllegalArgumentException.class, "lo must be <= hi",
-                    () -> api.dropoutRandomUniform(f, 4, 2f, 1f, 1, 0, 0));
+                    () -> api.randomUniform(f, 4, 2f, 1f, 1, 0, 0));
             assertMessage(IllegalArgumentException.class, "finite",
-                    () -> api.dropoutRandomUniform(f, 4, 0f, Float.POSITIVE_INFINITY, 1, 0, 0));
+                    () -> api.randomUniform(f, 4, 0f, Float.POSITIVE_INFINITY, 1, 0, 0));
             assertMessage(IllegalArgumentException.class, "std must be >= 0",
-                    () -> api.dropoutRandomNormal(f, 4, 0f, -1f, 1, 0, 0));
+                    () -> api.randomNormal(f, 4, 0f, -1f, 1, 0, 0));
             assertMessage(IllegalArgumentException.class, "finite",
-                    () -> api.dropoutRandomNormal(f, 4, Float.NaN, 1f, 1, 0, 0));
+                    () -> api.randomNormal(f, 4, Float.NaN, 1f, 1, 0, 0));
             final int softplus = 9;
             for (float a : new float[] {Float.POSITIVE_INFINITY, 0f, -1f, Float.NaN}) {
                 assertMessage(IllegalArgumentException.class, "softplus beta",
@@ -297,8 +297,8 @@ class EmuRuntimeTest {
             // The boundaries are accepted.
             api.softmaxXentForward(f, l, 2, 2, 1f, f + 16, f + 32, 0, 0);
             api.dropoutForward(f, f + 16, 0, 4, 1f, 1, 0, 0);
-            api.dropoutRandomUniform(f, 4, 1f, 1f, 1, 0, 0);
-            api.dropoutRandomNormal(f, 4, 0f, 0f, 1, 0, 0);
+            api.randomUniform(f, 4, 1f, 1f, 1, 0, 0);
+            api.randomNormal(f, 4, 0f, 0f, 1, 0, 0);
         } finally {
             api.free(f);
             api.free(l);

@@ -1,8 +1,8 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import org.junit.jupiter.api.Test;
 
-import static dev.jtrain.backend.cuda.EmuTestSupport.emu;
+import static dev.jtrain.backend.jni.EmuTestSupport.emu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

@@ -1,4 +1,4 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Finds and loads the native libraries: {@code libjtrain_emu.so} (the emu device),
  * {@code libjtrain_cuda.so} (real GPUs) and {@code libjtrain_mpi.so} (MPI and NCCL for
- * {@code dev.jtrain.distributed}, loaded only when a communicator is asked for). The jar carries them under {@code /native/linux-x86_64/}
+ * {@code dev.jtrain.distributed}, loaded only when a communicator is asked for). The jar carries them under
+ * {@code /native/linux-x86_64/}
  * (the Maven build runs CMake with that output folder); a library inside a jar is copied to a temporary
  * file, loaded with {@link System#load} and the file deleted at once (the mapping stays); one in a
  * folder on the class path (target/classes) is loaded in place. The system property
@@ -27,7 +28,7 @@ import java.util.Map;
  */
 public final class NativeLibrary {
 
-    /** The two builds of the native library. */
+    /** The native libraries: the two builds of the kernels' library, and the MPI/NCCL shim. */
     public enum Kind {
         EMU("libjtrain_emu.so", "emu"),
         CUDA("libjtrain_cuda.so", "CUDA"),

@@ -1,4 +1,4 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 /**
  * Every entry point of the native library, as one list: {@link EmuNative} (libjtrain_emu.so) and
@@ -15,7 +15,10 @@ package dev.jtrain.backend.cuda;
  * completes before the call returns.
  *
  * <p>The kernel methods are named {@code <family><Op>} after the launchers {@code jt_<family>_<op>} in
- * {@code kernels/<family>.h}, whose comments give the exact semantics.
+ * {@code kernels/<family>.h}, whose comments give the exact semantics; the op part says what is computed
+ * ({@code elementwiseAddChannelBias} adds, {@code reduceBiasGrad} sums). Two families have no file of their
+ * own: {@code loss} (BCE with logits, squared error) is declared in {@code kernels/softmax_xent.h}, and
+ * {@code random} (Philox fills) in {@code kernels/dropout.h}.
  *
  * <p>Kernels that check tensor values (labels, maxout pieces, pooling indices) take {@code long err}: the
  * device error record ({@code kernels/device_error.h}, 32 bytes, 8-byte aligned, zeroed = no error) where a
@@ -295,7 +298,7 @@ public interface NativeApi {
     /** A piece outside [0, pieces) routes nothing and is recorded in {@code err} (0 = not recorded; see below). */
     void activationsMaxoutBackward(long dy, long piece, int n, int pieces, int d, long dz, long err, long stream);
 
-    // ------------------------------------------------------------------ softmax_xent (losses)
+    // ------------------------------------------------------------------ softmax_xent and loss (softmax_xent.h)
 
     /** A label outside [0, c) gives NaN for its row and is recorded in {@code err} (0 = not recorded). */
     void softmaxXentForward(long logits, long labels, int n, int c, float eps, long probs, long loss, long err,
@@ -304,13 +307,17 @@ public interface NativeApi {
     void softmaxXentBackward(long probs, long labels, int n, int c, float eps, float scale, long dlogits, long err,
                              long stream);
 
-    void softmaxXentBceForward(long logits, long targets, long n, long loss, long stream);
+    /** loss[i] = max(z, 0) - z t + log(1 + exp(-|z|)) per element (the mean is the caller's). */
+    void lossBceWithLogitsForward(long logits, long targets, long n, long loss, long stream);
 
-    void softmaxXentBceBackward(long logits, long targets, long n, float scale, long dlogits, long stream);
+    /** dlogits[i] = scale (sigmoid(z) - t), overwritten. */
+    void lossBceWithLogitsBackward(long logits, long targets, long n, float scale, long dlogits, long stream);
 
-    void softmaxXentSqerrForward(long pred, long target, long n, long out, long stream);
+    /** out[i] = (pred - target)^2 per element (no 1/2; the mean is the caller's). */
+    void lossSquaredErrorForward(long pred, long target, long n, long out, long stream);
 
-    void softmaxXentSqerrBackward(long pred, long target, long n, float scale, long dpred, long stream);
+    /** dpred[i] = 2 scale (pred - target), overwritten. */
+    void lossSquaredErrorBackward(long pred, long target, long n, float scale, long dpred, long stream);
 
     // ------------------------------------------------------------------ reduce
 
@@ -329,8 +336,6 @@ public interface NativeApi {
     void reduceCountEqual(long a, long b, long n, long out, long workspace, long stream);
 
     void reduceArgmaxRows(long x, int rows, int cols, long out, long stream);
-
-    void reduceAddBias(long y, long bias, int n, int c, int inner, long stream);
 
     /**
      * Bytes of device memory (16-byte aligned) {@link #reduceBiasGrad} needs as its workspace for [n, c, inner] on
@@ -371,6 +376,12 @@ public interface NativeApi {
      */
     void elementwiseCopyRows(long src, long srcRowStride, long dst, long dstRowStride, int rows, long cols, long stream);
 
+    /**
+     * y [n, c, inner] += bias [c]: a bias broadcast along dim 1 (a Linear output is inner = 1, NCHW inner = h w).
+     * Its gradient is {@link #reduceBiasGrad}.
+     */
+    void elementwiseAddChannelBias(long y, long bias, int n, int c, int inner, long stream);
+
     // ------------------------------------------------------------------ row norms (weight constraints)
 
     /** norms[r] = ||w[r, :]||, summed in double: w [rows, cols], norms [rows]. */
@@ -409,9 +420,9 @@ public interface NativeApi {
 
     void dropoutForward(long x, long y, long mask, long n, float p, long seed, long offset, long stream);
 
-    void dropoutRandomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream);
+    void randomUniform(long t, long n, float lo, float hi, long seed, long offset, long stream);
 
-    void dropoutRandomNormal(long t, long n, float mean, float std, long seed, long offset, long stream);
+    void randomNormal(long t, long n, float mean, float std, long seed, long offset, long stream);
 
     // ------------------------------------------------------------------ optim (arrays: device pointers, one per tensor)
 

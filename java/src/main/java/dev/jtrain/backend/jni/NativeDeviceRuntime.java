@@ -1,4 +1,4 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import dev.jtrain.tensor.Device;
 
@@ -9,9 +9,13 @@ import java.util.Objects;
  * A {@link DeviceRuntime} over the native library's own CUDA runtime ({@link NativeApi#malloc} etc.): the
  * emulated runtime for {@code emu}, or libjtrain_cuda's static CUDA runtime where the native library owns
  * device memory itself.
+ *
+ * <p>Used only by tests today: the GPU backend calls {@link NativeApi} directly (docs/architecture.md,
+ * "Where the code differs from the original design").
+ *
+ * <p>Every native call that takes {@code mem.address()} keeps {@code mem} reachable until it returns
+ * ({@code Reference.reachabilityFence}): otherwise its Cleaner could free the memory during the call.
  */
-// Every native call that takes mem.address() keeps mem reachable until it returns
-// (Reference.reachabilityFence): otherwise its Cleaner could free the memory during the call.
 public class NativeDeviceRuntime implements DeviceRuntime {
     /** Allocations are rounded up to this many bytes (and a zero-byte request gets one unit). */
     public static final long ALIGNMENT = 256;

@@ -1,12 +1,12 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the native library found of cuBLAS and cuDNN (loaded at run time with dlopen; DESIGN.md): for
- * each, whether it was found, where, which version, or every place tried and why each failed. The emu
- * library answers "not applicable on emu".
+ * What the native library found of cuBLAS and cuDNN (loaded at run time with dlopen, with no vendor header or
+ * link-time dependency: docs/architecture.md, section 2): for each, whether it was found, where, which version, or
+ * every place tried and why each failed. The emu library answers "not applicable on emu".
  */
 public final class VendorLibraries {
 
@@ -26,6 +26,7 @@ public final class VendorLibraries {
         }
     }
 
+    /** Whether a vendor library was found: {@code NOT_APPLICABLE} on emu, where none is used. */
     public enum State { FOUND, MISSING, NOT_APPLICABLE }
 
     private VendorLibraries() {

@@ -1,4 +1,4 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Storage;

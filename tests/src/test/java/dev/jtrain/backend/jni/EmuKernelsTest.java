@@ -1,4 +1,4 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import dev.jtrain.backend.Activation;
 import dev.jtrain.backend.ConvSpec;
@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
 
-import static dev.jtrain.backend.cuda.EmuTestSupport.assertBits;
-import static dev.jtrain.backend.cuda.EmuTestSupport.assertClose;
-import static dev.jtrain.backend.cuda.EmuTestSupport.emu;
-import static dev.jtrain.backend.cuda.EmuTestSupport.rand;
+import static dev.jtrain.backend.jni.EmuTestSupport.assertBits;
+import static dev.jtrain.backend.jni.EmuTestSupport.assertClose;
+import static dev.jtrain.backend.jni.EmuTestSupport.emu;
+import static dev.jtrain.backend.jni.EmuTestSupport.rand;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <ul>
  *   <li>bit-exact where both sides compute the same float operations in the same order: elementwise (axpy:
  *       1 ulp, the cpu may fuse its multiply-add),
- *       Philox dropout and random fills (DESIGN.md), the optimizer rules (optim.h), max pooling;</li>
+ *       Philox dropout and random fills (docs/architecture.md, section 6), the optimizer rules (optim.h),
+ *       max pooling;</li>
  *   <li>1e-6 relative for pointwise float math (activations, losses): both evaluate the same formulas, but
  *       the JIT and g++ may contract or order a multiply-add differently;</li>
  *   <li>1e-5 relative (+ a small absolute term) for sums over many elements (GEMM, reductions, BatchNorm,
@@ -294,16 +295,16 @@ class EmuKernelsTest {
         Tensor l = t(new float[m], m);
         CPU.bceWithLogits(t(z, m), t(tg, m), l);
         long dz = dev.floats(z), dt = dev.floats(tg), out = dev.zeros(m);
-        api.softmaxXentBceForward(dz, dt, m, out, 0);
+        api.lossBceWithLogitsForward(dz, dt, m, out, 0);
         assertClose("bce forward", l.floats(), dev.get(out, m), 1e-6, 1e-7);
         CPU.bceWithLogitsBackward(t(z, m), t(tg, m), 0.5f, l);
-        api.softmaxXentBceBackward(dz, dt, m, 0.5f, out, 0);
+        api.lossBceWithLogitsBackward(dz, dt, m, 0.5f, out, 0);
         assertClose("bce backward", l.floats(), dev.get(out, m), 1e-6, 1e-7);
         CPU.squaredError(t(z, m), t(tg, m), l);
-        api.softmaxXentSqerrForward(dz, dt, m, out, 0);
+        api.lossSquaredErrorForward(dz, dt, m, out, 0);
         assertClose("squared error", l.floats(), dev.get(out, m), 1e-6, 1e-7);
         CPU.squaredErrorBackward(t(z, m), t(tg, m), 0.25f, l);
-        api.softmaxXentSqerrBackward(dz, dt, m, 0.25f, out, 0);
+        api.lossSquaredErrorBackward(dz, dt, m, 0.25f, out, 0);
         assertClose("squared error backward", l.floats(), dev.get(out, m), 1e-6, 1e-7);
     }
 
@@ -360,7 +361,7 @@ class EmuKernelsTest {
         Tensor yt = t(y, bn, bc, inner);
         CPU.addBias(yt, t(bias, bc));
         long dy = dev.floats(y);
-        api.reduceAddBias(dy, dev.floats(bias), bn, bc, inner, 0);
+        api.elementwiseAddChannelBias(dy, dev.floats(bias), bn, bc, inner, 0);
         assertBits("addBias", yt.floats(), dev.get(dy, bn * bc * inner));
         float[] db0 = r(bc);
         Tensor dbt = t(db0, bc);
@@ -430,12 +431,12 @@ class EmuKernelsTest {
             Tensor u = t(new float[m], m);
             CPU.randomUniform(u, -0.5f, 2f, 7, 2);
             long du = dev.zeros(m);
-            api.dropoutRandomUniform(du, m, -0.5f, 2f, 7, 2, 0);
+            api.randomUniform(du, m, -0.5f, 2f, 7, 2, 0);
             assertBits("uniform n=" + m, u.floats(), dev.get(du, m));
             Tensor nn = t(new float[m], m);
             CPU.randomNormal(nn, 1f, 0.25f, 9, 4);
             long dn = dev.zeros(m);
-            api.dropoutRandomNormal(dn, m, 1f, 0.25f, 9, 4, 0);
+            api.randomNormal(dn, m, 1f, 0.25f, 9, 4, 0);
             assertClose("normal n=" + m, nn.floats(), dev.get(dn, m), 1e-6, 1e-7);
         }
     }
@@ -563,7 +564,7 @@ class EmuKernelsTest {
             api.gemmSgemm(0, false, false, cout, pp, kk, 1f, dw, kk, col + 4L * s * kk * pp, pp, 0f,
                     dyv + 4L * s * cout * pp, pp, 0, false, 0);
         }
-        api.reduceAddBias(dyv, dev.floats(b), n, cout, pp, 0);
+        api.elementwiseAddChannelBias(dyv, dev.floats(b), n, cout, pp, 0);
         assertClose("conv forward", y.floats(), dev.get(dyv, n * cout * pp), 1e-5, 1e-5);
 
         Tensor gx = t(new float[x.length], n, cin, h, w);

@@ -1,12 +1,13 @@
-package dev.jtrain.backend.cuda;
+package dev.jtrain.backend.jni;
 
 import dev.jtrain.tensor.Device;
 
 /**
  * Device memory and synchronisation for one device: what the GPU backend needs below its kernels.
  * Implementations: {@link NativeDeviceRuntime} over the native library's own CUDA runtime (the emulated
- * one for {@code emu}: {@link EmuDeviceRuntime}); a JCuda-based one for real GPUs comes with the GPU
- * backend (DESIGN.md, "Who owns what on the GPU").
+ * one for {@code emu}: {@link EmuDeviceRuntime}). Not used by the GPU backend, which calls
+ * {@link NativeApi} directly with its own allocator; kept for the runtime tests (docs/architecture.md,
+ * "Where the code differs from the original design").
  *
  * <p>Offsets into device memory are in bytes; offsets into Java arrays and counts are in elements. Copies
  * are synchronous. Arguments are checked (memory of another device or already freed, ranges outside the
