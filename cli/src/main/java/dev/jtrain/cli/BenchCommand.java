@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 /** {@code jtrain bench ...}: benchmark reports (ratios measured in one run). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: GFLOP/s and ratios against the reference implementations, measured in one run.",
-        subcommands = {BenchGemmCommand.class, BenchKernelsCommand.class, BenchTrainCommand.class,
+        subcommands = {BenchAllReduceCommand.class, BenchGemmCommand.class, BenchKernelsCommand.class, BenchTrainCommand.class,
                 BenchTransferCommand.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -14,6 +14,6 @@ public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                "bench needs a subcommand: gemm, kernels, train or transfer (see 'jtrain bench --help')");
+                "bench needs a subcommand: allreduce, gemm, kernels, train or transfer (see 'jtrain bench --help')");
     }
 }

@@ -10,6 +10,8 @@ import dev.jtrain.backend.jni.EmuNative;
 import dev.jtrain.backend.jni.NativeApi;
 import dev.jtrain.backend.jni.NativeLibrary;
 import dev.jtrain.backend.jni.VendorLibraries;
+import dev.jtrain.distributed.DistributedUnavailableException;
+import dev.jtrain.distributed.MpiCommunicator;
 import dev.jtrain.tensor.Device;
 import picocli.CommandLine.Command;
 
@@ -50,6 +52,11 @@ public final class InfoCommand implements Callable<Integer> {
                 System.out.printf("  %-18s not loaded: %s%n", kind.fileName(), why);
                 continue;
             }
+            if (kind == NativeLibrary.Kind.MPI) {
+                System.out.printf("  %-18s loaded (from %s)%n", kind.fileName(), NativeLibrary.loadedFrom(kind));
+                System.out.println("    " + mpiStatus());
+                continue;
+            }
             NativeApi api = kind == NativeLibrary.Kind.EMU ? EmuNative.api() : CudaNative.api();
             System.out.printf("  %-18s %s (from %s)%n", kind.fileName(), api.buildInfo(), NativeLibrary.loadedFrom(kind));
             if (kind == NativeLibrary.Kind.CUDA) {
@@ -60,6 +67,16 @@ public final class InfoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Whether OpenMPI can be opened (without initialising MPI: info starts no ranks). */
+    private static String mpiStatus() {
+        try {
+            return "OpenMPI: " + MpiCommunicator.openLibrary()
+                    + " opens (mpirun -np N ./jtrain ... to use it)";
+        } catch (DistributedUnavailableException e) {
+            return e.getMessage();
+        }
     }
 
     /** emu, then every visible GPU (cuda:0 at least, so its absence is explained). */

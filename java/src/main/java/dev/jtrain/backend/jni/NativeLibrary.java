@@ -13,8 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Finds and loads the native libraries: {@code libjtrain_emu.so} (the emu device) and
- * {@code libjtrain_cuda.so} (real GPUs). The jar carries them under {@code /native/linux-x86_64/}
+ * Finds and loads the native libraries: {@code libjtrain_emu.so} (the emu device),
+ * {@code libjtrain_cuda.so} (real GPUs) and {@code libjtrain_mpi.so} (MPI and NCCL for
+ * {@code dev.jtrain.distributed}, loaded only when a communicator is asked for). The jar carries them under
+ * {@code /native/linux-x86_64/}
  * (the Maven build runs CMake with that output folder); a library inside a jar is copied to a temporary
  * file, loaded with {@link System#load} and the file deleted at once (the mapping stays); one in a
  * folder on the class path (target/classes) is loaded in place. The system property
@@ -26,10 +28,12 @@ import java.util.Map;
  */
 public final class NativeLibrary {
 
-    /** The two builds of the native library. */
+    /** The native libraries: the two builds of the kernels' library, and the MPI/NCCL shim. */
     public enum Kind {
         EMU("libjtrain_emu.so", "emu"),
-        CUDA("libjtrain_cuda.so", "CUDA");
+        CUDA("libjtrain_cuda.so", "CUDA"),
+        /** The JNI shim of {@code dev.jtrain.distributed} (MPI and NCCL, both loaded by it at run time). */
+        MPI("libjtrain_mpi.so", "MPI");
 
         private final String fileName;
         private final String label;
@@ -44,10 +48,13 @@ public final class NativeLibrary {
         }
 
         String missingMessage(String where) {
-            return this == EMU
-                    ? "emu library not found in the jar (" + where + "): build with cmake (see README)"
-                    : "CUDA library not found in the jar (" + where + "): it is built only where nvcc is found "
-                            + "(cmake -DJTRAIN_CUDA=ON, or mvn without -Djtrain.cuda=OFF; see README)";
+            return switch (this) {
+                case EMU -> "emu library not found in the jar (" + where + "): build with cmake (see README)";
+                case CUDA -> "CUDA library not found in the jar (" + where + "): it is built only where nvcc is found "
+                        + "(cmake -DJTRAIN_CUDA=ON, or mvn without -Djtrain.cuda=OFF; see README)";
+                case MPI -> "MPI support was not built: " + where + " is not in the jar (CMake builds libjtrain_mpi.so "
+                        + "only where it finds MPI: install openmpi-bin and libopenmpi-dev (Debian/Ubuntu) and rebuild)";
+            };
         }
     }
 
