@@ -37,6 +37,7 @@ module dev.jtrain.core {
     exports dev.jtrain.train;
     exports dev.jtrain.ensemble;
     exports dev.jtrain.infer;
+    exports dev.jtrain.distributed;
     exports dev.jtrain.search;
     exports dev.jtrain.interop;
 
