@@ -41,8 +41,12 @@ public final class ScheduleOptions {
     int warmup = 0;
 
     @Option(names = "--lr-scale", paramLabel = "RULE",
-            description = "none, or linear: lr * batch / " + REFERENCE_BATCH + " (large-batch scaling) (default: none)")
+            description = "none; linear: lr * batch / " + REFERENCE_BATCH + " (large-batch scaling; --batch is the global "
+                    + "batch); workers: lr * number of --distributed ranks (default: none)")
     String lrScale = "none";
+
+    /** The number of data-parallel ranks (1 without --distributed), for {@code --lr-scale workers}. */
+    int workers = 1;
 
     private Double baseLr;
 
@@ -51,7 +55,9 @@ public final class ScheduleOptions {
         return switch (lrScale.trim().toLowerCase(Locale.ROOT)) {
             case "none" -> lr;
             case "linear" -> lr * batch / REFERENCE_BATCH;
-            default -> throw new IllegalArgumentException("--lr-scale: unknown rule '" + lrScale + "' (expected none or linear)");
+            case "workers" -> lr * workers;
+            default -> throw new IllegalArgumentException("--lr-scale: unknown rule '" + lrScale
+                    + "' (expected none, linear or workers)");
         };
     }
 
