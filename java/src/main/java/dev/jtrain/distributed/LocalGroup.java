@@ -228,7 +228,7 @@ public final class LocalGroup {
                 barrier.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 throw new IllegalStateException(op + ": rank " + rank + "/" + size + " waited more than "
-                        + timeout.toSeconds() + " s for the other ranks", e);
+                        + timeout.toMillis() + " ms for the other ranks", e);
             } catch (BrokenBarrierException e) {
                 throw new IllegalStateException(op + ": rank " + rank + "/" + size
                         + " cannot complete: another rank left the group or timed out", e);

@@ -198,7 +198,7 @@ public final class Trainer implements AutoCloseable {
         hasValidation = validation != null && validation.size() > 0;
         hasTest = test != null && test.size() > 0;
         if (dataParallel != null) {
-            dataParallel.broadcastParameters(params); // one model on every rank, whatever each initialised
+            dataParallel.broadcastParameters(allParameters()); // one model on every rank, whatever each initialised
             gen.setStream(dataParallel.rank());
         }
         int steps = trainIt.batchesPerEpoch();
@@ -251,6 +251,11 @@ public final class Trainer implements AutoCloseable {
         }
         return new BatchIterator(data.select(idx, data.name() + " (rank " + dataParallel.rank() + ")"), batchSize, false,
                 device, prefetch);
+    }
+
+    /** Parameters and buffers (BatchNorm's running statistics), which {@link #params} leaves out. */
+    private Parameter[] allParameters() {
+        return model.namedParameters().values().toArray(new Parameter[0]);
     }
 
     private boolean stopRequested() {
@@ -317,7 +322,7 @@ public final class Trainer implements AutoCloseable {
             lossTotal = sums[0];
             correct = sums[1];
             samples = (int) sums[2];
-            dataParallel.averageBuffers(params);
+            dataParallel.averageBuffers(allParameters());
         }
         long t1 = System.nanoTime();
         meter.stop();
