@@ -37,9 +37,9 @@ module dev.jtrain.core {
     exports dev.jtrain.train;
     exports dev.jtrain.ensemble;
     exports dev.jtrain.infer;
-    exports dev.jtrain.distributed;
     exports dev.jtrain.search;
     exports dev.jtrain.interop;
+    exports dev.jtrain.distributed;            // Communicator: MPI ranks (libjtrain_mpi.so), NCCL for cuda tensors
 
     // tensor finds the backends without importing them (TensorDevice.Holder).
     uses dev.jtrain.tensor.TensorDevice.Provider;

@@ -60,8 +60,8 @@ public final class DistributedOptions implements AutoCloseable {
             throw new TrainCommand.UsageException("--sync-bn runs on the cpu only (synchronized BatchNorm has no device "
                     + "kernels yet); leave it out for per-rank statistics");
         }
-        if (!inProcess && System.getenv(Communicators.MPI_SIZE_VARIABLE) == null) {
-            throw new TrainCommand.UsageException("--distributed needs a launch by mpirun (" + Communicators.MPI_SIZE_VARIABLE
+        if (!inProcess && !Communicators.launchedByMpirun()) {
+            throw new TrainCommand.UsageException("--distributed needs a launch by mpirun (" + Communicators.MPIRUN_SIZE_ENV
                     + " is not set): run mpirun -np N ./jtrain train --distributed ... (OpenMPI: apt-get install "
                     + "openmpi-bin libopenmpi-dev), or leave --distributed out");
         }

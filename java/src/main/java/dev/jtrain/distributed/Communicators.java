@@ -8,8 +8,8 @@ import dev.jtrain.tensor.Tensor;
  * version of this file replaces it, with the same signatures).
  */
 public final class Communicators {
-    /** Set by OpenMPI's launcher in every rank it starts. */
-    public static final String MPI_SIZE_VARIABLE = "OMPI_COMM_WORLD_SIZE";
+    /** Set by OpenMPI's mpirun in every rank's environment (the number of ranks). */
+    public static final String MPIRUN_SIZE_ENV = "OMPI_COMM_WORLD_SIZE";
 
     private Communicators() {
     }
@@ -19,13 +19,19 @@ public final class Communicators {
         return new Single();
     }
 
-    /** MPI_COMM_WORLD when launched by mpirun ({@value #MPI_SIZE_VARIABLE} set), else {@link #single()}. */
+    /** MPI_COMM_WORLD when launched by mpirun ({@value #MPIRUN_SIZE_ENV} set), else {@link #single()}. */
     public static Communicator fromEnvironment() {
-        if (System.getenv(MPI_SIZE_VARIABLE) == null) {
+        if (!launchedByMpirun()) {
             return single();
         }
-        throw new UnsupportedOperationException("launched by mpirun (" + MPI_SIZE_VARIABLE + "="
-                + System.getenv(MPI_SIZE_VARIABLE) + ") but this build has no MPI communicator");
+        throw new UnsupportedOperationException("launched by mpirun (" + MPIRUN_SIZE_ENV + "="
+                + System.getenv(MPIRUN_SIZE_ENV) + ") but this build has no MPI communicator");
+    }
+
+    /** Whether OpenMPI's mpirun started this process. */
+    public static boolean launchedByMpirun() {
+        String n = System.getenv(MPIRUN_SIZE_ENV);
+        return n != null && !n.isBlank();
     }
 
     private static final class Single implements Communicator {
