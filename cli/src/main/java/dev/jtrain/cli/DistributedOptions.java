@@ -21,7 +21,10 @@ import java.util.function.Supplier;
  * writes files; errors are printed by every rank with its "rank r/N" prefix.
  */
 public final class DistributedOptions implements AutoCloseable {
-    /** Test-only: {@code RANK:STEP} makes that rank exit (status 3) at that step of the first epoch, as a dead rank. */
+    /**
+     * Test-only: {@code RANK:STEP} makes that rank exit (status 3) at that step of the first epoch, as a dead rank;
+     * {@code RANK:STEP:hang} makes it stop there without exiting, as a hung one.
+     */
     static final String DIE_HOOK = "JTRAIN_TEST_DIE_AT_STEP";
 
     @Option(names = "--distributed", description = "data-parallel training, one rank per process started by "
@@ -100,6 +103,7 @@ public final class DistributedOptions implements AutoCloseable {
         String[] parts = hook.split(":");
         int rank = Integer.parseInt(parts[0].trim());
         int step = Integer.parseInt(parts[1].trim());
+        boolean hang = parts.length > 2 && parts[2].trim().equals("hang");
         if (rank != dataParallel.rank()) {
             return;
         }
@@ -107,8 +111,16 @@ public final class DistributedOptions implements AutoCloseable {
             @Override
             public void onStep(int epoch, int s, int batchSize, Tensor loss) {
                 if (epoch == 1 && s == step) {
-                    err.println("jtrain train: " + prefix() + "test hook " + DIE_HOOK + ": exiting at step " + s);
+                    err.println("jtrain train: " + prefix() + "test hook " + DIE_HOOK + ": " + (hang ? "hanging" : "exiting")
+                            + " at step " + s);
                     err.flush();
+                    if (hang) {
+                        try {
+                            Thread.sleep(Long.MAX_VALUE);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                     Runtime.getRuntime().halt(3);
                 }
             }

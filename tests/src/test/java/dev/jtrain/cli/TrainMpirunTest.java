@@ -147,4 +147,17 @@ class TrainMpirunTest {
         assertTrue(e.output().contains("rank 1/2: test hook"), e.output());
         assertTrue(e.seconds() < 90, "ended after " + e.seconds() + " s");
     }
+
+    @Test
+    void aRankThatHangsMakesTheOthersStopNamingTheStep() throws Exception {
+        List<String> cmd = mpirunCommand(2, List.of(DistributedOptions.DIE_HOOK));
+        cmd.addAll(java());
+        cmd.addAll(trainArgs(tmp.resolve("m.json")));
+        cmd.addAll(List.of("--distributed", "--dist-timeout", "5"));
+        Exit e = start(cmd, List.of(DistributedOptions.DIE_HOOK + "=1:3:hang"), 120);
+        assertNotEquals(0, e.code(), e.output());
+        // rank 0's watchdog: step 3's gradient all-reduce never completes
+        assertTrue(e.output().contains("jtrain train: error: rank 0/2: gradient all-reduce"), e.output());
+        assertTrue(e.output().contains("epoch 1 step 3 did not complete within 5 s"), e.output());
+    }
 }
