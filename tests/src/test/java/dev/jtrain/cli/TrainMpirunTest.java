@@ -156,8 +156,8 @@ class TrainMpirunTest {
         cmd.addAll(List.of("--distributed", "--dist-timeout", "5"));
         Exit e = start(cmd, List.of(DistributedOptions.DIE_HOOK + "=1:3:hang"), 120);
         assertNotEquals(0, e.code(), e.output());
-        // rank 0's watchdog: step 3's gradient all-reduce never completes
+        // rank 1 hangs after step 3: rank 0's watchdog finds step 4's gradient all-reduce unfinished
         assertTrue(e.output().contains("jtrain train: error: rank 0/2: gradient all-reduce"), e.output());
-        assertTrue(e.output().contains("epoch 1 step 3 did not complete within 5 s"), e.output());
+        assertTrue(e.output().contains("epoch 1 step 4 did not complete within 5 s"), e.output());
     }
 }
