@@ -101,6 +101,17 @@ class TrainDistributedCommandTest {
     }
 
     @Test
+    void lrScaleWorkersMultipliesByTheRanks() throws Exception {
+        List<Result> r = LocalGroup.run(2, c -> run(c, "--model", "mlp", "--hidden", "8", "--optimizer", "sgd", "--lr", "0.05",
+                "--lr-scale", "workers", "--warmup-epochs", "1", "--distributed", "--batch", "32", "--train-limit", "64",
+                "--test-limit", "16", "--epochs", "1", "-q", "--metrics-out", tmp.resolve("w" + c.rank() + ".json").toString()));
+        assertEquals(0, r.get(0).code(), r.get(0).err());
+        JsonNode m = new ObjectMapper().readTree(tmp.resolve("w0.json").toFile());
+        assertEquals(0.1, m.get("base_lr").asDouble(), 1e-12);
+        assertEquals(1, m.get("warmup_epochs").asInt());
+    }
+
+    @Test
     void refusals() {
         Result noMpi = run(null, "--model", "mlp", "--distributed", "--train-limit", "64", "-q");
         assertEquals(2, noMpi.code());
