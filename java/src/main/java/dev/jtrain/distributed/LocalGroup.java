@@ -7,10 +7,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * N ranks as N threads of one JVM: a real all-reduce over the ranks' own arrays, for fast tests of
@@ -19,15 +17,20 @@ import java.util.concurrent.TimeoutException;
  * then copies the result into its own array once nobody reads it any more.
  *
  * <p>A rank that never arrives makes the others fail after the group's timeout; a rank that closes its
- * communicator breaks the barrier at once, so the others fail with "a rank left the group" instead of
- * waiting (what a dead process looks like to its peers).
+ * communicator breaks the group, so the others fail with "rank r left the group" (at once, or when they next
+ * arrive) instead of waiting: what a dead process looks like to its peers. The barrier is a lock and a
+ * condition, not a {@code CyclicBarrier}, so that a rank leaving before the others arrive is not missed.
  */
 public final class LocalGroup {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
     private final int size;
     private final Duration timeout;
-    private final CyclicBarrier barrier;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition tripped = lock.newCondition();
+    private int arrived;          // ranks waiting at the barrier of this generation
+    private long generation;      // barriers passed
+    private String broken;        // why the group cannot complete a collective any more; null while intact
     private final Object[] published;   // per rank: the array of the current collective
     private final int[] offsets;
     private final int[] lengths;
@@ -39,7 +42,6 @@ public final class LocalGroup {
         }
         this.size = size;
         this.timeout = Objects.requireNonNull(timeout, "timeout");
-        this.barrier = new CyclicBarrier(size);
         this.published = new Object[size];
         this.offsets = new int[size];
         this.lengths = new int[size];
@@ -223,19 +225,39 @@ public final class LocalGroup {
             }
         }
 
+        /** Waits until all ranks have arrived; fails when the group is broken or the timeout passes. */
         private void await(String op) {
+            lock.lock();
             try {
-                barrier.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                throw new IllegalStateException(op + ": rank " + rank + "/" + size + " waited more than "
-                        + timeout.toMillis() + " ms for the other ranks", e);
-            } catch (BrokenBarrierException e) {
-                throw new IllegalStateException(op + ": rank " + rank + "/" + size
-                        + " cannot complete: another rank left the group or timed out", e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                barrier.reset();
-                throw new IllegalStateException(op + ": rank " + rank + "/" + size + " was interrupted", e);
+                long gen = generation;
+                if (broken == null && ++arrived == size) {
+                    arrived = 0;
+                    generation++;
+                    tripped.signalAll();
+                    return;
+                }
+                long nanos = timeout.toNanos();
+                while (gen == generation) {
+                    if (broken != null) {
+                        throw new IllegalStateException(op + ": rank " + rank + "/" + size + " cannot complete: " + broken);
+                    }
+                    if (nanos <= 0) {
+                        broken = "rank " + rank + " timed out in " + op;
+                        tripped.signalAll();
+                        throw new IllegalStateException(op + ": rank " + rank + "/" + size + " waited more than "
+                                + timeout.toMillis() + " ms for the other ranks");
+                    }
+                    try {
+                        nanos = tripped.awaitNanos(nanos);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        broken = "rank " + rank + " was interrupted in " + op;
+                        tripped.signalAll();
+                        throw new IllegalStateException(op + ": rank " + rank + "/" + size + " was interrupted", e);
+                    }
+                }
+            } finally {
+                lock.unlock();
             }
         }
 
@@ -250,7 +272,15 @@ public final class LocalGroup {
         public void close() {
             if (!closed) {
                 closed = true;
-                barrier.reset();
+                lock.lock();
+                try {
+                    if (broken == null) {
+                        broken = "rank " + rank + " left the group";
+                    }
+                    tripped.signalAll();
+                } finally {
+                    lock.unlock();
+                }
             }
         }
     }
