@@ -62,7 +62,7 @@ class TrainMpirunTest {
 
     static List<String> trainArgs(Path metrics) {
         return List.of("--model", "mlp", "--hidden", "64", "--optimizer", "sgd", "--dropout", "0", "--epochs", "1",
-                "--batch", "64", "--train-limit", "1024", "--test-limit", "256", "--threads", "1", "-q",
+                "--batch", "64", "--train-limit", "512", "--test-limit", "128", "--threads", "1", "-q",
                 "--metrics-out", metrics.toString());
     }
 
