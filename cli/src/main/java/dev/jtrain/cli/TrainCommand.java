@@ -274,6 +274,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (dp != null) {
             scheduleOptions.workers = dp.size();
             if (!dp.isRoot()) { // rank 0 alone prints and writes files
+                out = new PrintWriter(java.io.Writer.nullWriter()); // also what --monitor, --sanity would print
                 quiet = true;
                 metricsOut = null;
                 watchOptions.log = null;
