@@ -118,8 +118,7 @@ public final class DataParallel implements AutoCloseable {
         if (comm.size() == 1) {
             return;
         }
-        float w = (float) localWeight;
-        boolean exact = localWeight == w;   // 1/2, 1/4, ...: scaling in float is exact
+        float w = (float) localWeight;      // for device gradients (scaled by a float on the device)
         if (bucketParams.length < params.length) {
             bucketParams = new Parameter[params.length];
         }
@@ -139,7 +138,7 @@ public final class DataParallel implements AutoCloseable {
             for (int off = 0; off < n; ) {
                 int take = Math.min(n - off, bucket.length - bucketFill);
                 for (int i = 0; i < take; i++) {
-                    bucket[bucketFill + i] = exact ? a[off + i] * w : (float) (a[off + i] * localWeight);
+                    bucket[bucketFill + i] = (float) (a[off + i] * localWeight); // one rounding; exact for w = 1/2^k
                 }
                 addSegment(p, off, take);
                 bucketFill += take;
