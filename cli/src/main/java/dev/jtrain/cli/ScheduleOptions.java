@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code jtrain train --schedule SPEC --warmup N --lr-scale linear}: the learning rate over the run (see
+ * {@code jtrain train --schedule SPEC --warmup N (or --warmup-epochs E) --lr-scale linear|workers}: the learning rate over the run (see
  * {@link ScheduleSpec} for the schedules and whether each advances per epoch or per step, {@link LrScheduler} for
  * how the warm-up combines with them). Without these flags the LR stays constant, as before.
  */
@@ -40,9 +40,18 @@ public final class ScheduleOptions {
             description = "linear LR warm-up over the first N optimizer steps: step s runs at lr*(s+1)/N (default: 0)")
     int warmup = 0;
 
+    @Option(names = "--warmup-epochs", paramLabel = "E",
+            description = "linear LR warm-up over the first E epochs (E x steps per epoch optimizer steps; instead of "
+                    + "--warmup) (default: 0)")
+    int warmupEpochs = 0;
+
     @Option(names = "--lr-scale", paramLabel = "RULE",
-            description = "none, or linear: lr * batch / " + REFERENCE_BATCH + " (large-batch scaling) (default: none)")
+            description = "none; linear: lr * batch / " + REFERENCE_BATCH + " (large-batch scaling; --batch is the global "
+                    + "batch); workers: lr * number of --distributed ranks (default: none)")
     String lrScale = "none";
+
+    /** The number of data-parallel ranks (1 without --distributed), for {@code --lr-scale workers}. */
+    int workers = 1;
 
     private Double baseLr;
 
@@ -51,7 +60,9 @@ public final class ScheduleOptions {
         return switch (lrScale.trim().toLowerCase(Locale.ROOT)) {
             case "none" -> lr;
             case "linear" -> lr * batch / REFERENCE_BATCH;
-            default -> throw new IllegalArgumentException("--lr-scale: unknown rule '" + lrScale + "' (expected none or linear)");
+            case "workers" -> lr * workers;
+            default -> throw new IllegalArgumentException("--lr-scale: unknown rule '" + lrScale
+                    + "' (expected none, linear or workers)");
         };
     }
 
@@ -59,6 +70,12 @@ public final class ScheduleOptions {
     public void validate(int batch) {
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup must be >= 0 steps, got " + warmup);
+        }
+        if (warmupEpochs < 0) {
+            throw new IllegalArgumentException("--warmup-epochs must be >= 0, got " + warmupEpochs);
+        }
+        if (warmup > 0 && warmupEpochs > 0) {
+            throw new IllegalArgumentException("--warmup and --warmup-epochs: give one of them");
         }
         baseLr(1.0, batch);
     }
@@ -71,8 +88,8 @@ public final class ScheduleOptions {
         double base = baseLr(opt.lr(), batch);
         baseLr = base;
         opt.setLr(base);
-        if (schedule != null || warmup > 0 || base != opt.initialLr()) {
-            trainer.addListener(new LrScheduler(opt, schedule, warmup, base));
+        if (schedule != null || warmup > 0 || warmupEpochs > 0 || base != opt.initialLr()) {
+            trainer.addListener(new LrScheduler(opt, schedule, warmup, warmupEpochs, base));
         }
     }
 
@@ -81,6 +98,7 @@ public final class ScheduleOptions {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("schedule", schedule == null ? "constant" : schedule.toString());
         m.put("warmup_steps", warmup);
+        m.put("warmup_epochs", warmupEpochs);
         m.put("lr_scale", lrScale.trim().toLowerCase(Locale.ROOT));
         m.put("base_lr", baseLr);
         return m;

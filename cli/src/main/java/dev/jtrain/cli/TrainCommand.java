@@ -7,6 +7,7 @@ import dev.jtrain.backend.cpu.CpuThreads;
 import dev.jtrain.backend.gpu.KernelChoice;
 import dev.jtrain.data.DataFileException;
 import dev.jtrain.data.Dataset;
+import dev.jtrain.distributed.DataParallel;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.nn.loss.SoftmaxCrossEntropy;
@@ -159,6 +160,9 @@ public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     SnapshotOptions snapshotOptions = new SnapshotOptions();
 
+    @CommandLine.Mixin
+    DistributedOptions distributedOptions = new DistributedOptions();
+
     /** The command's picocli model (its options' values, as {@link CheckpointOptions#recordOptions} records them). */
     CommandSpec commandSpec() {
         return spec;
@@ -211,6 +215,8 @@ public final class TrainCommand implements Callable<Integer> {
             try (CpuThreadPool pool = new CpuThreadPool(threads != null && threads > 0 ? threads : CpuThreadPool.processorCount());
                  CpuThreadPool.Binding bound = pool.bind()) {
                 return run(out);
+            } finally {
+                distributedOptions.close(); // also when the run failed before training: the other ranks must not wait
             }
         } catch (UsageException | IllegalArgumentException e) {
             return fail(err, e.getMessage(), EXIT_USAGE);
@@ -234,9 +240,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static int fail(PrintWriter err, String message, int code) {
+    private int fail(PrintWriter err, String message, int code) {
         String line = message == null ? "unknown error" : message.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
-        err.println("jtrain train: error: " + line);
+        err.println("jtrain train: error: " + distributedOptions.prefix() + line);
         err.flush();
         return code;
     }
@@ -263,6 +269,19 @@ public final class TrainCommand implements Callable<Integer> {
         }
         dataOptions.validate();
         int[] hiddenSizes = parseHidden(hidden);
+        distributedOptions.validate(dev.isHost());
+        DataParallel dp = distributedOptions.open(); // null without --distributed
+        if (dp != null) {
+            scheduleOptions.workers = dp.size();
+            if (!dp.isRoot()) { // rank 0 alone prints and writes files
+                out = new PrintWriter(java.io.Writer.nullWriter()); // also what --monitor, --sanity would print
+                quiet = true;
+                metricsOut = null;
+                watchOptions.log = null;
+                watchOptions.plot = null;
+                snapshotOptions.snapshots = null;
+            }
+        }
         scheduleOptions.validate(batch);
         snapshotOptions.validate(scheduleOptions.schedule, epochs);
         weightOptions.validate();
@@ -316,7 +335,15 @@ public final class TrainCommand implements Callable<Integer> {
         try (net; lossFn;
              Optimizer opt = createOptimizer(optimizer, checkpoint.trainable(net), optSettings);
              Trainer trainer = new Trainer(net, lossFn, opt, dev).setTrainTransform(loaded.prepared().trainTransform());
-             WeightOptions weights = weightOptions; WatchOptions watch = watchOptions) {
+             WeightOptions weights = weightOptions; WatchOptions watch = watchOptions;
+             DistributedOptions distributed = distributedOptions) {
+            if (dp != null) {
+                trainer.setDataParallel(dp);
+                if (distributed.syncBn) {
+                    dp.synchronizeBatchNorm(net);
+                }
+                distributed.installTestHook(trainer, spec.commandLine().getErr());
+            }
             scheduleOptions.install(trainer, opt, batch); // first: the header shows its LR, later listeners read it
             String description = Models.describe(model, inDims,
                     hiddenSizes.length == 0 ? Models.defaultHidden(model) : hiddenSizes, train.numClasses());
@@ -329,6 +356,9 @@ public final class TrainCommand implements Callable<Integer> {
                         validation == null ? "" : validation.size() + " validation, ", test.size(),
                         loaded.prepared().preprocessor().summary(),
                         loaded.prepared().trainTransform() == null ? "" : "; augment " + dataOptions.augment);
+                if (dp != null) {
+                    out.println(distributed.describe(batch, dev.toString()));
+                }
                 out.flush();
                 trainer.addListener(new ConsoleReporter(out, opt::lr)); // after the schedule: the epoch's first LR
                 if (ProgressBarListener.wanted()) {
@@ -342,7 +372,9 @@ public final class TrainCommand implements Callable<Integer> {
             trainer.addListener(new DivergenceMonitor()); // after the console line, so the bad epoch is shown
             int firstEpoch = checkpoint.prepare(net, opt, gen, preprocessing, epochs, quiet ? null : out);
             weights.install(trainer, checkpoint.resumed(), out); // before the saver: each save holds the epoch's EMA/best
-            weights.saveWith(checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing), net); // after the monitor
+            if (distributed.isRoot()) { // rank 0 alone saves; every rank can resume from its checkpoint
+                weights.saveWith(checkpoint.addSaver(trainer, spec, net, opt, gen, preprocessing), net); // after the monitor
+            }
             watch.install(trainer, lossFn, m -> createOptimizer(optimizer, checkpoint.trainable(m), optSettings), train,
                     gen, firstEpoch == 1, out);
             if (recipeDecay) {
@@ -386,6 +418,7 @@ public final class TrainCommand implements Callable<Integer> {
             settings.putAll(weights.settings());
             settings.putAll(watch.settings());
             settings.putAll(snapshotOptions.settings());
+            settings.putAll(distributed.settings());
             settings.put("java", Runtime.version().toString());
             TrainingReport report = new TrainingReport(settings, history);
             if (!quiet) {

@@ -40,6 +40,12 @@ import java.util.concurrent.TimeUnit;
  * <p>With a {@link BatchTransform} (training augmentation, then preprocessing), each gathered batch is
  * transformed on the host before the upload, with random numbers keyed by (seed, epoch offset, position):
  * batches carry the transform's output shape and, when it mixes (mixup), second labels and a weight.
+ *
+ * <p>Sharded (data-parallel, {@link #sharded}): every rank walks the same global batches of the same permutation
+ * and gets its part of each: rank r of N takes positions [floor(r n / N), floor((r + 1) n / N)) of a batch of n
+ * (so N ranks of a batch B not divisible by N get B/N rounded down or up, {@link Batch#globalSize()} says n for
+ * weighting). A transform sees the samples' global positions, so per-sample augmentation is what one process
+ * would draw for them.
  */
 public final class BatchIterator implements AutoCloseable {
     private final Dataset data;
@@ -53,6 +59,8 @@ public final class BatchIterator implements AutoCloseable {
     private final Batch partial;
     private final boolean prefetch;
     private final BatchTransform transform;  // null: batches are the samples as stored
+    private final int shardRank;
+    private final int shardCount;            // 1: not sharded
     private long epochSeed;
     private long epochOffset;
     private ExecutorService loader;   // one daemon thread, started on the first prefetch
@@ -77,6 +85,7 @@ public final class BatchIterator implements AutoCloseable {
         private Tensor yMix;
         private Tensor deviceYMix;
         private float mixLambda = 1f;
+        private int globalSize;       // samples of the global batch this one is part of (sharded), else size()
 
         Batch(int size, int[] sampleDims, int rawSampleSize, boolean mixes) {
             this(size, sampleDims);
@@ -111,6 +120,11 @@ public final class BatchIterator implements AutoCloseable {
 
         public int size() {
             return hostY.numel();
+        }
+
+        /** The size of the global batch this batch is a shard of ({@link #size()} when the iterator is not sharded). */
+        public int globalSize() {
+            return globalSize;
         }
 
         /** Whether this batch mixes two samples per row (mixup): see {@link #yMix()} and {@link #mixLambda()}. */
@@ -176,6 +190,24 @@ public final class BatchIterator implements AutoCloseable {
      */
     public BatchIterator(Dataset data, int batchSize, boolean shuffle, Device device, boolean prefetch,
                          BatchTransform transform) {
+        this(data, batchSize, shuffle, device, prefetch, transform, 0, 1);
+    }
+
+    /**
+     * A sharded iterator (see the class comment): {@code batchSize} is the global batch and this iterator hands out
+     * rank {@code rank}'s part of each of the {@code ranks} ranks. Every rank must get at least one sample of every
+     * batch: a global batch smaller than {@code ranks}, or a last partial batch smaller than {@code ranks}, is refused.
+     */
+    public static BatchIterator sharded(Dataset data, int batchSize, boolean shuffle, Device device, boolean prefetch,
+                                        BatchTransform transform, int rank, int ranks) {
+        return new BatchIterator(data, batchSize, shuffle, device, prefetch, transform, rank, ranks);
+    }
+
+    private BatchIterator(Dataset data, int batchSize, boolean shuffle, Device device, boolean prefetch,
+                          BatchTransform transform, int shardRank, int shardCount) {
+        if (shardCount < 1 || shardRank < 0 || shardRank >= shardCount) {
+            throw new IllegalArgumentException("shard: rank " + shardRank + " of " + shardCount + " ranks");
+        }
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
@@ -189,21 +221,46 @@ public final class BatchIterator implements AutoCloseable {
         this.order = new int[data.size()];
         this.transform = transform;
         int rest = data.size() % this.batchSize;
+        // decided from sizes alone, so every rank refuses the same runs (none waits for a rank that gave up)
+        if (this.batchSize < shardCount) {
+            throw new IllegalArgumentException("batch size " + this.batchSize + " split over " + shardCount
+                    + " ranks leaves some ranks no samples: the batch size must be >= the number of ranks");
+        }
+        if (rest > 0 && rest < shardCount) {
+            throw new IllegalArgumentException(data.name() + ": the epoch's last batch has " + rest + " sample"
+                    + (rest == 1 ? "" : "s") + " (" + data.size() + " % " + this.batchSize + "), fewer than the "
+                    + shardCount + " ranks: choose a training-set size or batch size whose remainder is 0 or >= "
+                    + shardCount);
+        }
+        this.shardRank = shardRank;
+        this.shardCount = shardCount;
+        int fullLocal = localCount(this.batchSize);
+        int restLocal = rest == 0 ? 0 : localCount(rest);
         if (transform == null) {
             int[] dims = data.sampleDims();
-            this.full = new Batch(this.batchSize, dims);
-            this.fullAlt = prefetch ? new Batch(this.batchSize, dims) : null;
-            this.partial = rest == 0 ? null : new Batch(rest, dims);
+            this.full = new Batch(fullLocal, dims);
+            this.fullAlt = prefetch ? new Batch(fullLocal, dims) : null;
+            this.partial = rest == 0 ? null : new Batch(restLocal, dims);
         } else {
             int[] dims = transform.outputDims();
             int raw = data.sampleSize();
             boolean mixes = transform.mixes();
-            this.full = new Batch(this.batchSize, dims, raw, mixes);
-            this.fullAlt = prefetch ? new Batch(this.batchSize, dims, raw, mixes) : null;
-            this.partial = rest == 0 ? null : new Batch(rest, dims, raw, mixes);
+            this.full = new Batch(fullLocal, dims, raw, mixes);
+            this.fullAlt = prefetch ? new Batch(fullLocal, dims, raw, mixes) : null;
+            this.partial = rest == 0 ? null : new Batch(restLocal, dims, raw, mixes);
         }
         this.prefetch = prefetch;
         this.position = order.length; // nothing to read before startEpoch
+    }
+
+    /** The first position of rank {@code rank}'s part of a batch of {@code n} split over {@code ranks} ranks. */
+    public static int shardStart(int n, int rank, int ranks) {
+        return (int) ((long) n * rank / ranks);
+    }
+
+    /** This iterator's part of a global batch of {@code n}. */
+    private int localCount(int n) {
+        return shardStart(n, shardRank + 1, shardCount) - shardStart(n, shardRank, shardCount);
     }
 
     /** Whether batches are prepared on a background thread. */
@@ -230,13 +287,13 @@ public final class BatchIterator implements AutoCloseable {
     }
 
     /**
-     * Starts an epoch. With shuffling, takes {@code gen.nextOffset()} and draws the epoch's permutation
+     * Starts an epoch. With shuffling, takes {@code gen.nextSharedOffset()} and draws the epoch's permutation
      * from (gen.seed(), that offset); without, uses data-set order and leaves the generator untouched
      * (unless there is a transform, whose random numbers then take the offset).
      */
     public void startEpoch(Generator gen) {
         if (shuffle || transform != null) {
-            startEpoch(gen.seed(), gen.nextOffset());
+            startEpoch(gen.seed(), gen.nextSharedOffset()); // shared: every replica of a data-parallel run agrees
         } else {
             startEpoch(0, 0);
         }
@@ -334,7 +391,10 @@ public final class BatchIterator implements AutoCloseable {
      * Gathers samples order[start .. start+n) into the batch's host tensors (through the transform, if any)
      * and uploads them to the device.
      */
-    private void fill(Batch b, int start, int n) {
+    private void fill(Batch b, int batchStart, int globalN) {
+        b.globalSize = globalN;
+        int start = batchStart + shardStart(globalN, shardRank, shardCount);
+        int n = localCount(globalN);
         float[] src = data.features();
         long[] labels = data.labels();
         float[] dst = transform == null ? b.hostX.floats() : b.raw;
@@ -347,7 +407,7 @@ public final class BatchIterator implements AutoCloseable {
         }
         if (transform != null) {
             b.mixLambda = transform.apply(b.raw, b.hostX.floats(), yd, b.hostYMix == null ? null : b.hostYMix.longs(), n,
-                    epochSeed, epochOffset, start, start / batchSize);
+                    epochSeed, epochOffset, start, batchStart / batchSize);
         }
         if (!device.isHost()) {
             b.upload(device);

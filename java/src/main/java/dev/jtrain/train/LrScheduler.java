@@ -20,7 +20,8 @@ import dev.jtrain.tensor.Tensor;
 public final class LrScheduler implements TrainingListener {
     private final Optimizer optimizer;
     private final ScheduleSpec spec;     // null: constant base LR
-    private final int warmupSteps;       // 0: none
+    private int warmupSteps;             // 0: none
+    private final int warmupEpochs;      // > 0: the warm-up is this many epochs' steps, known at onTrainStart
     private final double baseLr;
     private LrSchedule schedule;
     private int step;                    // 0-based index of the next optimizer step of the run
@@ -29,6 +30,19 @@ public final class LrScheduler implements TrainingListener {
     private boolean started;
 
     public LrScheduler(Optimizer optimizer, ScheduleSpec spec, int warmupSteps, double baseLr) {
+        this(optimizer, spec, warmupSteps, 0, baseLr);
+    }
+
+    /**
+     * As above with the warm-up given in epochs instead ({@code warmupEpochs} > 0: W = warmupEpochs x steps per epoch,
+     * and {@code warmupSteps} must be 0).
+     */
+    public LrScheduler(Optimizer optimizer, ScheduleSpec spec, int warmupSteps, int warmupEpochs, double baseLr) {
+        if (warmupEpochs < 0 || (warmupEpochs > 0 && warmupSteps > 0)) {
+            throw new IllegalArgumentException("warm-up: give steps or epochs, not both (steps " + warmupSteps
+                    + ", epochs " + warmupEpochs + ")");
+        }
+        this.warmupEpochs = warmupEpochs;
         if (warmupSteps < 0) {
             throw new IllegalArgumentException("warm-up steps must be >= 0, got " + warmupSteps);
         }
@@ -51,6 +65,9 @@ public final class LrScheduler implements TrainingListener {
     public void onTrainStart(int epochs, int stepsPerEpoch, int trainSamples) {
         schedule = spec == null ? null : spec.build(baseLr, epochs, stepsPerEpoch);
         this.stepsPerEpoch = stepsPerEpoch;
+        if (warmupEpochs > 0) {
+            warmupSteps = warmupEpochs * stepsPerEpoch;
+        }
         step = 0;
         epoch = 0;
         started = false;

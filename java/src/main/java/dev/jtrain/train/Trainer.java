@@ -6,6 +6,7 @@ import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.data.BatchIterator;
 import dev.jtrain.data.BatchTransform;
 import dev.jtrain.data.Dataset;
+import dev.jtrain.distributed.DataParallel;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.nn.loss.Loss;
@@ -39,6 +40,15 @@ import java.util.Objects;
  * <p>Data: an optional validation set is evaluated after each epoch (before the test set); an optional
  * training {@link BatchTransform} ({@link #setTrainTransform}: augmentation, then preprocessing) is applied
  * to training batches only. A mixing transform (mixup) makes the step use {@link MixupLoss} around the loss.
+ *
+ * <p>Data parallel ({@link #setDataParallel}): this trainer is one rank of N. Each rank takes its part of every global
+ * batch of the shared shuffled order ({@link BatchIterator#sharded}), the gradients are averaged over the ranks
+ * (weighted by each rank's share) before every optimizer step, and the epoch's metrics (loss sum, correct count,
+ * samples; validation and test sets are split between the ranks) are summed over the ranks, so every rank sees the
+ * global metrics. {@code batchSize} stays the global batch. At the start of a fit rank 0's parameters are copied to
+ * all ranks and the generator's stream is set to the rank (dropout masks differ between ranks; the shuffle does not);
+ * after each training phase BatchNorm's running statistics are averaged over the ranks, so all ranks evaluate and
+ * save the same model.
  */
 public final class Trainer implements AutoCloseable {
     private final Layer model;
@@ -52,6 +62,9 @@ public final class Trainer implements AutoCloseable {
     private MixupLoss mixupLoss;
     private CpuThreadPool threads;     // null: the calling thread's pool (CpuThreads.current())
     private boolean prefetch;
+    private DataParallel dataParallel; // null: one process
+    private boolean hasValidation;     // of the current fit (a data-parallel rank may hold none of a small set)
+    private boolean hasTest;
 
     // reusable device-side metric state
     private final Sums trainSums = new Sums();
@@ -100,6 +113,20 @@ public final class Trainer implements AutoCloseable {
     public Trainer setTrainTransform(BatchTransform transform) {
         this.trainTransform = transform;
         return this;
+    }
+
+    /**
+     * Makes this trainer one rank of a data-parallel run (see the class comment); null: a single process. The caller
+     * owns {@code dp} and closes it.
+     */
+    public Trainer setDataParallel(DataParallel dp) {
+        this.dataParallel = dp;
+        return this;
+    }
+
+    /** The data-parallel setting, or null. */
+    public DataParallel dataParallel() {
+        return dataParallel;
     }
 
     /**
@@ -168,10 +195,18 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("first epoch must be in 1.." + epochs + ", got " + firstEpoch);
         }
         Objects.requireNonNull(gen, "gen");
-        BatchIterator trainIt = new BatchIterator(train, batchSize, true, device, prefetch, trainTransform);
-        BatchIterator valIt = validation == null || validation.size() == 0 ? null
-                : new BatchIterator(validation, batchSize, false, device, prefetch);
-        BatchIterator testIt = test == null || test.size() == 0 ? null : new BatchIterator(test, batchSize, false, device, prefetch);
+        BatchIterator trainIt = dataParallel == null
+                ? new BatchIterator(train, batchSize, true, device, prefetch, trainTransform)
+                : BatchIterator.sharded(train, batchSize, true, device, prefetch, trainTransform, dataParallel.rank(),
+                        dataParallel.size());
+        BatchIterator valIt = evalIterator(validation, batchSize);
+        BatchIterator testIt = evalIterator(test, batchSize);
+        hasValidation = validation != null && validation.size() > 0;
+        hasTest = test != null && test.size() > 0;
+        if (dataParallel != null) {
+            dataParallel.broadcastParameters(allParameters()); // one model on every rank, whatever each initialised
+            gen.setStream(dataParallel.rank());
+        }
         int steps = trainIt.batchesPerEpoch();
         for (TrainingListener l : listeners) {
             l.onTrainStart(epochs, steps, train.size());
@@ -200,6 +235,35 @@ public final class Trainer implements AutoCloseable {
         return history;
     }
 
+    /**
+     * An evaluation iterator over {@code data}, or null when there is nothing to evaluate; data-parallel: over this
+     * rank's contiguous part of it (null when that is empty; the rank still joins the metrics' all-reduce).
+     */
+    private BatchIterator evalIterator(Dataset data, int batchSize) {
+        if (data == null || data.size() == 0) {
+            return null;
+        }
+        if (dataParallel == null) {
+            return new BatchIterator(data, batchSize, false, device, prefetch);
+        }
+        int from = BatchIterator.shardStart(data.size(), dataParallel.rank(), dataParallel.size());
+        int to = BatchIterator.shardStart(data.size(), dataParallel.rank() + 1, dataParallel.size());
+        if (to == from) {
+            return null;
+        }
+        int[] idx = new int[to - from];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = from + i;
+        }
+        return new BatchIterator(data.select(idx, data.name() + " (rank " + dataParallel.rank() + ")"), batchSize, false,
+                device, prefetch);
+    }
+
+    /** Parameters and buffers (BatchNorm's running statistics), which {@link #params} leaves out. */
+    private Parameter[] allParameters() {
+        return model.namedParameters().values().toArray(new Parameter[0]);
+    }
+
     private boolean stopRequested() {
         for (TrainingListener l : listeners) {
             if (l.stopRequested()) {
@@ -225,6 +289,9 @@ public final class Trainer implements AutoCloseable {
         while (it.hasNext()) {
             BatchIterator.Batch b = it.next();
             int n = b.size();
+            if (dataParallel != null) {
+                dataParallel.beginStep(epoch, step + 1, n, b.globalSize());
+            }
             zeroGrads();
             Tensor logits = model.forward(b.x(), true);
             Tensor l;
@@ -243,6 +310,9 @@ public final class Trainer implements AutoCloseable {
             }
             first = false;
             model.backward(dlogits, false);  // the input is data: no dx for the first layer
+            if (dataParallel != null) {
+                dataParallel.averageGradients(params);
+            }
             optimizer.step();
             step++;
             samples += n;
@@ -252,14 +322,22 @@ public final class Trainer implements AutoCloseable {
         }
         double lossTotal = trainSums.loss.to(Device.CPU).item();
         double correct = trainSums.correct.to(Device.CPU).item();
+        if (dataParallel != null) {
+            double[] sums = {lossTotal, correct, samples};
+            dataParallel.sumMetrics(sums, "training loss, correct count and samples of epoch " + epoch);
+            lossTotal = sums[0];
+            correct = sums[1];
+            samples = (int) sums[2];
+            dataParallel.averageBuffers(allParameters());
+        }
         long t1 = System.nanoTime();
         meter.stop();
         for (TrainingListener l : listeners) {
             l.onTrainPhaseEnd(epoch);
         }
         double seconds = (t1 - t0) / 1e9;
-        Evaluation val = valIt == null ? null : evaluate(valIt);
-        Evaluation ev = testIt == null ? null : evaluate(testIt);
+        Evaluation val = hasValidation ? evaluate(valIt, "validation set") : null;
+        Evaluation ev = hasTest ? evaluate(testIt, "test set") : null;
         EpochMetrics m = new EpochMetrics(epoch, samples, step, lossTotal / samples, correct / samples,
                 val == null ? Double.NaN : val.loss(), val == null ? Double.NaN : val.accuracy(),
                 ev == null ? Double.NaN : ev.loss(), ev == null ? Double.NaN : ev.accuracy(),
@@ -282,28 +360,45 @@ public final class Trainer implements AutoCloseable {
     }
 
     private Evaluation evaluateOnCurrentThreads(Dataset data, int batchSize) {
-        try (BatchIterator it = new BatchIterator(data, batchSize, false, device)) {
-            return evaluate(it);
+        BatchIterator it = evalIterator(data, batchSize);
+        try {
+            return evaluate(it, data.name());
+        } finally {
+            if (it != null) {
+                it.close();
+            }
         }
     }
 
-    private Evaluation evaluate(BatchIterator it) {
+    /**
+     * Loss and accuracy over {@code it} (null: this rank holds none of the set); data-parallel: over all ranks' parts,
+     * every rank taking part in the sum.
+     */
+    private Evaluation evaluate(BatchIterator it, String what) {
         long t0 = System.nanoTime();
-        it.startEpoch(0, 0);
-        boolean first = true;
-        int samples = 0;
-        while (it.hasNext()) {
-            BatchIterator.Batch b = it.next();
-            Tensor logits = model.forward(b.x(), false);
-            Tensor l = loss.forward(logits, b.y());
-            accumulate(evalSums, logits, b.y(), l, b.size(), first);
-            first = false;
-            samples += b.size();
+        double[] sums = new double[3];    // loss sum, correct, samples
+        if (it != null) {
+            it.startEpoch(0, 0);
+            boolean first = true;
+            int samples = 0;
+            while (it.hasNext()) {
+                BatchIterator.Batch b = it.next();
+                Tensor logits = model.forward(b.x(), false);
+                Tensor l = loss.forward(logits, b.y());
+                accumulate(evalSums, logits, b.y(), l, b.size(), first);
+                first = false;
+                samples += b.size();
+            }
+            sums[0] = evalSums.loss.to(Device.CPU).item();
+            sums[1] = evalSums.correct.to(Device.CPU).item();
+            sums[2] = samples;
         }
-        double lossTotal = evalSums.loss.to(Device.CPU).item();
-        double correct = evalSums.correct.to(Device.CPU).item();
+        if (dataParallel != null) {
+            dataParallel.sumMetrics(sums, "loss, correct count and samples of the " + what);
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Evaluation(samples, lossTotal / samples, correct / samples, seconds);
+        int samples = (int) sums[2];
+        return new Evaluation(samples, sums[0] / samples, sums[1] / samples, seconds);
     }
 
     private void zeroGrads() {

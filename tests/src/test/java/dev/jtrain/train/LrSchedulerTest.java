@@ -19,12 +19,16 @@ class LrSchedulerTest {
     private static final int STEPS = 4; // 40 samples in batches of 10
 
     private static List<Double> run(ScheduleSpec spec, int warmup, double base) {
+        return run(spec, warmup, 0, base);
+    }
+
+    private static List<Double> run(ScheduleSpec spec, int warmup, int warmupEpochs, double base) {
         Dataset data = TinyRuns.blobs(40, 4, 3, 1);
         Layer net = TinyRuns.mlp(4, 8, 3, 2, Device.CPU);
         Optimizer opt = TinyRuns.sgd(net, 0.1);
         try (Trainer t = TinyRuns.trainer(net, opt, Device.CPU)) {
             TinyRuns.LrRecorder rec = new TinyRuns.LrRecorder(opt);
-            t.addListener(rec).addListener(new LrScheduler(opt, spec, warmup, base));
+            t.addListener(rec).addListener(new LrScheduler(opt, spec, warmup, warmupEpochs, base));
             t.fit(data, null, EPOCHS, 10, new Generator(3));
             assertEquals(EPOCHS * STEPS, rec.lrs.size());
             return rec.lrs;
@@ -39,6 +43,17 @@ class LrSchedulerTest {
             double expected = 0.1 * Math.pow(0.5, e) * Math.min(1.0, (s + 1) / 6.0);
             assertEquals(expected, lrs.get(s), 1e-15, "step " + s);
         }
+    }
+
+    @Test
+    void warmupInEpochsIsThatManyEpochsOfSteps() {
+        List<Double> lrs = run(ScheduleSpec.parse("step:1:0.5"), 0, 2, 0.1);
+        for (int s = 0; s < lrs.size(); s++) {
+            double expected = 0.1 * Math.pow(0.5, s / STEPS) * Math.min(1.0, (s + 1) / (2.0 * STEPS));
+            assertEquals(expected, lrs.get(s), 1e-15, "step " + s);
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new LrScheduler(TinyRuns.sgd(TinyRuns.mlp(4, 8, 3, 2, Device.CPU), 0.1), null, 3, 1, 0.1));
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.jtrain.backend.Backend;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.Buffer;
 import dev.jtrain.nn.Buffers;
+import dev.jtrain.nn.CrossReplicaSums;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Parameter;
 import dev.jtrain.tensor.Shape;
@@ -26,6 +27,9 @@ import dev.jtrain.tensor.Tensor;
  * "running_mean" and "running_var" (saved, not trained); num_batches_tracked is a host counter saved
  * under that name. Backward works after a training forward (through the batch statistics) and after an
  * eval forward (through the running statistics).
+ *
+ * <p>In a data-parallel run each replica normalises with its own shard's statistics, unless {@link #synchronize} gave
+ * it the other replicas: then training forwards and backwards use the global batch's ({@link SyncBatchNorm}).
  */
 public abstract class BatchNorm extends Layer {
     public static final float DEFAULT_EPS = 1e-5f;
@@ -46,6 +50,8 @@ public abstract class BatchNorm extends Layer {
     private Tensor dx;
     private Tensor saveMean;
     private Tensor saveVar;
+    private CrossReplicaSums crossReplica;   // null: per-replica statistics
+    private boolean lastSynchronized;
 
     protected BatchNorm(int channels, float eps, float momentum) {
         this(channels, eps, momentum, Device.CPU);
@@ -123,6 +129,20 @@ public abstract class BatchNorm extends Layer {
         numBatchesTracked = n;
     }
 
+    /**
+     * Training forwards and backwards use the statistics of all replicas' samples, summed through {@code sums} (null:
+     * this replica's batch only, the default). Host tensors only: a synchronized layer on a device throws
+     * {@link UnsupportedOperationException} at its first training forward.
+     */
+    public void synchronize(CrossReplicaSums sums) {
+        this.crossReplica = sums;
+    }
+
+    /** Whether training uses the statistics of all replicas ({@link #synchronize}). */
+    public boolean isSynchronized() {
+        return crossReplica != null;
+    }
+
     /** The batch mean [C] of the last training forward (null before one). */
     public Tensor lastBatchMean() {
         return saveMean;
@@ -153,15 +173,29 @@ public abstract class BatchNorm extends Layer {
             Shape cs = Shape.of(channels);
             saveMean = buffers.ensure(saveMean, be, cs);
             saveVar = buffers.ensure(saveVar, be, cs);
-            be.batchNormForwardTrain(x, weight.value(), bias.value(), eps, momentum,
-                    runningMean.value(), runningVar.value(), y, saveMean, saveVar);
+            if (crossReplica != null) {
+                requireHost(x);
+                SyncBatchNorm.forward(x, weight.value(), bias.value(), eps, momentum, runningMean.value(), runningVar.value(),
+                        y, saveMean, saveVar, crossReplica, name());
+            } else {
+                be.batchNormForwardTrain(x, weight.value(), bias.value(), eps, momentum,
+                        runningMean.value(), runningVar.value(), y, saveMean, saveVar);
+            }
             numBatchesTracked++;
         } else {
             be.batchNormForwardEval(x, weight.value(), bias.value(), runningMean.value(), runningVar.value(), eps, y);
         }
         this.x = x;
         this.lastTraining = training;
+        this.lastSynchronized = training && crossReplica != null;
         return y;
+    }
+
+    private void requireHost(Tensor x) {
+        if (!x.device().isHost()) {
+            throw new UnsupportedOperationException(name() + ": synchronized BatchNorm runs on the cpu only (x is on "
+                    + x.device() + "); use per-replica statistics on a GPU");
+        }
     }
 
     @Override
@@ -176,7 +210,11 @@ public abstract class BatchNorm extends Layer {
         dx = buffers.ensureLike(dx, x);
         Tensor mean = lastTraining ? saveMean : runningMean.value();
         Tensor var = lastTraining ? saveVar : runningVar.value();
-        be.batchNormBackward(x, dy, weight.value(), mean, var, eps, lastTraining, dx, weight.grad(), bias.grad());
+        if (lastSynchronized) {
+            SyncBatchNorm.backward(x, dy, weight.value(), mean, var, eps, dx, weight.grad(), bias.grad(), crossReplica);
+        } else {
+            be.batchNormBackward(x, dy, weight.value(), mean, var, eps, lastTraining, dx, weight.grad(), bias.grad());
+        }
         return dx;
     }
 }
