@@ -3,7 +3,9 @@ package dev.jtrain.distributed;
 import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.CrossReplicaSums;
 import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Buffer;
 import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.StateTensor;
 import dev.jtrain.nn.layers.BatchNorm;
 import dev.jtrain.tensor.DType;
 import dev.jtrain.tensor.Device;
@@ -124,9 +126,6 @@ public final class DataParallel implements AutoCloseable {
         }
         for (int p = 0; p < params.length; p++) {
             Parameter param = params[p];
-            if (!param.isTrainable()) {
-                continue;
-            }
             Tensor g = param.grad();      // allocates (zero) or resolves a pending zero: an unused parameter adds 0
             if (!g.device().isHost()) {
                 reduceOnDevice(g, w);
@@ -208,16 +207,16 @@ public final class DataParallel implements AutoCloseable {
      * per-worker BatchNorm each rank tracked its own shard's statistics; afterwards all ranks evaluate and save the same
      * model. Buffers that are already equal on all ranks (synchronized BatchNorm) stay exactly as they are.
      */
-    public void averageBuffers(Parameter[] params) {
+    public void averageBuffers(Buffer[] buffersOfModel) {
         if (comm.size() == 1) {
             return;
         }
-        List<Parameter> buffers = new ArrayList<>();
+        List<Buffer> buffers = new ArrayList<>();
         int total = 0;
-        for (Parameter p : params) {
-            if (!p.isTrainable() && p.value().dtype() == DType.FLOAT32) {
-                buffers.add(p);
-                total += p.value().numel();
+        for (Buffer b : buffersOfModel) {
+            if (b.value().dtype() == DType.FLOAT32) {
+                buffers.add(b);
+                total += b.value().numel();
             }
         }
         if (total == 0) {
@@ -225,7 +224,7 @@ public final class DataParallel implements AutoCloseable {
         }
         double[] sums = new double[total];
         int at = 0;
-        for (Parameter p : buffers) {
+        for (Buffer p : buffers) {
             float[] a = hostValues(p.value());
             for (int i = 0; i < a.length; i++) {
                 sums[at + i] = a[i];
@@ -236,7 +235,7 @@ public final class DataParallel implements AutoCloseable {
                 () -> comm.allReduceSum(sums, 0, sums.length));
         at = 0;
         int n = comm.size();
-        for (Parameter p : buffers) {
+        for (Buffer p : buffers) {
             float[] a = new float[p.value().numel()];
             for (int i = 0; i < a.length; i++) {
                 a[i] = (float) (sums[at + i] / n);
@@ -250,12 +249,12 @@ public final class DataParallel implements AutoCloseable {
      * Copies rank 0's parameter values and buffers to every rank (a run starts from one model even if the ranks
      * initialised theirs differently).
      */
-    public void broadcastParameters(Parameter[] params) {
+    public void broadcastParameters(StateTensor[] params) {
         if (comm.size() == 1) {
             return;
         }
         long total = 0;
-        for (Parameter p : params) {
+        for (StateTensor p : params) {
             if (p.value().dtype() == DType.FLOAT32) {
                 total += p.value().numel();
             }
@@ -265,7 +264,7 @@ public final class DataParallel implements AutoCloseable {
         }
         ByteBuffer buf = ByteBuffer.allocate((int) total * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         if (isRoot()) {
-            for (Parameter p : params) {
+            for (StateTensor p : params) {
                 if (p.value().dtype() == DType.FLOAT32) {
                     for (float v : hostValues(p.value())) {
                         buf.putFloat(v);
@@ -277,7 +276,7 @@ public final class DataParallel implements AutoCloseable {
         watchdog.run(() -> "broadcast of rank 0's parameters", () -> comm.broadcast(bytes, 0));
         if (!isRoot()) {
             buf.position(0);
-            for (Parameter p : params) {
+            for (StateTensor p : params) {
                 if (p.value().dtype() == DType.FLOAT32) {
                     float[] a = new float[p.value().numel()];
                     for (int i = 0; i < a.length; i++) {

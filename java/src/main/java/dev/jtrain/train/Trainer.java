@@ -8,7 +8,9 @@ import dev.jtrain.data.BatchTransform;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.distributed.DataParallel;
 import dev.jtrain.nn.Layer;
+import dev.jtrain.nn.Buffer;
 import dev.jtrain.nn.Parameter;
+import dev.jtrain.nn.StateTensor;
 import dev.jtrain.nn.loss.Loss;
 import dev.jtrain.nn.loss.MixupLoss;
 import dev.jtrain.optim.Optimizer;
@@ -204,7 +206,7 @@ public final class Trainer implements AutoCloseable {
         hasValidation = validation != null && validation.size() > 0;
         hasTest = test != null && test.size() > 0;
         if (dataParallel != null) {
-            dataParallel.broadcastParameters(allParameters()); // one model on every rank, whatever each initialised
+            dataParallel.broadcastParameters(allState()); // one model on every rank, whatever each initialised
             gen.setStream(dataParallel.rank());
         }
         int steps = trainIt.batchesPerEpoch();
@@ -259,9 +261,9 @@ public final class Trainer implements AutoCloseable {
                 device, prefetch);
     }
 
-    /** Parameters and buffers (BatchNorm's running statistics), which {@link #params} leaves out. */
-    private Parameter[] allParameters() {
-        return model.namedParameters().values().toArray(new Parameter[0]);
+    /** Parameters and buffers (BatchNorm's running statistics): the model's whole state. */
+    private StateTensor[] allState() {
+        return model.namedState().values().toArray(new StateTensor[0]);
     }
 
     private boolean stopRequested() {
@@ -328,7 +330,7 @@ public final class Trainer implements AutoCloseable {
             lossTotal = sums[0];
             correct = sums[1];
             samples = (int) sums[2];
-            dataParallel.averageBuffers(allParameters());
+            dataParallel.averageBuffers(model.namedBuffers().values().toArray(new Buffer[0]));
         }
         long t1 = System.nanoTime();
         meter.stop();
