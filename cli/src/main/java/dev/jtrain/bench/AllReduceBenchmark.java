@@ -3,6 +3,13 @@ package dev.jtrain.bench;
 import dev.jtrain.distributed.Communicator;
 import dev.jtrain.distributed.MpiCommunicator;
 
+import dev.jtrain.backend.Backend;
+import dev.jtrain.backend.Backends;
+import dev.jtrain.tensor.DType;
+import dev.jtrain.tensor.Device;
+import dev.jtrain.tensor.Shape;
+import dev.jtrain.tensor.Tensor;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -91,6 +98,69 @@ public final class AllReduceBenchmark {
             slowest = Math.max(slowest, s);
         }
         return slowest;
+    }
+
+    /** One cell of a device run: the slowest rank's mean seconds per all-reduce of a device tensor. */
+    public record DeviceRow(long bytes, int ranks, int reps, double seconds) {
+        public double algGBps() {
+            return bytes / seconds / 1e9;
+        }
+
+        public double busGBps() {
+            return algGBps() * 2.0 * (ranks - 1) / ranks;
+        }
+    }
+
+    /**
+     * All-reduces of a float32 tensor on {@code device} through {@link Communicator#allReduceSum(Tensor)} (NCCL on a
+     * cuda device, on the backend's stream; a host copy on emu), timed to the backend's synchronize after the
+     * last call; sizes and repetitions as {@link #run}.
+     */
+    public static List<DeviceRow> runOnDevice(Communicator comm, Device device, List<Long> sizes, int maxReps,
+                                              Consumer<DeviceRow> onRow) {
+        Backend be = Backends.forDevice(device);
+        List<DeviceRow> rows = new ArrayList<>();
+        for (long bytes : sizes) {
+            if (bytes < 4 || bytes % 4 != 0 || bytes / 4 > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("all-reduce sizes must be positive multiples of 4 bytes below 8 GiB, got "
+                        + bytes);
+            }
+            int n = (int) (bytes / 4);
+            int reps = (int) Math.max(3, Math.min(maxReps, (512L << 20) / bytes));
+            try (Tensor t = be.zeros(DType.FLOAT32, Shape.of(n))) {   // zeros: the sums stay finite
+                for (int i = 0; i < WARMUP; i++) {
+                    comm.allReduceSum(t);
+                }
+                be.synchronize();
+                comm.barrier();
+                long t0 = System.nanoTime();
+                for (int i = 0; i < reps; i++) {
+                    comm.allReduceSum(t);
+                }
+                be.synchronize();
+                double mean = (System.nanoTime() - t0) / 1e9 / reps;
+                double[] perRank = new double[comm.size()];
+                perRank[comm.rank()] = mean;
+                comm.allReduceSum(perRank, 0, perRank.length);
+                double slowest = 0;
+                for (double x : perRank) {
+                    slowest = Math.max(slowest, x);
+                }
+                DeviceRow row = new DeviceRow(bytes, comm.size(), reps, slowest);
+                rows.add(row);
+                onRow.accept(row);
+            }
+        }
+        return rows;
+    }
+
+    public static String deviceHeader() {
+        return String.format(Locale.ROOT, "%8s %5s %10s %9s %9s", "size", "reps", "ms", "alg GB/s", "bus GB/s");
+    }
+
+    public static String deviceLine(DeviceRow r) {
+        return String.format(Locale.ROOT, "%8s %5d %10.3f %9.3f %9.3f", size(r.bytes()), r.reps(), r.seconds() * 1e3,
+                r.algGBps(), r.busGBps());
     }
 
     public static String header() {

@@ -4,6 +4,7 @@ import dev.jtrain.bench.AllReduceBenchmark;
 import dev.jtrain.distributed.Communicators;
 import dev.jtrain.distributed.DistributedUnavailableException;
 import dev.jtrain.distributed.MpiCommunicator;
+import dev.jtrain.tensor.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,6 +33,12 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
             description = "Most timed calls per cell (fewer for large sizes, at least 3; default: ${DEFAULT-VALUE}).")
     int reps;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+            description = "cpu (float arrays: Java vs MPI's C loop), or cuda[:N] (device tensors through NCCL on the "
+                    + "backend's stream; one GPU per rank, each seeing its own as cuda:0) or emu (device tensors "
+                    + "through a host copy) (default: ${DEFAULT-VALUE}).")
+    String device;
+
     @Spec
     CommandSpec spec;
 
@@ -41,7 +48,9 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         MpiCommunicator comm;
         List<Long> sizes;
+        Device dev;
         try {
+            dev = Device.parse(device);
             if (reps < 1) {
                 throw new IllegalArgumentException("--reps must be >= 1, got " + reps);
             }
@@ -55,6 +64,9 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
             err.println("jtrain bench allreduce: " + e.getMessage());
             err.flush();
             return 2;
+        }
+        if (!dev.isHost()) {
+            return onDevice(comm, dev, sizes, out, err);
         }
         try (comm) {
             boolean root = comm.rank() == 0;
@@ -79,5 +91,32 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The device table: all-reduces of device tensors (NCCL on cuda), printed by rank 0. */
+    private int onDevice(MpiCommunicator comm, Device dev, List<Long> sizes, PrintWriter out, PrintWriter err) {
+        try (comm) {
+            boolean root = comm.rank() == 0;
+            if (root) {
+                out.printf(Locale.ROOT, "jtrain bench allreduce --device %s: %d ranks, float32 sum in place on the "
+                        + "device; time = slowest rank's mean to the stream's end; GB/s = 1e9 bytes/s%n", dev, comm.size());
+                out.println(AllReduceBenchmark.deviceHeader());
+                out.flush();
+            }
+            AllReduceBenchmark.runOnDevice(comm, dev, sizes, reps, r -> {
+                if (root) {
+                    out.println(AllReduceBenchmark.deviceLine(r));
+                    out.flush();
+                }
+            });
+            if (root) {
+                out.println("alg = bytes/time, bus = alg x 2(N-1)/N (compare bus with the link: NVLink, PCIe, network)");
+            }
+            return 0;
+        } catch (RuntimeException e) {
+            err.println("jtrain bench allreduce: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
     }
 }

@@ -52,6 +52,20 @@ class BenchAllReduceCommandTest {
     }
 
     @Test
+    void deviceTensorsUnderMpirunOnEmu() throws Exception {
+        // --device cuda goes through NCCL (not measurable here: no GPU); emu runs the same table through a host copy
+        MpiTestLaunch.Result r = MpiTestLaunch.mpirun(2, dev.jtrain.cli.Main.class, List.of(),
+                "bench", "allreduce", "--device", "emu", "--max-size", "16k", "--reps", "3");
+        assertEquals(0, r.exitCode(), r.output());
+        assertEquals(1, r.output().lines().filter(l -> l.startsWith("jtrain bench allreduce --device emu: 2 ranks"))
+                .count(), "only rank 0 prints:\n" + r.output());
+        Pattern row = Pattern.compile("^\\s*(\\d+) KiB\\s+(\\d+)\\s+([\\d.]+)\\s+([\\d.]+)\\s+([\\d.]+)$");
+        List<Integer> sizes = r.output().lines().map(row::matcher).filter(Matcher::matches)
+                .map(m -> Integer.parseInt(m.group(1))).toList();
+        assertEquals(List.of(4, 16), sizes, r.output());
+    }
+
+    @Test
     void withoutMpirunItIsAOneLineError() {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
