@@ -19,8 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Kept small on purpose: with more vector operations in one method (order keys computed lane-wise) C2
  * stopped inlining the Vector API's calls part-way and boxed the vectors crossing them (~600 bytes allocated per
  * step, 2x slower). JDK 17's two-vector rearrange and masked lane-wise ops are not intrinsics, so the even/odd
- * split is one-vector rearranges and a blend; a variant without any rearrange (a window per 64-bit lane) was
- * slower still, its long-lane blends and shifts running their Java fallbacks. Measured in one session, LeNet
+ * split is one-vector rearranges and a blend (JFR still caught the one-vector rearrange in its Java fallback in
+ * a stand-alone loop, so it may not be compiled to a permute in every JVM); a variant without any rearrange (a
+ * window per 64-bit lane) was slower still, its long-lane blends and shifts running their Java fallbacks.
+ * Check a change with -Xlog:gc or JFR allocation samples: a vector kernel that allocates is boxed. Measured in one session, LeNet
  * at batch 32, 1 thread (LayerTimes-style harness, loaded VM): pool after conv1 467 -> 72-83 us, after conv2
  * 155 -> 52-56 us. Only referenced behind {@link CpuSimd#VECTOR}.
  */
