@@ -19,6 +19,7 @@ import dev.jtrain.tensor.Device;
 import dev.jtrain.train.CosineDecayListener;
 import dev.jtrain.train.DivergenceMonitor;
 import dev.jtrain.train.EpochMetrics;
+import dev.jtrain.train.JitWarmup;
 import dev.jtrain.train.Models;
 import dev.jtrain.train.Optimizers;
 import dev.jtrain.train.Recipe;
@@ -108,6 +109,15 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
     Integer threads;
+
+    /** Above the small-batch GEMM path (8 rows), small enough to make a warm-up step cheap. */
+    static final int JIT_WARMUP_BATCH = 32;
+    static final java.time.Duration JIT_WARMUP_BUDGET = java.time.Duration.ofSeconds(3);
+
+    @Option(names = "--jit-warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "On the cpu, train a throwaway copy of the network on random data for a moment before epoch 1, "
+                    + "so the JIT has compiled the kernels when the run starts (same results; default: on)")
+    boolean jitWarmup;
 
     @Option(names = "--device", paramLabel = "DEV", description = "cpu, emu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
     String device = "cpu";
@@ -382,6 +392,10 @@ public final class TrainCommand implements Callable<Integer> {
             }
             snapshotOptions.install(this, trainer, loaded.source().dir(), preprocessing, dev, quiet ? null : out);
 
+            if (jitWarmup && dev.isHost()) {
+                warmUp(inDims, hiddenSizes, checkpoint.classes(train.numClasses()), optSettings, gen.seed(), quiet ? null : out);
+            }
+
             // ---- train
             List<EpochMetrics> history;
             try {
@@ -442,6 +456,23 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** {@link Optimizers#create} with its messages in this command's option names. */
+    /** {@link JitWarmup} on a throwaway network of the same recipe (its own generator: the run's streams are untouched). */
+    private void warmUp(int[] inDims, int[] hiddenSizes, int classes, Optimizers.Settings optSettings, long seed, PrintWriter out) {
+        Generator warmGen = new Generator(seed ^ 0x5EED5EEDL);
+        try (Layer warmNet = Models.build(model, inDims, classes, hiddenSizes, dropout, modelOptions.options(), warmGen, Device.CPU);
+             SoftmaxCrossEntropy warmLoss = new SoftmaxCrossEntropy(0f);
+             Optimizer warmOpt = createOptimizer(optimizer, warmNet.parameters(), optSettings)) {
+            initOptions.apply(warmNet, warmGen);
+            JitWarmup.Report r = JitWarmup.run(warmNet, warmLoss, warmOpt, inDims, classes, Math.min(batch, JIT_WARMUP_BATCH),
+                    JIT_WARMUP_BUDGET);
+            if (out != null) {
+                out.printf(Locale.ROOT, "jit warm-up: %d steps in %.2f s (step %.1f ms -> %.1f ms)%n", r.steps(), r.seconds(),
+                        r.firstStepNanos() / 1e6, r.lastStepNanos() / 1e6);
+                out.flush();
+            }
+        }
+    }
+
     private static Optimizer createOptimizer(String name, List<Parameter> params, Optimizers.Settings settings) {
         try {
             return Optimizers.create(name, params, settings);
