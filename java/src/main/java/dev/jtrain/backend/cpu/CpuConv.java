@@ -239,10 +239,20 @@ final class CpuConv {
                     partial, pOff, k);
         }
         if (dx != null) {
-            float[] dcol = CpuWorkspace.floats(CpuWorkspace.DCOL, k * ld);
-            gemm(serial, true, false, k, ld, cout, w, 0, k, dyc, dyOff, ld, 0f, dcol, 0, ld);
-            for (int t = 0; t < sc; t++) {
-                col2im(dcol, t * p, ld, cin, h, wd, oh, ow, s, dx, (first + t) * xs);
+            // the vector col2im reads a little before and after the runs it uses: dcol gets that room
+            boolean vectorCol2im = DIRECT && CpuSimd.VECTOR && CpuCol2imVector.applies(s);
+            int pad = vectorCol2im ? CpuCol2imVector.slack(s) : 0;
+            float[] dcol = CpuWorkspace.floats(CpuWorkspace.DCOL, k * ld + 2 * pad);
+            gemm(serial, true, false, k, ld, cout, w, 0, k, dyc, dyOff, ld, 0f, dcol, pad, ld);
+            if (vectorCol2im && CpuCol2imVector.fits(dcol, pad, ld, k, s)) {
+                CpuCol2imVector.Plan plan = CpuCol2imVector.plan(h, wd, oh, ow, ld, s);
+                for (int t = 0; t < sc; t++) {
+                    CpuCol2imVector.col2im(dcol, pad + t * p, ld, cin, s, plan, dx, (first + t) * xs);
+                }
+            } else {
+                for (int t = 0; t < sc; t++) {
+                    col2im(dcol, t * p, ld, cin, h, wd, oh, ow, s, dx, (first + t) * xs);
+                }
             }
         }
     }
