@@ -110,8 +110,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
     Integer threads;
 
-    /** Above the small-batch GEMM path (8 rows), small enough to make a warm-up step cheap. */
-    static final int JIT_WARMUP_BATCH = 32;
+    /**
+     * The warm-up's batch: one more than the GEMM's small-batch path (8 rows), so the Linear layers take the blocked
+     * path with a full and a partial row tile, as training does; small, because until C2 has compiled a kernel its
+     * cost is in proportion to the work (the first step runs the Vector API's fallback code throughout).
+     */
+    static final int JIT_WARMUP_BATCH = 9;
     static final java.time.Duration JIT_WARMUP_BUDGET = java.time.Duration.ofSeconds(3);
 
     @Option(names = "--jit-warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
