@@ -116,7 +116,7 @@ public final class TrainCommand implements Callable<Integer> {
      * cost is in proportion to the work (the first step runs the Vector API's fallback code throughout).
      */
     static final int JIT_WARMUP_BATCH = 9;
-    static final java.time.Duration JIT_WARMUP_BUDGET = java.time.Duration.ofSeconds(3);
+    static final java.time.Duration JIT_WARMUP_BUDGET = java.time.Duration.ofSeconds(10);
 
     @Option(names = "--jit-warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "On the cpu, train a throwaway copy of the network on random data for a moment before epoch 1, "

@@ -65,6 +65,20 @@ final class VectorPack {
             return;
         }
         int groups = mc / g;
+        copyGroupsA(a, aOff, lda, i0, groups, p0, kc, dst);
+        PackA.packDepthMajor(a, aOff, lda, i0, mc, p0, kc, groups, dst);
+    }
+
+    /*
+     * Each vector loop below is a method of its own: inside a larger method with several paths, C2 judged the
+     * load's call site by that method's profile, and where the path had been rare when it compiled, it left
+     * FloatVector.fromArray out of line ("too big" in -XX:+LogCompilation): every vector was then boxed, for the
+     * rest of the run (seen in every -XX:+LogCompilation of an mlp training run before the split, none after).
+     */
+
+    /** op(A) transposed, whole 16-row groups: one vector copy per depth step and group. */
+    private static void copyGroupsA(float[] a, int aOff, int lda, int i0, int groups, int p0, int kc, float[] dst) {
+        final int g = PackA.GROUP;
         int groupSize = g * kc;
         for (int p = 0; p < kc; p++) {
             int src = aOff + (p0 + p) * lda + i0;
@@ -75,7 +89,6 @@ final class VectorPack {
                 }
             }
         }
-        PackA.packDepthMajor(a, aOff, lda, i0, mc, p0, kc, groups, dst);
     }
 
     static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc,
@@ -86,16 +99,7 @@ final class VectorPack {
                 PackB.packCopy(b, bOff, ldb, p0, kc, j0, nc, nr, 0, dst);
                 return;
             }
-            int panelSize = kc * nr;
-            for (int p = 0; p < kc; p++) {
-                int src = bOff + (p0 + p) * ldb + j0;
-                int d = p * nr;
-                for (int q = 0; q < full; q++, src += nr, d += panelSize) {
-                    for (int v = 0; v < nr; v += VL) {
-                        FloatVector.fromArray(S, b, src + v).intoArray(dst, d + v);
-                    }
-                }
-            }
+            copyPanelsB(b, bOff, ldb, p0, kc, j0, full, nr, dst);
             PackB.packCopy(b, bOff, ldb, p0, kc, j0, nc, nr, full * nr, dst);
             return;
         }
@@ -104,6 +108,31 @@ final class VectorPack {
             return;
         }
         int kc16 = kc / 16 * 16;
+        transposePanelsB(b, bOff, ldb, p0, kc, kc16, j0, full, nr, dst);
+        if (kc16 < kc) {
+            PackB.packTranspose(b, bOff, ldb, p0, kc, j0, nc, nr, 0, full * nr, kc16, kc, dst);
+        }
+        PackB.packTranspose(b, bOff, ldb, p0, kc, j0, nc, nr, full * nr, nc, 0, kc, dst);
+    }
+
+    /** op(B) not transposed, whole panels: nr/VL vector copies per depth step and panel. */
+    private static void copyPanelsB(float[] b, int bOff, int ldb, int p0, int kc, int j0, int full, int nr,
+                                    float[] dst) {
+        int panelSize = kc * nr;
+        for (int p = 0; p < kc; p++) {
+            int src = bOff + (p0 + p) * ldb + j0;
+            int d = p * nr;
+            for (int q = 0; q < full; q++, src += nr, d += panelSize) {
+                for (int v = 0; v < nr; v += VL) {
+                    FloatVector.fromArray(S, b, src + v).intoArray(dst, d + v);
+                }
+            }
+        }
+    }
+
+    /** op(B) transposed, whole panels and whole 16-deep blocks: 16 x 16 transposes. */
+    private static void transposePanelsB(float[] b, int bOff, int ldb, int p0, int kc, int kc16, int j0, int full,
+                                         int nr, float[] dst) {
         for (int q = 0; q < full; q++) {
             int j = q * nr;
             for (int h = 0; h < nr; h += 16) {
@@ -114,10 +143,6 @@ final class VectorPack {
                 }
             }
         }
-        if (kc16 < kc) {
-            PackB.packTranspose(b, bOff, ldb, p0, kc, j0, nc, nr, 0, full * nr, kc16, kc, dst);
-        }
-        PackB.packTranspose(b, bOff, ldb, p0, kc, j0, nc, nr, full * nr, nc, 0, kc, dst);
     }
 
     /** Merges an edge tile computed with alpha = 1 into C the way the vector kernels' full tiles do. */
