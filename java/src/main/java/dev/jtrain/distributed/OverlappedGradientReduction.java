@@ -203,7 +203,9 @@ final class OverlappedGradientReduction implements AutoCloseable {
 
     private void awaitBucket(int b) {
         Future<?> f = futures[b];
-        String what = "waiting for the gradient all-reduce of " + plan.describe(b) + " of " + where;
+        // The same words as the collective's own deadline on the communication thread: whichever fires first (a
+        // halting watchdog ends the process with the first), the message names the bucket and the step alike.
+        String what = "gradient all-reduce of " + plan.describe(b) + " of " + where;
         try {
             watchdog.get().run(() -> what, () -> await(f));
         } catch (CollectiveTimeoutException e) {
