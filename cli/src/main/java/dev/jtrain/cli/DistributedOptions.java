@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * {@code jtrain train --distributed [--sync-bn] [--no-overlap] [--dist-timeout S]}: this process is one rank of a data-parallel run
+ * {@code jtrain train --distributed [--sync-bn] [--no-overlap] [--grad-bucket-kb KB] [--dist-timeout S]}: this process is one rank of a data-parallel run
  * started by {@code mpirun} ({@link DataParallel}); {@code --batch} stays the global batch. Rank 0 alone prints and
  * writes files; errors are printed by every rank with its "rank r/N" prefix.
  */
@@ -44,6 +44,11 @@ public final class DistributedOptions implements AutoCloseable {
             + "comparisons: both give the same bits")
     boolean noOverlap;
 
+    @Option(names = "--grad-bucket-kb", paramLabel = "KB", description = "with --distributed: the size of one gradient "
+            + "all-reduce bucket in KiB (default: ${DEFAULT-VALUE}); with overlap, smaller buckets start earlier in the "
+            + "backward, larger ones need fewer collectives")
+    int bucketKb = DataParallel.DEFAULT_BUCKET_BYTES / 1024;
+
     /** Where the communicator comes from: mpirun's environment; tests put an in-JVM group here. */
     Supplier<Communicator> communicators = Communicators::fromEnvironment;
     /** Set when a test supplies {@link #communicators}: no mpirun environment needed, and no process halt. */
@@ -62,7 +67,13 @@ public final class DistributedOptions implements AutoCloseable {
             if (noOverlap) {
                 throw new TrainCommand.UsageException("--no-overlap needs --distributed");
             }
+            if (bucketKb != DataParallel.DEFAULT_BUCKET_BYTES / 1024) {
+                throw new TrainCommand.UsageException("--grad-bucket-kb needs --distributed");
+            }
             return;
+        }
+        if (bucketKb < 1 || bucketKb > (1 << 20)) {
+            throw new TrainCommand.UsageException("--grad-bucket-kb must be in [1, 1048576], got " + bucketKb);
         }
         if (timeoutSeconds < 1) {
             throw new TrainCommand.UsageException("--dist-timeout must be >= 1 second, got " + timeoutSeconds);
@@ -88,7 +99,7 @@ public final class DistributedOptions implements AutoCloseable {
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
         dataParallel = new DataParallel(comm).setWatchdog(inProcess ? CollectiveWatchdog.interrupting(timeout)
                 : CollectiveWatchdog.haltingProcess(timeout, System.err, "jtrain train: error: " + prefix(),
-                TrainCommand.EXIT_FAILURE)).setOverlap(!noOverlap);
+                TrainCommand.EXIT_FAILURE)).setOverlap(!noOverlap).setBucketBytes(bucketKb * 1024);
         return dataParallel;
     }
 
@@ -139,10 +150,10 @@ public final class DistributedOptions implements AutoCloseable {
     String describe(int batch, String device) {
         int n = dataParallel.size();
         return String.format(java.util.Locale.ROOT, "distributed: rank 0/%d prints; %d ranks, global batch %d (%s per rank), "
-                        + "BatchNorm %s, gradient all-reduce %s, collective timeout %d s, on %s", n, n, batch,
+                        + "BatchNorm %s, gradient all-reduce %s in buckets of %d KiB, collective timeout %d s, on %s", n, n, batch,
                 batch % n == 0 ? String.valueOf(batch / n) : batch / n + "-" + (batch / n + 1),
                 syncBn ? "synchronized" : "per rank", noOverlap ? "after the backward" : "overlapped with the backward",
-                timeoutSeconds, device);
+                bucketKb, timeoutSeconds, device);
     }
 
     /** Rank 0's closing line: how long the training thread waited for the gradient all-reduce. */
@@ -159,6 +170,7 @@ public final class DistributedOptions implements AutoCloseable {
         m.put("ranks", dataParallel == null ? 1 : dataParallel.size());
         m.put("sync_bn", syncBn);
         m.put("overlap", distributed && !noOverlap);
+        m.put("grad_bucket_kb", bucketKb);
         return m;
     }
 
