@@ -136,18 +136,27 @@ final class OverlappedGradientReduction implements AutoCloseable {
                     int off = s[k + 1];
                     int len = s[k + 2];
                     if (host) {
-                        for (int e = 0; e < len; e++) {
-                            buf[at + e] = (float) (a[off + e] * weight);   // as DataParallel's plain path
-                        }
+                        scaleInto(a, off, buf, at, len, weight);   // as DataParallel's plain path
                     } else {
-                        for (int e = 0; e < len; e++) {
-                            buf[at + e] = a[off + e] * w;    // as the device's scale(g, w) of the plain path
-                        }
+                        scaleInto(a, off, buf, at, len, w);        // as the device's scale(g, w) of the plain path
                     }
                 }
                 at += s[k + 2];
             }
             waitingFor[b]--;
+        }
+    }
+
+    // Small static loops: the JIT compiles them fully (a loop inside copyIn ran several times slower).
+    private static void scaleInto(float[] src, int from, float[] dst, int to, int n, double w) {
+        for (int e = 0; e < n; e++) {
+            dst[to + e] = (float) (src[from + e] * w);
+        }
+    }
+
+    private static void scaleInto(float[] src, int from, float[] dst, int to, int n, float w) {
+        for (int e = 0; e < n; e++) {
+            dst[to + e] = src[from + e] * w;
         }
     }
 
