@@ -30,7 +30,8 @@ final class DeviceGradientStream implements AutoCloseable {
     private long commStream;
     private long gradientsReady;     // recorded on the compute stream before each batch of all-reduces
     private long reduced;            // recorded on the communication stream after the step's last all-reduce
-    private final Map<Parameter, Boolean> done = new IdentityHashMap<>();
+    private final Map<Parameter, Boolean> done = new IdentityHashMap<>();   // reduced in this step
+    private final Map<Parameter, Boolean> planned = new IdentityHashMap<>(); // the parameters of begin's list
     private Parameter[] params;
     private float weight;
     private String where = "";
@@ -60,6 +61,10 @@ final class DeviceGradientStream implements AutoCloseable {
                     + " finished (averageGradients was not called after the backward)");
         }
         this.params = params;
+        planned.clear();
+        for (Parameter p : params) {
+            planned.put(p, Boolean.TRUE);
+        }
         this.weight = weight;
         this.where = where;
         this.watchdog = watchdog;
@@ -72,7 +77,18 @@ final class DeviceGradientStream implements AutoCloseable {
         return active;
     }
 
-    private void reduce(Parameter[] ready) {
+    private void reduce(Parameter[] reported) {
+        // only the parameters the optimizer steps (as the host path), each once
+        java.util.List<Parameter> mine = new java.util.ArrayList<>(reported.length);
+        for (Parameter p : reported) {
+            if (planned.containsKey(p) && done.put(p, Boolean.TRUE) == null) {
+                mine.add(p);
+            }
+        }
+        if (mine.isEmpty()) {
+            return;
+        }
+        Parameter[] ready = mine.toArray(new Parameter[0]);
         for (Parameter p : ready) {
             Tensor g = p.grad();
             Backends.of(g).scale(g, weight);     // on the compute stream, as the plain path
@@ -80,7 +96,6 @@ final class DeviceGradientStream implements AutoCloseable {
         api.eventRecord(gradientsReady, backend.stream());
         api.streamWaitEvent(commStream, gradientsReady);   // the all-reduces start after the scaling
         for (Parameter p : ready) {
-            done.put(p, Boolean.TRUE);
             Tensor g = p.grad();
             try {
                 watchdog.run(() -> "gradient all-reduce (NCCL, communication stream) of " + p.name() + " of " + where,
@@ -98,15 +113,7 @@ final class DeviceGradientStream implements AutoCloseable {
     void finish() {
         long t0 = System.nanoTime();
         try {
-            java.util.List<Parameter> rest = new java.util.ArrayList<>();
-            for (Parameter p : params) {
-                if (done.putIfAbsent(p, Boolean.FALSE) == null) {   // once, even if listed twice
-                    rest.add(p);
-                }
-            }
-            if (!rest.isEmpty()) {
-                reduce(rest.toArray(new Parameter[0]));
-            }
+            reduce(params);   // those the backward did not report (reduce skips the others and duplicates)
             api.eventRecord(reduced, commStream);
             api.streamWaitEvent(backend.stream(), reduced);    // the optimizer step waits on the device, not the host
         } finally {
