@@ -262,6 +262,48 @@ class OverlappedDataParallelTest {
         assertEquals(List.of(true, true), ok);
     }
 
+    /**
+     * A parameter the backward never reports (here: not in the model at all, as a parameter of an unused branch the
+     * hook missed) is still reduced, as 0, in its bucket; the others get the plain path's bits.
+     */
+    @Test
+    void aParameterWithoutGradientIsReducedAsZero() {
+        LocalGroup.run(2, c -> {
+            Random r = new Random(10 + c.rank());
+            float[] xs = new float[8 * 12];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = (float) r.nextGaussian();
+            }
+            Tensor x = Tensor.of(xs, 8, 12);
+            Tensor y = Tensor.ofLongs(new long[] {0, 1, 2, 3, 0, 1, 2, 3}, 8);
+            Layer net = mlp(new Generator(2), Device.CPU);
+            Layer reference = mlp(new Generator(2), Device.CPU);
+            Parameter unused = Parameter.trainable("unused", Tensor.of(new float[70], 70));
+            Parameter unusedRef = Parameter.trainable("unused", Tensor.of(new float[70], 70));
+            List<Parameter> ps = new ArrayList<>(net.parameters());
+            ps.add(1, unused);      // between the layers: it shares buckets with reported parameters
+            List<Parameter> refPs = new ArrayList<>(reference.parameters());
+            refPs.add(1, unusedRef);
+            Parameter[] params = ps.toArray(new Parameter[0]);
+            Parameter[] refParams = refPs.toArray(new Parameter[0]);
+            try (DataParallel dp = new DataParallel(c).setBucketBytes(256);
+                 DataParallel plain = new DataParallel(c).setBucketBytes(256).setOverlap(false)) {
+                step(net, dp, params, x, y, 1);
+                step(reference, plain, refParams, x, y, 1);
+            }
+            assertArrayEquals(new float[70], unused.grad().toFloatArray(), "reduced as zero");
+            for (int i = 0; i < params.length; i++) {
+                assertArrayEquals(refParams[i].grad().toFloatArray(), params[i].grad().toFloatArray(), params[i].name());
+            }
+            float sum = 0;
+            for (float v : params[0].grad().toFloatArray()) {
+                sum += Math.abs(v);
+            }
+            assertTrue(sum > 0, "the used parameters have gradients");
+            return null;
+        });
+    }
+
     @Test
     void aDeadRankStopsTheOverlappedReductionWithAnErrorNamingBucketAndStep() {
         Dataset train = DataParallelTrainingTest.blobs(96, 10);
