@@ -134,6 +134,9 @@ typedef jt_emu_event* cudaEvent_t;
 
 #define cudaStreamDefault 0x0u
 #define cudaStreamNonBlocking 0x1u
+#define cudaEventDefault 0x0u
+#define cudaEventBlockingSync 0x1u
+#define cudaEventDisableTiming 0x2u
 
 JT_EMU_API cudaError_t cudaGetLastError(void);
 JT_EMU_API cudaError_t cudaPeekAtLastError(void);
@@ -157,6 +160,9 @@ JT_EMU_API cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 JT_EMU_API cudaError_t cudaDeviceSynchronize(void);
 
 JT_EMU_API cudaError_t cudaEventCreate(cudaEvent_t* event);
+JT_EMU_API cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags);
+JT_EMU_API cudaError_t cudaEventQuery(cudaEvent_t event);
+JT_EMU_API cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags);
 JT_EMU_API cudaError_t cudaEventDestroy(cudaEvent_t event);
 JT_EMU_API cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream);
 JT_EMU_API cudaError_t cudaEventSynchronize(cudaEvent_t event);

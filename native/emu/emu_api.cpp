@@ -376,6 +376,28 @@ JT_EMU_API cudaError_t cudaEventCreate(cudaEvent_t* event) {
     return *event ? cudaSuccess : set_error(cudaErrorMemoryAllocation, "cudaEventCreate: out of memory");
 }
 
+JT_EMU_API cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags) {
+    if (flags & ~(cudaEventBlockingSync | cudaEventDisableTiming))
+        return set_error(cudaErrorInvalidValue, "cudaEventCreateWithFlags: unknown flags 0x%x", flags);
+    return cudaEventCreate(event);
+}
+
+// Every emu op completes before its call returns, so an event is complete once recorded, and a stream
+// never has to wait for one: the calls only check their handles.
+JT_EMU_API cudaError_t cudaEventQuery(cudaEvent_t event) {
+    if (!event || event->magic != jt_emu::kEventMagic)
+        return set_error(cudaErrorInvalidResourceHandle, "cudaEventQuery: not an event");
+    return cudaSuccess;
+}
+
+JT_EMU_API cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags) {
+    if (!valid_stream(stream)) return set_error(cudaErrorInvalidResourceHandle, "cudaStreamWaitEvent: bad stream");
+    if (!event || event->magic != jt_emu::kEventMagic)
+        return set_error(cudaErrorInvalidResourceHandle, "cudaStreamWaitEvent: not an event");
+    if (flags != 0) return set_error(cudaErrorInvalidValue, "cudaStreamWaitEvent: flags must be 0, got 0x%x", flags);
+    return cudaSuccess;
+}
+
 JT_EMU_API cudaError_t cudaEventDestroy(cudaEvent_t event) {
     if (!event || event->magic != jt_emu::kEventMagic)
         return set_error(cudaErrorInvalidResourceHandle, "cudaEventDestroy: not an event");

@@ -313,6 +313,41 @@ bool stream_is_live(jlong stream) {
     return s.live.count(stream) != 0;
 }
 
+namespace {
+Streams& events() {
+    static Streams* s = new Streams;  // the same kind of set; never destroyed
+    return *s;
+}
+}  // namespace
+
+bool event_register(jlong event) {
+    Streams& s = events();
+    std::lock_guard<std::mutex> lock(s.mu);
+    try {
+        return s.live.insert(event).second;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool event_unregister(jlong event) {
+    Streams& s = events();
+    std::lock_guard<std::mutex> lock(s.mu);
+    return s.live.erase(event) != 0;
+}
+
+bool event_is_live(jlong event) {
+    Streams& s = events();
+    std::lock_guard<std::mutex> lock(s.mu);
+    return s.live.count(event) != 0;
+}
+
+bool require_event(JNIEnv* env, const char* op, const char* name, jlong event) {
+    return (event != 0 && event_is_live(event)) ||
+           throw_iae(env, op, "%s (0x%" PRIx64 ") is not a live event: not created by eventCreate, or destroyed",
+                     name, (uint64_t)event);
+}
+
 bool require_stream(JNIEnv* env, const char* op, const char* name, jlong stream) {
     return stream == 0 || stream_is_live(stream) ||
            throw_iae(env, op, "%s (0x%" PRIx64 ") is not a live stream: not created by streamCreate, or destroyed",

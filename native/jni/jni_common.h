@@ -176,6 +176,8 @@ bool require_positive(JNIEnv* env, const char* op, const char* name, jlong v);
 // A stream argument: 0 (the default stream) or a stream created by streamCreate and not yet
 // destroyed; else IllegalArgumentException naming it (an unknown handle is never passed to CUDA).
 bool require_stream(JNIEnv* env, const char* op, const char* name, jlong stream);
+// IllegalArgumentException unless event was made by eventCreate and not destroyed.
+bool require_event(JNIEnv* env, const char* op, const char* name, jlong event);
 // v >= min (min > 0 typically a leading dimension's lower bound).
 bool require_at_least(JNIEnv* env, const char* op, const char* name, jlong v, jlong min, const char* min_what);
 // *out = a * b, throwing when it overflows int64 ("size overflow: what = a x b").
@@ -308,6 +310,10 @@ bool stream_register(jlong stream);
 // Forgets a live stream; false when it is not one.
 bool stream_unregister(jlong stream);
 bool stream_is_live(jlong stream);
+// The events created through eventCreate and not yet destroyed (mutex-guarded), as the streams.
+bool event_register(jlong event);
+bool event_unregister(jlong event);
+bool event_is_live(jlong event);
 
 bool registry_add(uintptr_t base, size_t bytes);
 // Forgets it; false when base is not a live allocation's base (then *was_freed tells whether it was
@@ -323,6 +329,10 @@ inline T* dptr(jlong p) {
 
 inline cudaStream_t stream_of(jlong s) {
     return reinterpret_cast<cudaStream_t>(static_cast<uintptr_t>(s));
+}
+
+inline cudaEvent_t event_of(jlong e) {
+    return reinterpret_cast<cudaEvent_t>(static_cast<uintptr_t>(e));
 }
 
 }  // namespace jt

@@ -341,6 +341,58 @@ void JNICALL streamSynchronize(JNIEnv* env, jclass, jlong stream) {
     jt::check_cuda(env, cudaStreamSynchronize(jt::stream_of(stream)), "cudaStreamSynchronize", "streamSynchronize");
 }
 
+// ------------------------------------------------------------------ events (stream ordering)
+
+jlong JNICALL eventCreate(JNIEnv* env, jclass) {
+    cudaEvent_t e = nullptr;
+    if (!jt::check_cuda(env, cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreateWithFlags",
+                        "eventCreate"))
+        return 0;
+    if (!jt::event_register((jlong)(uintptr_t)e)) {
+        cudaEventDestroy(e);
+        jt::throw_oom(env, "eventCreate", "cannot record the new event");
+        return 0;
+    }
+    return (jlong)(uintptr_t)e;
+}
+
+void JNICALL eventDestroy(JNIEnv* env, jclass, jlong event) {
+    // Unregistered first, as streams: a second destroy is an IllegalArgumentException, never a CUDA call.
+    if (!jt::event_unregister(event)) {
+        jt::require_event(env, "eventDestroy", "event", event);
+        return;
+    }
+    jt::check_cuda(env, cudaEventDestroy(jt::event_of(event)), "cudaEventDestroy", "eventDestroy");
+}
+
+void JNICALL eventRecord(JNIEnv* env, jclass, jlong event, jlong stream) {
+    if (!jt::require_event(env, "eventRecord", "event", event)) return;
+    if (!jt::require_stream(env, "eventRecord", "stream", stream)) return;
+    jt::check_cuda(env, cudaEventRecord(jt::event_of(event), jt::stream_of(stream)), "cudaEventRecord", "eventRecord");
+}
+
+void JNICALL streamWaitEvent(JNIEnv* env, jclass, jlong stream, jlong event) {
+    if (!jt::require_stream(env, "streamWaitEvent", "stream", stream)) return;
+    if (!jt::require_event(env, "streamWaitEvent", "event", event)) return;
+    jt::check_cuda(env, cudaStreamWaitEvent(jt::stream_of(stream), jt::event_of(event), 0), "cudaStreamWaitEvent",
+                   "streamWaitEvent");
+}
+
+jboolean JNICALL eventQuery(JNIEnv* env, jclass, jlong event) {
+    if (!jt::require_event(env, "eventQuery", "event", event)) return JNI_FALSE;
+    cudaError_t st = cudaEventQuery(jt::event_of(event));
+    if (st == cudaErrorNotReady) {
+        static_cast<void>(cudaGetLastError());  // not an error: clear it so the next check does not see it
+        return JNI_FALSE;
+    }
+    return jt::check_cuda(env, st, "cudaEventQuery", "eventQuery") ? JNI_TRUE : JNI_FALSE;
+}
+
+void JNICALL eventSynchronize(JNIEnv* env, jclass, jlong event) {
+    if (!jt::require_event(env, "eventSynchronize", "event", event)) return;
+    jt::check_cuda(env, cudaEventSynchronize(jt::event_of(event)), "cudaEventSynchronize", "eventSynchronize");
+}
+
 // ------------------------------------------------------------------ emu memory limit
 
 // Sets the emulated device's memory limit (0 = none; JTRAIN_EMU_MEMORY sets it at start). Emu only:
@@ -490,6 +542,12 @@ bool jt::register_runtime(JNIEnv* env, jclass cls) {
                                 method<streamCreate>("streamCreate"),
                                 method<streamDestroy>("streamDestroy"),
                                 method<streamSynchronize>("streamSynchronize"),
+                                method<eventCreate>("eventCreate"),
+                                method<eventDestroy>("eventDestroy"),
+                                method<eventRecord>("eventRecord"),
+                                method<streamWaitEvent>("streamWaitEvent"),
+                                method<eventQuery>("eventQuery"),
+                                method<eventSynchronize>("eventSynchronize"),
                                 method<selfTestDivergentBarrier>("selfTestDivergentBarrier"),
                                 method<selfTestCppException>("selfTestCppException"),
                                 method<launchConfig>("launchConfig"),

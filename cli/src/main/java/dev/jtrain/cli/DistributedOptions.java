@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * {@code jtrain train --distributed [--sync-bn] [--dist-timeout S]}: this process is one rank of a data-parallel run
+ * {@code jtrain train --distributed [--sync-bn] [--no-overlap] [--grad-bucket-kb KB] [--dist-timeout S]}: this process is one rank of a data-parallel run
  * started by {@code mpirun} ({@link DataParallel}); {@code --batch} stays the global batch. Rank 0 alone prints and
  * writes files; errors are printed by every rank with its "rank r/N" prefix.
  */
@@ -39,6 +39,16 @@ public final class DistributedOptions implements AutoCloseable {
             + "longer than this (a rank died or hangs) ends the run with an error naming the step (default: ${DEFAULT-VALUE})")
     int timeoutSeconds = (int) DataParallel.DEFAULT_TIMEOUT.toSeconds();
 
+    @Option(names = "--no-overlap", description = "with --distributed: all-reduce the gradients after the whole backward "
+            + "pass instead of overlapping it with the backward (bucket by bucket as gradients become final); for A/B "
+            + "comparisons: both give the same bits")
+    boolean noOverlap;
+
+    @Option(names = "--grad-bucket-kb", paramLabel = "KB", description = "with --distributed: the size of one gradient "
+            + "all-reduce bucket in KiB (default: ${DEFAULT-VALUE}); with overlap, smaller buckets start earlier in the "
+            + "backward, larger ones need fewer collectives")
+    int bucketKb = DataParallel.DEFAULT_BUCKET_BYTES / 1024;
+
     /** Where the communicator comes from: mpirun's environment; tests put an in-JVM group here. */
     Supplier<Communicator> communicators = Communicators::fromEnvironment;
     /** Set when a test supplies {@link #communicators}: no mpirun environment needed, and no process halt. */
@@ -54,7 +64,16 @@ public final class DistributedOptions implements AutoCloseable {
             if (syncBn) {
                 throw new TrainCommand.UsageException("--sync-bn needs --distributed");
             }
+            if (noOverlap) {
+                throw new TrainCommand.UsageException("--no-overlap needs --distributed");
+            }
+            if (bucketKb != DataParallel.DEFAULT_BUCKET_BYTES / 1024) {
+                throw new TrainCommand.UsageException("--grad-bucket-kb needs --distributed");
+            }
             return;
+        }
+        if (bucketKb < 1 || bucketKb > (1 << 20)) {
+            throw new TrainCommand.UsageException("--grad-bucket-kb must be in [1, 1048576], got " + bucketKb);
         }
         if (timeoutSeconds < 1) {
             throw new TrainCommand.UsageException("--dist-timeout must be >= 1 second, got " + timeoutSeconds);
@@ -80,7 +99,7 @@ public final class DistributedOptions implements AutoCloseable {
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
         dataParallel = new DataParallel(comm).setWatchdog(inProcess ? CollectiveWatchdog.interrupting(timeout)
                 : CollectiveWatchdog.haltingProcess(timeout, System.err, "jtrain train: error: " + prefix(),
-                TrainCommand.EXIT_FAILURE));
+                TrainCommand.EXIT_FAILURE)).setOverlap(!noOverlap).setBucketBytes(bucketKb * 1024);
         return dataParallel;
     }
 
@@ -131,9 +150,18 @@ public final class DistributedOptions implements AutoCloseable {
     String describe(int batch, String device) {
         int n = dataParallel.size();
         return String.format(java.util.Locale.ROOT, "distributed: rank 0/%d prints; %d ranks, global batch %d (%s per rank), "
-                        + "BatchNorm %s, collective timeout %d s, on %s", n, n, batch,
+                        + "BatchNorm %s, gradient all-reduce %s in buckets of %d KiB, collective timeout %d s, on %s", n, n, batch,
                 batch % n == 0 ? String.valueOf(batch / n) : batch / n + "-" + (batch / n + 1),
-                syncBn ? "synchronized" : "per rank", timeoutSeconds, device);
+                syncBn ? "synchronized" : "per rank", noOverlap ? "after the backward" : "overlapped with the backward",
+                bucketKb, timeoutSeconds, device);
+    }
+
+    /** Rank 0's closing line: how long the training thread waited for the gradient all-reduce. */
+    String describeSyncTime() {
+        dev.jtrain.distributed.GradientSyncTime t = dataParallel.gradientSyncTime();
+        return String.format(java.util.Locale.ROOT, "distributed: rank 0 waited %.2f ms/step for the gradient all-reduce "
+                + "(%s, %d steps, %.2f s in all)", t.millisPerStep(),
+                noOverlap ? "after the backward" : "the part not overlapped by the backward", t.steps(), t.seconds());
     }
 
     Map<String, Object> settings() {
@@ -141,6 +169,8 @@ public final class DistributedOptions implements AutoCloseable {
         m.put("distributed", distributed);
         m.put("ranks", dataParallel == null ? 1 : dataParallel.size());
         m.put("sync_bn", syncBn);
+        m.put("overlap", distributed && !noOverlap);
+        m.put("grad_bucket_kb", bucketKb);
         return m;
     }
 

@@ -408,6 +408,9 @@ public final class TrainCommand implements Callable<Integer> {
                 // The flags were valid; a bad value met during the run (e.g. a label outside the classes) is a run failure.
                 throw new RunFailure(e.getMessage(), e);
             }
+            if (dp != null && !quiet && distributed.isRoot()) {
+                out.println(distributed.describeSyncTime());
+            }
 
             Map<String, Object> settings = new LinkedHashMap<>();
             settings.put("device", dev.toString());

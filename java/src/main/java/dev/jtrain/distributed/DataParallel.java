@@ -2,6 +2,7 @@ package dev.jtrain.distributed;
 
 import dev.jtrain.backend.Backends;
 import dev.jtrain.nn.CrossReplicaSums;
+import dev.jtrain.nn.GradientReadyListener;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Buffer;
 import dev.jtrain.nn.Parameter;
@@ -29,12 +30,21 @@ import java.util.Objects;
  * over the global batch: N ranks with B/N samples each make the step of one process with B. With equal shares
  * (n divisible by N) w_r = 1/N.
  *
- * <p><b>Buckets.</b> Host gradients are copied (times w_r) into one float buffer of {@link #DEFAULT_BUCKET_BYTES}, in
- * parameter order, a tensor split across buckets where needed, and each full bucket is all-reduced and copied
- * back: one collective per bucket, not per tensor. The reduction starts after the whole backward pass (no overlap
- * on the cpu, whose cores are busy with the backward anyway). Device gradients are scaled on the device and
- * reduced one tensor at a time through {@link Communicator#allReduceSum(Tensor)} (NCCL where the communicator has
- * it), else staged through the host.
+ * <p><b>Overlap (the default).</b> {@link #startGradientReduction} before the backward returns a
+ * {@link GradientReadyListener} for {@link Layer#backward(Tensor, boolean, GradientReadyListener)}: as the backward
+ * finishes parameters (in reverse registration order), their gradients are copied (times w_r) into buckets of
+ * {@link #DEFAULT_BUCKET_BYTES} of a fixed plan, the same on every rank, and each full bucket is all-reduced on one
+ * communication thread while the backward goes on ({@link OverlappedGradientReduction}); {@link #averageGradients}
+ * then waits for the buckets and copies the sums back. Cuda gradients with NCCL are reduced on a second CUDA stream
+ * ordered by events instead ({@link DeviceGradientStream}). The sums are element-wise, so the result has the bits of
+ * the plain path below.
+ *
+ * <p><b>Without overlap</b> ({@link #setOverlap setOverlap(false)}, {@code train --no-overlap}): after the whole
+ * backward, host gradients are copied (times w_r) into one float buffer of {@link #DEFAULT_BUCKET_BYTES}, in
+ * parameter order, a tensor split across buckets where needed, and each full bucket is all-reduced and copied back:
+ * one collective per bucket, not per tensor. Device gradients are scaled on the device and reduced one tensor at a
+ * time through {@link Communicator#allReduceSum(Tensor)} (NCCL where the communicator has it), else staged through
+ * the host.
  */
 public final class DataParallel implements AutoCloseable {
     public static final int DEFAULT_BUCKET_BYTES = 4 << 20;
@@ -52,11 +62,35 @@ public final class DataParallel implements AutoCloseable {
     private int epoch;
     private int step;
     private double localWeight = 1;
+    private boolean overlap = true;
+    private final OverlappedGradientReduction overlapped;
+    private DeviceGradientStream deviceStream;   // cuda + NCCL only; made on the first such step
+    private long plainNanos;                     // time in the plain path's averageGradients
+    private long plainSteps;
 
     public DataParallel(Communicator comm) {
         this.comm = Objects.requireNonNull(comm, "comm");
         this.bucket = new float[DEFAULT_BUCKET_BYTES / Float.BYTES];
         this.watchdog = CollectiveWatchdog.interrupting(DEFAULT_TIMEOUT);
+        this.overlapped = new OverlappedGradientReduction(comm, () -> watchdog);
+    }
+
+    /**
+     * Whether the gradient all-reduce overlaps the backward pass (default true; see the class comment). False: it runs
+     * after the whole backward, in {@link #averageGradients}. Either way every rank gets the same bits; set the same
+     * on all ranks.
+     */
+    public DataParallel setOverlap(boolean overlap) {
+        if (overlapped.active()) {
+            throw new IllegalStateException("setOverlap during a step (between startGradientReduction and averageGradients)");
+        }
+        this.overlap = overlap;
+        return this;
+    }
+
+    /** Whether the gradient all-reduce overlaps the backward pass. */
+    public boolean overlap() {
+        return overlap;
     }
 
     /** The size of one gradient bucket (at least one float). */
@@ -113,13 +147,66 @@ public final class DataParallel implements AutoCloseable {
     }
 
     /**
+     * Starts the current step's overlapped gradient all-reduce of {@code params} (the parameters the optimizer steps)
+     * and returns the listener to pass to the model's backward, or null when there is nothing to overlap (one rank, or
+     * {@link #setOverlap overlap off}): then call the backward without a listener. Either way
+     * {@link #averageGradients} with the same parameters ends the step's reduction.
+     */
+    public GradientReadyListener startGradientReduction(Parameter[] params) {
+        if (comm.size() == 1 || !overlap || params.length == 0) {
+            return null;
+        }
+        if (DeviceGradientStream.applies(comm, params)) {
+            if (deviceStream == null) {
+                deviceStream = new DeviceGradientStream((MpiCommunicator) comm, params[0].value().device());
+            }
+            return deviceStream.begin(params, (float) localWeight, where(), watchdog);
+        }
+        return overlapped.begin(params, bucket.length, localWeight, where());
+    }
+
+    /**
      * Replaces each trainable parameter's gradient by the weighted sum over the ranks (see the class comment): after
-     * this every rank holds the gradient of the global batch's mean loss, the same bits on every rank.
+     * this every rank holds the gradient of the global batch's mean loss, the same bits on every rank. After
+     * {@link #startGradientReduction} this waits for the overlapped all-reduce (and rethrows its failure, naming the
+     * bucket and the step); else it reduces now.
      */
     public void averageGradients(Parameter[] params) {
         if (comm.size() == 1) {
             return;
         }
+        if (overlapped.active()) {
+            if (!overlapped.planFor(params)) {
+                throw new IllegalArgumentException("averageGradients: other parameters than startGradientReduction's");
+            }
+            overlapped.finish();
+            return;
+        }
+        if (deviceStream != null && deviceStream.active()) {
+            deviceStream.finish();
+            return;
+        }
+        long t0 = System.nanoTime();
+        try {
+            averageGradientsNow(params);
+        } finally {
+            plainNanos += System.nanoTime() - t0;
+            plainSteps++;
+        }
+    }
+
+    /**
+     * Seconds the training thread spent in {@link #averageGradients} so far (overlapped: waiting for the buckets still
+     * running when the backward ended, and copying back; plain: the whole reduction), and the steps that took.
+     */
+    public GradientSyncTime gradientSyncTime() {
+        double seconds = overlapped.finishSeconds() + plainNanos / 1e9
+                + (deviceStream == null ? 0 : deviceStream.finishSeconds());
+        long steps = overlapped.finishedSteps() + plainSteps + (deviceStream == null ? 0 : deviceStream.finishedSteps());
+        return new GradientSyncTime(seconds, steps);
+    }
+
+    private void averageGradientsNow(Parameter[] params) {
         float w = (float) localWeight;      // for device gradients (scaled by a float on the device)
         if (bucketParams.length < params.length) {
             bucketParams = new Parameter[params.length];
@@ -297,8 +384,12 @@ public final class DataParallel implements AutoCloseable {
         return new CrossReplicaSums() {
             @Override
             public void allReduceSum(double[] data) {
-                watchdog.run(() -> "synchronized BatchNorm all-reduce of " + where(),
-                        () -> comm.allReduceSum(data, 0, data.length));
+                Runnable collective = () -> comm.allReduceSum(data, 0, data.length);
+                if (overlapped.active()) {   // in the backward: after the buckets already launched, on their thread
+                    overlapped.runCollective(() -> "synchronized BatchNorm all-reduce of " + where(), collective);
+                } else {
+                    watchdog.run(() -> "synchronized BatchNorm all-reduce of " + where(), collective);
+                }
             }
 
             @Override
@@ -332,9 +423,16 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
-    /** Stops the watchdog's thread; the communicator stays open (its owner closes it). */
+    /** Stops the watchdog's and the communication thread; the communicator stays open (its owner closes it). */
     @Override
     public void close() {
-        watchdog.close();
+        try {
+            overlapped.close();
+            if (deviceStream != null) {
+                deviceStream.close();
+            }
+        } finally {
+            watchdog.close();
+        }
     }
 }

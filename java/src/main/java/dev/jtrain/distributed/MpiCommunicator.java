@@ -171,6 +171,20 @@ public final class MpiCommunicator implements Communicator {
         }
     }
 
+    /**
+     * NCCL all-reduce of a cuda tensor queued on {@code stream} (not the backend's): for the communication stream of
+     * {@link DeviceGradientStream}. Collective; NCCL is set up on the first call as for {@link #allReduceSum(Tensor)}.
+     */
+    public synchronized void allReduceSumOnStream(Tensor t, long stream) {
+        Objects.requireNonNull(t, "t");
+        ensureOpen();
+        if (t.device().kind() != Device.Kind.CUDA) {
+            throw new IllegalArgumentException("allReduceSumOnStream: a cuda tensor is needed (NCCL), got one on "
+                    + t.device());
+        }
+        nccl(t.device()).allReduceSum(t, stream);
+    }
+
     @Override
     public synchronized void broadcast(byte[] data, int root) {
         Objects.requireNonNull(data, "data");

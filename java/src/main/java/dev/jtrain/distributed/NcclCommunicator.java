@@ -92,6 +92,14 @@ public final class NcclCommunicator implements AutoCloseable {
      * stream; errors NCCL reports at once (or asynchronously, from earlier calls) become {@link NcclException}.
      */
     public synchronized void allReduceSum(Tensor t) {
+        allReduceSum(t, Backends.gpu(device).stream());
+    }
+
+    /**
+     * As {@link #allReduceSum(Tensor)}, queued on {@code stream} instead of the backend's (a communication stream
+     * ordered against the backend's by events: {@link DeviceGradientStream}).
+     */
+    public synchronized void allReduceSum(Tensor t, long stream) {
         Objects.requireNonNull(t, "t");
         if (comm == 0) {
             throw new IllegalStateException("this NcclCommunicator is closed");
@@ -105,7 +113,7 @@ public final class NcclCommunicator implements AutoCloseable {
                     + " but this communicator is on " + device);
         }
         long ptr = ((DeviceStorage) t.storage()).address();
-        NcclNative.allReduceSumFloats(comm, ptr, t.numel(), Backends.gpu(device).stream());
+        NcclNative.allReduceSumFloats(comm, ptr, t.numel(), stream);
     }
 
     /** ncclCommDestroy. Idempotent. Collective in NCCL's sense: every rank should close. */

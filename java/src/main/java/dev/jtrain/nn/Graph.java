@@ -313,6 +313,56 @@ public class Graph extends Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        return backward(dy, null);
+    }
+
+    /**
+     * Reports each layer node's parameters once no later step of the backward writes them: after the node's
+     * backward, or for a parameter several nodes share, after the last of them (the earliest in the graph); then
+     * those of nodes the backward skips. The gradients and dx are those of {@link #backward(Tensor)}.
+     */
+    @Override
+    public Tensor backward(Tensor dy, boolean inputGradient, GradientReadyListener listener) {
+        java.util.Objects.requireNonNull(listener, "listener");
+        if (overridesBackward == null) {
+            overridesBackward = overridesBackward(this, Graph.class);
+        }
+        if (overridesBackward) {
+            return super.backward(dy, inputGradient, listener);
+        }
+        List<Layer> visited = new ArrayList<>();
+        boolean[] reached = reachedByBackward();
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            if (reached[i] && nodes.get(i).kind == Kind.LAYER) {
+                visited.add(nodes.get(i).layer);
+            }
+        }
+        GradientLastUse lastUse = new GradientLastUse(visited, listener);
+        Tensor dx = backward(dy, lastUse);
+        lastUse.reportRemaining(this);
+        return dx;
+    }
+
+    private Boolean overridesBackward;   // by a subclass; decided on the first hooked backward
+
+    /** The nodes backward visits: the output and every node a visited node reads (what {@code grad != null} marks). */
+    private boolean[] reachedByBackward() {
+        boolean[] reached = new boolean[nodes.size()];
+        if (outputNode >= 0) {
+            reached[outputNode] = true;
+        }
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            if (reached[i]) {
+                for (int in : nodes.get(i).inputs) {
+                    reached[in] = true;
+                }
+            }
+        }
+        return reached;
+    }
+
+    /** The backward pass; {@code lastUse} null: no hook (the plain path, as fast as before the hook existed). */
+    private Tensor backward(Tensor dy, GradientLastUse lastUse) {
         if (!forwarded) {
             throw new IllegalStateException("Graph.backward called before forward");
         }
@@ -333,7 +383,8 @@ public class Graph extends Layer {
             }
             switch (n.kind) {
                 case INPUT -> { }
-                case LAYER -> accumulate(n.inputs[0], n.layer.backward(n.grad));
+                case LAYER -> accumulate(n.inputs[0], lastUse == null ? n.layer.backward(n.grad)
+                        : n.layer.backward(n.grad, true, lastUse));
                 case SUM -> {
                     for (int in : n.inputs) {
                         accumulate(in, n.grad);

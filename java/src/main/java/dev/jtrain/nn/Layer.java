@@ -56,6 +56,50 @@ public abstract class Layer implements AutoCloseable {
         return backward(dy);
     }
 
+    /**
+     * {@link #backward(Tensor, boolean)} that also tells {@code listener} when parameters' gradients are final (see
+     * {@link GradientReadyListener}): for a data-parallel all-reduce that overlaps the rest of the backward. The
+     * gradients and dx are those of {@code backward(dy, inputGradient)}. This default reports all of the layer's
+     * parameters once its backward is done; {@link Sequential} and {@link Graph} report child by child. Without a
+     * listener call the two-argument form: this one allocates (lists of parameters) on every call.
+     */
+    public Tensor backward(Tensor dy, boolean inputGradient, GradientReadyListener listener) {
+        java.util.Objects.requireNonNull(listener, "listener");
+        Tensor dx = backward(dy, inputGradient);
+        Parameter[] mine = distinctParameters();
+        if (mine.length > 0) {
+            listener.ready(mine);
+        }
+        return dx;
+    }
+
+    /**
+     * Whether {@code container}'s class (a subclass of {@code base}) replaces {@code base}'s backward: then its own
+     * child-by-child hook would bypass that override, and the container falls back to {@link Layer}'s (report all
+     * after the backward).
+     */
+    static boolean overridesBackward(Layer container, Class<? extends Layer> base) {
+        try {
+            Class<?> one = container.getClass().getMethod("backward", Tensor.class).getDeclaringClass();
+            Class<?> two = container.getClass().getMethod("backward", Tensor.class, boolean.class).getDeclaringClass();
+            return (one != base && base.isAssignableFrom(one)) || (two != base && base.isAssignableFrom(two));
+        } catch (NoSuchMethodException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The parameters of this layer and its children, each once (a parameter two layers share is listed once). */
+    final Parameter[] distinctParameters() {
+        java.util.Set<Parameter> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<Parameter> out = new ArrayList<>();
+        for (Parameter p : namedParameters().values()) {
+            if (seen.add(p)) {
+                out.add(p);
+            }
+        }
+        return out.toArray(new Parameter[0]);
+    }
+
     /** Registers a trainable parameter under its local name; returns it. */
     protected final Parameter register(Parameter p) {
         requireNewName(p.name());

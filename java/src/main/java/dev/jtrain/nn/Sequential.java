@@ -97,6 +97,40 @@ public class Sequential extends Layer {
         return null;
     }
 
+    /**
+     * Reports each child's parameters as soon as that child's backward is done (in backward order, a parameter two
+     * children share after the earlier child), then those of layers the backward skipped; the gradients and the
+     * result are those of {@link #backward(Tensor, boolean)}.
+     */
+    @Override
+    public Tensor backward(Tensor dy, boolean inputGradient, GradientReadyListener listener) {
+        java.util.Objects.requireNonNull(listener, "listener");
+        if (overridesBackward == null) {
+            overridesBackward = overridesBackward(this, Sequential.class);
+        }
+        if (overridesBackward) {
+            return super.backward(dy, inputGradient, listener);
+        }
+        int first = 0;
+        if (!inputGradient) {   // as backward(dy, false): leading layers without parameters are skipped
+            while (first < layers.size() && layers.get(first).parameters().isEmpty()) {
+                first++;
+            }
+        }
+        GradientLastUse lastUse = new GradientLastUse(layers.subList(first, layers.size()), listener);
+        Tensor g = dy;
+        for (int i = layers.size() - 1; i > first; i--) {
+            g = layers.get(i).backward(g, true, lastUse);
+        }
+        if (first < layers.size()) {
+            g = layers.get(first).backward(g, inputGradient, lastUse);
+        }
+        lastUse.reportRemaining(this);
+        return inputGradient ? g : null;
+    }
+
+    private Boolean overridesBackward;   // by a subclass; decided on the first hooked backward
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Sequential(");

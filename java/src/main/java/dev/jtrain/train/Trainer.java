@@ -7,6 +7,7 @@ import dev.jtrain.data.BatchIterator;
 import dev.jtrain.data.BatchTransform;
 import dev.jtrain.data.Dataset;
 import dev.jtrain.distributed.DataParallel;
+import dev.jtrain.nn.GradientReadyListener;
 import dev.jtrain.nn.Layer;
 import dev.jtrain.nn.Buffer;
 import dev.jtrain.nn.Parameter;
@@ -311,7 +312,15 @@ public final class Trainer implements AutoCloseable {
                 dlogits = loss.backward();
             }
             first = false;
-            model.backward(dlogits, false);  // the input is data: no dx for the first layer
+            // the input is data: no dx for the first layer. Data parallel with overlap: the all-reduce of finished
+            // gradients runs while the backward goes on; averageGradients waits for it.
+            GradientReadyListener gradientsReady = dataParallel == null ? null
+                    : dataParallel.startGradientReduction(params);
+            if (gradientsReady == null) {
+                model.backward(dlogits, false);
+            } else {
+                model.backward(dlogits, false, gradientsReady);
+            }
             if (dataParallel != null) {
                 dataParallel.averageGradients(params);
             }

@@ -70,6 +70,10 @@ class TrainDistributedCommandTest {
         assertEquals(0, ranks.get(1).code(), ranks.get(1).err());
         assertTrue(ranks.get(0).out().contains("distributed: rank 0/2 prints; 2 ranks, global batch 64 (32 per rank)"),
                 ranks.get(0).out());
+        assertTrue(ranks.get(0).out().contains("gradient all-reduce overlapped with the backward in buckets of 4096 KiB"),
+                ranks.get(0).out());
+        assertTrue(ranks.get(0).out().matches("(?s).*distributed: rank 0 waited [0-9.]+ ms/step for the gradient all-reduce "
+                + "\\(the part not overlapped by the backward, 16 steps, .*"), ranks.get(0).out());
         assertEquals("", ranks.get(1).out(), "rank 1 prints nothing");
         assertEquals("", ranks.get(1).err());
         try (Stream<Path> files = Files.list(tmp.resolve("rank1"))) {
@@ -118,6 +122,17 @@ class TrainDistributedCommandTest {
         assertTrue(noMpi.err().contains("--distributed needs a launch by mpirun (OMPI_COMM_WORLD_SIZE is not set)"), noMpi.err());
         Result syncAlone = run(null, "--model", "mlp", "--sync-bn", "--train-limit", "64", "-q");
         assertTrue(syncAlone.err().contains("--sync-bn needs --distributed"), syncAlone.err());
+        Result overlapAlone = run(null, "--model", "mlp", "--no-overlap", "--train-limit", "64", "-q");
+        assertEquals(2, overlapAlone.code());
+        assertTrue(overlapAlone.err().contains("--no-overlap needs --distributed"), overlapAlone.err());
+        Result bucketAlone = run(null, "--model", "mlp", "--grad-bucket-kb", "64", "--train-limit", "64", "-q");
+        assertTrue(bucketAlone.err().contains("--grad-bucket-kb needs --distributed"), bucketAlone.err());
+        List<Result> badBucket = LocalGroup.run(2, c -> run(c, "--model", "mlp", "--distributed", "--grad-bucket-kb", "0",
+                "--train-limit", "64", "-q"));
+        for (Result r : badBucket) {
+            assertEquals(2, r.code());
+            assertTrue(r.err().contains("--grad-bucket-kb must be in [1, 1048576], got 0"), r.err());
+        }
         List<Result> badBatch = LocalGroup.run(2, c -> run(c, "--model", "mlp", "--hidden", "8", "--distributed", "--batch", "64",
                 "--train-limit", "129", "--test-limit", "10", "--epochs", "1", "-q"));
         for (Result r : badBatch) {

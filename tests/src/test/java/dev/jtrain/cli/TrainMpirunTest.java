@@ -135,6 +135,21 @@ class TrainMpirunTest {
         assertEquals(la, lb, 1e-4 * la, "train loss, 1 process vs 2 ranks");
         double ta = a.get("test_loss").asDouble();
         assertEquals(ta, b.get("test_loss").asDouble(), 1e-4 * ta, "test loss");
+        assertTrue(b.get("overlap").asBoolean(), "the gradient all-reduce overlaps the backward by default");
+
+        // --no-overlap: the all-reduce after the backward. With 2 ranks each sum is a + b whatever the bucketing
+        // and the MPI algorithm, so the overlapped run must have exactly these bits.
+        Path m3 = tmp.resolve("plain.json");
+        List<String> plain = mpirunCommand(2, List.of());
+        plain.addAll(java());
+        plain.addAll(trainArgs(m3));
+        plain.addAll(List.of("--distributed", "--no-overlap"));
+        Exit noOverlap = start(plain, List.of(), 300);
+        assertEquals(0, noOverlap.code(), noOverlap.output());
+        JsonNode c = new ObjectMapper().readTree(m3.toFile());
+        assertEquals(false, c.get("overlap").asBoolean());
+        assertEquals(c.get("final_train_loss").asDouble(), lb, 0.0, "train loss, overlapped vs not");
+        assertEquals(c.get("test_loss").asDouble(), b.get("test_loss").asDouble(), 0.0, "test loss, overlapped vs not");
     }
 
     @Test

@@ -85,6 +85,18 @@ public final class CudaNative {
 
     static native void streamSynchronize(long stream);
 
+    static native long eventCreate();
+
+    static native void eventDestroy(long event);
+
+    static native void eventRecord(long event, long stream);
+
+    static native void streamWaitEvent(long stream, long event);
+
+    static native boolean eventQuery(long event);
+
+    static native void eventSynchronize(long event);
+
     static native void selfTestDivergentBarrier();
 
     static native void selfTestCppException(boolean outOfMemory);
@@ -422,6 +434,36 @@ public final class CudaNative {
         @Override
         public void streamSynchronize(long stream) {
             CudaNative.streamSynchronize(stream);
+        }
+
+        @Override
+        public long eventCreate() {
+            return CudaNative.eventCreate();
+        }
+
+        @Override
+        public void eventDestroy(long event) {
+            CudaNative.eventDestroy(event);
+        }
+
+        @Override
+        public void eventRecord(long event, long stream) {
+            CudaNative.eventRecord(event, stream);
+        }
+
+        @Override
+        public void streamWaitEvent(long stream, long event) {
+            CudaNative.streamWaitEvent(stream, event);
+        }
+
+        @Override
+        public boolean eventQuery(long event) {
+            return CudaNative.eventQuery(event);
+        }
+
+        @Override
+        public void eventSynchronize(long event) {
+            CudaNative.eventSynchronize(event);
         }
 
         @Override

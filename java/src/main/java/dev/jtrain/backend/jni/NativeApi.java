@@ -132,6 +132,28 @@ public interface NativeApi {
     void streamSynchronize(long stream);
 
     /**
+     * A new CUDA event (cudaEventDisableTiming: for ordering, not timing). Events order work across streams: the
+     * gradient all-reduce on its own stream waits for the backward's event, the optimizer for the all-reduce's. On
+     * emu, where every op completes before its call returns, an event is complete as soon as it is recorded.
+     */
+    long eventCreate();
+
+    /** Destroys an event made by {@link #eventCreate}; a second destroy is an IllegalArgumentException. */
+    void eventDestroy(long event);
+
+    /** Records {@code event} on {@code stream}: it completes when the work queued there before it has. */
+    void eventRecord(long event, long stream);
+
+    /** Makes the work queued on {@code stream} after this call wait until {@code event} (as last recorded) completes; the host does not wait. */
+    void streamWaitEvent(long stream, long event);
+
+    /** Whether the work before the event's last record has completed (true for an event never recorded). */
+    boolean eventQuery(long event);
+
+    /** Blocks the host until {@code event} completes. */
+    void eventSynchronize(long event);
+
+    /**
      * Emu only: launches a kernel whose {@code __syncthreads} is reached by half of the block, which must
      * throw {@link CudaException} (cudaErrorLaunchFailure with the emulation's detail). A test of the error
      * path; UnsupportedOperationException on the CUDA build.
