@@ -5,9 +5,11 @@ import dev.jtrain.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A layer with explicit forward and backward. {@code forward} remembers what backward needs;
@@ -88,16 +90,9 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
-    /** The parameters of this layer and its children, each once (a parameter two layers share is listed once). */
+    /** {@link #parameters()} as an array. */
     final Parameter[] distinctParameters() {
-        java.util.Set<Parameter> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        List<Parameter> out = new ArrayList<>();
-        for (Parameter p : namedParameters().values()) {
-            if (seen.add(p)) {
-                out.add(p);
-            }
-        }
-        return out.toArray(new Parameter[0]);
+        return parameters().toArray(new Parameter[0]);
     }
 
     /** Registers a trainable parameter under its local name; returns it. */
@@ -170,9 +165,18 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
-    /** The parameters of this layer and its children (no buffers), in {@link #namedParameters()} order. */
+    /** The parameters of this layer and its children (no buffers), in {@link #namedParameters()} order, each once. */
     public final List<Parameter> parameters() {
-        return new ArrayList<>(namedParameters().values());
+        // A parameter registered under several names (a layer used twice, tied weights) is listed once, as in
+        // PyTorch's Module.parameters(): an optimizer built on this list must update it once per step.
+        Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Parameter> unique = new ArrayList<>();
+        for (Parameter p : namedParameters().values()) {
+            if (seen.add(p)) {
+                unique.add(p);
+            }
+        }
+        return unique;
     }
 
     /** The direct children, by name, in registration order. */

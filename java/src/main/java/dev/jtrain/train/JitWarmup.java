@@ -45,12 +45,13 @@ public final class JitWarmup {
     /** Steps always done (the first ones start every kernel's compile). */
     static final int MIN_STEPS = 12;
     /**
-     * Settled: the slowest of this many recent steps is within {@link #SETTLED} of the fastest, and the JIT compilers
-     * spent under {@link #COMPILING} of that time compiling (a flat step time alone can be a plateau while C2 works).
+     * Settled: the slowest of this many recent steps is within {@link #SETTLED} of the fastest, and no JIT compile
+     * has finished for {@link #QUIET_NANOS} (a flat step time alone can be a plateau while C2 works on the next
+     * kernel: one C2 compile of a vector kernel takes 50-250 ms).
      */
     static final int WINDOW = 6;
     static final double SETTLED = 1.25;
-    static final double COMPILING = 0.25;
+    static final long QUIET_NANOS = 300_000_000L;
 
     private JitWarmup() {}
 
@@ -108,9 +109,10 @@ public final class JitWarmup {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
         long[] recent = new long[WINDOW];
-        long[] compileMillis = new long[WINDOW];
         long start = System.nanoTime();
         long deadline = start + budget.toNanos();
+        long compiled = jitTimed ? jit.getTotalCompilationTime() : 0;
+        long lastCompile = start;     // when the compilers' total time last grew
         long first = 0;
         long last = 0;
         int steps = 0;
@@ -128,24 +130,18 @@ public final class JitWarmup {
             if (steps == 0) {
                 first = last;
             }
-            int slot = steps % WINDOW;
-            long compiledBefore = compileMillis[slot];  // the total WINDOW steps ago
-            recent[slot] = last;
-            compileMillis[slot] = jitTimed ? jit.getTotalCompilationTime() : 0;
+            recent[steps % WINDOW] = last;
             steps++;
-            if (t1 >= deadline || (steps >= MIN_STEPS && settled(recent)
-                    && (compileMillis[slot] - compiledBefore) * 1e6 <= COMPILING * sum(recent))) {
+            long total = jitTimed ? jit.getTotalCompilationTime() : compiled;
+            if (total != compiled) {
+                compiled = total;
+                lastCompile = t1;
+            }
+            boolean quiet = !jitTimed || t1 - lastCompile >= QUIET_NANOS;
+            if (t1 >= deadline || (steps >= MIN_STEPS && settled(recent) && quiet)) {
                 return new Report(steps, t1 - start, first, last);
             }
         }
-    }
-
-    private static long sum(long[] a) {
-        long s = 0;
-        for (long v : a) {
-            s += v;
-        }
-        return s;
     }
 
     private static boolean settled(long[] recent) {

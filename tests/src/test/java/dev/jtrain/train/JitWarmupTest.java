@@ -43,7 +43,7 @@ class JitWarmupTest {
         Layer model = mlp(1);
         List<float[]> before = weights(model);
         try (SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy(0f); Sgd opt = new Sgd(model.parameters(), 0.1, 0.9)) {
-            JitWarmup.Report r = JitWarmup.run(model, loss, opt, new int[] {12}, 3, 16, Duration.ofSeconds(30));
+            JitWarmup.Report r = JitWarmup.run(model, loss, opt, new int[] {12}, 3, 16, Duration.ofSeconds(10));
             assertTrue(r.steps() >= JitWarmup.MIN_STEPS, "steps " + r.steps());
             assertEquals(r.steps(), opt.steps(), "one optimizer step per warm-up step");
             assertTrue(r.nanos() >= r.firstStepNanos() + r.lastStepNanos() || r.steps() == 1, r.toString());
