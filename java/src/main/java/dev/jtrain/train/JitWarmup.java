@@ -7,8 +7,6 @@ import dev.jtrain.optim.Optimizer;
 import dev.jtrain.tensor.Device;
 import dev.jtrain.tensor.Tensor;
 
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -45,20 +43,19 @@ public final class JitWarmup {
     /** Steps always done (the first ones start every kernel's compile). */
     static final int MIN_STEPS = 12;
     /**
-     * Settled: the slowest of this many recent steps is within {@link #SETTLED} of the fastest, and no JIT compile
-     * has finished for {@link #QUIET_NANOS} (a flat step time alone can be a plateau while C2 works on the next
-     * kernel: one C2 compile of a vector kernel takes 50-250 ms).
+     * Done when no step for this long was at least {@link #GAIN} faster than the fastest before it: each C2 compile
+     * that lands makes the step faster, and between two landings the step time is flat (one C2 compile of a vector
+     * kernel takes 50-250 ms).
      */
-    static final int WINDOW = 6;
-    static final double SETTLED = 1.25;
-    static final long QUIET_NANOS = 300_000_000L;
+    static final long QUIET_NANOS = 500_000_000L;
+    static final double GAIN = 0.9;
 
     private JitWarmup() {}
 
     /**
      * Trains {@code model} (a throwaway: its weights change) with {@code loss} and {@code optimizer} on one fixed
      * batch of {@code batch} random samples of shape {@code sampleDims} with labels in [0, classes), until the step
-     * time has settled or {@code budget} has passed. The model must be on the cpu.
+     * time has stopped falling (see {@link #QUIET_NANOS}) or {@code budget} has passed. The model must be on the cpu.
      *
      * @throws IllegalArgumentException for a model not on the cpu, a batch or class count below 1, or a sample
      *     shape with a dimension below 1
@@ -106,13 +103,10 @@ public final class JitWarmup {
         Tensor labels = Tensor.ofLongs(y, batch);
         List<Parameter> params = optimizer.parameters();
 
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
-        long[] recent = new long[WINDOW];
         long start = System.nanoTime();
         long deadline = start + budget.toNanos();
-        long compiled = jitTimed ? jit.getTotalCompilationTime() : 0;
-        long lastCompile = start;     // when the compilers' total time last grew
+        long best = Long.MAX_VALUE;
+        long lastGain = start;        // when a step was last GAIN x faster than every step before it
         long first = 0;
         long last = 0;
         int steps = 0;
@@ -130,27 +124,14 @@ public final class JitWarmup {
             if (steps == 0) {
                 first = last;
             }
-            recent[steps % WINDOW] = last;
             steps++;
-            long total = jitTimed ? jit.getTotalCompilationTime() : compiled;
-            if (total != compiled) {
-                compiled = total;
-                lastCompile = t1;
+            if (last < GAIN * best) {
+                lastGain = t1;
             }
-            boolean quiet = !jitTimed || t1 - lastCompile >= QUIET_NANOS;
-            if (t1 >= deadline || (steps >= MIN_STEPS && settled(recent) && quiet)) {
+            best = Math.min(best, last);
+            if (t1 >= deadline || (steps >= MIN_STEPS && t1 - lastGain >= QUIET_NANOS)) {
                 return new Report(steps, t1 - start, first, last);
             }
         }
-    }
-
-    private static boolean settled(long[] recent) {
-        long min = Long.MAX_VALUE;
-        long max = 0;
-        for (long t : recent) {
-            min = Math.min(min, t);
-            max = Math.max(max, t);
-        }
-        return max <= SETTLED * min;
     }
 }
