@@ -8,6 +8,11 @@
 #
 #   bench/scripts/compare_train.sh [--model mlp|cnn|lenet] [--threads "1 2"] [--reps 3] [--epochs 5]
 #       [--batch 128] [--optimizer sgd|adam] [--lr X] [--hidden N,N] [--batchnorm] [--dropout P] [--out DIR]
+#       [--pin CPU]
+#
+# --pin CPU runs the one-thread runs of both sides on that CPU (taskset -c CPU). On a shared VM the vCPUs' speeds
+# differ and change with what the host runs beside them (README, "Where the run-to-run spread comes from"): an
+# unpinned run gets whichever it lands on, so pinned, interleaved runs compare the two sides on the same vCPU.
 #
 # Defaults: the issue's benchmark recipe, SGD momentum 0.9, lr 0.01 (adam: 0.001), batch 128, no dropout,
 # no lr decay (jtrain's per-model recipes are not used: both sides get every setting explicitly).
@@ -27,6 +32,7 @@ hidden=""
 batchnorm=0
 dropout=0
 out=""
+pin=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) model=$2; shift 2 ;;
@@ -40,7 +46,8 @@ while [ $# -gt 0 ]; do
     --batchnorm) batchnorm=1; shift ;;
     --dropout) dropout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --pin) pin=$2; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "compare_train.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,13 +65,19 @@ common=(--epochs "$epochs" --batch "$batch" --optimizer "$optimizer" --lr "$lr" 
 [ "$optimizer" = sgd ] && common+=(--momentum 0.9)
 [ -n "$hidden" ] && common+=(--hidden "$hidden")
 [ "$batchnorm" = 1 ] && common+=(--batchnorm)
+if [ -n "$pin" ]; then
+  command -v taskset >/dev/null || { echo "compare_train.sh: --pin needs taskset (apt-get install util-linux)" >&2; exit 2; }
+  taskset -c "$pin" true 2>/dev/null || { echo "compare_train.sh: --pin $pin: no such CPU here" >&2; exit 2; }
+fi
 for rep in $(seq 1 "$reps"); do
   for t in $threads; do
+    run=()
+    [ -n "$pin" ] && [ "$t" = 1 ] && run=(taskset -c "$pin")
     echo "rep $rep/$reps, $t thread(s): jtrain $model" >&2
-    $jtrain train --model "$model" "${common[@]}" --lr-decay none --threads "$t" --quiet \
+    "${run[@]}" $jtrain train --model "$model" "${common[@]}" --lr-decay none --threads "$t" --quiet \
       --metrics-out "$out/jtrain-t$t-r$rep.json" >/dev/null
     echo "rep $rep/$reps, $t thread(s): pytorch $model" >&2
-    "$python" "$root/bench/scripts/torch_train.py" --model "$model" "${common[@]}" --threads "$t" \
+    "${run[@]}" "$python" "$root/bench/scripts/torch_train.py" --model "$model" "${common[@]}" --threads "$t" \
       --out "$out/torch-t$t-r$rep.json" >/dev/null 2>&1
   done
 done
