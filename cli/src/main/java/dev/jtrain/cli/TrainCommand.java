@@ -117,10 +117,12 @@ public final class TrainCommand implements Callable<Integer> {
      */
     static final int JIT_WARMUP_BATCH = 9;
     static final java.time.Duration JIT_WARMUP_BUDGET = java.time.Duration.ofSeconds(10);
+    /** A shorter run skips the warm-up: it would cost about as much as the run itself. */
+    static final int JIT_WARMUP_MIN_STEPS = 50;
 
     @Option(names = "--jit-warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "On the cpu, train a throwaway copy of the network on random data for a moment before epoch 1, "
-                    + "so the JIT has compiled the kernels when the run starts (same results; default: on)")
+                    + "so the JIT has compiled the kernels when the run starts (same results; default: on for runs of 50 steps or more)")
     boolean jitWarmup;
 
     @Option(names = "--device", paramLabel = "DEV", description = "cpu, emu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
@@ -396,7 +398,8 @@ public final class TrainCommand implements Callable<Integer> {
             }
             snapshotOptions.install(this, trainer, loaded.source().dir(), preprocessing, dev, quiet ? null : out);
 
-            if (jitWarmup && dev.isHost()) {
+            long runSteps = (long) (epochs - firstEpoch + 1) * ((train.size() + batch - 1) / batch);
+            if (jitWarmup && dev.isHost() && runSteps >= JIT_WARMUP_MIN_STEPS) {
                 warmUp(inDims, hiddenSizes, checkpoint.classes(train.numClasses()), optSettings, gen.seed(), quiet ? null : out);
             }
 

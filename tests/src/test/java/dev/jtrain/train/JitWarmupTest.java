@@ -102,10 +102,20 @@ class JitWarmupTest {
         }
     }
 
+    @Test
+    void aRunShorterThanTheWarmUpSkipsIt() {
+        // 2 epochs of 6 steps: below TrainCommand.JIT_WARMUP_MIN_STEPS
+        TrainCommandTest.Result r = TrainCommandTest.run("--model", "mlp", "--hidden", "16", "--epochs", "2", "--batch", "64",
+                "--train-limit", "384", "--test-limit", "64", "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        assertFalse(r.out().lines().anyMatch(l -> l.startsWith("jit warm-up: ")), r.out());
+    }
+
     private JsonNode train(String[] model, String flag, String name) throws Exception {
         Path metrics = tmp.resolve(model[1] + "-" + name + ".json");
         List<String> args = new ArrayList<>(List.of(model));
-        args.addAll(List.of(flag, "--epochs", "2", "--batch", "64", "--train-limit", "384", "--test-limit", "128",
+        // 2 epochs of 25 steps: long enough for the warm-up (TrainCommand.JIT_WARMUP_MIN_STEPS)
+        args.addAll(List.of(flag, "--epochs", "2", "--batch", "64", "--train-limit", "1600", "--test-limit", "128",
                 "--threads", "1", "--seed", "5", "--metrics-out", metrics.toString()));
         TrainCommandTest.Result r = TrainCommandTest.run(args.toArray(new String[0]));
         assertEquals(0, r.code(), r.err());
