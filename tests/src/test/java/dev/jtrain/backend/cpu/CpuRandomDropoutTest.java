@@ -78,6 +78,82 @@ class CpuRandomDropoutTest {
         bitsEqual("mask 1 vs 3 threads", res[0], res[1]);
     }
 
+    /**
+     * Every element of y and mask against the scalar rule (keep when u &ge; p; y = x * scale or +0), at sizes around
+     * the vector path's groups (it takes whole groups of {@link CpuPhiloxVector#L} blocks, the scalar loop the rest),
+     * for values whose products are special (NaN, infinities, -0, overflow), in place and with 1 and 3 threads.
+     */
+    @Test
+    void dropoutEveryElementMatchesTheScalarRule() {
+        float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0.0f, 0f, 3.4e38f, -1e-45f};
+        int group = 4 * CpuPhiloxVector.L;
+        for (int n : new int[] {1, 3, 4, 5, group - 1, group, group + 3, 3 * group + 7, 70_001}) {
+            for (float p : new float[] {0.5f, 0.3f, 0.9999f, 1e-7f, 1f}) {
+                for (int threads : new int[] {1, 3}) {
+                    float[] xs = new float[n];
+                    java.util.SplittableRandom r = new java.util.SplittableRandom(n * 31L + threads);
+                    for (int i = 0; i < n; i++) {
+                        xs[i] = i % 13 < special.length ? special[i % 13] : (float) r.nextGaussian();
+                    }
+                    Tensor x = t(xs.clone(), n);
+                    Tensor y = zerosT(n);
+                    Tensor mask = zerosT(n);
+                    Tensor inPlace = t(xs.clone(), n);
+                    long seed = (1L << 33) + n;
+                    long offset = (5L << 32) + 11;
+                    withThreads(threads, () -> {
+                        B.dropoutForward(x, p, seed, offset, y, mask);
+                        B.dropoutForward(inPlace, p, seed, offset, inPlace, null);
+                    });
+                    float scale = p >= 1f ? 0f : (float) (1.0 / (1.0 - p));
+                    float[] wantY = new float[n];
+                    float[] wantMask = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        boolean keep = Philox.uniform(seed, offset, i) >= p;
+                        wantY[i] = keep ? xs[i] * scale : 0f;
+                        wantMask[i] = keep ? scale : 0f;
+                    }
+                    String at = "n=" + n + " p=" + p + " threads=" + threads;
+                    bitsEqual("y " + at, wantY, y.floats());
+                    bitsEqual("mask " + at, wantMask, mask.floats());
+                    bitsEqual("in place " + at, wantY, inPlace.floats());
+                }
+            }
+        }
+    }
+
+    /** u = p keeps the element, p just above u drops it: p taken from the uniforms of elements inside vector groups. */
+    @Test
+    void dropoutBoundaryAtTheElementsOwnUniform() {
+        int n = 8 * CpuPhiloxVector.L + 5;
+        Tensor x = zerosT(n);
+        B.fill(x, 1f);
+        Tensor y = zerosT(n);
+        for (int i : new int[] {0, 5, 4 * CpuPhiloxVector.L + 1, n - 1}) {
+            float u = Philox.uniform(9, 2, i);
+            if (u == 0f) {
+                continue;
+            }
+            B.dropoutForward(x, u, 9, 2, y, null);
+            assertTrue(y.floats()[i] != 0f, "u == p keeps element " + i);
+            B.dropoutForward(x, Math.nextUp(u), 9, 2, y, null);
+            assertEquals(0f, y.floats()[i], "p just above u drops element " + i);
+        }
+    }
+
+    /** The vector path's integer keep test k &ge; t must be u = k 2^-24 &ge; p exactly, at and around exact p. */
+    @Test
+    void keepThresholdIsTheExactUniformComparison() {
+        float[] ps = {0.5f, 0.3f, 1f, 1e-7f, 0x1.0p-24f, Math.nextUp(0.5f), Math.nextDown(0.5f), 0.9999999f,
+            Math.nextUp(0x1.0p-24f), 3 * 0x1.0p-24f};
+        for (float p : ps) {
+            int t = CpuPhiloxVector.keepThreshold(p);
+            for (int k = Math.max(0, t - 2); k <= Math.min((1 << 24) - 1, t + 2); k++) {
+                assertEquals(k * Philox.TWO_POW_M24 >= p, k >= t, "p=" + p + " k=" + k);
+            }
+        }
+    }
+
     @Test
     void randomUniformUsesTheDropoutUniforms() {
         int n = 100_003;
