@@ -1,4 +1,33 @@
 import sys
+def store_tile(MR, NV):
+    def off(r, v):
+        return (f"{r} * ldc" if r else "0") + (f" + {v} * VL" if v > 1 else (" + VL" if v == 1 else ""))
+    def toff(r, v):
+        return f"{r * NV + v} * VL"
+    scaled = "\n".join(f"        av.mul(FloatVector.fromArray(S, t, {toff(r,v)})).intoArray(c, co + {off(r,v)});" for r in range(MR) for v in range(NV))
+    add = "\n".join(f"        av.fma(FloatVector.fromArray(S, t, {toff(r,v)}), FloatVector.fromArray(S, c, co + {off(r,v)}).mul(beta))\n                .intoArray(c, co + {off(r,v)});" for r in range(MR) for v in range(NV))
+    return f'''    @Override
+    public void storeTile(float[] t, float alpha, float beta, float[] c, int co, int ldc) {{
+        if (beta == 0f) {{
+            storeScaled(t, alpha, c, co, ldc);
+        }} else {{
+            storeAdd(t, alpha, beta, c, co, ldc);
+        }}
+    }}
+
+    /** c = alpha * t for the whole tile (C is not read). */
+    private static void storeScaled(float[] t, float alpha, float[] c, int co, int ldc) {{
+        FloatVector av = FloatVector.broadcast(S, alpha);
+{scaled}
+    }}
+
+    /** c = fma(alpha, t, beta * c) for the whole tile. */
+    private static void storeAdd(float[] t, float alpha, float beta, float[] c, int co, int ldc) {{
+        FloatVector av = FloatVector.broadcast(S, alpha);
+{add}
+    }}
+'''
+
 def gen(cls, MR, NV, doc):
     def tile_method(name, rowA, acc):
         decl = "\n".join("        FloatVector " + ", ".join(f"c{r}{v} = FloatVector.zero(S)" for v in range(NV)) + ";" for r in range(MR))
@@ -14,12 +43,8 @@ def gen(cls, MR, NV, doc):
             pre = "        final int " + ", ".join(f"a{r} = ao + {r} * kc" if r else "a0 = ao" for r in range(MR)) + ";\n"
         def off(r, v):
             return f"co + {r} * ldc" + (f" + {v} * VL" if v > 1 else (" + VL" if v == 1 else ""))
-        if not acc:
-            st = "\n".join(f"        c{r}{v}.mul(alpha).intoArray(c, {off(r,v)});" for r in range(MR) for v in range(NV))
-            sig = "float alpha, float[] c, int co, int ldc"
-        else:
-            st = "        FloatVector av = FloatVector.broadcast(S, alpha);\n" + "\n".join(f"        c{r}{v}.fma(av, FloatVector.fromArray(S, c, {off(r,v)}).mul(beta)).intoArray(c, {off(r,v)});" for r in range(MR) for v in range(NV))
-            sig = "float alpha, float beta, float[] c, int co, int ldc"
+        st = "\n".join(f"        c{r}{v}.intoArray(c, {off(r,v)});" for r in range(MR) for v in range(NV))
+        sig = "float[] c, int co, int ldc"
         aidx = "" if rowA else "            int ai = ao + p * PackA.GROUP;\n"
         loads = "\n".join(f"            FloatVector b{v} = FloatVector.fromArray(S, bp, bi" + (f" + {v} * VL" if v > 1 else (" + VL" if v == 1 else "")) + ");" for v in range(NV))
         return f'''    @Override
@@ -79,9 +104,8 @@ final class {cls} implements GemmKernel {{
     }}
 
 {tile_method("setDepthA", False, False)}
-{tile_method("addDepthA", False, True)}
 {tile_method("setRowA", True, False)}
-{tile_method("addRowA", True, True)}
+{store_tile(MR, NV)}
     @Override
     public void storeEdge(float[] t, int rows, int cols, float alpha, float beta,
                           float[] c, int co, int ldc) {{
@@ -111,7 +135,13 @@ doc8 = '''/**
  * {@code Math.fma(a, b, acc)} in depth order, whatever the tile position.
  *
  * <p>The unrolled tile methods were generated (the accumulators must be separate locals, not an
- * array, or C2 boxes them); keep the pattern when editing.
+ * array, or C2 boxes them); keep the pattern when editing. A tile method only accumulates and stores
+ * the raw sums: alpha and beta are applied by {@link #storeTile}, a separate method, because C2 compiles
+ * a method whose graph grows past its inlining cutoff (about 18,000 nodes while parsing, each Vector API
+ * call is dozens) by deferring the remaining calls, and the deferred vector calls were not intrinsified:
+ * the kernel with its 16 (32 with beta) extra epilogue operations crossed the cutoff in some JVMs and
+ * not in others (depending on the profile), and in those JVMs every vector it stored was boxed (5-13 MB
+ * allocated per MLP training step, the run 1.5-2x slower).
  */'''
 doc4 = '''/**
  * The SIMD micro-kernel for 256-bit vectors with 16 vector registers (AVX2): a 4 x (3 vectors) tile,

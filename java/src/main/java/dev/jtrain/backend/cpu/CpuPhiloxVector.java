@@ -105,7 +105,15 @@ final class CpuPhiloxVector {
         IntVector x1 = IntVector.zero(I);
         IntVector x2 = IntVector.broadcast(I, c2s);
         IntVector x3 = IntVector.broadcast(I, c3s);
+        IntVector zero = IntVector.zero(I);
         for (int r = 0; r < 10; r++) {
+            // the state carried around the loop re-enters as arguments of a vector of exact type: C2 parses the loop
+            // body with the declared type IntVector for them, and calls on them as receivers can be boxed (see
+            // VectorMicroKernel)
+            x0 = zero.or(x0);
+            x1 = zero.or(x1);
+            x2 = zero.or(x2);
+            x3 = zero.or(x3);
             // hi0 = high word of x0 * M0, from 16-bit halves (each partial product exact, unsigned, in an int)
             IntVector al = x0.and(0xFFFF);
             IntVector ah = x0.lanewise(VectorOperators.LSHR, 16);
@@ -134,10 +142,10 @@ final class CpuPhiloxVector {
             k1 += Philox.W1;
         }
         // lane-major out, then interleaved to element order (JDK 17 has no intrinsic two-vector shuffle)
-        x0.intoArray(lanes, 0);
-        x1.intoArray(lanes, L);
-        x2.intoArray(lanes, 2 * L);
-        x3.intoArray(lanes, 3 * L);
+        zero.or(x0).intoArray(lanes, 0);
+        zero.or(x1).intoArray(lanes, L);
+        zero.or(x2).intoArray(lanes, 2 * L);
+        zero.or(x3).intoArray(lanes, 3 * L);
         for (int j = 0; j < L; j++) {
             words[4 * j] = lanes[j];
             words[4 * j + 1] = lanes[L + j];

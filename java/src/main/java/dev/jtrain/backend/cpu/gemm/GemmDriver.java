@@ -70,30 +70,30 @@ final class GemmDriver {
     }
 
     /**
-     * One tile; the kernel method is chosen here so that each kernel method is branch-free. A
-     * partial tile is computed into {@code wt} and merged by {@link GemmKernel#storeEdge}.
+     * One tile; the kernel method is chosen here so that each kernel method is branch-free. A tile with alpha = 1
+     * and beta = 0 is stored straight into C; any other is computed into {@code wt} and merged by
+     * {@link GemmKernel#storeTile} (whole) or {@link GemmKernel#storeEdge} (partial).
      */
     private static void tile(GemmKernel kern, boolean rowA, int kc, float[] wa, int ao, float[] wb,
                              int bo, float alpha, float be, float[] c, int co, int ldc, int rows,
                              int cols, float[] wt) {
-        if (rows == kern.mr() && cols == kern.nr()) {
-            if (be == 0f) {
-                if (rowA) {
-                    kern.setRowA(kc, wa, ao, wb, bo, alpha, c, co, ldc);
-                } else {
-                    kern.setDepthA(kc, wa, ao, wb, bo, alpha, c, co, ldc);
-                }
-            } else if (rowA) {
-                kern.addRowA(kc, wa, ao, wb, bo, alpha, be, c, co, ldc);
-            } else {
-                kern.addDepthA(kc, wa, ao, wb, bo, alpha, be, c, co, ldc);
-            }
-        } else {
+        boolean whole = rows == kern.mr() && cols == kern.nr();
+        if (whole && be == 0f && alpha == 1f) {
             if (rowA) {
-                kern.setRowA(kc, wa, ao, wb, bo, 1f, wt, 0, kern.nr());
+                kern.setRowA(kc, wa, ao, wb, bo, c, co, ldc);
             } else {
-                kern.setDepthA(kc, wa, ao, wb, bo, 1f, wt, 0, kern.nr());
+                kern.setDepthA(kc, wa, ao, wb, bo, c, co, ldc);
             }
+            return;
+        }
+        if (rowA) {
+            kern.setRowA(kc, wa, ao, wb, bo, wt, 0, kern.nr());
+        } else {
+            kern.setDepthA(kc, wa, ao, wb, bo, wt, 0, kern.nr());
+        }
+        if (whole) {
+            kern.storeTile(wt, alpha, be, c, co, ldc);
+        } else {
             kern.storeEdge(wt, rows, cols, alpha, be, c, co, ldc);
         }
     }

@@ -7,11 +7,13 @@ package dev.jtrain.backend.cpu.gemm;
  *
  * <p>With acc[r][j] = sum over p < kc of A(r, p) * bp[bo + p*nr + j], summed in order p = 0, 1, ...:
  * <ul>
- *   <li>{@code set*}: c[co + r*ldc + j] = alpha * acc (C is not read);</li>
- *   <li>{@code add*}: c[co + r*ldc + j] = alpha * acc + beta * c (one fused rounding where the
- *       kernel uses fma);</li>
- *   <li>{@code *DepthA}: A(r, p) = ap[ao + p*PackA.GROUP + r]; {@code *RowA}: A(r, p) = ap[ao + r*kc + p].</li>
+ *   <li>{@code set*}: c[co + r*ldc + j] = acc (C is not read);</li>
+ *   <li>{@code *DepthA}: A(r, p) = ap[ao + p*PackA.GROUP + r]; {@code *RowA}: A(r, p) = ap[ao + r*kc + p];</li>
+ *   <li>{@link #storeTile} / {@link #storeEdge}: C = alpha * acc (beta == 0, C not read) or alpha * acc + beta * C
+ *       (one fused rounding where the kernel uses fma) from a tile of raw sums.</li>
  * </ul>
+ * The tile methods do not scale: with alpha = 1 and beta = 0 (most GEMMs) they store straight into C, otherwise
+ * into a tile buffer that {@link #storeTile} merges (see the vector kernels' doc for why).
  */
 interface GemmKernel {
     /** Rows of the register tile. */
@@ -43,20 +45,21 @@ interface GemmKernel {
      */
     void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst);
 
-    void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc);
+    void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc);
 
-    void addDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta,
-                   float[] c, int co, int ldc);
-
-    void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc);
-
-    void addRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta,
-                 float[] c, int co, int ldc);
+    void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc);
 
     /**
-     * Stores a partial tile (rows x cols of it), computed with {@code set*(..., alpha = 1, ...)} into
-     * {@code t} (row stride nr), into C exactly as {@code set*} (beta == 0) or {@code add*} would
-     * have stored it, so edge tiles round like interior ones.
+     * Stores a whole tile of raw sums {@code t} (row stride nr) into C: alpha * t (beta == 0; C is not read) or
+     * alpha * t + beta * C, rounded as {@link #storeEdge} rounds.
+     */
+    default void storeTile(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
+        storeEdge(t, mr(), nr(), alpha, beta, c, co, ldc);
+    }
+
+    /**
+     * Stores a partial tile (rows x cols of it) of raw sums, computed with {@code set*} into {@code t} (row stride
+     * nr), into C as {@link #storeTile} stores a whole one, so edge tiles round like interior ones.
      */
     void storeEdge(float[] t, int rows, int cols, float alpha, float beta, float[] c, int co, int ldc);
 }

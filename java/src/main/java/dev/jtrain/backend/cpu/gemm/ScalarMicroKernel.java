@@ -83,32 +83,18 @@ final class ScalarMicroKernel implements GemmKernel {
     }
 
     @Override
-    public void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha,
-                          float[] c, int co, int ldc) {
-        compute(kc, ap, ao, PackA.GROUP, 1, bo / kc, alpha, 0f, c, co, ldc);
+    public void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        compute(kc, ap, ao, PackA.GROUP, 1, bo / kc, c, co, ldc);
     }
 
     @Override
-    public void addDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta,
-                          float[] c, int co, int ldc) {
-        compute(kc, ap, ao, PackA.GROUP, 1, bo / kc, alpha, beta, c, co, ldc);
+    public void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        compute(kc, ap, ao, 1, kc, bo / kc, c, co, ldc);
     }
 
-    @Override
-    public void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha,
-                        float[] c, int co, int ldc) {
-        compute(kc, ap, ao, 1, kc, bo / kc, alpha, 0f, c, co, ldc);
-    }
-
-    @Override
-    public void addRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta,
-                        float[] c, int co, int ldc) {
-        compute(kc, ap, ao, 1, kc, bo / kc, alpha, beta, c, co, ldc);
-    }
-
-    /** A element (r, p) at ap[ao + p*depthStride + r*rowStride]; beta == 0: C is not read. */
+    /** A element (r, p) at ap[ao + p*depthStride + r*rowStride]; stores the raw sums (C is not read). */
     private static void compute(int kc, float[] ap, int ao, int depthStride, int rowStride, int j0,
-                                float alpha, float beta, float[] c, int co, int ldc) {
+                                float[] c, int co, int ldc) {
         Work w = WORK.get();
         float[][] rows = w.rows;
         float[] acc0 = w.acc0, acc1 = w.acc1, acc2 = w.acc2, acc3 = w.acc3;
@@ -148,22 +134,10 @@ final class ScalarMicroKernel implements GemmKernel {
                 acc3[j] += a3 * bv;
             }
         }
-        store(acc0, j0, alpha, beta, c, co);
-        store(acc1, j0, alpha, beta, c, co + ldc);
-        store(acc2, j0, alpha, beta, c, co + 2 * ldc);
-        store(acc3, j0, alpha, beta, c, co + 3 * ldc);
-    }
-
-    private static void store(float[] acc, int j0, float alpha, float beta, float[] c, int ci) {
-        if (beta == 0f) {
-            for (int j = 0; j < NR; j++) {
-                c[ci + j] = alpha * acc[j0 + j];
-            }
-        } else {
-            for (int j = 0; j < NR; j++) {
-                c[ci + j] = alpha * acc[j0 + j] + beta * c[ci + j];
-            }
-        }
+        System.arraycopy(acc0, j0, c, co, NR);
+        System.arraycopy(acc1, j0, c, co + ldc, NR);
+        System.arraycopy(acc2, j0, c, co + 2 * ldc, NR);
+        System.arraycopy(acc3, j0, c, co + 3 * ldc, NR);
     }
 
     @Override

@@ -26,7 +26,13 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code Math.fma(a, b, acc)} in depth order, whatever the tile position.
  *
  * <p>The unrolled tile methods were generated (the accumulators must be separate locals, not an
- * array, or C2 boxes them); keep the pattern when editing.
+ * array, or C2 boxes them); keep the pattern when editing. A tile method only accumulates and stores
+ * the raw sums: alpha and beta are applied by {@link #storeTile}, a separate method, because C2 compiles
+ * a method whose graph grows past its inlining cutoff (about 18,000 nodes while parsing, each Vector API
+ * call is dozens) by deferring the remaining calls, and the deferred vector calls were not intrinsified:
+ * the kernel with its 16 (32 with beta) extra epilogue operations crossed the cutoff in some JVMs and
+ * not in others (depending on the profile), and in those JVMs every vector it stored was boxed (5-13 MB
+ * allocated per MLP training step, the run 1.5-2x slower).
  */
 final class VectorMicroKernel implements GemmKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -65,7 +71,7 @@ final class VectorMicroKernel implements GemmKernel {
     }
 
     @Override
-    public void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc) {
+    public void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -105,86 +111,26 @@ final class VectorMicroKernel implements GemmKernel {
             c70 = a.fma(b0, c70);
             c71 = a.fma(b1, c71);
         }
-        c00.mul(alpha).intoArray(c, co + 0 * ldc);
-        c01.mul(alpha).intoArray(c, co + 0 * ldc + VL);
-        c10.mul(alpha).intoArray(c, co + 1 * ldc);
-        c11.mul(alpha).intoArray(c, co + 1 * ldc + VL);
-        c20.mul(alpha).intoArray(c, co + 2 * ldc);
-        c21.mul(alpha).intoArray(c, co + 2 * ldc + VL);
-        c30.mul(alpha).intoArray(c, co + 3 * ldc);
-        c31.mul(alpha).intoArray(c, co + 3 * ldc + VL);
-        c40.mul(alpha).intoArray(c, co + 4 * ldc);
-        c41.mul(alpha).intoArray(c, co + 4 * ldc + VL);
-        c50.mul(alpha).intoArray(c, co + 5 * ldc);
-        c51.mul(alpha).intoArray(c, co + 5 * ldc + VL);
-        c60.mul(alpha).intoArray(c, co + 6 * ldc);
-        c61.mul(alpha).intoArray(c, co + 6 * ldc + VL);
-        c70.mul(alpha).intoArray(c, co + 7 * ldc);
-        c71.mul(alpha).intoArray(c, co + 7 * ldc + VL);
+        c00.intoArray(c, co + 0 * ldc);
+        c01.intoArray(c, co + 0 * ldc + VL);
+        c10.intoArray(c, co + 1 * ldc);
+        c11.intoArray(c, co + 1 * ldc + VL);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + VL);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + VL);
+        c40.intoArray(c, co + 4 * ldc);
+        c41.intoArray(c, co + 4 * ldc + VL);
+        c50.intoArray(c, co + 5 * ldc);
+        c51.intoArray(c, co + 5 * ldc + VL);
+        c60.intoArray(c, co + 6 * ldc);
+        c61.intoArray(c, co + 6 * ldc + VL);
+        c70.intoArray(c, co + 7 * ldc);
+        c71.intoArray(c, co + 7 * ldc + VL);
     }
 
     @Override
-    public void addDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta, float[] c, int co, int ldc) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int ai = ao + p * PackA.GROUP;
-            int bi = bo + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector a;
-            a = FloatVector.broadcast(S, ap[ai + 0]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
-            a = FloatVector.broadcast(S, ap[ai + 6]);
-            c60 = a.fma(b0, c60);
-            c61 = a.fma(b1, c61);
-            a = FloatVector.broadcast(S, ap[ai + 7]);
-            c70 = a.fma(b0, c70);
-            c71 = a.fma(b1, c71);
-        }
-        FloatVector av = FloatVector.broadcast(S, alpha);
-        c00.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc).mul(beta)).intoArray(c, co + 0 * ldc);
-        c01.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc + VL).mul(beta)).intoArray(c, co + 0 * ldc + VL);
-        c10.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc).mul(beta)).intoArray(c, co + 1 * ldc);
-        c11.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc + VL).mul(beta)).intoArray(c, co + 1 * ldc + VL);
-        c20.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc).mul(beta)).intoArray(c, co + 2 * ldc);
-        c21.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc + VL).mul(beta)).intoArray(c, co + 2 * ldc + VL);
-        c30.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc).mul(beta)).intoArray(c, co + 3 * ldc);
-        c31.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc + VL).mul(beta)).intoArray(c, co + 3 * ldc + VL);
-        c40.fma(av, FloatVector.fromArray(S, c, co + 4 * ldc).mul(beta)).intoArray(c, co + 4 * ldc);
-        c41.fma(av, FloatVector.fromArray(S, c, co + 4 * ldc + VL).mul(beta)).intoArray(c, co + 4 * ldc + VL);
-        c50.fma(av, FloatVector.fromArray(S, c, co + 5 * ldc).mul(beta)).intoArray(c, co + 5 * ldc);
-        c51.fma(av, FloatVector.fromArray(S, c, co + 5 * ldc + VL).mul(beta)).intoArray(c, co + 5 * ldc + VL);
-        c60.fma(av, FloatVector.fromArray(S, c, co + 6 * ldc).mul(beta)).intoArray(c, co + 6 * ldc);
-        c61.fma(av, FloatVector.fromArray(S, c, co + 6 * ldc + VL).mul(beta)).intoArray(c, co + 6 * ldc + VL);
-        c70.fma(av, FloatVector.fromArray(S, c, co + 7 * ldc).mul(beta)).intoArray(c, co + 7 * ldc);
-        c71.fma(av, FloatVector.fromArray(S, c, co + 7 * ldc + VL).mul(beta)).intoArray(c, co + 7 * ldc + VL);
-    }
-
-    @Override
-    public void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc) {
+    public void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
         final int a0 = ao, a1 = ao + 1 * kc, a2 = ao + 2 * kc, a3 = ao + 3 * kc, a4 = ao + 4 * kc, a5 = ao + 5 * kc, a6 = ao + 6 * kc, a7 = ao + 7 * kc;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -224,82 +170,89 @@ final class VectorMicroKernel implements GemmKernel {
             c70 = a.fma(b0, c70);
             c71 = a.fma(b1, c71);
         }
-        c00.mul(alpha).intoArray(c, co + 0 * ldc);
-        c01.mul(alpha).intoArray(c, co + 0 * ldc + VL);
-        c10.mul(alpha).intoArray(c, co + 1 * ldc);
-        c11.mul(alpha).intoArray(c, co + 1 * ldc + VL);
-        c20.mul(alpha).intoArray(c, co + 2 * ldc);
-        c21.mul(alpha).intoArray(c, co + 2 * ldc + VL);
-        c30.mul(alpha).intoArray(c, co + 3 * ldc);
-        c31.mul(alpha).intoArray(c, co + 3 * ldc + VL);
-        c40.mul(alpha).intoArray(c, co + 4 * ldc);
-        c41.mul(alpha).intoArray(c, co + 4 * ldc + VL);
-        c50.mul(alpha).intoArray(c, co + 5 * ldc);
-        c51.mul(alpha).intoArray(c, co + 5 * ldc + VL);
-        c60.mul(alpha).intoArray(c, co + 6 * ldc);
-        c61.mul(alpha).intoArray(c, co + 6 * ldc + VL);
-        c70.mul(alpha).intoArray(c, co + 7 * ldc);
-        c71.mul(alpha).intoArray(c, co + 7 * ldc + VL);
+        c00.intoArray(c, co + 0 * ldc);
+        c01.intoArray(c, co + 0 * ldc + VL);
+        c10.intoArray(c, co + 1 * ldc);
+        c11.intoArray(c, co + 1 * ldc + VL);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + VL);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + VL);
+        c40.intoArray(c, co + 4 * ldc);
+        c41.intoArray(c, co + 4 * ldc + VL);
+        c50.intoArray(c, co + 5 * ldc);
+        c51.intoArray(c, co + 5 * ldc + VL);
+        c60.intoArray(c, co + 6 * ldc);
+        c61.intoArray(c, co + 6 * ldc + VL);
+        c70.intoArray(c, co + 7 * ldc);
+        c71.intoArray(c, co + 7 * ldc + VL);
     }
 
     @Override
-    public void addRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta, float[] c, int co, int ldc) {
-        final int a0 = ao, a1 = ao + 1 * kc, a2 = ao + 2 * kc, a3 = ao + 3 * kc, a4 = ao + 4 * kc, a5 = ao + 5 * kc, a6 = ao + 6 * kc, a7 = ao + 7 * kc;
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int bi = bo + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector a;
-            a = FloatVector.broadcast(S, ap[a0 + p]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, ap[a1 + p]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, ap[a2 + p]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, ap[a3 + p]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, ap[a4 + p]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, ap[a5 + p]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
-            a = FloatVector.broadcast(S, ap[a6 + p]);
-            c60 = a.fma(b0, c60);
-            c61 = a.fma(b1, c61);
-            a = FloatVector.broadcast(S, ap[a7 + p]);
-            c70 = a.fma(b0, c70);
-            c71 = a.fma(b1, c71);
+    public void storeTile(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
+        if (beta == 0f) {
+            storeScaled(t, alpha, c, co, ldc);
+        } else {
+            storeAdd(t, alpha, beta, c, co, ldc);
         }
+    }
+
+    /** c = alpha * t for the whole tile (C is not read). */
+    private static void storeScaled(float[] t, float alpha, float[] c, int co, int ldc) {
         FloatVector av = FloatVector.broadcast(S, alpha);
-        c00.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc).mul(beta)).intoArray(c, co + 0 * ldc);
-        c01.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc + VL).mul(beta)).intoArray(c, co + 0 * ldc + VL);
-        c10.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc).mul(beta)).intoArray(c, co + 1 * ldc);
-        c11.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc + VL).mul(beta)).intoArray(c, co + 1 * ldc + VL);
-        c20.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc).mul(beta)).intoArray(c, co + 2 * ldc);
-        c21.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc + VL).mul(beta)).intoArray(c, co + 2 * ldc + VL);
-        c30.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc).mul(beta)).intoArray(c, co + 3 * ldc);
-        c31.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc + VL).mul(beta)).intoArray(c, co + 3 * ldc + VL);
-        c40.fma(av, FloatVector.fromArray(S, c, co + 4 * ldc).mul(beta)).intoArray(c, co + 4 * ldc);
-        c41.fma(av, FloatVector.fromArray(S, c, co + 4 * ldc + VL).mul(beta)).intoArray(c, co + 4 * ldc + VL);
-        c50.fma(av, FloatVector.fromArray(S, c, co + 5 * ldc).mul(beta)).intoArray(c, co + 5 * ldc);
-        c51.fma(av, FloatVector.fromArray(S, c, co + 5 * ldc + VL).mul(beta)).intoArray(c, co + 5 * ldc + VL);
-        c60.fma(av, FloatVector.fromArray(S, c, co + 6 * ldc).mul(beta)).intoArray(c, co + 6 * ldc);
-        c61.fma(av, FloatVector.fromArray(S, c, co + 6 * ldc + VL).mul(beta)).intoArray(c, co + 6 * ldc + VL);
-        c70.fma(av, FloatVector.fromArray(S, c, co + 7 * ldc).mul(beta)).intoArray(c, co + 7 * ldc);
-        c71.fma(av, FloatVector.fromArray(S, c, co + 7 * ldc + VL).mul(beta)).intoArray(c, co + 7 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 0 * VL)).intoArray(c, co + 0);
+        av.mul(FloatVector.fromArray(S, t, 1 * VL)).intoArray(c, co + 0 + VL);
+        av.mul(FloatVector.fromArray(S, t, 2 * VL)).intoArray(c, co + 1 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 3 * VL)).intoArray(c, co + 1 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 4 * VL)).intoArray(c, co + 2 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 5 * VL)).intoArray(c, co + 2 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 6 * VL)).intoArray(c, co + 3 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 7 * VL)).intoArray(c, co + 3 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 8 * VL)).intoArray(c, co + 4 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 9 * VL)).intoArray(c, co + 4 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 10 * VL)).intoArray(c, co + 5 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 11 * VL)).intoArray(c, co + 5 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 12 * VL)).intoArray(c, co + 6 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 13 * VL)).intoArray(c, co + 6 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 14 * VL)).intoArray(c, co + 7 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 15 * VL)).intoArray(c, co + 7 * ldc + VL);
+    }
+
+    /** c = fma(alpha, t, beta * c) for the whole tile. */
+    private static void storeAdd(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        av.fma(FloatVector.fromArray(S, t, 0 * VL), FloatVector.fromArray(S, c, co + 0).mul(beta))
+                .intoArray(c, co + 0);
+        av.fma(FloatVector.fromArray(S, t, 1 * VL), FloatVector.fromArray(S, c, co + 0 + VL).mul(beta))
+                .intoArray(c, co + 0 + VL);
+        av.fma(FloatVector.fromArray(S, t, 2 * VL), FloatVector.fromArray(S, c, co + 1 * ldc).mul(beta))
+                .intoArray(c, co + 1 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 3 * VL), FloatVector.fromArray(S, c, co + 1 * ldc + VL).mul(beta))
+                .intoArray(c, co + 1 * ldc + VL);
+        av.fma(FloatVector.fromArray(S, t, 4 * VL), FloatVector.fromArray(S, c, co + 2 * ldc).mul(beta))
+                .intoArray(c, co + 2 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 5 * VL), FloatVector.fromArray(S, c, co + 2 * ldc + VL).mul(beta))
+                .intoArray(c, co + 2 * ldc + VL);
+        av.fma(FloatVector.fromArray(S, t, 6 * VL), FloatVector.fromArray(S, c, co + 3 * ldc).mul(beta))
+                .intoArray(c, co + 3 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 7 * VL), FloatVector.fromArray(S, c, co + 3 * ldc + VL).mul(beta))
+                .intoArray(c, co + 3 * ldc + VL);
+        av.fma(FloatVector.fromArray(S, t, 8 * VL), FloatVector.fromArray(S, c, co + 4 * ldc).mul(beta))
+                .intoArray(c, co + 4 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 9 * VL), FloatVector.fromArray(S, c, co + 4 * ldc + VL).mul(beta))
+                .intoArray(c, co + 4 * ldc + VL);
+        av.fma(FloatVector.fromArray(S, t, 10 * VL), FloatVector.fromArray(S, c, co + 5 * ldc).mul(beta))
+                .intoArray(c, co + 5 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 11 * VL), FloatVector.fromArray(S, c, co + 5 * ldc + VL).mul(beta))
+                .intoArray(c, co + 5 * ldc + VL);
+        av.fma(FloatVector.fromArray(S, t, 12 * VL), FloatVector.fromArray(S, c, co + 6 * ldc).mul(beta))
+                .intoArray(c, co + 6 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 13 * VL), FloatVector.fromArray(S, c, co + 6 * ldc + VL).mul(beta))
+                .intoArray(c, co + 6 * ldc + VL);
+        av.fma(FloatVector.fromArray(S, t, 14 * VL), FloatVector.fromArray(S, c, co + 7 * ldc).mul(beta))
+                .intoArray(c, co + 7 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 15 * VL), FloatVector.fromArray(S, c, co + 7 * ldc + VL).mul(beta))
+                .intoArray(c, co + 7 * ldc + VL);
     }
 
     @Override

@@ -48,7 +48,7 @@ final class VectorMicroKernelAvx2 implements GemmKernel {
     }
 
     @Override
-    public void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc) {
+    public void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S);
@@ -77,67 +77,22 @@ final class VectorMicroKernelAvx2 implements GemmKernel {
             c31 = a.fma(b1, c31);
             c32 = a.fma(b2, c32);
         }
-        c00.mul(alpha).intoArray(c, co + 0 * ldc);
-        c01.mul(alpha).intoArray(c, co + 0 * ldc + VL);
-        c02.mul(alpha).intoArray(c, co + 0 * ldc + 2 * VL);
-        c10.mul(alpha).intoArray(c, co + 1 * ldc);
-        c11.mul(alpha).intoArray(c, co + 1 * ldc + VL);
-        c12.mul(alpha).intoArray(c, co + 1 * ldc + 2 * VL);
-        c20.mul(alpha).intoArray(c, co + 2 * ldc);
-        c21.mul(alpha).intoArray(c, co + 2 * ldc + VL);
-        c22.mul(alpha).intoArray(c, co + 2 * ldc + 2 * VL);
-        c30.mul(alpha).intoArray(c, co + 3 * ldc);
-        c31.mul(alpha).intoArray(c, co + 3 * ldc + VL);
-        c32.mul(alpha).intoArray(c, co + 3 * ldc + 2 * VL);
+        c00.intoArray(c, co + 0 * ldc);
+        c01.intoArray(c, co + 0 * ldc + VL);
+        c02.intoArray(c, co + 0 * ldc + 2 * VL);
+        c10.intoArray(c, co + 1 * ldc);
+        c11.intoArray(c, co + 1 * ldc + VL);
+        c12.intoArray(c, co + 1 * ldc + 2 * VL);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + VL);
+        c22.intoArray(c, co + 2 * ldc + 2 * VL);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + VL);
+        c32.intoArray(c, co + 3 * ldc + 2 * VL);
     }
 
     @Override
-    public void addDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta, float[] c, int co, int ldc) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int ai = ao + p * PackA.GROUP;
-            int bi = bo + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * VL);
-            FloatVector a;
-            a = FloatVector.broadcast(S, ap[ai + 0]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            c02 = a.fma(b2, c02);
-            a = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            c12 = a.fma(b2, c12);
-            a = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            c22 = a.fma(b2, c22);
-            a = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            c32 = a.fma(b2, c32);
-        }
-        FloatVector av = FloatVector.broadcast(S, alpha);
-        c00.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc).mul(beta)).intoArray(c, co + 0 * ldc);
-        c01.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc + VL).mul(beta)).intoArray(c, co + 0 * ldc + VL);
-        c02.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc + 2 * VL).mul(beta)).intoArray(c, co + 0 * ldc + 2 * VL);
-        c10.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc).mul(beta)).intoArray(c, co + 1 * ldc);
-        c11.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc + VL).mul(beta)).intoArray(c, co + 1 * ldc + VL);
-        c12.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc + 2 * VL).mul(beta)).intoArray(c, co + 1 * ldc + 2 * VL);
-        c20.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc).mul(beta)).intoArray(c, co + 2 * ldc);
-        c21.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc + VL).mul(beta)).intoArray(c, co + 2 * ldc + VL);
-        c22.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc + 2 * VL).mul(beta)).intoArray(c, co + 2 * ldc + 2 * VL);
-        c30.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc).mul(beta)).intoArray(c, co + 3 * ldc);
-        c31.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc + VL).mul(beta)).intoArray(c, co + 3 * ldc + VL);
-        c32.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc + 2 * VL).mul(beta)).intoArray(c, co + 3 * ldc + 2 * VL);
-    }
-
-    @Override
-    public void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float[] c, int co, int ldc) {
+    public void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
         final int a0 = ao, a1 = ao + 1 * kc, a2 = ao + 2 * kc, a3 = ao + 3 * kc;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
@@ -166,63 +121,73 @@ final class VectorMicroKernelAvx2 implements GemmKernel {
             c31 = a.fma(b1, c31);
             c32 = a.fma(b2, c32);
         }
-        c00.mul(alpha).intoArray(c, co + 0 * ldc);
-        c01.mul(alpha).intoArray(c, co + 0 * ldc + VL);
-        c02.mul(alpha).intoArray(c, co + 0 * ldc + 2 * VL);
-        c10.mul(alpha).intoArray(c, co + 1 * ldc);
-        c11.mul(alpha).intoArray(c, co + 1 * ldc + VL);
-        c12.mul(alpha).intoArray(c, co + 1 * ldc + 2 * VL);
-        c20.mul(alpha).intoArray(c, co + 2 * ldc);
-        c21.mul(alpha).intoArray(c, co + 2 * ldc + VL);
-        c22.mul(alpha).intoArray(c, co + 2 * ldc + 2 * VL);
-        c30.mul(alpha).intoArray(c, co + 3 * ldc);
-        c31.mul(alpha).intoArray(c, co + 3 * ldc + VL);
-        c32.mul(alpha).intoArray(c, co + 3 * ldc + 2 * VL);
+        c00.intoArray(c, co + 0 * ldc);
+        c01.intoArray(c, co + 0 * ldc + VL);
+        c02.intoArray(c, co + 0 * ldc + 2 * VL);
+        c10.intoArray(c, co + 1 * ldc);
+        c11.intoArray(c, co + 1 * ldc + VL);
+        c12.intoArray(c, co + 1 * ldc + 2 * VL);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + VL);
+        c22.intoArray(c, co + 2 * ldc + 2 * VL);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + VL);
+        c32.intoArray(c, co + 3 * ldc + 2 * VL);
     }
 
     @Override
-    public void addRowA(int kc, float[] ap, int ao, float[] bp, int bo, float alpha, float beta, float[] c, int co, int ldc) {
-        final int a0 = ao, a1 = ao + 1 * kc, a2 = ao + 2 * kc, a3 = ao + 3 * kc;
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int bi = bo + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * VL);
-            FloatVector a;
-            a = FloatVector.broadcast(S, ap[a0 + p]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            c02 = a.fma(b2, c02);
-            a = FloatVector.broadcast(S, ap[a1 + p]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            c12 = a.fma(b2, c12);
-            a = FloatVector.broadcast(S, ap[a2 + p]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            c22 = a.fma(b2, c22);
-            a = FloatVector.broadcast(S, ap[a3 + p]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            c32 = a.fma(b2, c32);
+    public void storeTile(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
+        if (beta == 0f) {
+            storeScaled(t, alpha, c, co, ldc);
+        } else {
+            storeAdd(t, alpha, beta, c, co, ldc);
         }
+    }
+
+    /** c = alpha * t for the whole tile (C is not read). */
+    private static void storeScaled(float[] t, float alpha, float[] c, int co, int ldc) {
         FloatVector av = FloatVector.broadcast(S, alpha);
-        c00.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc).mul(beta)).intoArray(c, co + 0 * ldc);
-        c01.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc + VL).mul(beta)).intoArray(c, co + 0 * ldc + VL);
-        c02.fma(av, FloatVector.fromArray(S, c, co + 0 * ldc + 2 * VL).mul(beta)).intoArray(c, co + 0 * ldc + 2 * VL);
-        c10.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc).mul(beta)).intoArray(c, co + 1 * ldc);
-        c11.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc + VL).mul(beta)).intoArray(c, co + 1 * ldc + VL);
-        c12.fma(av, FloatVector.fromArray(S, c, co + 1 * ldc + 2 * VL).mul(beta)).intoArray(c, co + 1 * ldc + 2 * VL);
-        c20.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc).mul(beta)).intoArray(c, co + 2 * ldc);
-        c21.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc + VL).mul(beta)).intoArray(c, co + 2 * ldc + VL);
-        c22.fma(av, FloatVector.fromArray(S, c, co + 2 * ldc + 2 * VL).mul(beta)).intoArray(c, co + 2 * ldc + 2 * VL);
-        c30.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc).mul(beta)).intoArray(c, co + 3 * ldc);
-        c31.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc + VL).mul(beta)).intoArray(c, co + 3 * ldc + VL);
-        c32.fma(av, FloatVector.fromArray(S, c, co + 3 * ldc + 2 * VL).mul(beta)).intoArray(c, co + 3 * ldc + 2 * VL);
+        av.mul(FloatVector.fromArray(S, t, 0 * VL)).intoArray(c, co + 0);
+        av.mul(FloatVector.fromArray(S, t, 1 * VL)).intoArray(c, co + 0 + VL);
+        av.mul(FloatVector.fromArray(S, t, 2 * VL)).intoArray(c, co + 0 + 2 * VL);
+        av.mul(FloatVector.fromArray(S, t, 3 * VL)).intoArray(c, co + 1 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 4 * VL)).intoArray(c, co + 1 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 5 * VL)).intoArray(c, co + 1 * ldc + 2 * VL);
+        av.mul(FloatVector.fromArray(S, t, 6 * VL)).intoArray(c, co + 2 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 7 * VL)).intoArray(c, co + 2 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 8 * VL)).intoArray(c, co + 2 * ldc + 2 * VL);
+        av.mul(FloatVector.fromArray(S, t, 9 * VL)).intoArray(c, co + 3 * ldc);
+        av.mul(FloatVector.fromArray(S, t, 10 * VL)).intoArray(c, co + 3 * ldc + VL);
+        av.mul(FloatVector.fromArray(S, t, 11 * VL)).intoArray(c, co + 3 * ldc + 2 * VL);
+    }
+
+    /** c = fma(alpha, t, beta * c) for the whole tile. */
+    private static void storeAdd(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        av.fma(FloatVector.fromArray(S, t, 0 * VL), FloatVector.fromArray(S, c, co + 0).mul(beta))
+                .intoArray(c, co + 0);
+        av.fma(FloatVector.fromArray(S, t, 1 * VL), FloatVector.fromArray(S, c, co + 0 + VL).mul(beta))
+                .intoArray(c, co + 0 + VL);
+        av.fma(FloatVector.fromArray(S, t, 2 * VL), FloatVector.fromArray(S, c, co + 0 + 2 * VL).mul(beta))
+                .intoArray(c, co + 0 + 2 * VL);
+        av.fma(FloatVector.fromArray(S, t, 3 * VL), FloatVector.fromArray(S, c, co + 1 * ldc).mul(beta))
+                .intoArray(c, co + 1 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 4 * VL), FloatVector.fromArray(S, c, co + 1 * ldc + VL).mul(beta))
+                .intoArray(c, co + 1 * ldc + VL);
+        av.fma(FloatVector.fromArray(S, t, 5 * VL), FloatVector.fromArray(S, c, co + 1 * ldc + 2 * VL).mul(beta))
+                .intoArray(c, co + 1 * ldc + 2 * VL);
+        av.fma(FloatVector.fromArray(S, t, 6 * VL), FloatVector.fromArray(S, c, co + 2 * ldc).mul(beta))
+                .intoArray(c, co + 2 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 7 * VL), FloatVector.fromArray(S, c, co + 2 * ldc + VL).mul(beta))
+                .intoArray(c, co + 2 * ldc + VL);
+        av.fma(FloatVector.fromArray(S, t, 8 * VL), FloatVector.fromArray(S, c, co + 2 * ldc + 2 * VL).mul(beta))
+                .intoArray(c, co + 2 * ldc + 2 * VL);
+        av.fma(FloatVector.fromArray(S, t, 9 * VL), FloatVector.fromArray(S, c, co + 3 * ldc).mul(beta))
+                .intoArray(c, co + 3 * ldc);
+        av.fma(FloatVector.fromArray(S, t, 10 * VL), FloatVector.fromArray(S, c, co + 3 * ldc + VL).mul(beta))
+                .intoArray(c, co + 3 * ldc + VL);
+        av.fma(FloatVector.fromArray(S, t, 11 * VL), FloatVector.fromArray(S, c, co + 3 * ldc + 2 * VL).mul(beta))
+                .intoArray(c, co + 3 * ldc + 2 * VL);
     }
 
     @Override
