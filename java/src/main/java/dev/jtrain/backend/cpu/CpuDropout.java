@@ -7,7 +7,7 @@ import dev.jtrain.random.Philox;
  * float uniform of element i of (seed, offset)); the mask holds {@code scale = (float) (1 / (1 - p))}
  * (computed in double) for kept elements and 0 for dropped ones, and y = x * scale (one float32
  * multiply) or 0. p = 0 keeps everything (scale 1, y = x exactly); p = 1 drops everything (y = 0, no
- * division). Whole groups of blocks go through {@link CpuPhiloxVector} (same bits), the rest through the loop here.
+ * division). Groups of four whole blocks go through {@link CpuPhilox4} (same bits), the rest through the loop here.
  */
 final class CpuDropout {
     private CpuDropout() {
@@ -24,10 +24,10 @@ final class CpuDropout {
             }
             return;
         }
-        boolean vector = CpuSimd.VECTOR && CpuPhiloxVector.applies(p);
+        boolean fast = CpuPhilox4.applies(p);
         CpuLoops.forRange(CpuRandom.blocks(n), 16, (b0, b1) -> {
             int[] w = new int[4];
-            int from = vector ? CpuPhiloxVector.dropout(x, p, scale, seed, offset, y, mask, n, b0, b1) : b0;
+            int from = fast ? CpuPhilox4.dropout(x, p, scale, seed, offset, y, mask, n, b0, b1) : b0;
             for (int b = from; b < b1; b++) {
                 Philox.block(seed, offset, b, w, 0);
                 int base = 4 * b;

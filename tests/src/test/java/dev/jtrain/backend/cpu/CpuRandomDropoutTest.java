@@ -80,13 +80,13 @@ class CpuRandomDropoutTest {
 
     /**
      * Every element of y and mask against the scalar rule (keep when u &ge; p; y = x * scale or +0), at sizes around
-     * the vector path's groups (it takes whole groups of {@link CpuPhiloxVector#L} blocks, the scalar loop the rest),
+     * the fast path's groups (it takes whole groups of four blocks, the scalar loop the rest),
      * for values whose products are special (NaN, infinities, -0, overflow), in place and with 1 and 3 threads.
      */
     @Test
     void dropoutEveryElementMatchesTheScalarRule() {
         float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0.0f, 0f, 3.4e38f, -1e-45f};
-        int group = 4 * CpuPhiloxVector.L;
+        int group = 4 * 4;
         for (int n : new int[] {1, 3, 4, 5, group - 1, group, group + 3, 3 * group + 7, 70_001}) {
             for (float p : new float[] {0.5f, 0.3f, 0.9999f, 1e-7f, 1f}) {
                 for (int threads : new int[] {1, 3}) {
@@ -122,14 +122,14 @@ class CpuRandomDropoutTest {
         }
     }
 
-    /** u = p keeps the element, p just above u drops it: p taken from the uniforms of elements inside vector groups. */
+    /** u = p keeps the element, p just above u drops it: p taken from the uniforms of elements inside fast-path groups. */
     @Test
     void dropoutBoundaryAtTheElementsOwnUniform() {
-        int n = 8 * CpuPhiloxVector.L + 5;
+        int n = 8 * 4 + 5;
         Tensor x = zerosT(n);
         B.fill(x, 1f);
         Tensor y = zerosT(n);
-        for (int i : new int[] {0, 5, 4 * CpuPhiloxVector.L + 1, n - 1}) {
+        for (int i : new int[] {0, 5, 4 * 4 + 1, n - 1}) {
             float u = Philox.uniform(9, 2, i);
             if (u == 0f) {
                 continue;
@@ -141,13 +141,13 @@ class CpuRandomDropoutTest {
         }
     }
 
-    /** The vector path's integer keep test k &ge; t must be u = k 2^-24 &ge; p exactly, at and around exact p. */
+    /** The fast path's integer keep test k &ge; t must be u = k 2^-24 &ge; p exactly, at and around exact p. */
     @Test
     void keepThresholdIsTheExactUniformComparison() {
         float[] ps = {0.5f, 0.3f, 1f, 1e-7f, 0x1.0p-24f, Math.nextUp(0.5f), Math.nextDown(0.5f), 0.9999999f,
             Math.nextUp(0x1.0p-24f), 3 * 0x1.0p-24f};
         for (float p : ps) {
-            int t = CpuPhiloxVector.keepThreshold(p);
+            int t = CpuPhilox4.keepThreshold(p);
             for (int k = Math.max(0, t - 2); k <= Math.min((1 << 24) - 1, t + 2); k++) {
                 assertEquals(k * Philox.TWO_POW_M24 >= p, k >= t, "p=" + p + " k=" + k);
             }
