@@ -4,7 +4,8 @@
 # bundled data/mnist-10k, samples/s over epochs 2..n, the same thread count on both sides. Runs are
 # interleaved (jtrain, torch, jtrain, ...) and repeated, each in a fresh process, so a machine shared with
 # other work affects both sides alike; the table shows per thread count the median and the slowest run of
-# each side and the ratios (jtrain / torch) of the medians and of the slowest runs.
+# each side and the ratios (jtrain / torch) of the medians and of the slowest runs. A jtrain run that allocated
+# over 1 MB per training step is named: its JVM compiled vector kernels without their intrinsics (README, "Boxed JVMs").
 #
 #   bench/scripts/compare_train.sh [--model mlp|cnn|lenet] [--threads "1 2"] [--reps 3] [--epochs 5]
 #       [--batch 128] [--optimizer sgd|adam] [--lr X] [--hidden N,N] [--batchnorm] [--dropout P] [--out DIR]
@@ -86,25 +87,32 @@ done
 import json, os, statistics, sys
 out, threads, reps, model = sys.argv[1], sys.argv[2].split(), int(sys.argv[3]), sys.argv[4]
 def load(side, t):
-    vals, accs = [], []
+    vals, accs, allocs = [], [], []
     for r in range(1, reps + 1):
         with open(os.path.join(out, f"{side}-t{t}-r{r}.json")) as f:
             d = json.load(f)
-        vals.append(d["samples_per_sec"]); accs.append(d["test_accuracy"])
-    return vals, accs
+        vals.append(d["samples_per_sec"]); accs.append(d["test_accuracy"]); allocs.append(d.get("alloc_bytes_per_step"))
+    return vals, accs, allocs
 print(f"model {model}")
 print(f"{'threads':>7}  {'jtrain median':>13}  {'torch median':>12}  {'ratio':>6}  {'ratio slowest':>13}  "
       f"{'jtrain acc':>10}  {'torch acc':>9}  runs (samples/s)")
 rows = []
 for t in threads:
-    j, ja = load("jtrain", t)
-    p, pa = load("torch", t)
+    j, ja, jalloc = load("jtrain", t)
+    p, pa, _ = load("torch", t)
     ratio = statistics.median(j) / statistics.median(p)
     slowest = min(j) / min(p)
-    rows.append({"model": model, "threads": int(t), "jtrain": j, "pytorch": p, "ratio": ratio, "ratio_slowest": slowest})
+    rows.append({"model": model, "threads": int(t), "jtrain": j, "pytorch": p, "ratio": ratio, "ratio_slowest": slowest,
+                 "jtrain_alloc_bytes_per_step": jalloc})
     print(f"{t:>7}  {statistics.median(j):>13.0f}  {statistics.median(p):>12.0f}  {ratio:>6.2f}  {slowest:>13.2f}  "
           f"{statistics.median(ja):>10.4f}  {statistics.median(pa):>9.4f}  "
           f"jtrain {' '.join(f'{v:.0f}' for v in j)} / torch {' '.join(f'{v:.0f}' for v in p)}")
+# A JVM whose vector kernels were compiled without their intrinsics allocates megabytes per step (README, "Boxed
+# JVMs"); name such runs so that a slow run is not read as the code's speed.
+for row in rows:
+    for r, a in enumerate(row["jtrain_alloc_bytes_per_step"], 1):
+        if a is not None and a > 1_000_000:
+            print(f"note: jtrain run {r} with {row['threads']} thread(s) allocated {a / 1e6:.1f} MB per step: a boxed JVM")
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump(rows, f, indent=1)
 print(f"(runs in {out})")
