@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
     --dropout) dropout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --pin) pin=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "compare_train.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
