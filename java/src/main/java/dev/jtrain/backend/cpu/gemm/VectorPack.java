@@ -145,7 +145,7 @@ final class VectorPack {
         }
     }
 
-    /** Merges an edge tile computed with alpha = 1 into C the way the vector kernels' full tiles do. */
+    /** Merges an edge tile of raw sums into C the way the vector kernels' storeTile merges a whole tile. */
     static void storeEdge(float[] t, int nr, int rows, int cols, float alpha, float beta,
                           float[] c, int co, int ldc) {
         for (int r = 0; r < rows; r++) {
