@@ -4,8 +4,8 @@
 # bundled data/mnist-10k, samples/s over epochs 2..n, the same thread count on both sides. Runs are
 # interleaved (jtrain, torch, jtrain, ...) and repeated, each in a fresh process, so a machine shared with
 # other work affects both sides alike; the table shows per thread count the median and the slowest run of
-# each side and the ratios (jtrain / torch) of the medians and of the slowest runs. A jtrain run that allocated
-# over 1 MB per training step is named: its JVM compiled vector kernels without their intrinsics (README, "Boxed JVMs").
+# each side and the ratios (jtrain / torch) of the medians and of the slowest runs, and jtrain's heap allocation per
+# step, run by run: a run far above the others of its cell ran boxed vector code (README, "Boxed JVMs").
 #
 #   bench/scripts/compare_train.sh [--model mlp|cnn|lenet] [--threads "1 2"] [--reps 3] [--epochs 5]
 #       [--batch 128] [--optimizer sgd|adam] [--lr X] [--hidden N,N] [--batchnorm] [--dropout P] [--out DIR]
@@ -107,12 +107,12 @@ for t in threads:
     print(f"{t:>7}  {statistics.median(j):>13.0f}  {statistics.median(p):>12.0f}  {ratio:>6.2f}  {slowest:>13.2f}  "
           f"{statistics.median(ja):>10.4f}  {statistics.median(pa):>9.4f}  "
           f"jtrain {' '.join(f'{v:.0f}' for v in j)} / torch {' '.join(f'{v:.0f}' for v in p)}")
-# A JVM whose vector kernels were compiled without their intrinsics allocates megabytes per step (README, "Boxed
-# JVMs"); name such runs so that a slow run is not read as the code's speed.
+# Heap allocated per training step (ThreadMXBean; it also counts the layer buffers reallocated when training and
+# evaluation alternate batch sizes, large for conv models): a run far above the others of its cell ran boxed vector
+# code (README, "Boxed JVMs"), so its speed is not the code's.
 for row in rows:
-    for r, a in enumerate(row["jtrain_alloc_bytes_per_step"], 1):
-        if a is not None and a > 1_000_000:
-            print(f"note: jtrain run {r} with {row['threads']} thread(s) allocated {a / 1e6:.1f} MB per step: a boxed JVM")
+    allocs = ["?" if a is None else f"{a / 1e6:.2f}" for a in row["jtrain_alloc_bytes_per_step"]]
+    print(f"jtrain MB allocated per step, {row['threads']} thread(s): {' '.join(allocs)}")
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump(rows, f, indent=1)
 print(f"(runs in {out})")
