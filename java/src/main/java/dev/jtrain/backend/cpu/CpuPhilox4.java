@@ -6,10 +6,11 @@ import dev.jtrain.random.Philox;
  * Philox4x32-10 ({@link Philox}) for four consecutive blocks at once in scalar code, and the dropout built on it. One
  * block's ten rounds are a chain of dependent 64-bit multiplies; four independent chains are interleaved (two were
  * slower). Dropout of 128 x 512 floats at p = 0.5, one thread (ElementwiseBenchmark): 785 us with the scalar loop
- * before, 266 us here, against PyTorch's 804-964 us. The keep test u &ge; p, with u = k 2^-24 and k = word &gt;&gt;&gt; 8,
- * is the integer test k &ge; ⌈p 2^24⌉ (exact on both sides), and kept or dropped values are selected by an AND of
- * their bits with a 0/-1 mask instead of a branch (the scalar loop's random branch was mispredicted for half the
- * elements at p = 0.5): y = x * scale or +0, mask = scale or +0, the same bits as {@link CpuDropout}'s loop (tested).
+ * before, 266-447 us here (the VM's vCPU speed varies), against PyTorch's 804-964 us. The keep test u &ge; p, with
+ * u = k 2^-24 and k = word &gt;&gt;&gt; 8, is the integer test k &ge; ⌈p 2^24⌉ (exact on both sides), and kept or
+ * dropped values are selected by an AND of their bits with a 0/-1 mask instead of a branch (the scalar loop's random
+ * branch was mispredicted for half the elements at p = 0.5): y = x * scale or +0, mask = scale or +0, the same bits
+ * as {@link CpuDropout}'s loop (tested).
  *
  * <p>Plain Java on purpose: a Vector API version (one block per int lane, the high words of the products from 16-bit
  * halves) took 102 us alone, but its graph sat near C2's inlining cutoff, and in some JVMs every vector in it was
