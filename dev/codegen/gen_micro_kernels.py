@@ -29,7 +29,7 @@ def store_tile(MR, NV):
 '''
 
 def gen(cls, MR, NV, doc):
-    def tile_method(name, rowA, acc):
+    def tile_method(name, rowA):
         decl = "\n".join("        FloatVector " + ", ".join(f"c{r}{v} = FloatVector.zero(S)" for v in range(NV)) + ";" for r in range(MR))
         body = []
         for r in range(MR):
@@ -103,8 +103,8 @@ final class {cls} implements GemmKernel {{
         VectorPack.packB(transB, b, bOff, ldb, p0, kc, j0, nc, NR, dst);
     }}
 
-{tile_method("setDepthA", False, False)}
-{tile_method("setRowA", True, False)}
+{tile_method("setDepthA", False)}
+{tile_method("setRowA", True)}
 {store_tile(MR, NV)}
     @Override
     public void storeEdge(float[] t, int rows, int cols, float alpha, float beta,

@@ -51,10 +51,8 @@ final class CpuPhilox4 {
             for (int i = 0; i < 16; i++) {
                 int keep = (threshold - 1 - (w[i] >>> 8)) >> 31;   // -1 when k >= threshold, else 0
                 y[e + i] = Float.intBitsToFloat(Float.floatToRawIntBits(x[e + i] * scale) & keep);
-            }
-            if (mask != null) {
-                for (int i = 0; i < 16; i++) {
-                    mask[e + i] = Float.intBitsToFloat(scaleBits & ((threshold - 1 - (w[i] >>> 8)) >> 31));
+                if (mask != null) {
+                    mask[e + i] = Float.intBitsToFloat(scaleBits & keep);
                 }
             }
         }
