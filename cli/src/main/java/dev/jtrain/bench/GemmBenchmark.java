@@ -16,10 +16,16 @@ import java.util.function.Consumer;
  *
  * <p>Workload: C [m x n] = op(A) op(B), row-major float32, each operand stored densely in its own layout
  * (A m x k, or k x m when transposed; B k x n, or n x k when transposed), alpha = 1, beta = 0;
- * {@code "nt"} means B is used transposed, {@code "tn"} A, {@code "tt"} both. GFLOP/s = 2 m n k / time. Per configuration: a warm-up (the JIT needs a few thousand micro-kernel calls to
- * compile the vector kernel; the first configuration also gets a longer global warm-up), then
- * {@code reps} timed repetitions, each running the product enough times to last at least
- * {@code minRepSeconds}; the median and the best repetition are reported.
+ * {@code "nt"} means B is used transposed, {@code "tn"} A, {@code "tt"} both. GFLOP/s = 2 m n k / time. Per configuration: a warm-up
+ * (the first configuration gets a longer one), then {@code reps} timed repetitions, each running the product enough
+ * times to last at least {@code minRepSeconds}; the median and the best repetition are reported.
+ *
+ * <p>The warm-up lasts at least {@code warmupSeconds} and then until no repetition for {@code quietSeconds} was 5 %
+ * faster than the best before it (at most {@code maxWarmupSeconds}). A fixed warm-up measured the JIT instead of the
+ * GEMM: a configuration that reaches a new path (a transposed B after plain ones, a second depth block) first runs
+ * that path's vector code interpreted or C1-compiled, 30x slower, and its C2 compile (or the recompile after the
+ * deoptimisation that the new branch causes) can take a second on a busy core: 64x512x784 nt after 64x784x512 nn
+ * measured 4 GFLOP/s with a fixed 0.5 s warm-up, 150 when it ran first.
  *
  * <p>Each thread count runs on its own {@link CpuThreadPool}, bound to the calling thread and closed after
  * its rows.
@@ -49,20 +55,30 @@ public final class GemmBenchmark {
     }
 
     /** Timing knobs. */
-    public record Options(double warmupSeconds, int reps, double minRepSeconds, double firstWarmupSeconds) {
+    public record Options(double warmupSeconds, int reps, double minRepSeconds, double firstWarmupSeconds,
+                          double quietSeconds, double maxWarmupSeconds) {
         public static Options defaults() {
-            return new Options(0.5, 9, 0.05, 2.0);
+            return new Options(0.5, 9, 0.05, 2.0, 1.0, 20.0);
+        }
+
+        /** Options with a fixed warm-up of {@code warmupSeconds} (no wait for the speed to settle). */
+        public Options(double warmupSeconds, int reps, double minRepSeconds, double firstWarmupSeconds) {
+            this(warmupSeconds, reps, minRepSeconds, firstWarmupSeconds, 0.0, warmupSeconds + firstWarmupSeconds);
         }
 
         public Options {
             if (reps < 1) {
                 throw new IllegalArgumentException("reps must be >= 1 (got " + reps + ")");
             }
-            if (warmupSeconds < 0 || minRepSeconds <= 0 || firstWarmupSeconds < 0) {
+            if (warmupSeconds < 0 || minRepSeconds <= 0 || firstWarmupSeconds < 0 || quietSeconds < 0
+                    || maxWarmupSeconds < 0) {
                 throw new IllegalArgumentException("warm-up and repetition times must be positive");
             }
         }
     }
+
+    /** A warm-up repetition this much faster than every one before it counts as the JIT still improving the code. */
+    static final double WARMUP_GAIN = 1.05;
 
     /** Runs every (transpose, shape, threads) combination with default options. */
     public static List<Row> run(List<GemmShape> shapes, List<Integer> threads, List<String> transposes) {
@@ -126,12 +142,24 @@ public final class GemmBenchmark {
         int lda = ta ? m : k;
         int ldb = tb ? k : n;
         Runnable product = () -> Sgemm.sgemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
-        // warm-up; also finds how many products make one repetition of at least minRepSeconds
+        // warm-up until the speed has settled (class doc); also finds how many products make one repetition of at
+        // least minRepSeconds
         int inner = 1;
         long start = System.nanoTime();
+        long lastGain = start;
+        double best = 0;
+        double maxWarmup = Math.max(warmupSeconds, o.maxWarmupSeconds());
         while (true) {
             double dt = time(product, inner);
-            if ((System.nanoTime() - start) * 1e-9 >= warmupSeconds && dt >= o.minRepSeconds()) {
+            long now = System.nanoTime();
+            double rate = inner / Math.max(dt, 1e-9);
+            if (rate > WARMUP_GAIN * best) {
+                lastGain = now;
+            }
+            best = Math.max(best, rate);
+            double elapsed = (now - start) * 1e-9;
+            boolean settled = (now - lastGain) * 1e-9 >= o.quietSeconds();
+            if (dt >= o.minRepSeconds() && elapsed >= warmupSeconds && (settled || elapsed >= maxWarmup)) {
                 break;
             }
             if (dt < o.minRepSeconds()) {

@@ -34,10 +34,33 @@ final class GemmBlocking {
     static final int NC = Math.max(128, Integer.getInteger("jtrain.gemm.nc", 2048));
 
     /**
+     * Most bytes of packed B per block when the rows of C fit one mc block ({@link #ncFor}): B is then read once,
+     * right after it was packed, and a block that still sits in L2 (1 MiB here) is read from there, where a
+     * 2048-column block (kc 512: 4 MiB) has spilled to L3 by the time the kernel reaches its first panel. Measured on
+     * 64x784x512 nn: 128-132 GFLOP/s with one block of all 784 columns, 156-161 with 256-column blocks (128x784x512
+     * nn +11 %, 256x784x512 nn +7 %, three interleaved fresh-JVM pairs); large m is unchanged (B is reused by several A
+     * blocks there, from L3 either way). Only for B not transposed: with the transposing pack the same rule measured
+     * 4-7 % slower at 64..256x512x512 nt (not understood; left at {@link #NC}).
+     */
+    static final int ONE_PASS_B_BYTES = Math.max(4096, Integer.getInteger("jtrain.gemm.onePassBKiB", 512) * 1024);
+
+    /**
      * Problems with fewer multiply-adds (m*n*k) than this run on the calling thread only: a
      * hand-off to the pool costs a few microseconds, about what 2^18 fma's take on one core.
      */
     static final long PARALLEL_MIN_FMAS = Math.max(0, Long.getLong("jtrain.gemm.parallelMin", 1L << 18));
+
+    /**
+     * Columns of B packed per block, before rounding down to a multiple of nr: {@link #NC}, or, for B not transposed
+     * and rows that fit one mc block, as many columns as {@link #ONE_PASS_B_BYTES} hold at depth {@code kc} (never
+     * fewer than 128).
+     */
+    static int ncFor(boolean transB, int rows, int mc, int kc) {
+        if (transB || rows > mc) {
+            return NC;
+        }
+        return Math.min(NC, Math.max(128, ONE_PASS_B_BYTES / (Float.BYTES * kc)));
+    }
 
     /** Depth of each kc block for a product of depth k: k split evenly into ceil(k/KC) blocks. */
     static int kcFor(int k) {

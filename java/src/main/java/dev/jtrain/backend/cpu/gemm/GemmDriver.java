@@ -32,7 +32,7 @@ final class GemmDriver {
         final int k = pr.k;
         final int kcb = GemmBlocking.kcFor(k);
         final int mcMax = Math.max(mr, GemmBlocking.MC / PackA.GROUP * PackA.GROUP);
-        final int ncMax = Math.max(nr, GemmBlocking.NC / nr * nr);
+        final int ncMax = Math.max(nr, GemmBlocking.ncFor(pr.transB, m1 - m0, mcMax, kcb) / nr * nr);
         final int mcNeed = Math.min(mcMax, m1 - m0);
         final int ncNeed = Math.min(ncMax, roundUp(n1 - n0, nr));
         GemmWorkspace ws = GemmWorkspace.get();

@@ -214,9 +214,11 @@ class SgemmTest {
     @Test
     void largeAndRaggedSizes() {
         // non-multiples of every block size: mr 4/8, nr 16/32, the 16-row A group, mc 256,
-        // kc 512 (k = 1100 and 1031 split into 3 blocks), nc 2048 (n = 2085)
+        // kc 512 (k = 1100 and 1031 split into 3 blocks), nc 2048 (n = 2085); rows that fit one mc block get
+        // narrower blocks of a plain B (GemmBlocking.ncFor: 40 x 600 x 700 nn packs B in blocks of 352 columns), and 300 rows
+        // get them only once tasks split the rows: the bits must not change with either
         int[][] sizes = {{1001, 999, 1031}, {300, 45, 1100}, {530, 70, 520}, {17, 2085, 3},
-                         {257, 33, 129}, {9, 31, 17}, {3, 1, 700}, {1, 513, 65}};
+                         {257, 33, 129}, {9, 31, 17}, {3, 1, 700}, {1, 513, 65}, {40, 600, 700}, {300, 700, 600}};
         for (boolean[] t : TRANSPOSES) {
             for (int[] s : sizes) {
                 if (s[0] * (long) s[1] * s[2] > 2e8 && (t[0] || t[1])) {
