@@ -3,6 +3,8 @@ package dev.jtrain.bench;
 import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.backend.cpu.gemm.Sgemm;
 import java.util.ArrayList;
+import dev.jtrain.train.AllocationMeter;
+
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -33,14 +35,34 @@ import java.util.function.Consumer;
 public final class GemmBenchmark {
     private GemmBenchmark() {}
 
-    /** One measured configuration. {@link #toJson()} uses the field names of numpy_gemm.py. */
+    /**
+     * One measured configuration. {@link #toJson()} uses the field names of numpy_gemm.py; jtrain's rows add how long
+     * the warm-up took and the heap bytes allocated per product during the timed repetitions (-1 and NaN in rows
+     * measured elsewhere).
+     */
     public record Row(String impl, int m, int n, int k, int threads, String transpose, double gflopsMedian,
-                      double gflopsMax) {
+                      double gflopsMax, double warmupSeconds, long allocBytesPerProduct) {
+        /** A row measured by another program (numpy): no warm-up or allocation figures. */
+        public Row(String impl, int m, int n, int k, int threads, String transpose, double gflopsMedian,
+                   double gflopsMax) {
+            this(impl, m, n, k, threads, transpose, gflopsMedian, gflopsMax, Double.NaN, -1);
+        }
+
         public String toJson() {
+            String own = Double.isNaN(warmupSeconds) ? "" : String.format(Locale.ROOT,
+                    ", \"warmup_s\": %.2f, \"alloc_bytes_per_product\": %d", warmupSeconds, allocBytesPerProduct);
             return String.format(Locale.ROOT,
                     "{\"impl\": \"%s\", \"m\": %d, \"n\": %d, \"k\": %d, \"threads\": %d, \"transpose\": \"%s\", "
-                            + "\"gflops_median\": %.2f, \"gflops_max\": %.2f}",
-                    impl, m, n, k, threads, transpose, gflopsMedian, gflopsMax);
+                            + "\"gflops_median\": %.2f, \"gflops_max\": %.2f%s}",
+                    impl, m, n, k, threads, transpose, gflopsMedian, gflopsMax, own);
+        }
+
+        /**
+         * True when the timed repetitions allocated more than {@link #BOXED_BYTES} per product: the kernels allocate
+         * nothing once compiled, so the JIT left some vector code boxed in this JVM (see docs/architecture.md).
+         */
+        public boolean ranBoxed() {
+            return allocBytesPerProduct > BOXED_BYTES;
         }
 
         /** Same product (shape, threads, transpose) as {@code other}, whoever measured it. */
@@ -76,6 +98,12 @@ public final class GemmBenchmark {
             }
         }
     }
+
+    /**
+     * Allocation per product above which a row is flagged: a product allocates a few hundred bytes of bookkeeping
+     * (its problem record, the pool's task objects); one boxed vector epilogue allocates ~4 KB per 8 x 32 tile.
+     */
+    public static final long BOXED_BYTES = 16 * 1024;
 
     /** A warm-up repetition this much faster than every one before it counts as the JIT still improving the code. */
     static final double WARMUP_GAIN = 1.05;
@@ -166,13 +194,18 @@ public final class GemmBenchmark {
                 inner = Math.max(inner * 2, (int) (inner * o.minRepSeconds() / Math.max(dt, 1e-9)) + 1);
             }
         }
+        double warmedSeconds = (System.nanoTime() - start) * 1e-9;
         double[] rates = new double[o.reps()];
         double flops = s.flops();
+        AllocationMeter meter = new AllocationMeter();
+        meter.start();
         for (int r = 0; r < rates.length; r++) {
             rates[r] = flops * inner / time(product, inner) / 1e9;
         }
+        meter.stop();
         Arrays.sort(rates);
-        return new Row("jtrain", m, n, k, threads, op, rates[rates.length / 2], rates[rates.length - 1]);
+        return new Row("jtrain", m, n, k, threads, op, rates[rates.length / 2], rates[rates.length - 1],
+                warmedSeconds, meter.perStep((long) inner * rates.length, true));
     }
 
     private static float[] random(SplittableRandom rnd, int len) {

@@ -55,7 +55,8 @@ public final class BenchGemmCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Integer> th = threads != null ? threads : List.of(Runtime.getRuntime().availableProcessors());
-        System.out.printf("%-6s %14s %7s %5s %14s %11s%n", "impl", "m x n x k", "threads", "op", "GFLOP/s median", "GFLOP/s max");
+        System.out.printf("%-6s %14s %7s %5s %14s %11s %9s %15s%n", "impl", "m x n x k", "threads", "op", "GFLOP/s median",
+                "GFLOP/s max", "warm-up s", "B alloc/product");
         List<GemmShape> work = workload();
         List<GemmBenchmark.Row> rows = new ArrayList<>(GemmBenchmark.run(work, th, transposes,
                 GemmBenchmark.Options.defaults(), BenchGemmCommand::print));
@@ -109,8 +110,16 @@ public final class BenchGemmCommand implements Callable<Integer> {
     }
 
     private static void print(GemmBenchmark.Row r) {
-        System.out.printf(Locale.ROOT, "%-6s %14s %7d %5s %14.1f %11.1f%n", r.impl(), r.dims(), r.threads(), r.transpose(),
-                r.gflopsMedian(), r.gflopsMax());
+        boolean own = !Double.isNaN(r.warmupSeconds());
+        System.out.printf(Locale.ROOT, "%-6s %14s %7d %5s %14.1f %11.1f %9s %15s%n", r.impl(), r.dims(), r.threads(),
+                r.transpose(), r.gflopsMedian(), r.gflopsMax(),
+                own ? String.format(Locale.ROOT, "%.1f", r.warmupSeconds()) : "-",
+                own && r.allocBytesPerProduct() >= 0 ? Long.toString(r.allocBytesPerProduct()) : "-");
+        if (r.ranBoxed()) {
+            System.out.printf(Locale.ROOT, "  warning: %s allocated %d bytes per product: the JIT left vector code boxed in"
+                    + " this JVM, so this row measured that, not the kernel; rerun in a fresh JVM%n", r.dims(),
+                    r.allocBytesPerProduct());
+        }
     }
 
     private List<GemmBenchmark.Row> runNumpy(List<GemmShape> work, List<Integer> th) throws IOException, InterruptedException {

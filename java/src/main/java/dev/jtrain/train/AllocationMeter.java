@@ -5,16 +5,19 @@ import java.lang.management.ManagementFactory;
 /**
  * Heap bytes allocated between {@link #start()} and {@link #stop()}: by the calling thread, and by all
  * live threads (the CPU pool's workers included), read from HotSpot's per-thread allocation counters.
- * Reports -1 where the JVM does not support them.
+ * Reports -1 where the JVM does not support them. Used by the trainer ({@code alloc_bytes_per_step}) and by
+ * {@code jtrain bench gemm}: in steady state the cpu kernels allocate nothing, so megabytes here mean that the JIT left
+ * vector code boxed in this JVM, and the figure measured that, not the kernel.
  */
-final class AllocationMeter {
+public final class AllocationMeter {
     private final com.sun.management.ThreadMXBean bean;
     private long self0;
     private long self1;
     private java.util.Map<Long, Long> all0;
     private long allDelta;
 
-    AllocationMeter() {
+    /** A meter; enables HotSpot's per-thread allocation counters if they are off. */
+    public AllocationMeter() {
         java.lang.management.ThreadMXBean b = ManagementFactory.getThreadMXBean();
         com.sun.management.ThreadMXBean sb = b instanceof com.sun.management.ThreadMXBean s ? s : null;
         if (sb != null) {
@@ -31,7 +34,8 @@ final class AllocationMeter {
         bean = sb;
     }
 
-    void start() {
+    /** Remembers every live thread's counter and the calling thread's. */
+    public void start() {
         if (bean == null) {
             return;
         }
@@ -44,7 +48,8 @@ final class AllocationMeter {
         self0 = bean.getCurrentThreadAllocatedBytes();
     }
 
-    void stop() {
+    /** Reads the counters again; threads started in between count from zero. */
+    public void stop() {
         if (bean == null) {
             return;
         }
@@ -60,7 +65,11 @@ final class AllocationMeter {
         allDelta = d;
     }
 
-    long perStep(int steps, boolean allThreads) {
+    /**
+     * Bytes allocated between {@link #start()} and {@link #stop()} divided by {@code steps}, by all threads or by the
+     * calling thread only; -1 where the JVM has no counters.
+     */
+    public long perStep(long steps, boolean allThreads) {
         if (bean == null || steps == 0) {
             return -1;
         }

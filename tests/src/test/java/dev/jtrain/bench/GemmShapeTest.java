@@ -46,6 +46,18 @@ class GemmShapeTest {
         for (GemmBenchmark.Row r : rows) {
             assertTrue(r.gflopsMedian() > 0 && r.gflopsMax() >= r.gflopsMedian(), r.toString());
             assertTrue(r.toJson().contains("\"m\": " + r.m()), r.toJson());
+            assertTrue(r.warmupSeconds() >= 0, r.toString());
+            assertTrue(r.toJson().contains("\"alloc_bytes_per_product\": " + r.allocBytesPerProduct()), r.toJson());
         }
+    }
+
+    @Test
+    void rowsFlagTheAllocationOfBoxedVectorCode() {
+        GemmBenchmark.Row compiled = new GemmBenchmark.Row("jtrain", 64, 512, 784, 1, "nt", 150, 151, 1.2, 96);
+        GemmBenchmark.Row boxed = new GemmBenchmark.Row("jtrain", 64, 512, 784, 1, "nt", 4, 6, 1.2, 3_000_000);
+        GemmBenchmark.Row numpy = new GemmBenchmark.Row("numpy", 64, 512, 784, 1, "nt", 140, 141);
+        assertTrue(!compiled.ranBoxed() && boxed.ranBoxed() && !numpy.ranBoxed());
+        assertTrue(!numpy.toJson().contains("alloc"), numpy.toJson());
+        assertTrue(boxed.toJson().contains("\"alloc_bytes_per_product\": 3000000"), boxed.toJson());
     }
 }
