@@ -283,6 +283,16 @@ final class CpuConv {
      */
     static void im2col(float[] x, int xOff, int cin, int h, int wd, int oh, int ow, ConvSpec s, float[] col,
                        int colOff, int ld) {
+        if (s.strideH() == 1 && s.strideW() == 1 && ow == wd) {
+            im2colSame(x, xOff, cin, h, wd, oh, ow, s, col, colOff, ld);
+        } else {
+            im2colRows(x, xOff, cin, h, wd, oh, ow, s, col, colOff, ld);
+        }
+    }
+
+    /** {@link #im2col} for any stride and padding: one copy (or strided loop) per output row and tap. */
+    static void im2colRows(float[] x, int xOff, int cin, int h, int wd, int oh, int ow, ConvSpec s, float[] col,
+                           int colOff, int ld) {
         int kh = s.kernelH();
         int kw = s.kernelW();
         int sh = s.strideH();
@@ -317,6 +327,54 @@ final class CpuConv {
                         }
                         for (int j = jHi; j < ow; j++) {
                             col[dst + j] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #im2col} for stride 1 and an output as wide as the input ("same" padding, e.g. 3x3 pad 1): a column row
+     * is then the input plane shifted by one offset, {@code col[row + q] = x[base + q]} for every position q whose
+     * window tap lies inside the input, so each row is one copy of its run of valid positions plus zeros at the
+     * padded edges, not one short copy per output row (the cnn's conv2: 14-float rows, 8 % of a training step).
+     */
+    static void im2colSame(float[] x, int xOff, int cin, int h, int wd, int oh, int ow, ConvSpec s,
+                                   float[] col, int colOff, int ld) {
+        int kh = s.kernelH();
+        int kw = s.kernelW();
+        int ph = s.padH();
+        int pw = s.padW();
+        int p = oh * ow;
+        for (int c = 0; c < cin; c++) {
+            int plane = xOff + c * h * wd;
+            for (int u = 0; u < kh; u++) {
+                // output rows i whose input row i - ph + u lies in [0, h)
+                int iLo = Math.max(0, Math.min(oh, ph - u));
+                int iHi = Math.max(iLo, Math.min(oh, h + ph - u));
+                for (int v = 0; v < kw; v++) {
+                    int row = colOff + ((c * kh + u) * kw + v) * ld;
+                    int jLo = Math.max(0, Math.min(ow, pw - v));
+                    int jHi = Math.max(jLo, Math.min(ow, wd + pw - v));
+                    if (iLo == iHi || jLo == jHi) {
+                        java.util.Arrays.fill(col, row, row + p, 0f);
+                        continue;
+                    }
+                    int q0 = iLo * ow + jLo;
+                    int q1 = (iHi - 1) * ow + jHi;
+                    int base = plane + (u - ph) * wd + (v - pw);
+                    java.util.Arrays.fill(col, row, row + q0, 0f);
+                    System.arraycopy(x, base + q0, col, row + q0, q1 - q0);
+                    java.util.Arrays.fill(col, row + q1, row + p, 0f);
+                    // inside the run, the columns whose tap falls in the left or right padding
+                    for (int i = iLo; i < iHi; i++) {
+                        int r = row + i * ow;
+                        for (int j = 0; j < jLo; j++) {
+                            col[r + j] = 0f;
+                        }
+                        for (int j = jHi; j < ow; j++) {
+                            col[r + j] = 0f;
                         }
                     }
                 }
