@@ -40,7 +40,7 @@ final class CpuPooling {
         int yb = p * oh * ow;
         // a vector of outputs at a time (the same values and indices); here only what it leaves at the end of x
         // (indices travel as floats there: exact below 2^24 positions per plane)
-        CpuPoolingVector.Scratch scratch = CpuSimd.VECTOR && h * w < (1 << 24) ? new CpuPoolingVector.Scratch() : null;
+        CpuPoolingVector.Scratch scratch = CpuSimd.VECTOR && h * w < (1 << 24) ? CpuPoolingVector.scratch() : null;
         for (int i = 0; i < oh; i++) {
             int top = xb + 2 * i * w;
             int out = yb + i * ow;
