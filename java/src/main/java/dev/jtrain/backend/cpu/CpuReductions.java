@@ -9,50 +9,24 @@ final class CpuReductions {
     }
 
     /**
-     * Sum of x[from..to) in double. The order, the same on every path: element {@code from + 16 t + i} of the whole
-     * blocks of 16 goes to accumulator i (i = 0..15); accumulators i and i + 8 are added, the eight results summed as
-     * a balanced tree; the last (to - from) % 16 elements are summed in order and added last. Sixteen accumulators are
-     * two AVX-512 double vectors, so the vector path ({@link CpuVector#sumRange}) gives these bits at about 4x the
-     * speed of the four scalar chains it replaced (the conv bias gradient was 6 % of a cnn step).
+     * Sum of x[from..to) in double, with four interleaved accumulators combined in a fixed order. (A Vector API
+     * version, one float vector widened to two double accumulators, ran the conv bias gradient 3x faster but in
+     * some fresh JVMs its widening was not intrinsified and every vector was boxed: 74-121 MB allocated per cnn step
+     * on two threads. Sixteen scalar accumulators measured no faster than four. Kept scalar.)
      */
     static double sumRange(float[] x, int from, int to) {
-        return CpuSimd.VECTOR && CpuVector.SUM_RANGE ? CpuVector.sumRange(x, from, to) : sumRangeScalar(x, from, to);
-    }
-
-    /** {@link #sumRange} in plain Java (the twin the vector path is tested against). */
-    static double sumRangeScalar(float[] x, int from, int to) {
-        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-        double a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = from;
-        for (; i + 16 <= to; i += 16) {
-            a0 += x[i];
-            a1 += x[i + 1];
-            a2 += x[i + 2];
-            a3 += x[i + 3];
-            a4 += x[i + 4];
-            a5 += x[i + 5];
-            a6 += x[i + 6];
-            a7 += x[i + 7];
-            a8 += x[i + 8];
-            a9 += x[i + 9];
-            a10 += x[i + 10];
-            a11 += x[i + 11];
-            a12 += x[i + 12];
-            a13 += x[i + 13];
-            a14 += x[i + 14];
-            a15 += x[i + 15];
+        for (; i + 3 < to; i += 4) {
+            s0 += x[i];
+            s1 += x[i + 1];
+            s2 += x[i + 2];
+            s3 += x[i + 3];
         }
-        double blocks = sumTree8(a0 + a8, a1 + a9, a2 + a10, a3 + a11, a4 + a12, a5 + a13, a6 + a14, a7 + a15);
-        double tail = 0;
         for (; i < to; i++) {
-            tail += x[i];
+            s0 += x[i];
         }
-        return blocks + tail;
-    }
-
-    /** ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)): the fixed combining order of {@link #sumRange}. */
-    static double sumTree8(double v0, double v1, double v2, double v3, double v4, double v5, double v6, double v7) {
-        return ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
+        return (s0 + s1) + (s2 + s3);
     }
 
     static double sumSquaresRange(float[] x, int from, int to) {

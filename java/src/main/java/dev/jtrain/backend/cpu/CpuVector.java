@@ -97,29 +97,6 @@ final class CpuVector {
         }
     }
 
-    /** Whether {@link #sumRange} applies: its 16 accumulators are one float vector widened to two double vectors. */
-    static final boolean SUM_RANGE = FS.length() == 16 && DS.length() == 8;
-
-    /** {@link CpuReductions#sumRange} (same order, same bits) for 512-bit vectors: two double accumulators of 8 lanes. */
-    static double sumRange(float[] x, int from, int to) {
-        DoubleVector lo = DoubleVector.zero(DS);
-        DoubleVector hi = DoubleVector.zero(DS);
-        int i = from;
-        for (; i + 16 <= to; i += 16) {
-            FloatVector f = FloatVector.fromArray(FS, x, i);
-            lo = lo.add((DoubleVector) f.convertShape(VectorOperators.F2D, DS, 0));
-            hi = hi.add((DoubleVector) f.convertShape(VectorOperators.F2D, DS, 1));
-        }
-        DoubleVector v = lo.add(hi);
-        double blocks = CpuReductions.sumTree8(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5),
-                v.lane(6), v.lane(7));
-        double tail = 0;
-        for (; i < to; i++) {
-            tail += x[i];
-        }
-        return blocks + tail;
-    }
-
     /** acc[j] += dy[off + j] (widened to double) for j &lt; n. */
     static void accumulateRow(double[] acc, float[] dy, int off, int n) {
         int j = 0;
