@@ -37,7 +37,7 @@ final class GemmBlocking {
      * Most bytes of packed B per block when the rows of C fit one mc block ({@link #ncFor}): B is then read once,
      * right after it was packed, and a block that still sits in L2 (1 MiB here) is read from there, where a
      * 2048-column block (kc 512: 4 MiB) has spilled to L3 by the time the kernel reaches its first panel. Measured on
-     * 64x784x512 nn: 128-132 GFLOP/s with one block of all 784 columns, 156-161 with 256-column blocks (128x784x512
+     * 64x784x512 nn: median 128 GFLOP/s with one block of all 784 columns, 160 with 256-column blocks (128x784x512
      * nn +11 %, 256x784x512 nn +7 %, three interleaved fresh-JVM pairs); large m is unchanged (B is reused by several A
      * blocks there, from L3 either way). Only for B not transposed: with the transposing pack the same rule measured
      * 4-7 % slower at 64..256x512x512 nt (not understood; left at {@link #NC}).
