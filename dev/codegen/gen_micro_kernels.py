@@ -29,13 +29,14 @@ def store_tile(MR, NV):
 '''
 
 def gen(cls, MR, NV, doc):
-    def tile_method(name, rowA):
-        decl = "\n".join("        FloatVector " + ", ".join(f"c{r}{v} = FloatVector.zero(S)" for v in range(NV)) + ";" for r in range(MR))
+    def tile_method(name, rowA, nv=NV, javadoc=None):
+        # nv: vectors of columns computed (NV for a whole tile, 1 for a narrow edge); strides stay NR
+        decl = "\n".join("        FloatVector " + ", ".join(f"c{r}{v} = FloatVector.zero(S)" for v in range(nv)) + ";" for r in range(MR))
         body = []
         for r in range(MR):
             idx = f"a{r} + p" if rowA else f"ai + {r}"
             body.append(f"            a = FloatVector.broadcast(S, ap[{idx}]);")
-            for v in range(NV):
+            for v in range(nv):
                 body.append(f"            c{r}{v} = a.fma(b{v}, c{r}{v});")
         body = "\n".join(body)
         pre = ""
@@ -43,11 +44,12 @@ def gen(cls, MR, NV, doc):
             pre = "        final int " + ", ".join(f"a{r} = ao + {r} * kc" if r else "a0 = ao" for r in range(MR)) + ";\n"
         def off(r, v):
             return f"co + {r} * ldc" + (f" + {v} * VL" if v > 1 else (" + VL" if v == 1 else ""))
-        st = "\n".join(f"        c{r}{v}.intoArray(c, {off(r,v)});" for r in range(MR) for v in range(NV))
+        st = "\n".join(f"        c{r}{v}.intoArray(c, {off(r,v)});" for r in range(MR) for v in range(nv))
         sig = "float[] c, int co, int ldc"
         aidx = "" if rowA else "            int ai = ao + p * PackA.GROUP;\n"
-        loads = "\n".join(f"            FloatVector b{v} = FloatVector.fromArray(S, bp, bi" + (f" + {v} * VL" if v > 1 else (" + VL" if v == 1 else "")) + ");" for v in range(NV))
-        return f'''    @Override
+        loads = "\n".join(f"            FloatVector b{v} = FloatVector.fromArray(S, bp, bi" + (f" + {v} * VL" if v > 1 else (" + VL" if v == 1 else "")) + ");" for v in range(nv))
+        doc = f"    /** {javadoc} */\n" if javadoc else ""
+        return f'''{doc}    @Override
     public void {name}(int kc, float[] ap, int ao, float[] bp, int bo, {sig}) {{
 {pre}{decl}
         for (int p = 0; p < kc; p++) {{
@@ -105,6 +107,13 @@ final class {cls} implements GemmKernel {{
 
 {tile_method("setDepthA", False)}
 {tile_method("setRowA", True)}
+    @Override
+    public int narrowCols() {{
+        return VL;
+    }}
+
+{tile_method("setDepthANarrow", False, 1, "{@link #setDepthA} for the first vector of columns only (edge tiles of at most VL columns).")}
+{tile_method("setRowANarrow", True, 1, "{@link #setRowA} for the first vector of columns only (edge tiles of at most VL columns).")}
 {store_tile(MR, NV)}
     @Override
     public void storeEdge(float[] t, int rows, int cols, float alpha, float beta,

@@ -72,7 +72,8 @@ final class GemmDriver {
     /**
      * One tile; the kernel method is chosen here so that each kernel method is branch-free. A tile with alpha = 1
      * and beta = 0 is stored straight into C; any other is computed into {@code wt} and merged by
-     * {@link GemmKernel#storeTile} (whole) or {@link GemmKernel#storeEdge} (partial).
+     * {@link GemmKernel#storeTile} (whole) or {@link GemmKernel#storeEdge} (partial); a partial tile of at most
+     * {@link GemmKernel#narrowCols} columns is computed narrow.
      */
     private static void tile(GemmKernel kern, boolean rowA, int kc, float[] wa, int ao, float[] wb,
                              int bo, float alpha, float be, float[] c, int co, int ldc, int rows,
@@ -86,7 +87,14 @@ final class GemmDriver {
             }
             return;
         }
-        if (rowA) {
+        if (!whole && cols <= kern.narrowCols()) {
+            // an edge of at most one vector of columns: compute only that vector (same bits per column)
+            if (rowA) {
+                kern.setRowANarrow(kc, wa, ao, wb, bo, wt, 0, kern.nr());
+            } else {
+                kern.setDepthANarrow(kc, wa, ao, wb, bo, wt, 0, kern.nr());
+            }
+        } else if (rowA) {
             kern.setRowA(kc, wa, ao, wb, bo, wt, 0, kern.nr());
         } else {
             kern.setDepthA(kc, wa, ao, wb, bo, wt, 0, kern.nr());

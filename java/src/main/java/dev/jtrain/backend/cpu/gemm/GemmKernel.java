@@ -50,6 +50,28 @@ interface GemmKernel {
     void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc);
 
     /**
+     * Columns that {@link #setRowANarrow} / {@link #setDepthANarrow} compute: an edge tile with at most this many
+     * columns is computed narrow (one vector of B instead of the whole tile: the cnn's n = 196 leaves 4 columns in a
+     * 32-wide last panel); 0 when the kernel has no narrow form.
+     */
+    default int narrowCols() {
+        return 0;
+    }
+
+    /**
+     * {@link #setRowA} for the first {@link #narrowCols} columns of the tile (the other columns of C are not
+     * written). Each column's sum is the same chain of roundings as in the whole tile, so edges get the same bits.
+     */
+    default void setRowANarrow(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        setRowA(kc, ap, ao, bp, bo, c, co, ldc);
+    }
+
+    /** {@link #setDepthA} for the first {@link #narrowCols} columns, as {@link #setRowANarrow}. */
+    default void setDepthANarrow(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        setDepthA(kc, ap, ao, bp, bo, c, co, ldc);
+    }
+
+    /**
      * Stores a whole tile of raw sums {@code t} (row stride nr) into C: alpha * t (beta == 0; C is not read) or
      * alpha * t + beta * C, rounded as {@link #storeEdge} rounds.
      */

@@ -189,6 +189,97 @@ final class VectorMicroKernel implements GemmKernel {
     }
 
     @Override
+    public int narrowCols() {
+        return VL;
+    }
+
+    /** {@link #setDepthA} for the first vector of columns only (edge tiles of at most VL columns). */
+    @Override
+    public void setDepthANarrow(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = ao + p * PackA.GROUP;
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector a;
+            a = FloatVector.broadcast(S, ap[ai + 0]);
+            c00 = a.fma(b0, c00);
+            a = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a.fma(b0, c10);
+            a = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a.fma(b0, c20);
+            a = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a.fma(b0, c30);
+            a = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = a.fma(b0, c40);
+            a = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a.fma(b0, c50);
+            a = FloatVector.broadcast(S, ap[ai + 6]);
+            c60 = a.fma(b0, c60);
+            a = FloatVector.broadcast(S, ap[ai + 7]);
+            c70 = a.fma(b0, c70);
+        }
+        c00.intoArray(c, co + 0 * ldc);
+        c10.intoArray(c, co + 1 * ldc);
+        c20.intoArray(c, co + 2 * ldc);
+        c30.intoArray(c, co + 3 * ldc);
+        c40.intoArray(c, co + 4 * ldc);
+        c50.intoArray(c, co + 5 * ldc);
+        c60.intoArray(c, co + 6 * ldc);
+        c70.intoArray(c, co + 7 * ldc);
+    }
+
+    /** {@link #setRowA} for the first vector of columns only (edge tiles of at most VL columns). */
+    @Override
+    public void setRowANarrow(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        final int a0 = ao, a1 = ao + 1 * kc, a2 = ao + 2 * kc, a3 = ao + 3 * kc, a4 = ao + 4 * kc, a5 = ao + 5 * kc, a6 = ao + 6 * kc, a7 = ao + 7 * kc;
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector a;
+            a = FloatVector.broadcast(S, ap[a0 + p]);
+            c00 = a.fma(b0, c00);
+            a = FloatVector.broadcast(S, ap[a1 + p]);
+            c10 = a.fma(b0, c10);
+            a = FloatVector.broadcast(S, ap[a2 + p]);
+            c20 = a.fma(b0, c20);
+            a = FloatVector.broadcast(S, ap[a3 + p]);
+            c30 = a.fma(b0, c30);
+            a = FloatVector.broadcast(S, ap[a4 + p]);
+            c40 = a.fma(b0, c40);
+            a = FloatVector.broadcast(S, ap[a5 + p]);
+            c50 = a.fma(b0, c50);
+            a = FloatVector.broadcast(S, ap[a6 + p]);
+            c60 = a.fma(b0, c60);
+            a = FloatVector.broadcast(S, ap[a7 + p]);
+            c70 = a.fma(b0, c70);
+        }
+        c00.intoArray(c, co + 0 * ldc);
+        c10.intoArray(c, co + 1 * ldc);
+        c20.intoArray(c, co + 2 * ldc);
+        c30.intoArray(c, co + 3 * ldc);
+        c40.intoArray(c, co + 4 * ldc);
+        c50.intoArray(c, co + 5 * ldc);
+        c60.intoArray(c, co + 6 * ldc);
+        c70.intoArray(c, co + 7 * ldc);
+    }
+
+    @Override
     public void storeTile(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
         if (beta == 0f) {
             storeScaled(t, alpha, c, co, ldc);

@@ -136,6 +136,65 @@ final class VectorMicroKernelAvx2 implements GemmKernel {
     }
 
     @Override
+    public int narrowCols() {
+        return VL;
+    }
+
+    /** {@link #setDepthA} for the first vector of columns only (edge tiles of at most VL columns). */
+    @Override
+    public void setDepthANarrow(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = ao + p * PackA.GROUP;
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector a;
+            a = FloatVector.broadcast(S, ap[ai + 0]);
+            c00 = a.fma(b0, c00);
+            a = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a.fma(b0, c10);
+            a = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a.fma(b0, c20);
+            a = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a.fma(b0, c30);
+        }
+        c00.intoArray(c, co + 0 * ldc);
+        c10.intoArray(c, co + 1 * ldc);
+        c20.intoArray(c, co + 2 * ldc);
+        c30.intoArray(c, co + 3 * ldc);
+    }
+
+    /** {@link #setRowA} for the first vector of columns only (edge tiles of at most VL columns). */
+    @Override
+    public void setRowANarrow(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        final int a0 = ao, a1 = ao + 1 * kc, a2 = ao + 2 * kc, a3 = ao + 3 * kc;
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector a;
+            a = FloatVector.broadcast(S, ap[a0 + p]);
+            c00 = a.fma(b0, c00);
+            a = FloatVector.broadcast(S, ap[a1 + p]);
+            c10 = a.fma(b0, c10);
+            a = FloatVector.broadcast(S, ap[a2 + p]);
+            c20 = a.fma(b0, c20);
+            a = FloatVector.broadcast(S, ap[a3 + p]);
+            c30 = a.fma(b0, c30);
+        }
+        c00.intoArray(c, co + 0 * ldc);
+        c10.intoArray(c, co + 1 * ldc);
+        c20.intoArray(c, co + 2 * ldc);
+        c30.intoArray(c, co + 3 * ldc);
+    }
+
+    @Override
     public void storeTile(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
         if (beta == 0f) {
             storeScaled(t, alpha, c, co, ldc);

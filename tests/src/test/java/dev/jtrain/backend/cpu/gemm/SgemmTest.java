@@ -262,6 +262,74 @@ class SgemmTest {
         }
     }
 
+    /** A vector kernel with its narrow edge form switched off: edge tiles are computed whole. */
+    private static GemmKernel withoutNarrowEdges(GemmKernel k) {
+        return new GemmKernel() {
+            public int mr() {
+                return k.mr();
+            }
+
+            public int nr() {
+                return k.nr();
+            }
+
+            public String describe() {
+                return k.describe() + " without narrow edges";
+            }
+
+            public SmallGemm small() {
+                return k.small();
+            }
+
+            public void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+                k.packA(transA, a, aOff, lda, i0, mc, p0, kc, dst);
+            }
+
+            public void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
+                k.packB(transB, b, bOff, ldb, p0, kc, j0, nc, dst);
+            }
+
+            public void setDepthA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+                k.setDepthA(kc, ap, ao, bp, bo, c, co, ldc);
+            }
+
+            public void setRowA(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+                k.setRowA(kc, ap, ao, bp, bo, c, co, ldc);
+            }
+
+            public void storeTile(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
+                k.storeTile(t, alpha, beta, c, co, ldc);
+            }
+
+            public void storeEdge(float[] t, int rows, int cols, float alpha, float beta, float[] c, int co, int ldc) {
+                k.storeEdge(t, rows, cols, alpha, beta, c, co, ldc);
+            }
+        };
+    }
+
+    @Test
+    void narrowEdgeTilesGiveTheBitsOfWholeOnes() {
+        for (GemmKernel k : kernels()) {
+            if (k.narrowCols() == 0) {
+                continue;
+            }
+            GemmKernel whole = withoutNarrowEdges(k);
+            int nr = k.nr();
+            // last panels of 1, narrowCols and narrowCols + 1 columns (the last one is not narrow), two depth blocks,
+            // both A layouts, alpha/beta that go through storeEdge's both branches
+            for (int tail : new int[] {1, k.narrowCols(), k.narrowCols() + 1}) {
+                for (boolean ta : new boolean[] {false, true}) {
+                    Case cs = new Case(ta, false, 21, 2 * nr + tail, 700, 1.5f, 0f, 1, 2, 70 + tail);
+                    assertArrayEquals(cs.run(whole, 1), cs.run(k, 1), k.describe() + " " + cs);
+                    Case cb = new Case(ta, true, 13, nr + tail, 33, -0.5f, 0.25f, 0, 1, 80 + tail);
+                    assertArrayEquals(cb.run(whole, 2), cb.run(k, 2), k.describe() + " " + cb);
+                    cs.check(cs.run(k, 1), k.describe() + " " + cs);
+                    cb.check(cb.run(k, 1), k.describe() + " " + cb);
+                }
+            }
+        }
+    }
+
     @Test
     void alphaBetaStridesAndOffsets() {
         float[][] ab = {{1f, 0f}, {2.5f, 0f}, {-1.5f, 0.75f}, {1f, 1f}, {0.5f, -2f}};
