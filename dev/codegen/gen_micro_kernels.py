@@ -1,11 +1,7 @@
 import sys
 def store_tile(MR, NV):
-    def off(r, v):
-        return (f"{r} * ldc" if r else "0") + (f" + {v} * VL" if v > 1 else (" + VL" if v == 1 else ""))
-    def toff(r, v):
-        return f"{r * NV + v} * VL"
-    scaled = "\n".join(f"        av.mul(FloatVector.fromArray(S, t, {toff(r,v)})).intoArray(c, co + {off(r,v)});" for r in range(MR) for v in range(NV))
-    add = "\n".join(f"        av.fma(FloatVector.fromArray(S, t, {toff(r,v)}), FloatVector.fromArray(S, c, co + {off(r,v)}).mul(beta))\n                .intoArray(c, co + {off(r,v)});" for r in range(MR) for v in range(NV))
+    # loops, not unrolled: an unrolled epilogue (MR x NV x 5 Vector API calls) compiled near C2's node cutoff, and in
+    # some JVMs its later calls were not intrinsified (storeAdd boxed every vector: 12.8 MB per cnn step on 2 threads)
     return f'''    @Override
     public void storeTile(float[] t, float alpha, float beta, float[] c, int co, int ldc) {{
         if (beta == 0f) {{
@@ -15,16 +11,36 @@ def store_tile(MR, NV):
         }}
     }}
 
-    /** c = alpha * t for the whole tile (C is not read). */
+    /**
+     * c = alpha * t for the whole tile (C is not read). A loop, not unrolled like the tile methods: unrolled, its
+     * {MR * NV} x 3 Vector API calls made a graph near C2's node cutoff, and in some JVMs the last ones were not
+     * intrinsified (see the class doc).
+     */
     private static void storeScaled(float[] t, float alpha, float[] c, int co, int ldc) {{
         FloatVector av = FloatVector.broadcast(S, alpha);
-{scaled}
+        for (int r = 0; r < MR; r++) {{
+            int ti = r * NR;
+            int ci = co + r * ldc;
+            for (int v = 0; v < NR; v += VL) {{
+                av.mul(FloatVector.fromArray(S, t, ti + v)).intoArray(c, ci + v);
+            }}
+        }}
     }}
 
-    /** c = fma(alpha, t, beta * c) for the whole tile. */
+    /**
+     * c = fma(alpha, t, beta * c) for the whole tile; a loop for the reason {{@link #storeScaled}} is one (unrolled,
+     * this method boxed every vector in some fresh JVMs: 12.8 MB per cnn training step on two threads, JFR).
+     */
     private static void storeAdd(float[] t, float alpha, float beta, float[] c, int co, int ldc) {{
         FloatVector av = FloatVector.broadcast(S, alpha);
-{add}
+        for (int r = 0; r < MR; r++) {{
+            int ti = r * NR;
+            int ci = co + r * ldc;
+            for (int v = 0; v < NR; v += VL) {{
+                av.fma(FloatVector.fromArray(S, t, ti + v), FloatVector.fromArray(S, c, ci + v).mul(beta))
+                        .intoArray(c, ci + v);
+            }}
+        }}
     }}
 '''
 

@@ -288,62 +288,36 @@ final class VectorMicroKernel implements GemmKernel {
         }
     }
 
-    /** c = alpha * t for the whole tile (C is not read). */
+    /**
+     * c = alpha * t for the whole tile (C is not read). A loop, not unrolled like the tile methods: unrolled, its
+     * 16 x 3 Vector API calls made a graph near C2's node cutoff, and in some JVMs the last ones were not
+     * intrinsified (see the class doc).
+     */
     private static void storeScaled(float[] t, float alpha, float[] c, int co, int ldc) {
         FloatVector av = FloatVector.broadcast(S, alpha);
-        av.mul(FloatVector.fromArray(S, t, 0 * VL)).intoArray(c, co + 0);
-        av.mul(FloatVector.fromArray(S, t, 1 * VL)).intoArray(c, co + 0 + VL);
-        av.mul(FloatVector.fromArray(S, t, 2 * VL)).intoArray(c, co + 1 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 3 * VL)).intoArray(c, co + 1 * ldc + VL);
-        av.mul(FloatVector.fromArray(S, t, 4 * VL)).intoArray(c, co + 2 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 5 * VL)).intoArray(c, co + 2 * ldc + VL);
-        av.mul(FloatVector.fromArray(S, t, 6 * VL)).intoArray(c, co + 3 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 7 * VL)).intoArray(c, co + 3 * ldc + VL);
-        av.mul(FloatVector.fromArray(S, t, 8 * VL)).intoArray(c, co + 4 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 9 * VL)).intoArray(c, co + 4 * ldc + VL);
-        av.mul(FloatVector.fromArray(S, t, 10 * VL)).intoArray(c, co + 5 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 11 * VL)).intoArray(c, co + 5 * ldc + VL);
-        av.mul(FloatVector.fromArray(S, t, 12 * VL)).intoArray(c, co + 6 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 13 * VL)).intoArray(c, co + 6 * ldc + VL);
-        av.mul(FloatVector.fromArray(S, t, 14 * VL)).intoArray(c, co + 7 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 15 * VL)).intoArray(c, co + 7 * ldc + VL);
+        for (int r = 0; r < MR; r++) {
+            int ti = r * NR;
+            int ci = co + r * ldc;
+            for (int v = 0; v < NR; v += VL) {
+                av.mul(FloatVector.fromArray(S, t, ti + v)).intoArray(c, ci + v);
+            }
+        }
     }
 
-    /** c = fma(alpha, t, beta * c) for the whole tile. */
+    /**
+     * c = fma(alpha, t, beta * c) for the whole tile; a loop for the reason {@link #storeScaled} is one (unrolled,
+     * this method boxed every vector in some fresh JVMs: 12.8 MB per cnn training step on two threads, JFR).
+     */
     private static void storeAdd(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
         FloatVector av = FloatVector.broadcast(S, alpha);
-        av.fma(FloatVector.fromArray(S, t, 0 * VL), FloatVector.fromArray(S, c, co + 0).mul(beta))
-                .intoArray(c, co + 0);
-        av.fma(FloatVector.fromArray(S, t, 1 * VL), FloatVector.fromArray(S, c, co + 0 + VL).mul(beta))
-                .intoArray(c, co + 0 + VL);
-        av.fma(FloatVector.fromArray(S, t, 2 * VL), FloatVector.fromArray(S, c, co + 1 * ldc).mul(beta))
-                .intoArray(c, co + 1 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 3 * VL), FloatVector.fromArray(S, c, co + 1 * ldc + VL).mul(beta))
-                .intoArray(c, co + 1 * ldc + VL);
-        av.fma(FloatVector.fromArray(S, t, 4 * VL), FloatVector.fromArray(S, c, co + 2 * ldc).mul(beta))
-                .intoArray(c, co + 2 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 5 * VL), FloatVector.fromArray(S, c, co + 2 * ldc + VL).mul(beta))
-                .intoArray(c, co + 2 * ldc + VL);
-        av.fma(FloatVector.fromArray(S, t, 6 * VL), FloatVector.fromArray(S, c, co + 3 * ldc).mul(beta))
-                .intoArray(c, co + 3 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 7 * VL), FloatVector.fromArray(S, c, co + 3 * ldc + VL).mul(beta))
-                .intoArray(c, co + 3 * ldc + VL);
-        av.fma(FloatVector.fromArray(S, t, 8 * VL), FloatVector.fromArray(S, c, co + 4 * ldc).mul(beta))
-                .intoArray(c, co + 4 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 9 * VL), FloatVector.fromArray(S, c, co + 4 * ldc + VL).mul(beta))
-                .intoArray(c, co + 4 * ldc + VL);
-        av.fma(FloatVector.fromArray(S, t, 10 * VL), FloatVector.fromArray(S, c, co + 5 * ldc).mul(beta))
-                .intoArray(c, co + 5 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 11 * VL), FloatVector.fromArray(S, c, co + 5 * ldc + VL).mul(beta))
-                .intoArray(c, co + 5 * ldc + VL);
-        av.fma(FloatVector.fromArray(S, t, 12 * VL), FloatVector.fromArray(S, c, co + 6 * ldc).mul(beta))
-                .intoArray(c, co + 6 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 13 * VL), FloatVector.fromArray(S, c, co + 6 * ldc + VL).mul(beta))
-                .intoArray(c, co + 6 * ldc + VL);
-        av.fma(FloatVector.fromArray(S, t, 14 * VL), FloatVector.fromArray(S, c, co + 7 * ldc).mul(beta))
-                .intoArray(c, co + 7 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 15 * VL), FloatVector.fromArray(S, c, co + 7 * ldc + VL).mul(beta))
-                .intoArray(c, co + 7 * ldc + VL);
+        for (int r = 0; r < MR; r++) {
+            int ti = r * NR;
+            int ci = co + r * ldc;
+            for (int v = 0; v < NR; v += VL) {
+                av.fma(FloatVector.fromArray(S, t, ti + v), FloatVector.fromArray(S, c, ci + v).mul(beta))
+                        .intoArray(c, ci + v);
+            }
+        }
     }
 
     @Override

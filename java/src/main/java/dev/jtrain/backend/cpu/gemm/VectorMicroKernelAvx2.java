@@ -203,50 +203,36 @@ final class VectorMicroKernelAvx2 implements GemmKernel {
         }
     }
 
-    /** c = alpha * t for the whole tile (C is not read). */
+    /**
+     * c = alpha * t for the whole tile (C is not read). A loop, not unrolled like the tile methods: unrolled, its
+     * 12 x 3 Vector API calls made a graph near C2's node cutoff, and in some JVMs the last ones were not
+     * intrinsified (see the class doc).
+     */
     private static void storeScaled(float[] t, float alpha, float[] c, int co, int ldc) {
         FloatVector av = FloatVector.broadcast(S, alpha);
-        av.mul(FloatVector.fromArray(S, t, 0 * VL)).intoArray(c, co + 0);
-        av.mul(FloatVector.fromArray(S, t, 1 * VL)).intoArray(c, co + 0 + VL);
-        av.mul(FloatVector.fromArray(S, t, 2 * VL)).intoArray(c, co + 0 + 2 * VL);
-        av.mul(FloatVector.fromArray(S, t, 3 * VL)).intoArray(c, co + 1 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 4 * VL)).intoArray(c, co + 1 * ldc + VL);
-        av.mul(FloatVector.fromArray(S, t, 5 * VL)).intoArray(c, co + 1 * ldc + 2 * VL);
-        av.mul(FloatVector.fromArray(S, t, 6 * VL)).intoArray(c, co + 2 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 7 * VL)).intoArray(c, co + 2 * ldc + VL);
-        av.mul(FloatVector.fromArray(S, t, 8 * VL)).intoArray(c, co + 2 * ldc + 2 * VL);
-        av.mul(FloatVector.fromArray(S, t, 9 * VL)).intoArray(c, co + 3 * ldc);
-        av.mul(FloatVector.fromArray(S, t, 10 * VL)).intoArray(c, co + 3 * ldc + VL);
-        av.mul(FloatVector.fromArray(S, t, 11 * VL)).intoArray(c, co + 3 * ldc + 2 * VL);
+        for (int r = 0; r < MR; r++) {
+            int ti = r * NR;
+            int ci = co + r * ldc;
+            for (int v = 0; v < NR; v += VL) {
+                av.mul(FloatVector.fromArray(S, t, ti + v)).intoArray(c, ci + v);
+            }
+        }
     }
 
-    /** c = fma(alpha, t, beta * c) for the whole tile. */
+    /**
+     * c = fma(alpha, t, beta * c) for the whole tile; a loop for the reason {@link #storeScaled} is one (unrolled,
+     * this method boxed every vector in some fresh JVMs: 12.8 MB per cnn training step on two threads, JFR).
+     */
     private static void storeAdd(float[] t, float alpha, float beta, float[] c, int co, int ldc) {
         FloatVector av = FloatVector.broadcast(S, alpha);
-        av.fma(FloatVector.fromArray(S, t, 0 * VL), FloatVector.fromArray(S, c, co + 0).mul(beta))
-                .intoArray(c, co + 0);
-        av.fma(FloatVector.fromArray(S, t, 1 * VL), FloatVector.fromArray(S, c, co + 0 + VL).mul(beta))
-                .intoArray(c, co + 0 + VL);
-        av.fma(FloatVector.fromArray(S, t, 2 * VL), FloatVector.fromArray(S, c, co + 0 + 2 * VL).mul(beta))
-                .intoArray(c, co + 0 + 2 * VL);
-        av.fma(FloatVector.fromArray(S, t, 3 * VL), FloatVector.fromArray(S, c, co + 1 * ldc).mul(beta))
-                .intoArray(c, co + 1 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 4 * VL), FloatVector.fromArray(S, c, co + 1 * ldc + VL).mul(beta))
-                .intoArray(c, co + 1 * ldc + VL);
-        av.fma(FloatVector.fromArray(S, t, 5 * VL), FloatVector.fromArray(S, c, co + 1 * ldc + 2 * VL).mul(beta))
-                .intoArray(c, co + 1 * ldc + 2 * VL);
-        av.fma(FloatVector.fromArray(S, t, 6 * VL), FloatVector.fromArray(S, c, co + 2 * ldc).mul(beta))
-                .intoArray(c, co + 2 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 7 * VL), FloatVector.fromArray(S, c, co + 2 * ldc + VL).mul(beta))
-                .intoArray(c, co + 2 * ldc + VL);
-        av.fma(FloatVector.fromArray(S, t, 8 * VL), FloatVector.fromArray(S, c, co + 2 * ldc + 2 * VL).mul(beta))
-                .intoArray(c, co + 2 * ldc + 2 * VL);
-        av.fma(FloatVector.fromArray(S, t, 9 * VL), FloatVector.fromArray(S, c, co + 3 * ldc).mul(beta))
-                .intoArray(c, co + 3 * ldc);
-        av.fma(FloatVector.fromArray(S, t, 10 * VL), FloatVector.fromArray(S, c, co + 3 * ldc + VL).mul(beta))
-                .intoArray(c, co + 3 * ldc + VL);
-        av.fma(FloatVector.fromArray(S, t, 11 * VL), FloatVector.fromArray(S, c, co + 3 * ldc + 2 * VL).mul(beta))
-                .intoArray(c, co + 3 * ldc + 2 * VL);
+        for (int r = 0; r < MR; r++) {
+            int ti = r * NR;
+            int ci = co + r * ldc;
+            for (int v = 0; v < NR; v += VL) {
+                av.fma(FloatVector.fromArray(S, t, ti + v), FloatVector.fromArray(S, c, ci + v).mul(beta))
+                        .intoArray(c, ci + v);
+            }
+        }
     }
 
     @Override
