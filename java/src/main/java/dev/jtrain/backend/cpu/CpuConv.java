@@ -341,7 +341,7 @@ final class CpuConv {
      * padded edges, not one short copy per output row (the cnn's conv2: 14-float rows, 8 % of a training step).
      */
     static void im2colSame(float[] x, int xOff, int cin, int h, int wd, int oh, int ow, ConvSpec s,
-                                   float[] col, int colOff, int ld) {
+                           float[] col, int colOff, int ld) {
         int kh = s.kernelH();
         int kw = s.kernelW();
         int ph = s.padH();
