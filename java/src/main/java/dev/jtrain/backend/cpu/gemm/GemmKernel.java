@@ -84,4 +84,12 @@ interface GemmKernel {
      * nr), into C as {@link #storeTile} stores a whole one, so edge tiles round like interior ones.
      */
     void storeEdge(float[] t, int rows, int cols, float alpha, float beta, float[] c, int co, int ldc);
+
+    /**
+     * C[i, j] = T[j, i] for rows i in [r0, r1) of C and all n columns, where T is n x m with row stride m
+     * (the result of {@link SwappedNt}); a plain copy, no rounding.
+     */
+    default void transposeInto(float[] t, int n, int m, int r0, int r1, float[] c, int co, int ldc) {
+        SwappedNt.transposeScalar(t, n, m, r0, r1, 0, c, co, ldc);
+    }
 }

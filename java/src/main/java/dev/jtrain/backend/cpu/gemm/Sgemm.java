@@ -112,6 +112,10 @@ public final class Sgemm {
             small(kern.small(), threads, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
+        if (transB && !transA && beta == 0f && SwappedNt.pays(m, n, k)) {
+            SwappedNt.run(kern, threads, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+            return;
+        }
         GemmProblem pr = new GemmProblem(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
                 beta, c, cOff, ldc);
         if (threads <= 1 || (long) m * n * k < GemmBlocking.PARALLEL_MIN_FMAS) {

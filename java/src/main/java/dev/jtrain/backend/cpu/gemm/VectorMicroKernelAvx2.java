@@ -240,4 +240,9 @@ final class VectorMicroKernelAvx2 implements GemmKernel {
                           float[] c, int co, int ldc) {
         VectorPack.storeEdge(t, NR, rows, cols, alpha, beta, c, co, ldc);
     }
+
+    @Override
+    public void transposeInto(float[] t, int n, int m, int r0, int r1, float[] c, int co, int ldc) {
+        VectorPack.transposeInto(t, n, m, r0, r1, c, co, ldc);
+    }
 }

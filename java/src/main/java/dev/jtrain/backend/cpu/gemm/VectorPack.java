@@ -145,6 +145,23 @@ final class VectorPack {
         }
     }
 
+    /** {@link GemmKernel#transposeInto}: whole 16 x 16 blocks by vector transposes, the edges by the scalar loop. */
+    static void transposeInto(float[] t, int n, int m, int r0, int r1, float[] c, int co, int ldc) {
+        if (!T16) {
+            SwappedNt.transposeScalar(t, n, m, r0, r1, 0, c, co, ldc);
+            return;
+        }
+        int n16 = n / 16 * 16;
+        int i0 = r0;
+        for (; i0 + 16 <= r1; i0 += 16) {
+            for (int j0 = 0; j0 < n16; j0 += 16) {
+                transpose16(t, j0 * m + i0, m, c, co + i0 * ldc + j0, ldc);
+            }
+        }
+        SwappedNt.transposeScalar(t, n, m, r0, i0, n16, c, co, ldc);
+        SwappedNt.transposeScalar(t, n, m, i0, r1, 0, c, co, ldc);
+    }
+
     /** Merges an edge tile of raw sums into C the way the vector kernels' storeTile merges a whole tile. */
     static void storeEdge(float[] t, int nr, int rows, int cols, float alpha, float beta,
                           float[] c, int co, int ldc) {

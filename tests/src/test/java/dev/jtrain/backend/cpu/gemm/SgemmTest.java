@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.jtrain.backend.cpu.CpuThreadPool;
 import dev.jtrain.backend.cpu.CpuThreads;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -156,6 +157,14 @@ class SgemmTest {
         float[] run(GemmKernel kern, int tasks) {
             float[] c = c0.clone();
             Sgemm.sgemm(kern, tasks, ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return c;
+        }
+
+        /** The product by the packed loop nest alone, on one thread: no small path, no swapped NT. */
+        float[] runPacked(GemmKernel kern) {
+            float[] c = c0.clone();
+            GemmDriver.run(kern, new GemmProblem(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
+                    ldc), 0, m, 0, n);
             return c;
         }
 
@@ -328,6 +337,31 @@ class SgemmTest {
                 }
             }
         }
+    }
+
+    @Test
+    void swappedNtGivesTheBitsOfThePackedProduct() {
+        Assumptions.assumeTrue(SwappedNt.ENABLED, "jtrain.gemm.swapNt=false");
+        // {m, n, k}: one and two depth blocks, edges of 16-row strips and 16-column blocks, a result big enough
+        // for a two-task transpose (40 x 1000)
+        int[][] shapes = {{20, 600, 100}, {33, 517, 700}, {40, 1000, 200}, {9, 64, 80}};
+        for (GemmKernel kern : kernels()) {
+            for (int[] sh : shapes) {
+                assertTrue(SwappedNt.pays(sh[0], sh[1], sh[2]), Arrays.toString(sh));
+                for (float alpha : new float[] {1f, -1.5f}) {
+                    for (int tasks : new int[] {1, 2}) {
+                        Case cs = new Case(false, true, sh[0], sh[1], sh[2], alpha, 0f, 3, 2, sh[1] + tasks);
+                        float[] c = cs.run(kern, tasks);
+                        assertArrayEquals(cs.runPacked(kern), c, kern.describe() + " " + cs + " tasks " + tasks);
+                        cs.check(c, kern.describe() + " " + cs);
+                    }
+                }
+            }
+        }
+        // the rule: worth it only when B^T is much larger than A and the result
+        assertFalse(SwappedNt.pays(128, 128, 3136));
+        assertFalse(SwappedNt.pays(128, 512, 512));
+        assertTrue(SwappedNt.pays(128, 512, 784));
     }
 
     @Test
