@@ -30,7 +30,8 @@ final class SwappedNt {
      * must exceed four times the result.
      */
     static boolean pays(int m, int n, int k) {
-        return ENABLED && (long) (n - m) * k > 4L * m * n;
+        // T must fit one Java array
+        return ENABLED && (long) (n - m) * k > 4L * m * n && (long) m * n <= Integer.MAX_VALUE - 8;
     }
 
     static void run(GemmKernel kern, int threads, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
