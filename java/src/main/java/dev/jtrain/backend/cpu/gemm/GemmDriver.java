@@ -23,6 +23,16 @@ package dev.jtrain.backend.cpu.gemm;
 final class GemmDriver {
     private GemmDriver() {}
 
+    /**
+     * Whether a plain A of more than one mc block of rows is packed depth-major (transposed while packing, 16 x 16
+     * vector transposes) instead of as row panels. The kernel's broadcasts then read one contiguous stream instead
+     * of mr rows kc floats apart: 2048^3 NN/NT on one thread +4-6 % and +5-11 % (four interleaved pairs), on two
+     * threads +3-4 %; 512^3 and 1024^3 within noise; a plain A of one mc block (every product of a training step
+     * with m = batch) keeps the plain copy. Same bits either way (each element is the same fma chain). Property
+     * {@code jtrain.gemm.depthPlainA=false} turns it off.
+     */
+    static final boolean DEPTH_PLAIN_A = Boolean.parseBoolean(System.getProperty("jtrain.gemm.depthPlainA", "true"));
+
     static void run(GemmKernel kern, GemmProblem pr, int m0, int m1, int n0, int n1) {
         if (m0 >= m1 || n0 >= n1) {
             return;
@@ -35,15 +45,16 @@ final class GemmDriver {
         final int ncMax = Math.max(nr, GemmBlocking.ncFor(pr.transB, m1 - m0, mcMax, kcb) / nr * nr);
         final int mcNeed = Math.min(mcMax, m1 - m0);
         final int ncNeed = Math.min(ncMax, roundUp(n1 - n0, nr));
+        // a plain A packed depth-major (transposed while packing) where it spans several mc blocks (DEPTH_PLAIN_A)
+        final boolean rowA = !pr.transA && !(DEPTH_PLAIN_A && m1 - m0 > mcMax);
         GemmWorkspace ws = GemmWorkspace.get();
-        ws.ensure(PackA.packedSize(pr.transA, mcNeed, kcb, mr), kern.packedBFloats(kcb, ncNeed), mr * nr);
+        ws.ensure(PackA.packedSize(!rowA, mcNeed, kcb, mr), kern.packedBFloats(kcb, ncNeed), mr * nr);
         final float[] wa = ws.a;
         final float[] wb = ws.b;
         final float[] wt = ws.tile;
         final float alpha = pr.alpha;
         final float[] c = pr.c;
         final int ldc = pr.ldc;
-        final boolean rowA = !pr.transA;
 
         for (int jc = n0; jc < n1; jc += ncMax) {
             final int nc = Math.min(ncMax, n1 - jc);
@@ -53,7 +64,11 @@ final class GemmDriver {
                 kern.packB(pr.transB, pr.b, pr.bOff, pr.ldb, pc, kc, jc, nc, wb);
                 for (int ic = m0; ic < m1; ic += mcMax) {
                     final int mc = Math.min(mcMax, m1 - ic);
-                    kern.packA(pr.transA, pr.a, pr.aOff, pr.lda, ic, mc, pc, kc, wa);
+                    if (rowA || pr.transA) {
+                        kern.packA(pr.transA, pr.a, pr.aOff, pr.lda, ic, mc, pc, kc, wa);
+                    } else {
+                        kern.packPlainADepthMajor(pr.a, pr.aOff, pr.lda, ic, mc, pc, kc, wa);
+                    }
                     for (int jr = 0; jr < nc; jr += nr) {
                         final int cols = Math.min(nr, nc - jr);
                         final int bo = jr * kc;

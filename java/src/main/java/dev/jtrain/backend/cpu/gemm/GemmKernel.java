@@ -92,4 +92,9 @@ interface GemmKernel {
     default void transposeInto(float[] t, int n, int m, int r0, int r1, float[] c, int co, int ldc) {
         SwappedNt.transposeScalar(t, n, m, r0, r1, 0, c, co, ldc);
     }
+
+    /** Packs a block of a plain (not transposed) A in the depth-major layout of {@link PackA} (a transpose). */
+    default void packPlainADepthMajor(float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+        PackA.packPlainDepthMajor(a, aOff, lda, i0, mc, p0, kc, 0, dst);
+    }
 }

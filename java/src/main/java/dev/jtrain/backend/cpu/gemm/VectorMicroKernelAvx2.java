@@ -242,6 +242,11 @@ final class VectorMicroKernelAvx2 implements GemmKernel {
     }
 
     @Override
+    public void packPlainADepthMajor(float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+        VectorPack.packPlainADepthMajor(a, aOff, lda, i0, mc, p0, kc, dst);
+    }
+
+    @Override
     public void transposeInto(float[] t, int n, int m, int r0, int r1, float[] c, int co, int ldc) {
         VectorPack.transposeInto(t, n, m, r0, r1, c, co, ldc);
     }

@@ -340,6 +340,32 @@ class SgemmTest {
     }
 
     @Test
+    void plainADepthMajorGivesTheBitsOfRowPanels() {
+        Assumptions.assumeTrue(GemmDriver.DEPTH_PLAIN_A, "jtrain.gemm.depthPlainA=false");
+        int slab = GemmBlocking.MC / PackA.GROUP * PackA.GROUP;
+        // more rows than one mc block (so the whole run packs A depth-major), a partial 16-row group, a depth with a
+        // tail after its 16-deep blocks and two depth blocks; the reference runs the same product in slabs of at most
+        // one mc block, which keep the row panels (the bits do not depend on the split)
+        int[][] shapes = {{slab + 44, 70, 700}, {2 * slab + 3, 33, 37}};
+        for (GemmKernel kern : kernels()) {
+            for (int[] sh : shapes) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    Case cs = new Case(false, tb, sh[0], sh[1], sh[2], 1.5f, 0.5f, 3, 2, sh[0] + sh[2]);
+                    float[] whole = cs.runPacked(kern);
+                    float[] slabs = cs.c0.clone();
+                    GemmProblem pr = new GemmProblem(false, tb, cs.m, cs.n, cs.k, cs.alpha, cs.a, cs.aOff, cs.lda,
+                            cs.b, cs.bOff, cs.ldb, cs.beta, slabs, cs.cOff, cs.ldc);
+                    for (int r0 = 0; r0 < cs.m; r0 += slab) {
+                        GemmDriver.run(kern, pr, r0, Math.min(cs.m, r0 + slab), 0, cs.n);
+                    }
+                    assertArrayEquals(slabs, whole, kern.describe() + " " + cs);
+                    cs.check(whole, kern.describe() + " " + cs);
+                }
+            }
+        }
+    }
+
+    @Test
     void swappedNtGivesTheBitsOfThePackedProduct() {
         Assumptions.assumeTrue(SwappedNt.ENABLED, "jtrain.gemm.swapNt=false");
         // {m, n, k}: one and two depth blocks, edges of 16-row strips and 16-column blocks, a result big enough
