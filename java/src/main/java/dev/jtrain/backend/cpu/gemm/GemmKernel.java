@@ -93,8 +93,11 @@ interface GemmKernel {
         SwappedNt.transposeScalar(t, n, m, r0, r1, 0, c, co, ldc);
     }
 
-    /** Packs a block of a plain (not transposed) A in the depth-major layout of {@link PackA} (a transpose). */
+    /**
+     * Packs a block of a plain (not transposed) A in the depth-major layout of {@link PackA} (a transpose). That layout
+     * is the transposed-B panel layout with nr = {@link PackA#GROUP}, so B's transposing packer does it.
+     */
     default void packPlainADepthMajor(float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
-        PackA.packPlainDepthMajor(a, aOff, lda, i0, mc, p0, kc, 0, dst);
+        PackB.packTranspose(a, aOff, lda, p0, kc, i0, mc, PackA.GROUP, 0, mc, 0, kc, dst);
     }
 }

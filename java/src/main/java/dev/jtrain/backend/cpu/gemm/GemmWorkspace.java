@@ -14,6 +14,9 @@ final class GemmWorkspace {
     /** One mr x nr tile of C, for tiles at the right and bottom edges. */
     float[] tile = new float[0];
 
+    /** The transposed product of {@link SwappedNt} (n x m), before it is transposed into C. */
+    float[] swapped = new float[0];
+
     static GemmWorkspace get() {
         return LOCAL.get();
     }
@@ -28,5 +31,12 @@ final class GemmWorkspace {
         if (tile.length < tileFloats) {
             tile = new float[tileFloats];
         }
+    }
+
+    float[] swapped(int floats) {
+        if (swapped.length < floats) {
+            swapped = new float[floats];
+        }
+        return swapped;
     }
 }

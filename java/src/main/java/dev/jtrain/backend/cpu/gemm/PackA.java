@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * Packs a block of op(A) (rows [i0, i0+mc), depth [p0, p0+kc)) for the micro-kernel, usually in whichever
  * layout is a plain copy of the source (the micro-kernel reads A with scalar broadcasts; but a plain A of
- * several mc blocks is transposed into the depth-major layout, {@link #packPlainDepthMajor}, whose one
- * contiguous stream measured faster at 2048^3):
+ * several mc blocks is transposed into the depth-major layout, {@link GemmKernel#packPlainADepthMajor}, whose
+ * one contiguous stream measured faster at 2048^3):
  * <ul>
  *   <li>{@code transA == false} (A stored m x k): <em>row-major</em> micro-panels of mr rows,
  *       one after the other; element (r, p) of the panel starting at row i is at
@@ -52,30 +52,6 @@ final class PackA {
             System.arraycopy(a, aOff + (i0 + i) * lda + p0, dst, i * kc, kc);
         }
         Arrays.fill(dst, mc * kc, GemmDriver.roundUp(mc, mr) * kc, 0f);
-    }
-
-    /**
-     * A not transposed (stored m x k) packed depth-major, the layout {@link #packDepthMajor} gives a transposed A,
-     * for the groups of 16 rows from {@code fromGroup} on (see GemmDriver.DEPTH_PLAIN_A). A transpose, unlike
-     * {@link #packRows}.
-     */
-    static void packPlainDepthMajor(float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, int fromGroup,
-                                    float[] dst) {
-        for (int g = fromGroup * GROUP; g < mc; g += GROUP) {
-            int rows = Math.min(GROUP, mc - g);
-            int d = g * kc;
-            for (int r = 0; r < rows; r++) {
-                int src = aOff + (i0 + g + r) * lda + p0;
-                for (int p = 0; p < kc; p++) {
-                    dst[d + p * GROUP + r] = a[src + p];
-                }
-            }
-            for (int r = rows; r < GROUP; r++) {
-                for (int p = 0; p < kc; p++) {
-                    dst[d + p * GROUP + r] = 0f;
-                }
-            }
-        }
     }
 
     /** Depth-major packing of groups {@code fromGroup ..}; full groups by plain loops. */

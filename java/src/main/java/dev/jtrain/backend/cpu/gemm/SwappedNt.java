@@ -21,8 +21,6 @@ final class SwappedNt {
     /** Off with {@code -Djtrain.gemm.swapNt=false} (benchmarks and tests compare both). */
     static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("jtrain.gemm.swapNt", "true"));
 
-    private static final ThreadLocal<float[][]> RESULT = ThreadLocal.withInitial(() -> new float[1][0]);
-
     /**
      * Whether the swap pays: it trades transposing (n - m) k floats of B for copying them, and costs writing the
      * m n result to T, reading it back and transposing it. Measured (`bench gemm`, one thread, pinned, swap on
@@ -36,11 +34,8 @@ final class SwappedNt {
 
     static void run(GemmKernel kern, int threads, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                     float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        float[][] slot = RESULT.get();
-        if (slot[0].length < m * n) {
-            slot[0] = new float[m * n];
-        }
-        float[] t = slot[0];
+        // the calling thread's (the GEMM below uses only that workspace's packing buffers)
+        float[] t = GemmWorkspace.get().swapped(m * n);
         // T [n x m] = alpha B A^T: B (n x k) as a plain A, A (m x k) as a transposed B
         Sgemm.sgemm(kern, threads, false, true, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, 0f, t, 0, m);
         int blocks = (m + BLOCK - 1) / BLOCK;

@@ -328,7 +328,7 @@ final class VectorMicroKernel implements GemmKernel {
 
     @Override
     public void packPlainADepthMajor(float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
-        VectorPack.packPlainADepthMajor(a, aOff, lda, i0, mc, p0, kc, dst);
+        VectorPack.packB(true, a, aOff, lda, p0, kc, i0, mc, PackA.GROUP, dst);   // see GemmKernel
     }
 
     @Override

@@ -145,29 +145,6 @@ final class VectorPack {
         }
     }
 
-    /** {@link GemmKernel#packPlainADepthMajor}: whole 16-row groups and 16-deep blocks by 16 x 16 transposes. */
-    static void packPlainADepthMajor(float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
-        if (!T16 || PackA.GROUP != 16) {
-            PackA.packPlainDepthMajor(a, aOff, lda, i0, mc, p0, kc, 0, dst);
-            return;
-        }
-        int groups = mc / 16;
-        int kc16 = kc / 16 * 16;
-        for (int g = 0; g < groups; g++) {
-            int so = aOff + (i0 + g * 16) * lda + p0;
-            int d = g * 16 * kc;
-            for (int p = 0; p < kc16; p += 16) {
-                transpose16(a, so + p, lda, dst, d + p * 16, 16);
-            }
-            for (int r = 0; r < 16; r++) {
-                for (int p = kc16; p < kc; p++) {
-                    dst[d + p * 16 + r] = a[so + r * lda + p];
-                }
-            }
-        }
-        PackA.packPlainDepthMajor(a, aOff, lda, i0, mc, p0, kc, groups, dst);
-    }
-
     /** {@link GemmKernel#transposeInto}: whole 16 x 16 blocks by vector transposes, the edges by the scalar loop. */
     static void transposeInto(float[] t, int n, int m, int r0, int r1, float[] c, int co, int ldc) {
         if (!T16) {
